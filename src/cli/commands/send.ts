@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { splitSecretList } from '../../config/secrets';
+import { signGitHubBody } from '../../webhook/verify';
+import { CliError } from '../errors';
+import { exampleNames, findExample } from '../examples';
+
+export interface SendOptions {
+  url: string;
+  event?: string;
+  delivery?: string;
+  list?: boolean;
+}
+
+export interface SignedDelivery {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Builds exactly what GitHub sends: the JSON body and its `X-Hub-Signature-256` over those bytes. */
+export async function signGitHubDelivery(
+  event: string,
+  payload: unknown,
+  secret: string,
+  deliveryId: string = randomUUID(),
+): Promise<SignedDelivery> {
+  const body = JSON.stringify(payload);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/telemetry-send',
+      'x-github-event': event,
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': await signGitHubBody(secret, body),
+    },
+  };
+}
+
+export function registerSend(program: Command): void {
+  program
+    .command('send')
+    .description(
+      'Sign and post a GitHub webhook delivery: a bundled real example (e.g. workflow_job.completed) or a JSON file.',
+    )
+    .argument('[example-or-file]', 'event[.action] of a bundled example, or the path of a JSON payload file')
+    .option('--url <url>', 'where to post', `http://localhost:${process.env.PORT || 3000}/telemetry`)
+    .option('--event <name>', 'X-GitHub-Event for a payload file (default: taken from the example name)')
+    .option(
+      '--delivery <id>',
+      'X-GitHub-Delivery to use (default: a new GUID); reuse one to test idempotency',
+    )
+    .option('--list', 'list the bundled example names and exit')
+    .addHelpText(
+      'after',
+      '\nThe body is signed with the first secret in TELEMETRY_WEBHOOK_SECRET.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request',
+    )
+    .action(async (target: string | undefined, options: SendOptions) => {
+      if (options.list) {
+        process.stdout.write(`${exampleNames().join('\n')}\n`);
+        return;
+      }
+      if (!target) throw new CliError('name a bundled example (see --list) or a JSON file');
+      const secret = splitSecretList(process.env.TELEMETRY_WEBHOOK_SECRET)[0];
+      if (!secret) {
+        throw new CliError(
+          'TELEMETRY_WEBHOOK_SECRET is not set: export the secret the collector printed at start-up (or your own)',
+        );
+      }
+      const { event, payload } = await resolvePayload(target, options.event);
+      const delivery = await signGitHubDelivery(event, payload, secret, options.delivery);
+      let response: Response;
+      try {
+        response = await fetch(options.url, {
+          method: 'POST',
+          headers: delivery.headers,
+          body: delivery.body,
+        });
+      } catch (error) {
+        throw new CliError(
+          `could not reach ${options.url}: ${(error as Error).message} (is \`npm start\` running?)`,
+        );
+      }
+      const text = await response.text();
+      process.stdout.write(`${response.status} ${delivery.headers['x-github-delivery']} ${text}\n`);
+      if (!response.ok) process.exitCode = 1;
+    });
+}
+
+async function resolvePayload(
+  target: string,
+  eventOption?: string,
+): Promise<{ event: string; payload: unknown }> {
+  const example = findExample(target);
+  if (example && !target.endsWith('.json'))
+    return { event: eventOption ?? example.event, payload: example.payload };
+  let text: string;
+  try {
+    text = await readFile(target, 'utf8');
+  } catch {
+    throw new CliError(`${target} is neither a bundled example (see --list) nor a readable file`);
+  }
+  if (!eventOption) throw new CliError('--event is required when sending a payload file');
+  try {
+    return { event: eventOption, payload: JSON.parse(text) };
+  } catch (error) {
+    throw new CliError(`${target} is not valid JSON: ${(error as Error).message}`);
+  }
+}

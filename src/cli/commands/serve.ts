@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/config';
+import { readLocalSecrets } from '../../config/secrets';
+import { jsonLogger } from '../../log/logger';
+import { startLocalCollector } from '../../server/server';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the local collector: POST /telemetry on PORT, records in TELEMETRY_DATA_DIR.')
+    .option('--port <port>', 'port to listen on (overrides PORT)')
+    .option('--data <dir>', 'data directory (overrides TELEMETRY_DATA_DIR)')
+    .action(async (options: { port?: string; data?: string }) => {
+      const env = {
+        ...process.env,
+        ...(options.port ? { PORT: options.port } : {}),
+        ...(options.data ? { TELEMETRY_DATA_DIR: options.data } : {}),
+      };
+      const config = loadConfig({ env });
+      const secrets = readLocalSecrets(env);
+      const logger = jsonLogger();
+      let webhookSecrets = secrets.webhookSecrets;
+      if (webhookSecrets.length === 0) {
+        const generated = randomBytes(20).toString('hex');
+        webhookSecrets = [generated];
+        process.stderr.write(
+          `No TELEMETRY_WEBHOOK_SECRET set: generated one for this run:\n\n  export TELEMETRY_WEBHOOK_SECRET=${generated}\n\nUse it as the webhook secret in GitHub (and in the shell where you run \`telemetry send\`);\nset the variable before \`npm start\` to keep the same secret across restarts.\n\n`,
+        );
+      }
+      if (!secrets.githubToken) {
+        process.stderr.write(
+          'No GITHUB_TOKEN set: records that need the GitHub API are stored as partial.\n',
+        );
+      }
+      const collector = await startLocalCollector({
+        config,
+        webhookSecrets,
+        ...(secrets.githubToken ? { githubToken: secrets.githubToken } : {}),
+        logger,
+      });
+      logger.info('listening', { url: collector.url, data_dir: config.server.dataDir });
+
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info('stopping: draining the queue', { signal, queued: collector.queue.size });
+        collector.close().then(
+          () => {
+            logger.info('stopped', { signal });
+            process.exit(0);
+          },
+          (error) => {
+            logger.error('stop failed', { error: String(error) });
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

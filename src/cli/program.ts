@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { COLLECTOR_VERSION } from '../version';
+import { registerConfigCheck } from './commands/config-check';
+import { registerSend } from './commands/send';
+import { registerServe } from './commands/serve';
+
+/** The cloud-agnostic `telemetry` commands. bin/cli.ts adds the AWS-backed ones. */
+export function buildProgram(): Command {
+  const program = new Command('telemetry')
+    .description('github-telemetry: engineering telemetry from GitHub and other CI/CD systems.')
+    .version(COLLECTOR_VERSION)
+    .showHelpAfterError()
+    .enablePositionalOptions();
+  registerServe(program);
+  registerSend(program);
+  registerConfigCheck(program);
+  return program;
+}

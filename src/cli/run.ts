@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../config/config';
+import { CliError } from './errors';
+
+/** Runs the program; errors meant for people print as one line (exit 2), anything else with its stack. */
+export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CliError || error instanceof ConfigError) {
+      process.stderr.write(`telemetry: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { metricSettingsSchema } from '../metrics/settings';
+
+/**
+ * The one configuration, read by the local server, the CLI and the CDK app. Secrets never live here
+ * (environment variables locally, SSM SecureString parameters in AWS). Unknown keys are errors.
+ */
+export const configSchema = z
+  .object({
+    /** Suffixes AWS resource names and SSM paths (`/telemetry/<instance>/...`). */
+    instance: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,23}$/,
+        'lower-case letters, digits and dashes, starting with a letter, at most 24',
+      )
+      .default('default'),
+    server: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(3000),
+        host: z.string().min(1).default('0.0.0.0'),
+        dataDir: z.string().min(1).default('./telemetry-data'),
+        /** Largest accepted body (GitHub sends up to 25 MB). */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(25 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    github: z
+      .object({
+        /** GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3). */
+        apiUrl: z.url().default('https://api.github.com'),
+      })
+      .strict()
+      .prefault({}),
+    /** The GitHub repository records are committed to (AWS, or locally with `--store github`). */
+    dataRepository: z
+      .object({
+        owner: z.string().regex(/^[A-Za-z0-9-]{1,39}$/, 'a GitHub user or organisation name'),
+        name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'a GitHub repository name'),
+        branch: z.string().min(1).default('main'),
+        /** Folder inside the repository that holds the records ('' = the root). */
+        path: z
+          .string()
+          .regex(
+            /^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/,
+            'a relative folder path without leading or trailing slash',
+          )
+          .default(''),
+      })
+      .strict()
+      .optional(),
+    metrics: metricSettingsSchema.prefault({}),
+  })
+  .strict();
+
+export type TelemetryConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Configuration file; default `TELEMETRY_CONFIG`, else `telemetry.config.json` when it exists. */
+  file?: string;
+  cwd?: string;
+}
+
+/** Environment variables that override settings (documented in the README's configuration table). */
+const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | 'string' }[] = [
+  { variable: 'PORT', path: ['server', 'port'], kind: 'int' },
+  { variable: 'HOST', path: ['server', 'host'], kind: 'string' },
+  { variable: 'TELEMETRY_DATA_DIR', path: ['server', 'dataDir'], kind: 'string' },
+  { variable: 'TELEMETRY_MAX_BODY_BYTES', path: ['server', 'maxBodyBytes'], kind: 'int' },
+  { variable: 'GITHUB_API_URL', path: ['github', 'apiUrl'], kind: 'string' },
+];
+
+/** Reads, merges and validates the configuration once; throws ConfigError naming every bad setting. */
+export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.TELEMETRY_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
+
+  let raw: Record<string, unknown> = {};
+  if (explicit || existsSync(file)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read configuration file ${file}: ${(error as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`configuration file ${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError(`configuration file ${file} must hold a JSON object`);
+    }
+  }
+
+  for (const { variable, path, kind } of ENV_OVERRIDES) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    let parsed: string | number = value;
+    if (kind === 'int') {
+      if (!/^\d+$/.test(value))
+        throw new ConfigError(`${variable} must be a whole number, got ${JSON.stringify(value)}`);
+      parsed = Number(value);
+    }
+    const [section, key] = path;
+    const current = (raw[section] ?? {}) as Record<string, unknown>;
+    raw[section] = { ...current, [key]: parsed };
+  }
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const where = issue.path.join('.') || '(root)';
+      const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` ${issue.keys.join(', ')}` : '';
+      return `  ${where}:${keys} ${issue.message}`;
+    });
+    throw new ConfigError(
+      `invalid configuration${explicit || existsSync(file) ? ` in ${file}` : ''}:\n${problems.join('\n')}`,
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,27 @@
+/**
+ * Secrets for the local collector, from the environment. Kept apart from the configuration so that a
+ * printed or logged configuration can never contain one.
+ */
+export interface LocalSecrets {
+  /** TELEMETRY_WEBHOOK_SECRET, comma-separated: every listed secret is accepted (rotation). */
+  webhookSecrets: string[];
+  /** GITHUB_TOKEN: enrichment through the GitHub API; without it records that need the API are partial. */
+  githubToken?: string;
+}
+
+export function splitSecretList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function readLocalSecrets(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LocalSecrets {
+  const token = env.GITHUB_TOKEN?.trim();
+  return {
+    webhookSecrets: splitSecretList(env.TELEMETRY_WEBHOOK_SECRET),
+    ...(token ? { githubToken: token } : {}),
+  };
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/** Settings that change what metrics collect. Part of the configuration file under `metrics`. */
+export const metricSettingsSchema = z
+  .object({
+    /** Word-boundary patterns that mark a job or step as a test (test-coverage metric). */
+    testNamePatterns: z
+      .array(z.string().min(1))
+      .default(['test', 'tests', 'testing', 'e2e', 'spec', 'specs', 'unit', 'integration', 'jest', 'pytest']),
+    /** Globs of documentation files (documentation-updated metric). */
+    documentationGlobs: z.array(z.string().min(1)).default(['docs/**', '**/*.md', '**/*.mdx', '**/*.rst']),
+    /** Issue labels that mark an incident (incident metric). */
+    incidentLabels: z.array(z.string().min(1)).default(['incident']),
+  })
+  .strict();
+
+export type MetricSettings = z.infer<typeof metricSettingsSchema>;
+
+export const defaultMetricSettings: MetricSettings = metricSettingsSchema.parse({});

@@ -1,0 +1,96 @@
+import { InvalidPayloadError } from '../github/payloads';
+import { errorMessage, type Logger } from '../log/logger';
+import type { Metric, MetricContext } from '../metrics/types';
+import { collectMetrics } from '../pipeline/collect-metrics';
+import type { MetricRecord, SignedEvent } from '../pipeline/types';
+import type { Store } from '../store/types';
+
+export interface WorkerDeps {
+  metrics: readonly Metric<unknown>[];
+  context: MetricContext;
+  store: Store;
+  logger: Logger;
+  /** How many events are collected at once (their GitHub calls run concurrently). */
+  concurrency?: number;
+}
+
+export interface FailedEvent {
+  index: number;
+  deliveryId: string;
+  reason: string;
+  /** True when retrying cannot help (the payload has the wrong shape): park it in the dead-letter path. */
+  permanent: boolean;
+}
+
+export interface BatchOutcome {
+  records: number;
+  written: number;
+  unchanged: number;
+  failed: FailedEvent[];
+}
+
+/**
+ * The worker's whole job for one batch: collect every event's records, then store them all in one write
+ * (one commit for the GitHub data repository). Events whose metrics failed are reported by index so the
+ * queue retries just those (SQS partial batch failure). When the store write fails every event is failed:
+ * the retry is safe because storing is idempotent.
+ */
+export async function processBatch(events: readonly SignedEvent[], deps: WorkerDeps): Promise<BatchOutcome> {
+  const records: MetricRecord[] = [];
+  const failed: FailedEvent[] = [];
+  await forEachLimited(events, deps.concurrency ?? 8, async (event, index) => {
+    const result = await collectMetrics(event, deps.metrics, deps.context);
+    records.push(...result.records);
+    if (result.failures.length > 0) {
+      const permanent = result.failures.every((f) => f.error instanceof InvalidPayloadError);
+      const reason = result.failures.map((f) => `${f.metric}: ${f.message}`).join('; ');
+      failed.push({ index, deliveryId: event.deliveryId, reason, permanent });
+      deps.logger.warn('collect failed', {
+        delivery_id: event.deliveryId,
+        trigger: event.trigger,
+        reason,
+        permanent,
+      });
+    }
+  });
+
+  if (records.length === 0) return { records: 0, written: 0, unchanged: 0, failed };
+  try {
+    const written = await deps.store.write(records);
+    return {
+      records: records.length,
+      written: written.written.length,
+      unchanged: written.unchanged.length,
+      failed,
+    };
+  } catch (error) {
+    const reason = `store write failed: ${errorMessage(error)}`;
+    deps.logger.error('store write failed', { records: records.length, error: errorMessage(error) });
+    const collectFailures = new Map(failed.map((f) => [f.index, f]));
+    return {
+      records: records.length,
+      written: 0,
+      unchanged: 0,
+      failed: events.map(
+        (event, index) =>
+          collectFailures.get(index) ?? { index, deliveryId: event.deliveryId, reason, permanent: false },
+      ),
+    };
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index] as T, index);
+    }
+  });
+  await Promise.all(lanes);
+}

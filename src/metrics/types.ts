@@ -1,6 +1,6 @@
 import type { GitHubClient } from '../github/client';
 import type { MetricDraft } from '../pipeline/record';
-import type { RecordError, SignedEvent } from '../pipeline/types';
+import type { SignedEvent } from '../pipeline/types';
 import type { MetricSettings } from './settings';
 
 /** What a metric gets to work with. Everything external comes through here, so tests can hand in fakes. */
@@ -22,9 +22,4 @@ export interface Metric<O = Record<string, unknown>> {
   triggers: readonly string[];
   matches(event: SignedEvent, settings: MetricSettings): boolean;
   collect(event: SignedEvent, ctx: MetricContext): Promise<MetricDraft<O>[]>;
-}
-
-/** Helper for metrics: the error a skipped enrichment leaves in a record when no token is configured. */
-export function noTokenError(call: string): RecordError {
-  return { call, message: 'no GitHub token configured (GITHUB_TOKEN): enrichment skipped' };
 }

@@ -1,0 +1,34 @@
+/**
+ * `deployment-status`: one record per deployment status (success, failure, error, inactive, in_progress,
+ * queued, pending). Natural key: deployment status id. occurred_at = the status's created_at. The DORA
+ * source: deployments, failures, restores and (for `success`) lead time for changes.
+ */
+export interface DeploymentStatusOutput {
+  deployment_id: string;
+  status_id: string;
+  state: string;
+  environment: string;
+  /** GitHub's production_environment flag when the payload has it, else null (reports use configuration). */
+  production: boolean | null;
+  ref: string;
+  sha: string;
+  task: string | null;
+  creator: string | null;
+  deployment_created_at: string;
+  status_created_at: string;
+  /** status_created_at − deployment_created_at, in ms. */
+  deploy_duration_ms: number | null;
+  /**
+   * Only for state = success (null otherwise): what this deployment shipped, i.e. the commits between the
+   * previous successful deployment's sha to the same environment and this sha (compare API, all pages).
+   */
+  shipped: {
+    previous_deployment_id: string | null;
+    previous_sha: string | null;
+    commit_count: number;
+    first_commit_at: string | null;
+    /** status_created_at − first_commit_at, in ms: lead time for changes. */
+    lead_time_ms: number | null;
+    pull_requests: { number: number; merged_at: string | null; merged_to_deployed_ms: number | null }[];
+  } | null;
+}

@@ -1,0 +1,18 @@
+/**
+ * `deployment`: one record per created deployment (`deployment.created`). Natural key: deployment id.
+ * occurred_at = the deployment's created_at.
+ */
+export interface DeploymentOutput {
+  deployment_id: string;
+  environment: string;
+  /** GitHub's production_environment flag when the payload has it, else null (reports use configuration). */
+  production: boolean | null;
+  ref: string;
+  sha: string;
+  task: string;
+  creator: string | null;
+  created_at: string;
+  /** ms since the previous deployment to the same environment (null when there is none). */
+  since_previous_ms: number | null;
+  previous_deployment_id: string | null;
+}

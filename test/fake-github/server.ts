@@ -1,0 +1,295 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake GitHub REST API on 127.0.0.1 for tests and benchmarks (never shipped). This file is the core:
+ * routing, GitHub-style pagination (`per_page`, `page`, `Link`), primary rate limit headers, injected faults
+ * and an injectable clock. Endpoints live in route modules (`routes/*.ts`) that call `fake.route(...)`.
+ */
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+  /** The token from `Authorization: token|Bearer X`, if any. */
+  token?: string;
+}
+
+export interface FakeResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type FakeHandler = (request: FakeRequest) => FakeResponse | Promise<FakeResponse>;
+
+export type FaultKind = '500' | '502' | 'timeout' | 'secondary-limit' | 'primary-limit';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Which requests it hits (default: all). */
+  match?: (request: FakeRequest) => boolean;
+  /** How many matching requests it hits before it is used up (default 1). */
+  times?: number;
+  /** Probability per matching request, for random fault mixes (default 1). */
+  probability?: number;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  status: number;
+  at: number;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: FakeHandler;
+}
+
+export interface FakeGitHubOptions {
+  /** Milliseconds since the epoch; tests pass a controllable clock to run an hour of traffic in seconds. */
+  now?: () => number;
+  /** Primary rate limit per token per hour (GitHub: 5,000 for a PAT). */
+  primaryLimit?: number;
+  /** Random source for probabilistic faults (seedable in benchmarks). */
+  random?: () => number;
+}
+
+export class FakeGitHub {
+  readonly requests: LoggedRequest[] = [];
+  private readonly routes: Route[] = [];
+  private readonly faults: (Fault & { remaining: number })[] = [];
+  private readonly primaryUsed = new Map<string, { windowStart: number; used: number }>();
+  private server?: Server;
+  readonly now: () => number;
+  readonly primaryLimit: number;
+  private readonly random: () => number;
+  baseUrl = '';
+
+  constructor(options: FakeGitHubOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.primaryLimit = options.primaryLimit ?? 5000;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Registers an endpoint. `path` uses GitHub's `{name}` placeholders, e.g. `/repos/{owner}/{repo}/pulls`. */
+  route(method: string, path: string, handler: FakeHandler): this {
+    const names: string[] = [];
+    const source = path
+      .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+      .replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
+        names.push(name);
+        // `ref` in the Git refs endpoints may contain slashes (heads/main).
+        return name === 'ref' ? '(.+)' : '([^/]+)';
+      });
+    this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler });
+    return this;
+  }
+
+  injectFault(fault: Fault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Requests made so far, optionally only those matching `method path-prefix`. */
+  count(method?: string, pathPrefix?: string): number {
+    return this.requests.filter(
+      (r) => (!method || r.method === method) && (!pathPrefix || r.path.startsWith(pathPrefix)),
+    ).length;
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error) => {
+        if (!res.headersSent) this.write(res, { status: 500, body: { message: String(error) } });
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return this.finish(req, res, method, url.pathname, {
+          status: 400,
+          body: { message: 'Problems parsing JSON' },
+        });
+      }
+    }
+    const auth = req.headers.authorization;
+    const token = auth ? auth.replace(/^(token|bearer)\s+/i, '') : undefined;
+    const request: FakeRequest = {
+      method,
+      path: url.pathname,
+      params: {},
+      query: url.searchParams,
+      headers: req.headers as Record<string, string | undefined>,
+      body,
+      ...(token ? { token } : {}),
+    };
+
+    const fault = this.takeFault(request);
+    if (fault === 'timeout') return; // never answers; the client's timeout fires
+    if (fault) return this.finish(req, res, method, url.pathname, this.faultResponse(fault));
+
+    const limited = this.chargePrimary(token ?? 'anonymous');
+    if (limited.exhausted) {
+      return this.finish(req, res, method, url.pathname, {
+        status: 403,
+        body: {
+          message: 'API rate limit exceeded',
+          documentation_url: 'https://docs.github.com/rest/rate-limit',
+        },
+        headers: limited.headers,
+      });
+    }
+
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      route.names.forEach((name, i) => {
+        request.params[name] = decodeURIComponent(match[i + 1] ?? '');
+      });
+      const response = await route.handler(request);
+      response.headers = { ...limited.headers, ...response.headers };
+      return this.finish(req, res, method, url.pathname, response);
+    }
+    this.finish(req, res, method, url.pathname, {
+      status: 404,
+      body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+      headers: limited.headers,
+    });
+  }
+
+  private finish(
+    _req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    response: FakeResponse,
+  ): void {
+    this.requests.push({ method, path, status: response.status, at: this.now() });
+    this.write(res, response);
+  }
+
+  private write(res: ServerResponse, response: FakeResponse): void {
+    const text = response.body === undefined ? '' : JSON.stringify(response.body);
+    res.statusCode = response.status;
+    for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+    if (text) res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(text);
+  }
+
+  private takeFault(request: FakeRequest): FaultKind | undefined {
+    for (const fault of this.faults) {
+      if (fault.remaining <= 0) continue;
+      if (fault.match && !fault.match(request)) continue;
+      if (fault.probability !== undefined && this.random() >= fault.probability) continue;
+      fault.remaining -= 1;
+      return fault.kind;
+    }
+    return undefined;
+  }
+
+  private faultResponse(kind: FaultKind): FakeResponse {
+    const resetAt = Math.ceil(this.now() / 1000) + 60;
+    switch (kind) {
+      case 'secondary-limit':
+        return {
+          status: 403,
+          body: {
+            message:
+              'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          },
+          headers: { 'retry-after': '60' },
+        };
+      case 'primary-limit':
+        return {
+          status: 403,
+          body: { message: 'API rate limit exceeded' },
+          headers: {
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-reset': String(resetAt),
+            'x-ratelimit-limit': '5000',
+          },
+        };
+      case '502':
+        return { status: 502, body: { message: 'Server Error' } };
+      default:
+        return { status: 500, body: { message: 'Server Error' } };
+    }
+  }
+
+  /** One-hour windows per token, as GitHub's primary limit; answers carry the x-ratelimit-* headers. */
+  private chargePrimary(token: string): { exhausted: boolean; headers: Record<string, string> } {
+    const now = this.now();
+    let state = this.primaryUsed.get(token);
+    if (!state || now - state.windowStart >= 3_600_000) {
+      state = { windowStart: now, used: 0 };
+      this.primaryUsed.set(token, state);
+    }
+    const exhausted = state.used >= this.primaryLimit;
+    if (!exhausted) state.used += 1;
+    const reset = Math.ceil((state.windowStart + 3_600_000) / 1000);
+    return {
+      exhausted,
+      headers: {
+        'x-ratelimit-limit': String(this.primaryLimit),
+        'x-ratelimit-remaining': String(Math.max(0, this.primaryLimit - state.used)),
+        'x-ratelimit-used': String(state.used),
+        'x-ratelimit-reset': String(reset),
+        'x-ratelimit-resource': 'core',
+      },
+    };
+  }
+}
+
+/**
+ * GitHub's list pagination: `per_page` (default 30, max 100) and `page`, with a `Link` header naming the
+ * next and last pages. Route modules call it for every list endpoint so that a client reading only the
+ * first page is caught by the tests.
+ */
+export function paginate<T>(request: FakeRequest, items: readonly T[], baseUrl: string): FakeResponse {
+  const perPage = Math.min(100, Math.max(1, Number(request.query.get('per_page') ?? 30) || 30));
+  const page = Math.max(1, Number(request.query.get('page') ?? 1) || 1);
+  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const slice = items.slice((page - 1) * perPage, page * perPage);
+  const link = (n: number, rel: string) => {
+    const query = new URLSearchParams(request.query);
+    query.set('page', String(n));
+    query.set('per_page', String(perPage));
+    return `<${baseUrl}${request.path}?${query}>; rel="${rel}"`;
+  };
+  const links: string[] = [];
+  if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+  if (page > 1) links.push(link(1, 'first'), link(page - 1, 'prev'));
+  return { status: 200, body: slice, headers: links.length > 0 ? { link: links.join(', ') } : {} };
+}

@@ -56,6 +56,26 @@ export const configSchema = z
       .strict()
       .optional(),
     metrics: metricSettingsSchema.prefault({}),
+    /** Scheduled jobs (EventBridge Scheduler in AWS): cron expression, time zone, job name and its input. */
+    schedules: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'letters, digits and dashes, at most 40'),
+            /** EventBridge Scheduler cron: `cron(minutes hours day-of-month month day-of-week year)`. */
+            cron: z
+              .string()
+              .regex(
+                /^cron\(.+\)$|^rate\(.+\)$/,
+                'cron(...) or rate(...) as EventBridge Scheduler writes it',
+              ),
+            timezone: z.string().min(1).default('UTC'),
+            job: z.string().min(1),
+            input: z.record(z.string(), z.unknown()).default({}),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 

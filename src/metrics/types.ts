@@ -9,6 +9,22 @@ export interface MetricContext {
   github?: GitHubClient;
   settings: MetricSettings;
   now: () => Date;
+  /**
+   * Per-event memo, fresh for every event: several metrics of one event that need the same API data (the
+   * pull-request metrics all read the same commits, files and reviews) share one read through `shared()`.
+   */
+  memo?: Map<string, Promise<unknown>>;
+}
+
+/** Computes `fn` once per event and key; later calls in the same event get the same promise. */
+export function shared<T>(ctx: MetricContext, key: string, fn: () => Promise<T>): Promise<T> {
+  if (!ctx.memo) return fn();
+  let value = ctx.memo.get(key) as Promise<T> | undefined;
+  if (!value) {
+    value = fn();
+    ctx.memo.set(key, value);
+  }
+  return value;
 }
 
 /**

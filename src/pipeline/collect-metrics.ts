@@ -23,7 +23,8 @@ export async function collectMetrics(
       metric.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)) &&
       metric.matches(event, ctx.settings),
   );
-  const results = await Promise.allSettled(matching.map((metric) => metric.collect(event, ctx)));
+  const eventCtx: MetricContext = { ...ctx, memo: new Map() };
+  const results = await Promise.allSettled(matching.map((metric) => metric.collect(event, eventCtx)));
   const collectedAt = ctx.now().toISOString();
   const out: CollectResult = { records: [], failures: [] };
   results.forEach((result, i) => {

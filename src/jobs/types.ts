@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import type { TelemetryConfig } from '../config/config';
+import type { GitHubClient } from '../github/client';
+import type { Logger } from '../log/logger';
+import type { Store } from '../store/types';
+
+/** Progress a long job reports (the CLI draws a progress bar from it). */
+export interface JobProgress {
+  phase: string;
+  done: number;
+  total: number | null;
+  /** GitHub requests left in the current rate-limit window, when known. */
+  requestsLeft?: number | null;
+}
+
+export interface JobContext {
+  github: GitHubClient;
+  store: Store;
+  config: TelemetryConfig;
+  logger: Logger;
+  now: () => Date;
+  dryRun?: boolean;
+  onProgress?: (progress: JobProgress) => void;
+  /** Stops the job cleanly (it saves its cursor and returns) when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface JobSummary {
+  job: string;
+  /** False when the job stopped early (rate limit budget, abort) and will resume from its cursor. */
+  finished: boolean;
+  /** Counters worth reporting, e.g. `{ records: 120, requests: 35 }`. */
+  counts: Record<string, number>;
+  message: string;
+}
+
+/**
+ * A scheduled or CLI-run collection job. `input` validates what a schedule (configuration) or the CLI passes,
+ * so a bad schedule input fails with a message naming the field.
+ */
+export interface Job<I = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<I>;
+  run(input: I, ctx: JobContext): Promise<JobSummary>;
+}

@@ -26,6 +26,8 @@ export interface ReleaseVersionOutput {
 /** Parses a tag as a strict semantic version, with or without a leading `v`; null when it is not one. */
 export function parseVersionTag(tag: string): Omit<ReleaseVersionOutput, 'tag'> | null {
   const candidate = /^[vV]\d/.test(tag) ? tag.slice(1) : tag;
+  // semver.parse trims whitespace and would accept ` 1.2.3`: a tag is a version only exactly as written.
+  if (!/^\d\S*$/.test(candidate)) return null;
   const parsed = semver.parse(candidate);
   if (!parsed || parsed.raw !== candidate) return null;
   return {

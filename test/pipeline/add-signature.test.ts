@@ -1,0 +1,70 @@
+import { collectedTriggers } from '../../src/metrics/registry';
+import { addSignature } from '../../src/pipeline/add-signature';
+import { example } from '../support/webhooks';
+
+const collected = collectedTriggers();
+const raw = (event: string | undefined, body: unknown, delivery: string | null = 'd-1') => ({
+  headers: { 'x-github-event': event, 'x-github-delivery': delivery ?? undefined },
+  body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+  receivedAt: '2026-11-01T12:00:00.000Z',
+});
+
+describe('addSignature', () => {
+  it('names a collected event github::<event>.<action> and keeps the delivery id as a string', () => {
+    const result = addSignature(
+      raw('workflow_job', example('workflow_job', 'completed'), '72d3162e-cc78'),
+      collected,
+    );
+    expect(result.kind).toBe('accepted');
+    if (result.kind !== 'accepted') return;
+    expect(result.event).toMatchObject({
+      trigger: 'github::workflow_job.completed',
+      source: 'github',
+      event: 'workflow_job',
+      action: 'completed',
+      deliveryId: '72d3162e-cc78',
+      collectedBy: 'webhook',
+      receivedAt: '2026-11-01T12:00:00.000Z',
+    });
+  });
+
+  it('names an event without action github::<event>', () => {
+    const result = addSignature(raw('create', example('create')), collected);
+    expect(result.kind === 'accepted' && result.event.trigger).toBe('github::create');
+  });
+
+  it('acknowledges ping and events or actions no metric collects, without error', () => {
+    expect(addSignature(raw('ping', example('ping')), collected)).toMatchObject({
+      kind: 'ignored',
+      reason: 'pong',
+    });
+    expect(addSignature(raw('workflow_job', example('workflow_job', 'queued')), collected)).toMatchObject({
+      kind: 'ignored',
+      reason: 'workflow_job.queued is not collected',
+    });
+    expect(addSignature(raw('star', { action: 'created' }), collected)).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('refuses missing or malformed headers and bodies with a message naming the problem', () => {
+    expect(addSignature(raw(undefined, {}), collected)).toEqual({
+      kind: 'invalid',
+      message: 'missing X-GitHub-Event header',
+    });
+    expect(addSignature(raw('workflow_job', {}, null), collected)).toEqual({
+      kind: 'invalid',
+      message: 'missing X-GitHub-Delivery header',
+    });
+    expect(addSignature(raw('../etc', {}), collected)).toMatchObject({ kind: 'invalid' });
+    expect(addSignature(raw('workflow_job', {}, 'a/b'), collected)).toMatchObject({ kind: 'invalid' });
+    expect(addSignature(raw('workflow_job', '{"action":'), collected)).toEqual({
+      kind: 'invalid',
+      message: 'body is not valid JSON',
+    });
+    for (const body of ['[]', '"text"', '42', 'null']) {
+      expect(addSignature(raw('workflow_job', body), collected)).toEqual({
+        kind: 'invalid',
+        message: 'body must be a JSON object',
+      });
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import {
+  buildRecord,
+  durationMs,
+  isBetter,
+  recordId,
+  recordPath,
+  safeSegment,
+  toUtcIso,
+} from '../../src/pipeline/record';
+import type { SignedEvent } from '../../src/pipeline/types';
+import { COLLECTOR_VERSION } from '../../src/version';
+
+const event: SignedEvent = {
+  trigger: 'github::workflow_job.completed',
+  source: 'github',
+  event: 'workflow_job',
+  action: 'completed',
+  deliveryId: 'abc',
+  receivedAt: '2026-11-01T12:00:00.000Z',
+  collectedBy: 'webhook',
+  payload: {},
+};
+
+describe('record envelope', () => {
+  it('derives the id from the metric and the natural key only', () => {
+    const id = recordId('workflow-job', '289782451:1');
+    expect(id).toMatch(/^workflow-job-[0-9a-f]{24}$/);
+    expect(recordId('workflow-job', '289782451:1')).toBe(id);
+    expect(recordId('workflow-job', '289782451:2')).not.toBe(id);
+    expect(recordId('check-suite', '289782451:1')).not.toBe(id.replace('workflow-job', 'check-suite'));
+  });
+
+  it('builds the envelope of docs/DATA.md; errors make it partial', () => {
+    const draft = {
+      naturalKey: 'k',
+      owner: 'o',
+      repo: 'r',
+      occurredAt: '2021-08-05T10:38:16Z',
+      output: { a: 1 },
+    };
+    const record = buildRecord('workflow-job', event, draft, '2026-11-01T12:00:01.000Z');
+    expect(record).toEqual({
+      id: recordId('workflow-job', 'k'),
+      schema_version: 1,
+      metric: 'workflow-job',
+      trigger: 'github::workflow_job.completed',
+      collected_by: 'webhook',
+      delivery_id: 'abc',
+      owner: 'o',
+      repo: 'r',
+      occurred_at: '2021-08-05T10:38:16.000Z',
+      received_at: '2026-11-01T12:00:00.000Z',
+      collected_at: '2026-11-01T12:00:01.000Z',
+      status: 'complete',
+      errors: [],
+      collector_version: COLLECTOR_VERSION,
+      output: { a: 1 },
+    });
+    const partial = buildRecord(
+      'x',
+      event,
+      { ...draft, errors: [{ call: 'GET /x', message: 'boom' }] },
+      'now',
+    );
+    expect(partial.status).toBe('partial');
+  });
+
+  it('places a record by metric, owner, repo and the UTC month of occurred_at', () => {
+    const path = recordPath({
+      id: 'workflow-job-abc',
+      metric: 'workflow-job',
+      owner: 'Octo',
+      repo: 'Hello-World',
+      occurred_at: '2021-12-31T23:30:00-02:00',
+    });
+    expect(path).toBe('workflow-job/Octo/Hello-World/2022/01/workflow-job-abc.json');
+  });
+
+  it('never lets a name climb out of its folder', () => {
+    for (const evil of ['..', '.', '../../etc', 'a/b', '.hidden', '', 'x\0y']) {
+      const segment = safeSegment(evil);
+      expect(segment).not.toMatch(/[/\\\0]/);
+      expect(segment.startsWith('.')).toBe(false);
+      expect(segment.length).toBeGreaterThan(0);
+    }
+    expect(safeSegment('Hello-World.js_2')).toBe('Hello-World.js_2');
+  });
+
+  it('"better record wins": only complete replaces partial', () => {
+    expect(isBetter({ status: 'complete' }, { status: 'partial' })).toBe(true);
+    expect(isBetter({ status: 'complete' }, { status: 'complete' })).toBe(false);
+    expect(isBetter({ status: 'partial' }, { status: 'complete' })).toBe(false);
+    expect(isBetter({ status: 'partial' }, { status: 'partial' })).toBe(false);
+  });
+
+  it('normalises times and computes durations', () => {
+    expect(toUtcIso('2021-08-05T12:34:58+02:00')).toBe('2021-08-05T10:34:58.000Z');
+    expect(() => toUtcIso('yesterday')).toThrow('not an ISO-8601 time');
+    expect(durationMs('2021-08-05T10:34:58Z', '2021-08-05T10:38:16Z')).toBe(198_000);
+    expect(durationMs(null, '2021-08-05T10:38:16Z')).toBeNull();
+  });
+});

@@ -1,0 +1,89 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { listFiles, tempDir } from '../support/temp';
+
+const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
+const run = promisify(execFile);
+
+/** Starts `telemetry serve` as a real process (what `npm start` runs) and resolves with its URL. */
+function serve(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /"message":"listening","url":"([^"]+)"/.exec(stdout);
+      if (match?.[1]) resolve({ child, url: match[1], stderr: () => stderr });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+}
+
+describe('telemetry serve + telemetry send (real processes)', () => {
+  jest.setTimeout(60_000);
+
+  it('stores a bundled real example sent by `telemetry send`, and drains on SIGINT', async () => {
+    const dir = await tempDir();
+    const env = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TELEMETRY_DATA_DIR: dir.path,
+      TELEMETRY_WEBHOOK_SECRET: 'cli-secret',
+    };
+    const { child, url } = await serve(env);
+    try {
+      const sent = await run(process.execPath, [CLI, 'send', 'workflow_job.completed', '--url', url], {
+        env: { ...process.env, ...env },
+      });
+      expect(sent.stdout).toMatch(/^202 [0-9a-f-]{36} \{"outcome":"queued"/);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      const files = await listFiles(dir.path);
+      expect(files).toEqual([
+        expect.stringMatching(/^workflow-job\/.+\/2021\/08\/workflow-job-[0-9a-f]{24}\.json$/),
+      ]);
+    } finally {
+      child.kill('SIGKILL');
+      await dir.remove();
+    }
+  });
+
+  it('generates and prints a secret when none is configured', async () => {
+    const dir = await tempDir();
+    const { child, stderr } = await serve({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TELEMETRY_DATA_DIR: dir.path,
+      TELEMETRY_WEBHOOK_SECRET: '',
+    });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(stderr()).toMatch(/export TELEMETRY_WEBHOOK_SECRET=[0-9a-f]{40}/);
+    await dir.remove();
+  });
+
+  it('explains what is wrong instead of failing with a stack', async () => {
+    const failure = await run(process.execPath, [CLI, 'send', 'workflow_job.completed'], {
+      env: { ...process.env, TELEMETRY_WEBHOOK_SECRET: '' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('TELEMETRY_WEBHOOK_SECRET is not set'),
+    });
+    const badConfig = await run(process.execPath, [CLI, 'config', 'check'], {
+      env: { ...process.env, PORT: 'x' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(badConfig).toMatchObject({ code: 2, stderr: 'telemetry: PORT must be a whole number, got "x"\n' });
+  });
+});

@@ -1,0 +1,109 @@
+import { silentLogger } from '../../src/log/logger';
+import type { SignedEvent } from '../../src/pipeline/types';
+import { type DeadLetter, MemoryQueue } from '../../src/queue/memory-queue';
+import type { BatchOutcome } from '../../src/worker/process-batch';
+
+const event = (id: string): SignedEvent => ({
+  trigger: 'github::workflow_job.completed',
+  source: 'github',
+  event: 'workflow_job',
+  deliveryId: id,
+  receivedAt: '2026-11-01T12:00:00.000Z',
+  collectedBy: 'webhook',
+  payload: {},
+});
+const ok = (n: number): BatchOutcome => ({ records: n, written: n, unchanged: 0, failed: [] });
+
+describe('MemoryQueue', () => {
+  it('batches events that arrive together and drains to empty', async () => {
+    const batches: string[][] = [];
+    const queue = new MemoryQueue({
+      logger: silentLogger,
+      batchSize: 50,
+      process: async (events) => {
+        batches.push(events.map((e) => e.deliveryId));
+        return ok(events.length);
+      },
+      deadLetter: async () => {},
+    });
+    await Promise.all(Array.from({ length: 120 }, (_, i) => queue.send([event(String(i))])));
+    await queue.drain();
+    expect(batches.map((b) => b.length)).toEqual([50, 50, 20]);
+    expect(batches.flat()).toEqual(Array.from({ length: 120 }, (_, i) => String(i)));
+    expect(queue.size).toBe(0);
+  });
+
+  it('retries a failed event with backoff, then dead-letters it after maxAttempts; others are not held up', async () => {
+    const attempts = new Map<string, number>();
+    const letters: DeadLetter[] = [];
+    const queue = new MemoryQueue({
+      logger: silentLogger,
+      maxAttempts: 3,
+      retryDelayMs: 1,
+      process: async (events) => {
+        const failed = events.flatMap((e, index) => {
+          attempts.set(e.deliveryId, (attempts.get(e.deliveryId) ?? 0) + 1);
+          return e.deliveryId === 'bad'
+            ? [{ index, deliveryId: e.deliveryId, reason: 'GitHub is down', permanent: false }]
+            : [];
+        });
+        return { ...ok(events.length), failed };
+      },
+      deadLetter: async (letter) => {
+        letters.push(letter);
+      },
+    });
+    await queue.send([event('good'), event('bad')]);
+    await queue.drain();
+    expect(attempts.get('good')).toBe(1);
+    expect(attempts.get('bad')).toBe(3);
+    expect(letters).toEqual([{ event: event('bad'), reason: 'GitHub is down', attempts: 3 }]);
+  });
+
+  it('dead-letters a permanent failure at once, and a thrown batch counts as a failure of every event', async () => {
+    const letters: string[] = [];
+    let calls = 0;
+    const queue = new MemoryQueue({
+      logger: silentLogger,
+      maxAttempts: 2,
+      retryDelayMs: 1,
+      process: async (events) => {
+        calls += 1;
+        if (events.some((e) => e.deliveryId === 'boom')) throw new Error('disk full');
+        return {
+          ...ok(1),
+          failed: [{ index: 0, deliveryId: 'shape', reason: 'bad payload', permanent: true }],
+        };
+      },
+      deadLetter: async (letter) => {
+        letters.push(`${letter.event.deliveryId}:${letter.attempts}:${letter.reason}`);
+      },
+    });
+    await queue.send([event('shape')]);
+    await queue.drain();
+    await queue.send([event('boom')]);
+    await queue.drain();
+    expect(letters).toEqual(['shape:1:bad payload', 'boom:2:disk full']);
+    expect(calls).toBe(3);
+  });
+
+  it('keeps an event it could not park and tries again, instead of losing it', async () => {
+    let parkTries = 0;
+    const queue = new MemoryQueue({
+      logger: silentLogger,
+      maxAttempts: 1,
+      retryDelayMs: 1,
+      process: async (events) => ({
+        ...ok(0),
+        failed: events.map((e, index) => ({ index, deliveryId: e.deliveryId, reason: 'x', permanent: true })),
+      }),
+      deadLetter: async () => {
+        parkTries += 1;
+        if (parkTries < 3) throw new Error('EACCES');
+      },
+    });
+    await queue.send([event('e')]);
+    await queue.drain();
+    expect(parkTries).toBe(3);
+  });
+});

@@ -35,7 +35,7 @@ describe('check-suite metric', () => {
       (p) => (p.check_suite as { app?: { slug?: string } }).app?.slug === 'github-actions',
     );
     const [record] = await collectAll(signedEventFrom('check_suite', withApp as Record<string, unknown>));
-    expect((record?.output as { app: { slug: string } }).app.slug).toBe('github-actions');
+    expect((record!.output as { app: { slug: string } }).app.slug).toBe('github-actions');
   });
 
   it('ignores requested and rerequested suites', async () => {

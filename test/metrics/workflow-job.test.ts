@@ -33,7 +33,7 @@ describe('workflow-job metric', () => {
           duration_ms: 198_000,
         },
       });
-      expect((record?.output as { steps: { count: number } }).steps.count).toBe(
+      expect((record!.output as { steps: { count: number } }).steps.count).toBe(
         (job.steps as unknown[]).length,
       );
     }

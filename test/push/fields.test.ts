@@ -245,7 +245,7 @@ describe('cross-field rules', () => {
       ok: false,
       errors: [{ path: 'first_commit_at', message: 'must not be after finished_at' }],
     });
-    expect(validateItem('incident', incident({ resolved_at: '2026-11-01T12:04:59Z' }))).toEqual({
+    expect(validateItem('incident', incident({ resolved_at: '2026-11-01T11:04:59Z' }))).toEqual({
       ok: false,
       errors: [{ path: 'resolved_at', message: 'must not be before opened_at' }],
     });

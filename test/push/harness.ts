@@ -80,7 +80,7 @@ export const deployment = (overrides: Record<string, unknown> = {}): Record<stri
 export const incident = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   id: 'INC-2041',
   repository: 'octo-org/billing',
-  opened_at: '2026-11-01T12:05:00Z',
+  opened_at: '2026-11-01T11:05:00Z',
   ...overrides,
 });
 

@@ -18,17 +18,20 @@ export const pushIncident: Metric<PushIncidentOutput> = {
     const { owner, repo } = splitRepository(item.repository);
     const openedAt = toUtcIso(item.opened_at);
     const resolvedAt = item.resolved_at ? toUtcIso(item.resolved_at) : null;
-    const common = {
+    const output = (event: 'opened' | 'resolved'): PushIncidentOutput => ({
       sender,
       id: item.id,
+      event,
       opened_at: openedAt,
+      resolved_at: event === 'resolved' ? resolvedAt : null,
+      time_to_restore_ms: event === 'resolved' ? durationMs(openedAt, resolvedAt) : null,
       severity: item.severity ?? null,
       title: item.title ?? null,
       service: item.service ?? null,
       sha: item.sha?.toLowerCase() ?? null,
       deployment_id: item.deployment_id ?? null,
       url: item.url ?? null,
-    };
+    });
     // The opened record never carries the resolution, so it is the same whether the sender pushed the
     // incident first open and later resolved, or only once already resolved (like GitHub's incident metric).
     const drafts: MetricDraft<PushIncidentOutput>[] = [
@@ -37,7 +40,7 @@ export const pushIncident: Metric<PushIncidentOutput> = {
         owner,
         repo,
         occurredAt: openedAt,
-        output: { ...common, event: 'opened', resolved_at: null, time_to_restore_ms: null },
+        output: output('opened'),
       },
     ];
     if (resolvedAt) {
@@ -46,12 +49,7 @@ export const pushIncident: Metric<PushIncidentOutput> = {
         owner,
         repo,
         occurredAt: resolvedAt,
-        output: {
-          ...common,
-          event: 'resolved',
-          resolved_at: resolvedAt,
-          time_to_restore_ms: durationMs(openedAt, resolvedAt),
-        },
+        output: output('resolved'),
       });
     }
     return drafts;

@@ -42,3 +42,46 @@ export function staticSenderSecrets(senders: ReadonlyMap<string, readonly string
   // A Map, not an object: no sender name (`__proto__`, `constructor`) can reach a prototype.
   return async (sender) => senders.get(sender) ?? [];
 }
+
+/**
+ * Secrets of every sender from one listing (in AWS: one SSM GetParametersByPath under
+ * `/telemetry/<instance>/senders/`), `name → value`, where a value holds one secret or, during a rotation,
+ * two separated by a comma (`old,new`). Names that are not sender names are skipped.
+ */
+export function sendersFromValues(values: Readonly<Record<string, string>>): Map<string, string[]> {
+  const senders = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(values)) {
+    if (!SENDER_NAME.test(name)) continue;
+    const secrets = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    if (secrets.length > 0) senders.set(name, secrets);
+  }
+  return senders;
+}
+
+/**
+ * A `SenderSecrets` provider that loads all senders at once and keeps them for `ttlMs`. One load per TTL
+ * whatever sender names requests carry, so random names cannot exhaust the secret store's throughput (SSM:
+ * 40 requests/s), and a new or rotated secret is picked up within the TTL. Concurrent requests share one
+ * load; a failed load is not cached (the next request tries again, and meanwhile answers 500).
+ */
+export function cachedSenderSecrets(
+  loadAll: () => Promise<ReadonlyMap<string, readonly string[]>>,
+  options: { ttlMs?: number; now?: () => number } = {},
+): SenderSecrets {
+  const ttl = options.ttlMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  let cached: { at: number; senders: Promise<ReadonlyMap<string, readonly string[]>> } | undefined;
+  return async (sender) => {
+    if (!cached || now() - cached.at >= ttl) {
+      const entry = { at: now(), senders: loadAll() };
+      cached = entry;
+      entry.senders.catch(() => {
+        if (cached === entry) cached = undefined;
+      });
+    }
+    return (await cached.senders).get(sender) ?? [];
+  };
+}

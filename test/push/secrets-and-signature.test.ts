@@ -1,5 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { parseSenderSecrets, staticSenderSecrets } from '../../src/push/secrets';
+import {
+  cachedSenderSecrets,
+  parseSenderSecrets,
+  sendersFromValues,
+  staticSenderSecrets,
+} from '../../src/push/secrets';
 import { pushHeaders, signPush, verifyPushSignature } from '../../src/push/signature';
 
 describe('TELEMETRY_SENDER_SECRETS', () => {
@@ -68,5 +73,47 @@ describe('push signatures', () => {
     ]) {
       expect(verifyPushSignature(['new'], '100', body, bad)).toBe(false);
     }
+  });
+});
+
+describe('sender secrets from a secret store (AWS: SSM parameters per sender)', () => {
+  it('reads one or two comma-separated secrets per parameter and skips names that are no sender names', () => {
+    expect([
+      ...sendersFromValues({ jenkins: 's1', gitlab: 'old, new', 'bad name': 'x', argo: ' , ' }),
+    ]).toEqual([
+      ['jenkins', ['s1']],
+      ['gitlab', ['old', 'new']],
+    ]);
+  });
+
+  it('loads all senders once per TTL, shares a load between concurrent requests, and retries a failed load', async () => {
+    let clock = 0;
+    let loads = 0;
+    let fail = false;
+    const provider = cachedSenderSecrets(
+      async () => {
+        loads += 1;
+        if (fail) throw new Error('ThrottlingException');
+        return new Map([['jenkins', [`secret-${loads}`]]]);
+      },
+      { ttlMs: 1000, now: () => clock },
+    );
+    const names = ['jenkins', 'random-1', 'random-2', '__proto__', 'jenkins'];
+    expect(await Promise.all(names.map((n) => provider(n)))).toEqual([
+      ['secret-1'],
+      [],
+      [],
+      [],
+      ['secret-1'],
+    ]);
+    expect(loads).toBe(1);
+    clock = 999;
+    expect(await provider('jenkins')).toEqual(['secret-1']);
+    clock = 1000;
+    fail = true;
+    await expect(provider('jenkins')).rejects.toThrow('ThrottlingException');
+    fail = false;
+    expect(await provider('jenkins')).toEqual(['secret-3']);
+    expect(loads).toBe(3);
   });
 });

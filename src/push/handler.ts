@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { errorMessage, type Logger } from '../log/logger';
 import type { SignedEvent } from '../pipeline/types';
 import type { TelemetryRequest, TelemetryResponse } from '../webhook/handle-request';
-import { isPushKind, MAX_ITEMS, type PushKind, pushKinds, RESERVED_KEYS } from './kinds';
+import { isPushKind, MAX_ITEM_BYTES, MAX_ITEMS, type PushKind, pushKinds, RESERVED_KEYS } from './kinds';
 import { SENDER_NAME, type SenderSecrets } from './secrets';
 import { verifyPushSignature } from './signature';
 
@@ -163,6 +163,13 @@ export function validateItem(
     }
   }
   if (errors.length > 0) return { ok: false, errors: errors.slice(0, MAX_ERRORS_PER_ITEM) };
+  const bytes = Buffer.byteLength(JSON.stringify(result.data));
+  if (bytes > MAX_ITEM_BYTES) {
+    return {
+      ok: false,
+      errors: [{ path: '', message: `item is ${bytes} bytes as JSON; at most ${MAX_ITEM_BYTES}` }],
+    };
+  }
   return { ok: true, item: result.data as Record<string, unknown> };
 }
 

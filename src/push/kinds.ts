@@ -172,6 +172,12 @@ export function isPushKind(value: string): value is PushKind {
 /** At most this many items in one `{ "items": [...] }` body (more: 413). */
 export const MAX_ITEMS = 500;
 
+/**
+ * Largest accepted item, as compact JSON (UTF-8). Every item travels as its own queue message (SQS: 1 MB),
+ * and no real deployment, incident or tool list comes near it.
+ */
+export const MAX_ITEM_BYTES = 64 * 1024;
+
 /** "owner/name" → its parts (the schema has already checked the shape). */
 export function splitRepository(value: string): { owner: string; repo: string } {
   const [owner = '', repo = ''] = value.split('/', 2);

@@ -342,6 +342,19 @@ describe('unicode and very long strings', () => {
     expect(enqueued.map((e) => (e.payload.title as string).length)).toEqual([1000]);
   });
 
+  it('refuses an item larger than 64 KiB as JSON (each item becomes one queue message)', () => {
+    // 400 tools of 200-character names and versions, each within its own limits: about 160 KB.
+    const tools = Object.fromEntries(
+      Array.from({ length: 400 }, (_, i) => [`${i}-${'n'.repeat(190)}`, 'v'.repeat(200)]),
+    );
+    expect(validateItem('tooling-usage', toolingUsage({ tools }))).toEqual({
+      ok: false,
+      errors: [{ path: '', message: expect.stringMatching(/^item is \d+ bytes as JSON; at most 65536$/) }],
+    });
+    const fewer = Object.fromEntries(Object.entries(tools).slice(0, 150));
+    expect(validateItem('tooling-usage', toolingUsage({ tools: fewer })).ok).toBe(true);
+  });
+
   it('refuses a megabyte string without echoing it back', async () => {
     const { send } = pushHarness();
     const response = await send(

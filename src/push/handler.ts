@@ -86,7 +86,7 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       return reject(400, 'body is not valid JSON');
     }
     const items = itemsOf(parsed);
-    if (typeof items === 'object' && 'status' in items) return items;
+    if (!Array.isArray(items)) return items;
 
     const receivedAt = now().toISOString();
     const results: ItemResult[] = [];

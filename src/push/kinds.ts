@@ -48,7 +48,9 @@ const sha = z
   .regex(/^[0-9a-fA-F]{7,64}$/, 'must be a commit sha (7 to 64 hexadecimal characters)')
   .describe('commit sha (7 to 64 hex characters)');
 
-const url = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2048);
+const url = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .max(2048, 'must be at most 2048 characters');
 
 const schemaVersion = z
   .literal(1, 'must be 1 (the only version of this contract)')

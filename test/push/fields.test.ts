@@ -49,6 +49,7 @@ const url: FieldCases = {
     ['javascript:alert(1)', 'http(s) URL'],
     ['ftp://example.com/x', 'http(s) URL'],
     ['not a url', 'http(s) URL'],
+    [`https://example.com/${'p'.repeat(2030)}`, 'must be at most 2048 characters'],
   ],
 };
 const optionalText = (max: number): FieldCases => ({

@@ -23,7 +23,9 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
     for (const name of Object.keys(item.tools).sort()) tools[name] = item.tools[name] as string;
     return [
       {
-        naturalKey: `${owner}/${repo}\npush\n${sender}\n${observedAt.slice(0, 10)}`,
+        // Same shape as the snapshot side's key (`toolingNaturalKey` of index.ts on the metrics-ops branch:
+        // lower-cased repository, source, sender, UTC day); on merge this becomes a call to it.
+        naturalKey: `${`${owner}/${repo}`.toLowerCase()}:push:${sender}:${observedAt.slice(0, 10)}`,
         owner,
         repo,
         occurredAt: observedAt,

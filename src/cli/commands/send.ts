@@ -47,7 +47,7 @@ export function registerSend(program: Command): void {
   program
     .command('send')
     .description(
-      'Sign and post a GitHub webhook delivery: a bundled real example (e.g. workflow_job.completed) or a JSON file.',
+      'Sign and post a GitHub webhook delivery (a bundled real example such as workflow_job.completed, or a JSON file), or with --kind a push from another system.',
     )
     .argument('[example-or-file]', 'event[.action] of a bundled example, or the path of a JSON payload file')
     .option('--url <url>', 'where to post', `http://localhost:${process.env.PORT || 3000}/telemetry`)

@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { readLocalSecrets } from '../../config/secrets';
 import { jsonLogger } from '../../log/logger';
+import { createPushHandler } from '../../push/handler';
+import { parseSenderSecrets, SenderSecretsError, staticSenderSecrets } from '../../push/secrets';
 import { startLocalCollector } from '../../server/server';
+import { CliError } from '../errors';
 
 export function registerServe(program: Command): void {
   program
@@ -20,6 +23,18 @@ export function registerServe(program: Command): void {
       const config = loadConfig({ env });
       const secrets = readLocalSecrets(env);
       const logger = jsonLogger();
+      let senders: Map<string, string[]>;
+      try {
+        senders = parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS);
+      } catch (error) {
+        if (error instanceof SenderSecretsError) throw new CliError(error.message);
+        throw error;
+      }
+      if (senders.size === 0) {
+        process.stderr.write(
+          'No TELEMETRY_SENDER_SECRETS set: pushes from other systems are refused (see docs/PUSH.md).\n',
+        );
+      }
       let webhookSecrets = secrets.webhookSecrets;
       if (webhookSecrets.length === 0) {
         const generated = randomBytes(20).toString('hex');
@@ -38,6 +53,11 @@ export function registerServe(program: Command): void {
         webhookSecrets,
         ...(secrets.githubToken ? { githubToken: secrets.githubToken } : {}),
         logger,
+        push: createPushHandler({
+          senderSecrets: staticSenderSecrets(senders),
+          maxSkewSeconds: config.push.maxSkewSeconds,
+          logger,
+        }),
       });
       logger.info('listening', { url: collector.url, data_dir: config.server.dataDir });
 

@@ -1,4 +1,6 @@
 import { checkSuite } from './check-suite';
+import { deployment } from './deployment';
+import { deploymentStatus } from './deployment-status';
 import { incident } from './incident';
 import { releaseVersions } from './release-versions';
 import { testCoverage } from './test-coverage';
@@ -15,6 +17,8 @@ export const metrics: readonly Metric<any>[] = [
   workflowRun,
   testCoverage,
   incident,
+  deployment,
+  deploymentStatus,
 ];
 
 /** The set of triggers at least one metric listens to: everything else is acknowledged and dropped. */

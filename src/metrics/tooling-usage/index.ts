@@ -34,7 +34,8 @@ export function toolingNaturalKey(parts: {
 }): string {
   const day = new Date(parts.at).toISOString().slice(0, 10);
   const sender = parts.source === 'push' ? `:${parts.sender ?? ''}` : '';
-  return `${parts.owner}/${parts.repo}`.toLowerCase() + `:${parts.source}${sender}:${day}`;
+  const repository = `${parts.owner}/${parts.repo}`.toLowerCase();
+  return `${repository}:${parts.source}${sender}:${day}`;
 }
 
 type Listing = { type: string; path: string }[];

@@ -1,11 +1,17 @@
 import { checkSuite } from './check-suite';
 import { customMetric } from './custom-metric';
+import { deployment } from './deployment';
+import { deploymentStatus } from './deployment-status';
+import { incident } from './incident';
 import { pushDeployment } from './push-deployment';
 import { pushIncident } from './push-incident';
 import { releaseVersions } from './release-versions';
+import { testCoverage } from './test-coverage';
+import { toolingUsage } from './tooling-usage';
 import { toolingUsagePush } from './tooling-usage/push';
 import type { Metric } from './types';
 import { workflowJob } from './workflow-job';
+import { workflowRun } from './workflow-run';
 
 /** Every metric the collector knows. Adding a metric = adding its folder and one line here. */
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds metrics of different output types
@@ -17,6 +23,12 @@ export const metrics: readonly Metric<any>[] = [
   pushIncident,
   toolingUsagePush,
   customMetric,
+  workflowRun,
+  testCoverage,
+  incident,
+  deployment,
+  deploymentStatus,
+  toolingUsage,
 ];
 
 /** The set of triggers at least one metric listens to: everything else is acknowledged and dropped. */

@@ -3,6 +3,7 @@ import { toUtcIso } from '../../pipeline/record';
 import { splitRepository, toolingUsageItem } from '../../push/kinds';
 import { pushSender } from '../push-deployment';
 import type { Metric } from '../types';
+import { toolingNaturalKey } from './index';
 import type { ToolingUsageOutput } from './output';
 
 /**
@@ -23,9 +24,7 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
     for (const name of Object.keys(item.tools).sort()) tools[name] = item.tools[name] as string;
     return [
       {
-        // Same shape as the snapshot side's key (`toolingNaturalKey` of index.ts on the metrics-ops branch:
-        // lower-cased repository, source, sender, UTC day); on merge this becomes a call to it.
-        naturalKey: `${`${owner}/${repo}`.toLowerCase()}:push:${sender}:${observedAt.slice(0, 10)}`,
+        naturalKey: toolingNaturalKey({ owner, repo, source: 'push', sender, at: observedAt }),
         owner,
         repo,
         occurredAt: observedAt,

@@ -3,8 +3,11 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../log/logger';
 import { USER_AGENT } from '../version';
+import { conditionalRequests, type EtagCache } from './etag-cache';
 
-const TelemetryOctokit = Octokit.plugin(throttling, retry);
+// conditionalRequests first: its hook then runs inside throttling and retry, so a 304 is already a response
+// when they see it (plugin-retry would otherwise retry it as a failure).
+const TelemetryOctokit = Octokit.plugin(conditionalRequests, throttling, retry);
 
 /** The one GitHub client type the project uses (REST + pagination + throttling + retry). */
 export type GitHubClient = InstanceType<typeof TelemetryOctokit>;
@@ -18,6 +21,12 @@ export interface GitHubClientOptions {
   rateLimitRetries?: number;
   /** Retries for 5xx and network faults (plugin-retry). */
   retries?: number;
+  /**
+   * Conditional requests (ETag / If-None-Match) for GETs read again: a 304 costs no rate limit. Pass one
+   * `new EtagCache({ maxEntries })` per client and keep it to read its hit counts. Off by default: it only
+   * pays for resources that are read more than once (listings walked by scheduled jobs).
+   */
+  etagCache?: EtagCache;
 }
 
 /**
@@ -31,6 +40,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
     request: { retries: options.retries ?? 3 },
+    // Octokit logs every failed request (a 304 too) on the console by default; callers report failures
+    // themselves (partial records), so request failures are debug lines here.
+    log: {
+      debug: (message: string) => options.logger?.debug(message),
+      info: (message: string) => options.logger?.debug(message),
+      warn: (message: string) => options.logger?.warn(message),
+      error: (message: string) => options.logger?.debug(message),
+    },
     throttle: {
       onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
         options.logger?.warn('github primary rate limit', {
@@ -51,5 +68,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         return retryCount < rateLimitRetries;
       },
     },
+    ...(options.etagCache ? { etagCache: options.etagCache } : {}),
   });
 }

@@ -57,6 +57,16 @@ export function parseClosedPullRequest(event: SignedEvent): ClosedPullRequest {
 
 export const isClosedPullRequest = (event: SignedEvent) => event.trigger === CLOSED_PULL_REQUEST_TRIGGER;
 
+/**
+ * The condition of the merged-only metrics. It never throws: a payload of the wrong shape matches, so that
+ * `collect` rejects it with the message naming what is wrong (and the event is parked, not dropped).
+ */
+export function isMergedPullRequest(event: SignedEvent): boolean {
+  if (!isClosedPullRequest(event)) return false;
+  const parsed = closedPullRequestPayload.safeParse(event.payload);
+  return !parsed.success || isMerged(parsed.data);
+}
+
 /** Merged: `merged` when the payload has it, else a non-null `merged_at`. */
 export function isMerged(payload: ClosedPullRequest): boolean {
   return payload.pull_request.merged ?? Boolean(payload.pull_request.merged_at);

@@ -1,10 +1,13 @@
+import { InvalidPayloadError } from '../../src/github/payloads';
 import { PULL_REQUEST_DATA_CALL } from '../../src/github/pull-request-data';
+import { metrics } from '../../src/metrics/registry';
 import { defaultMetricSettings } from '../../src/metrics/settings';
+import { collectMetrics } from '../../src/pipeline/collect-metrics';
 import { addPullRequest, pullRequestEvent } from '../fake-github/routes/pulls';
 import type { FakeGitHub } from '../fake-github/server';
 import type { FakeRepo, World } from '../fake-github/world';
 import { expectDocumentedExample } from '../support/metrics-doc';
-import { examplesOf } from '../support/webhooks';
+import { example, examplesOf, signedEventFrom } from '../support/webhooks';
 import { closedExample, collect, contextFor, startFakeGitHub } from './pull-request-support';
 
 // The real example: Codertocat/Hello-World#2 (id 279147437), opened 2019-05-15T15:20:33Z, closed 15:21:18Z.
@@ -369,6 +372,24 @@ describe('edge cases', () => {
 });
 
 describe('enrichment failures make partial records, never lost ones', () => {
+  test('a payload of the wrong shape is rejected with a message naming the field (the worker parks it)', async () => {
+    const payload = example('pull_request', 'closed');
+    (payload.pull_request as Record<string, unknown>).closed_at = 'yesterday';
+    const result = await collectMetrics(signedEventFrom('pull_request', payload), metrics, contextFor(fake));
+    expect(result.records).toEqual([]);
+    expect(result.failures.map((f) => f.metric).sort()).toEqual([
+      'code-review-involvement',
+      'commits-per-pr',
+      'documentation-updated',
+      'pull-request',
+    ]);
+    for (const failure of result.failures) {
+      expect(failure.error).toBeInstanceOf(InvalidPayloadError);
+      expect(failure.message).toContain('pull_request.closed_at');
+    }
+    expect(fake.count()).toBe(0);
+  });
+
   test('no token: every metric is partial and names the call, nothing is requested', async () => {
     const pull = seedExamplePull(true);
     const records = await collect(closedExample(pull, { merged: true, merged_at: CLOSED }), contextFor(null));

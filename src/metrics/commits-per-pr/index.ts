@@ -1,7 +1,6 @@
 import { isBotLogin, type PullCommit } from '../../github/pull-request-data';
 import {
-  isClosedPullRequest,
-  isMerged,
+  isMergedPullRequest,
   parseClosedPullRequest,
   pullRequestKey,
   readPullRequestData,
@@ -79,7 +78,7 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
   name: 'commits-per-pr',
   description: 'One record per merged pull request: commit count, first and last commit times, authors.',
   triggers: ['github::pull_request.closed'],
-  matches: (event) => isClosedPullRequest(event) && isMerged(parseClosedPullRequest(event)),
+  matches: isMergedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);
     const pr = payload.pull_request;

@@ -1,7 +1,6 @@
 import picomatch from 'picomatch';
 import {
-  isClosedPullRequest,
-  isMerged,
+  isMergedPullRequest,
   parseClosedPullRequest,
   pullRequestKey,
   readPullRequestData,
@@ -52,7 +51,7 @@ export const documentationUpdated: Metric<DocumentationUpdatedOutput> = {
   description:
     'One record per merged pull request: whether documentation changed (configurable globs), over all changed files.',
   triggers: ['github::pull_request.closed'],
-  matches: (event) => isClosedPullRequest(event) && isMerged(parseClosedPullRequest(event)),
+  matches: isMergedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);
     const pr = payload.pull_request;

@@ -174,6 +174,25 @@ describe('the pull request metrics on the real pull_request.closed examples', ()
   });
 });
 
+describe('natural key: pull request id + closed_at', () => {
+  test('a redelivery lands on the same ids; reopened and closed again is a new record', async () => {
+    const pull = seedExamplePull(true);
+    const payload = closedExample(pull, { merged: true, merged_at: CLOSED });
+    const ids = async (p: typeof payload) =>
+      Object.values(await collect(p, contextFor(fake)))
+        .map((r) => r?.id)
+        .sort();
+    const first = await ids(payload);
+    expect(await ids(structuredClone(payload))).toEqual(first);
+    const reclosed = structuredClone(payload);
+    reclosed.pull_request.closed_at = '2019-05-16T09:00:00Z';
+    reclosed.pull_request.merged_at = '2019-05-16T09:00:00Z';
+    const second = await ids(reclosed);
+    expect(second).toHaveLength(4);
+    for (const id of second) expect(first).not.toContain(id);
+  });
+});
+
 describe('pagination: every page of every list', () => {
   test('250 commits, 330 files and 120 reviews are counted fully in 4 GraphQL requests', async () => {
     const files = Array.from({ length: 330 }, (_, i) => `src/part-${i}.ts`);

@@ -34,6 +34,36 @@ export interface GitHubClientOptions {
  * the User-Agent, the throttling policy and the retries. Throttling state is per process (facts.md).
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const client = buildClient(options);
+  // plugin-throttling paces every GraphQL request like a content-creating write: one a second per process,
+  // all clients together, which made each closed pull request (one GraphQL query) cost a second of the
+  // worker's time. Queries are reads (GitHub limits them by points and concurrency, not by the 80 writes a
+  // minute), so they go through a twin client whose write pacing is a pass-through; its global limit of 10
+  // concurrent requests, its rate-limit handling and its retries are the same. Mutations stay paced.
+  const queries = buildClient({ ...options, etagCache: undefined }, UNPACED);
+  const paced = client.graphql;
+  const routed = (query: Parameters<typeof paced>[0], parameters?: Parameters<typeof paced>[1]) => {
+    const text = typeof query === 'string' ? query : String((query as { query?: unknown }).query ?? '');
+    return (/^\s*mutation\b/.test(text) ? paced : queries.graphql)(query, parameters);
+  };
+  client.graphql = Object.assign(routed, {
+    defaults: paced.defaults,
+    endpoint: paced.endpoint,
+  }) as typeof paced;
+  return client;
+}
+
+type ThrottleOptions = NonNullable<ConstructorParameters<typeof TelemetryOctokit>[0]>['throttle'];
+
+/** A stand-in for plugin-throttling's `write` limiter group that schedules at once. */
+const UNPACED = {
+  key: () => ({ schedule: (_options: unknown, task: () => unknown) => task() }),
+} as unknown as NonNullable<ThrottleOptions>['write'];
+
+function buildClient(
+  options: GitHubClientOptions,
+  write?: NonNullable<ThrottleOptions>['write'],
+): GitHubClient {
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   return new TelemetryOctokit({
     auth: options.token,
@@ -49,6 +79,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       error: (message: string) => options.logger?.debug(message),
     },
     throttle: {
+      ...(write ? { write } : {}),
       onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
         options.logger?.warn('github primary rate limit', {
           method: requestOptions.method,

@@ -56,7 +56,7 @@ export class EtagCache {
       const { url, headers } = octokit.request.endpoint.parse(options);
       const key = `${url}\n${headers.accept ?? ''}`;
       const cached = this.get(key);
-      // In place: before-after-hook hands the inner hooks (auth, retry, throttling) the original options object.
+      // In place: before-after-hook hands the hooks inside this one (auth, request log) the original options.
       if (cached) options.headers = { ...options.headers, 'if-none-match': cached.etag };
       try {
         const response = await request(options);

@@ -1,8 +1,12 @@
 import { checkSuite } from './check-suite';
+import { codeReviewInvolvement } from './code-review-involvement';
+import { commitsPerPr } from './commits-per-pr';
 import { customMetric } from './custom-metric';
 import { deployment } from './deployment';
 import { deploymentStatus } from './deployment-status';
+import { documentationUpdated } from './documentation-updated';
 import { incident } from './incident';
+import { pullRequest } from './pull-request';
 import { pushDeployment } from './push-deployment';
 import { pushIncident } from './push-incident';
 import { releaseVersions } from './release-versions';
@@ -29,6 +33,10 @@ export const metrics: readonly Metric<any>[] = [
   deployment,
   deploymentStatus,
   toolingUsage,
+  pullRequest,
+  codeReviewInvolvement,
+  commitsPerPr,
+  documentationUpdated,
 ];
 
 /** The set of triggers at least one metric listens to: everything else is acknowledged and dropped. */

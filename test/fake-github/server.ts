@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -180,7 +181,7 @@ export class FakeGitHub {
       });
       const response = await route.handler(request);
       response.headers = { ...limited.headers, ...response.headers };
-      return this.finish(req, res, method, url.pathname, response);
+      return this.finish(req, res, method, url.pathname, this.conditional(request, response, token));
     }
     this.finish(req, res, method, url.pathname, {
       status: 404,
@@ -206,6 +207,21 @@ export class FakeGitHub {
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
     if (text) res.setHeader('content-type', 'application/json; charset=utf-8');
     res.end(text);
+  }
+
+  /**
+   * GitHub's conditional requests: every 200 GET carries an `ETag` of its body; a request whose
+   * `If-None-Match` names the current one gets `304 Not Modified` with no body, and costs no rate limit.
+   */
+  private conditional(request: FakeRequest, response: FakeResponse, token: string | undefined): FakeResponse {
+    if (request.method !== 'GET' || response.status !== 200 || response.body === undefined) return response;
+    const etag = `W/"${createHash('sha1').update(JSON.stringify(response.body)).digest('hex')}"`;
+    const headers = { ...response.headers, etag };
+    const wanted = request.headers['if-none-match'];
+    if (!wanted?.split(',').some((tag) => tag.trim() === etag)) return { ...response, headers };
+    const state = this.primaryUsed.get(token ?? 'anonymous');
+    if (state) state.used -= 1;
+    return { status: 304, headers };
   }
 
   private takeFault(request: FakeRequest): FaultKind | undefined {

@@ -1,0 +1,119 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BANDS_SOURCE } from './bands';
+import { type Derived, derive } from './derive';
+import { type ReadResult, type RecordCounts, readFacts } from './read';
+import type { ReportSettings } from './settings';
+import { type Summary, summarize } from './summarize';
+import { NO_TEAM, TeamResolver } from './teams';
+import { type ReportWindow, windowDays } from './window';
+
+export interface ReportOptions {
+  dataDir: string;
+  window: ReportWindow;
+  repos?: readonly string[];
+  teams?: TeamResolver;
+  settings: ReportSettings;
+  now?: number;
+}
+
+/** The whole report: what `--format json` prints, and what the other formats render. */
+export interface Report extends Summary {
+  generated_at: string;
+  data_dir: string;
+  window: { since: string; until: string; days: number };
+  settings: {
+    production_environments: string[];
+    change_failure_window_hours: number;
+    revert_title_pattern: string;
+    bands_source: string;
+  };
+  records: RecordCounts;
+  /** Each team's own figures (teams file order, then `(no team)`); empty without --teams. */
+  by_team: Record<string, Summary>;
+  /** Each repository's own figures (`owner/repo`, sorted). */
+  by_repo: Record<string, Summary>;
+  warnings: string[];
+}
+
+export class ReportError extends Error {
+  override readonly name = 'ReportError';
+}
+
+export function buildReport(options: ReportOptions): Report {
+  const dataDir = resolve(options.dataDir);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dataDir).isDirectory();
+  } catch {
+    isDirectory = false;
+  }
+  if (!isDirectory) throw new ReportError(`data directory ${dataDir} does not exist or is not a directory`);
+
+  const { settings, window } = options;
+  const read: ReadResult = readFacts(dataDir, {
+    window,
+    ...(options.repos ? { repos: options.repos } : {}),
+    revertPattern: new RegExp(settings.revertTitlePattern, 'i'),
+  });
+  const teams = options.teams ?? new TeamResolver();
+  const derived = derive(read.facts, settings, teams);
+  const all = summarize(derived, window, settings.topListSize);
+
+  const by_team: Record<string, Summary> = {};
+  if (teams.enabled) {
+    for (const team of [...teams.names, NO_TEAM]) {
+      const part = select(derived, (item) => item.team === team);
+      if (team === NO_TEAM && isEmpty(part)) continue;
+      by_team[team] = summarize(part, window, settings.topListSize);
+    }
+  }
+  const repositories = new Set<string>();
+  for (const list of Object.values(derived)) {
+    for (const item of list as { owner: string; repo: string }[])
+      repositories.add(`${item.owner}/${item.repo}`);
+  }
+  const by_repo: Record<string, Summary> = {};
+  for (const repository of [...repositories].sort()) {
+    const part = select(derived, (item) => `${item.owner}/${item.repo}` === repository);
+    by_repo[repository] = summarize(part, window, settings.topListSize);
+  }
+
+  return {
+    generated_at: new Date(options.now ?? Date.now()).toISOString(),
+    data_dir: dataDir,
+    window: {
+      since: new Date(window.start).toISOString(),
+      until: new Date(window.end).toISOString(),
+      days: Math.round(windowDays(window) * 1000) / 1000,
+    },
+    settings: {
+      production_environments: settings.productionEnvironments,
+      change_failure_window_hours: settings.changeFailureWindowHours,
+      revert_title_pattern: settings.revertTitlePattern,
+      bands_source: BANDS_SOURCE,
+    },
+    records: read.records,
+    ...all,
+    by_team,
+    by_repo,
+    warnings: read.warnings,
+  };
+}
+
+type Item = { owner: string; repo: string; team: string };
+
+function select(derived: Derived, keep: (item: Item) => boolean): Derived {
+  return {
+    deployments: derived.deployments.filter(keep),
+    incidents: derived.incidents.filter(keep),
+    restores: derived.restores.filter(keep),
+    pullRequests: derived.pullRequests.filter(keep),
+    jobs: derived.jobs.filter(keep),
+    runs: derived.runs.filter(keep),
+  };
+}
+
+function isEmpty(derived: Derived): boolean {
+  return Object.values(derived).every((list) => (list as unknown[]).length === 0);
+}

@@ -37,7 +37,7 @@ export function renderHtml(report: Report): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>Engineering telemetry ${escapeHtml(report.window.since.slice(0, 10))} – ${escapeHtml(report.window.until.slice(0, 10))}</title>
+<title>Engineering telemetry ${escapeHtml(report.window.since.slice(0, 10))} – ${escapeHtml(lastDay(report.window.until))}</title>
 <style>${STYLE}</style>
 </head>
 <body>
@@ -76,6 +76,11 @@ export function renderHtml(report: Report): string {
 </body>
 </html>
 `;
+}
+
+/** The window's end is exclusive: show the last day it covers. */
+export function lastDay(until: string): string {
+  return new Date(Date.parse(until) - 1).toISOString().slice(0, 10);
 }
 
 function pick(report: Report) {
@@ -214,16 +219,16 @@ const CLIENT = `
     ]);
 
     chart('c-deploys', { type: 'bar', data: { labels: weeks, datasets: [
-      { label: 'deployments', data: s.weekly.map(function (w) { return w.deployments; }), backgroundColor: COLORS[0], yAxisID: 'y' },
-      { type: 'line', label: 'change failure rate %', data: s.weekly.map(function (w) { return w.change_failure_rate === null ? null : w.change_failure_rate * 100; }), borderColor: COLORS[1], backgroundColor: COLORS[1], yAxisID: 'y1', spanGaps: true }
+      { label: 'deployments', data: s.weekly.map(function (w) { return w.deployments; }), backgroundColor: COLORS[0], yAxisID: 'y', order: 1 },
+      { type: 'line', order: 0, label: 'change failure rate %', data: s.weekly.map(function (w) { return w.change_failure_rate === null ? null : w.change_failure_rate * 100; }), borderColor: COLORS[1], backgroundColor: COLORS[1], yAxisID: 'y1', spanGaps: true }
     ] }, options: { scales: axes('deployments', '%') } });
     chart('c-lead', { type: 'line', data: { labels: weeks, datasets: [
       { label: 'lead time p50 (h)', data: s.weekly.map(function (w) { return hours(w.lead_time_p50_ms); }), borderColor: COLORS[0], backgroundColor: COLORS[0], spanGaps: true },
       { label: 'time to restore p50 (h)', data: s.weekly.map(function (w) { return hours(w.time_to_restore_p50_ms); }), borderColor: COLORS[1], backgroundColor: COLORS[1], spanGaps: true }
     ] }, options: { scales: axes('hours') } });
     chart('c-prs', { type: 'bar', data: { labels: weeks, datasets: [
-      { label: 'merged', data: s.weekly.map(function (w) { return w.prs_merged; }), backgroundColor: COLORS[2], yAxisID: 'y' },
-      { type: 'line', label: 'cycle time p50 (h)', data: s.weekly.map(function (w) { return hours(w.cycle_time_p50_ms); }), borderColor: COLORS[4], backgroundColor: COLORS[4], yAxisID: 'y1', spanGaps: true }
+      { label: 'merged', data: s.weekly.map(function (w) { return w.prs_merged; }), backgroundColor: COLORS[2], yAxisID: 'y', order: 1 },
+      { type: 'line', order: 0, label: 'cycle time p50 (h)', data: s.weekly.map(function (w) { return hours(w.cycle_time_p50_ms); }), borderColor: COLORS[4], backgroundColor: COLORS[4], yAxisID: 'y1', spanGaps: true }
     ] }, options: { scales: axes('pull requests', 'hours') } });
     var stages = ['coding', 'pickup', 'review', 'merge'];
     chart('c-stages', { type: 'bar', data: { labels: stages, datasets: [
@@ -235,9 +240,9 @@ const CLIENT = `
       { label: 'merged pull requests', data: buckets.map(function (b) { return f.size.buckets[b]; }), backgroundColor: COLORS[3] }
     ] }, options: { scales: axes('pull requests') } });
     chart('c-ci', { type: 'bar', data: { labels: weeks, datasets: [
-      { label: 'runs', data: s.weekly.map(function (w) { return w.ci_runs; }), backgroundColor: COLORS[6], yAxisID: 'y' },
-      { type: 'line', label: 'run p50 (min)', data: s.weekly.map(function (w) { return minutes(w.ci_run_p50_ms); }), borderColor: COLORS[0], backgroundColor: COLORS[0], yAxisID: 'y1', spanGaps: true },
-      { type: 'line', label: 'failure %', data: s.weekly.map(function (w) { return w.ci_failure_rate === null ? null : w.ci_failure_rate * 100; }), borderColor: COLORS[1], backgroundColor: COLORS[1], yAxisID: 'y1', spanGaps: true }
+      { label: 'runs', data: s.weekly.map(function (w) { return w.ci_runs; }), backgroundColor: COLORS[6], yAxisID: 'y', order: 1 },
+      { type: 'line', order: 0, label: 'run p50 (min)', data: s.weekly.map(function (w) { return minutes(w.ci_run_p50_ms); }), borderColor: COLORS[0], backgroundColor: COLORS[0], yAxisID: 'y1', spanGaps: true },
+      { type: 'line', order: 0, label: 'failure %', data: s.weekly.map(function (w) { return w.ci_failure_rate === null ? null : w.ci_failure_rate * 100; }), borderColor: COLORS[1], backgroundColor: COLORS[1], yAxisID: 'y1', spanGaps: true }
     ] }, options: { scales: axes('runs', 'minutes / %') } });
     chart('c-slowest', { type: 'bar', data: { labels: ci.slowest_workflows.map(function (w) { return w.repository.split('/').pop() + ' · ' + w.workflow.split('/').pop(); }), datasets: [
       { label: 'p50 (min)', data: ci.slowest_workflows.map(function (w) { return minutes(w.p50_ms); }), backgroundColor: COLORS[0] },
@@ -268,7 +273,7 @@ const CLIENT = `
   var select = document.getElementById('scope');
   Object.keys(data.scopes).forEach(function (k) { var o = el('option', '', data.scopes[k].label); o.value = k; select.appendChild(o); });
   select.addEventListener('change', function () { render(select.value); });
-  document.getElementById('subtitle').textContent = data.window.since.slice(0, 10) + ' → ' + data.window.until.slice(0, 10) + ' · ' + data.window.days + ' days · ' + data.records.used + ' records (' + data.records.duplicates + ' duplicates counted once, ' + data.records.invalid + ' invalid)';
+  document.getElementById('subtitle').textContent = data.window.since.slice(0, 10) + ' → ' + new Date(Date.parse(data.window.until) - 1).toISOString().slice(0, 10) + ' · ' + data.window.days + ' days · ' + data.records.used + ' records (' + data.records.duplicates + ' duplicate files counted once, ' + data.records.invalid + ' invalid)';
   document.getElementById('footer').textContent = 'Bands: ' + data.settings.bands_source + '. Production environments: ' + data.settings.production_environments.join(', ') + '; change-failure window ' + data.settings.change_failure_window_hours + ' h. Generated ' + data.generated_at + '. Definitions: docs/REPORTS.md.';
   if (data.teams.length === 0) document.getElementById('teams-section').style.display = 'none';
   scopeTable('t-teams', 'team:');

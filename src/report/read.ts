@@ -74,7 +74,7 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
             if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month)))
               continue;
             const monthDir = join(repoDir, year, month);
-            for (const file of readdirSync(monthDir)) {
+            for (const file of readdirSync(monthDir).sort()) {
               if (!file.endsWith('.json') || file.startsWith('.')) continue;
               const path = join(monthDir, file);
               counts.files += 1;

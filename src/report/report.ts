@@ -80,24 +80,24 @@ export function buildReport(options: ReportOptions): Report {
   }
 
   return {
-    generated_at: new Date(options.now ?? Date.now()).toISOString(),
-    data_dir: dataDir,
     window: {
       since: new Date(window.start).toISOString(),
       until: new Date(window.end).toISOString(),
       days: Math.round(windowDays(window) * 1000) / 1000,
     },
+    records: read.records,
+    ...all,
+    by_team,
+    by_repo,
     settings: {
       production_environments: settings.productionEnvironments,
       change_failure_window_hours: settings.changeFailureWindowHours,
       revert_title_pattern: settings.revertTitlePattern,
       bands_source: BANDS_SOURCE,
     },
-    records: read.records,
-    ...all,
-    by_team,
-    by_repo,
     warnings: read.warnings,
+    generated_at: new Date(options.now ?? Date.now()).toISOString(),
+    data_dir: dataDir,
   };
 }
 

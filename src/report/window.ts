@@ -44,7 +44,9 @@ function parseTime(value: string, option: string, endOfDay: boolean): number {
   const text = value.trim();
   if (DATE_ONLY.test(text)) {
     const ms = Date.parse(`${text}T00:00:00.000Z`);
-    if (Number.isNaN(ms)) throw new WindowError(`${option} ${value} is not a valid date`);
+    // Date.parse rolls 2026-02-30 over to March: a real date reads back the same.
+    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text)
+      throw new WindowError(`${option} ${value} is not a valid date`);
     return endOfDay ? ms + DAY_MS : ms;
   }
   // Only full ISO-8601 times with a date part: Date.parse accepts too much ("1", "May 5") otherwise.

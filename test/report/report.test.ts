@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildReport, type Report } from '../../src/report/report';
 import { TeamResolver } from '../../src/report/teams';
 import { parseWindow } from '../../src/report/window';
@@ -410,6 +413,42 @@ describe('telemetry report on a hand-built dataset', () => {
     expect(empty.flow.cycle_time.p50).toBeNull();
     expect(empty.ci.runs.failure_rate).toBeNull();
     expect(empty.weekly).toHaveLength(5);
+  });
+
+  it('reads a git clone of the data repository (records under a folder, .git and README beside them)', async () => {
+    // The data repository as GitHubRepoStore writes it with dataRepository.path = "records": a real git
+    // repository, committed and cloned with git itself.
+    const origin = await tempDir('telemetry-data-repo-');
+    const clone = await tempDir('telemetry-data-clone-');
+    try {
+      const git = (cwd: string, ...args: string[]) =>
+        execFileSync(
+          'git',
+          ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args],
+          { cwd, stdio: 'pipe' },
+        );
+      git(origin.path, 'init', '-q');
+      mkdirSync(join(origin.path, 'records'));
+      writeDataset(new DataDir(join(origin.path, 'records')));
+      writeFileSync(join(origin.path, 'README.md'), '# telemetry data\n');
+      git(origin.path, 'add', '-A');
+      git(origin.path, 'commit', '-q', '-m', 'records');
+      git(clone.path, 'clone', '-q', origin.path, 'data');
+      const fromClone = buildReport({
+        dataDir: join(clone.path, 'data', 'records'),
+        window,
+        settings: SETTINGS,
+        now: Date.parse('2026-11-04T08:00:00Z'),
+      });
+      expect({ ...fromClone, data_dir: '' }).toEqual({ ...report, data_dir: '' });
+      // Pointed at the clone's root, the records folder is not a metric: nothing is read, nothing breaks.
+      expect(
+        buildReport({ dataDir: join(clone.path, 'data'), window, settings: SETTINGS }).records.files,
+      ).toBe(0);
+    } finally {
+      await origin.remove();
+      await clone.remove();
+    }
   });
 
   it('a missing data directory is a clear error', () => {

@@ -9,10 +9,10 @@ export function renderTable(report: Report): string {
   const out: string[] = [];
   const { window, records } = report;
   out.push(
-    `github-telemetry report  ${window.since.slice(0, 10)} → ${window.until.slice(0, 10)} (${window.days} days)`,
+    `github-telemetry report  ${window.since.slice(0, 10)} → ${lastDay(window.until)} (${window.days} days)`,
   );
   out.push(
-    `records: ${records.used} used, ${records.duplicates} duplicates counted once, ${records.invalid} invalid, ${records.files} files read`,
+    `records: ${records.used} used, ${records.duplicates} duplicate files counted once, ${records.invalid} invalid files, ${records.files} files read`,
   );
   out.push('');
   out.push(...section('DORA', doraRows(report)));

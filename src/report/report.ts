@@ -62,21 +62,17 @@ export function buildReport(options: ReportOptions): Report {
 
   const by_team: Record<string, Summary> = {};
   if (teams.enabled) {
+    const parts = partition(derived, (item) => item.team);
     for (const team of [...teams.names, NO_TEAM]) {
-      const part = select(derived, (item) => item.team === team);
-      if (team === NO_TEAM && isEmpty(part)) continue;
-      by_team[team] = summarize(part, window, settings.topListSize);
+      const part = parts.get(team);
+      if (team === NO_TEAM && !part) continue;
+      by_team[team] = summarize(part ?? EMPTY, window, settings.topListSize);
     }
   }
-  const repositories = new Set<string>();
-  for (const list of Object.values(derived)) {
-    for (const item of list as { owner: string; repo: string }[])
-      repositories.add(`${item.owner}/${item.repo}`);
-  }
   const by_repo: Record<string, Summary> = {};
-  for (const repository of [...repositories].sort()) {
-    const part = select(derived, (item) => `${item.owner}/${item.repo}` === repository);
-    by_repo[repository] = summarize(part, window, settings.topListSize);
+  const repositories = partition(derived, (item) => `${item.owner}/${item.repo}`);
+  for (const repository of [...repositories.keys()].sort()) {
+    by_repo[repository] = summarize(repositories.get(repository) as Derived, window, settings.topListSize);
   }
 
   return {
@@ -103,17 +99,21 @@ export function buildReport(options: ReportOptions): Report {
 
 type Item = { owner: string; repo: string; team: string };
 
-function select(derived: Derived, keep: (item: Item) => boolean): Derived {
-  return {
-    deployments: derived.deployments.filter(keep),
-    incidents: derived.incidents.filter(keep),
-    restores: derived.restores.filter(keep),
-    pullRequests: derived.pullRequests.filter(keep),
-    jobs: derived.jobs.filter(keep),
-    runs: derived.runs.filter(keep),
-  };
-}
+const EMPTY: Derived = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
 
-function isEmpty(derived: Derived): boolean {
-  return Object.values(derived).every((list) => (list as unknown[]).length === 0);
+/** Splits every list of `derived` by a key in one pass (teams, repositories). */
+function partition(derived: Derived, keyOf: (item: Item) => string): Map<string, Derived> {
+  const parts = new Map<string, Derived>();
+  for (const list of Object.keys(derived) as (keyof Derived)[]) {
+    for (const item of derived[list] as Item[]) {
+      const key = keyOf(item);
+      let part = parts.get(key);
+      if (!part) {
+        part = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+        parts.set(key, part);
+      }
+      (part[list] as Item[]).push(item);
+    }
+  }
+  return parts;
 }

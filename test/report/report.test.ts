@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderCsv } from '../../src/report/format/csv';
+import { renderTable } from '../../src/report/format/table';
 import { buildReport, type Report } from '../../src/report/report';
 import { TeamResolver } from '../../src/report/teams';
 import { parseWindow } from '../../src/report/window';
@@ -449,6 +451,39 @@ describe('telemetry report on a hand-built dataset', () => {
       await origin.remove();
       await clone.remove();
     }
+  });
+
+  it('renders the same figures as a table and as tidy CSV', () => {
+    const table = renderTable(byTeam);
+    expect(table).toMatch(/^change failure rate +46\.7% +7\/15: 4 failed, 2 incident, 1 revert +low$/m);
+    expect(table).toMatch(
+      /^lead time for changes +p50 3h 0m, p90 11h 12m +9 deployments; 1 without lead time; 1 negative \(clock skew\) left out +elite$/m,
+    );
+    expect(table).toMatch(/^backend +1\.44 +4h 0m +37\.5% +2h 15m +5 +4h 0m +4 +25%$/m); // 7 deployments × 7 / 34 days
+    expect(table).toContain('workflow-job/acme/api/2026/10/not-json.json: not valid JSON');
+
+    const rows = renderCsv(byTeam).trimEnd().split('\n');
+    expect(rows[0]).toBe('scope,name,week,section,figure,value');
+    expect(rows).toContain('all,,,dora,change_failure_rate.rate,0.4667');
+    expect(rows).toContain('all,,,dora,lead_time_for_changes.band,elite');
+    expect(rows).toContain('all,,,ci,slowest_workflows[0].workflow,.github/workflows/backend.yml');
+    expect(rows).toContain('team,frontend,,dora,change_failure_rate.rate,0.5');
+    expect(rows).toContain('repo,acme/web,,flow,merged,3');
+    expect(rows).toContain('all,,2026-10-05,weekly,lead_time_p50_ms,6300000');
+    expect(rows).toContain('all,,2026-09-28,weekly,change_failure_rate,'); // null → empty cell
+  });
+
+  it('CSV cells that a spreadsheet would run as a formula are defused', () => {
+    const evil = {
+      ...report,
+      by_team: {},
+      by_repo: {},
+      ci: {
+        ...report.ci,
+        slowest_workflows: [{ ...report.ci.slowest_workflows[0], workflow: '=HYPERLINK("x","y")' }],
+      },
+    } as Report;
+    expect(renderCsv(evil)).toContain('all,,,ci,slowest_workflows[0].workflow,"\'=HYPERLINK(""x"",""y"")"');
   });
 
   it('a missing data directory is a clear error', () => {

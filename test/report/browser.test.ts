@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { renderHtml } from '../../src/report/format/html';
 import { buildReport } from '../../src/report/report';
 import { TeamResolver } from '../../src/report/teams';
@@ -45,20 +45,21 @@ if (!available && !inCi) {
     const data = await tempDir('telemetry-report-html-');
     const profile = await mkdtemp(join(tmpdir(), 'telemetry-chromium-'));
     // launchPersistentContext passes --user-data-dir=<profile> (a fresh temporary profile).
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    let browser: BrowserContext | undefined;
     try {
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1400, height: 900 },
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      });
       writeDataset(new DataDir(data.path));
       const report = buildReport({
         dataDir: data.path,
@@ -127,7 +128,7 @@ if (!available && !inCi) {
       expect(problems).toEqual([]);
       expect(requests).toEqual([]);
     } finally {
-      await browser.close();
+      await browser?.close();
       await rm(profile, { recursive: true, force: true });
       await data.remove();
     }

@@ -85,3 +85,8 @@ export function weeksOf(window: ReportWindow): string[] {
 export function windowDays(window: ReportWindow): number {
   return (window.end - window.start) / DAY_MS;
 }
+
+/** The window's end is exclusive: the last UTC day it covers, for headings. */
+export function lastDay(until: string): string {
+  return new Date(Date.parse(until) - 1).toISOString().slice(0, 10);
+}

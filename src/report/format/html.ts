@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Report } from '../report';
+import { lastDay } from '../window';
 
 /**
  * One self-contained HTML file: the report's figures as JSON, Chart.js (UMD build, inlined) and a small
@@ -76,11 +77,6 @@ export function renderHtml(report: Report): string {
 </body>
 </html>
 `;
-}
-
-/** The window's end is exclusive: show the last day it covers. */
-export function lastDay(until: string): string {
-  return new Date(Date.parse(until) - 1).toISOString().slice(0, 10);
 }
 
 function pick(report: Report) {

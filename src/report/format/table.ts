@@ -2,7 +2,7 @@ import type { Report } from '../report';
 import type { Distribution } from '../stats';
 import { humanDuration } from '../stats';
 import type { Summary } from '../summarize';
-import { lastDay } from './html';
+import { lastDay } from '../window';
 
 /** The default format: aligned plain-text tables for a terminal. */
 export function renderTable(report: Report): string {

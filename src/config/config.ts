@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { metricSettingsSchema } from '../metrics/settings';
+import { reportSettingsSchema } from '../report/settings';
 
 /**
  * The one configuration, read by the local server, the CLI and the CDK app. Secrets never live here
@@ -64,6 +65,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** `telemetry report`: what counts as production, the change-failure window (docs/REPORTS.md). */
+    report: reportSettingsSchema.prefault({}),
     /** Scheduled jobs (EventBridge Scheduler in AWS): cron expression, time zone, job name and its input. */
     schedules: z
       .array(

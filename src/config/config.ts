@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { metricSettingsSchema } from '../metrics/settings';
+import { awsSettingsSchema } from './aws-settings';
 
 /**
  * The one configuration, read by the local server, the CLI and the CDK app. Secrets never live here
@@ -76,6 +77,8 @@ export const configSchema = z
           .strict(),
       )
       .default([]),
+    /** The AWS deployment (CDK app): API throttling, callers, worker batching, alarms, log retention. */
+    aws: awsSettingsSchema.prefault({}),
   })
   .strict();
 

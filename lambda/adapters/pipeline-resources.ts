@@ -1,0 +1,52 @@
+import type { TelemetryConfig } from '../../src/config/config';
+import { createGitHubClient, type GitHubClient } from '../../src/github/client';
+import type { Logger } from '../../src/log/logger';
+import type { Store } from '../../src/store/types';
+import { createDataStore } from './data-store';
+import type { SsmSecrets } from './ssm-secrets';
+
+export interface PipelineResources {
+  /** Reads the source organisation (enrichment, jobs); undefined without a source-repository token. */
+  github?: GitHubClient;
+  store: Store;
+}
+
+export interface PipelineResourcesOptions {
+  config: TelemetryConfig;
+  secrets: SsmSecrets;
+  sourceTokenParameter: string;
+  dataTokenParameter: string;
+  logger: Logger;
+}
+
+/**
+ * The GitHub client and the store of the worker and schedule functions, built from the tokens in SSM and
+ * rebuilt only when a token changes (rotation), so throttling state survives across invocations.
+ */
+export function pipelineResources(options: PipelineResourcesOptions): () => Promise<PipelineResources> {
+  let built: { source: string | undefined; data: string; value: PipelineResources } | undefined;
+  return async () => {
+    const [source, data] = await Promise.all([
+      options.secrets.parameter(options.sourceTokenParameter),
+      options.secrets.parameter(options.dataTokenParameter),
+    ]);
+    if (!data) {
+      throw new Error(`SSM parameter ${options.dataTokenParameter} does not exist (see docs/DEPLOYMENT.md)`);
+    }
+    if (built && built.source === source && built.data === data) return built.value;
+    if (!source) {
+      options.logger.warn(
+        'no source-repository token: records that need the GitHub API are stored as partial',
+        {
+          parameter: options.sourceTokenParameter,
+        },
+      );
+    }
+    const github = source
+      ? createGitHubClient({ token: source, baseUrl: options.config.github.apiUrl, logger: options.logger })
+      : undefined;
+    const store = createDataStore({ config: options.config, token: data, logger: options.logger });
+    built = { source, data, value: { ...(github ? { github } : {}), store } };
+    return built.value;
+  };
+}

@@ -1,4 +1,5 @@
-import { Duration, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -103,6 +104,15 @@ export class Schedules extends Construct {
           }),
         }),
       );
+    }
+    if (this.schedules.length > 0) {
+      // The scheduler's role (created by LambdaInvoke at stack level) may invoke the function and its versions.
+      const stack = Stack.of(this);
+      const fnId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnFunction));
+      Validations.of(stack).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+        reason: 'EventBridge Scheduler may invoke the schedule function and its versions; nothing else.',
+      });
     }
   }
 }

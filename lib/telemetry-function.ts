@@ -48,7 +48,12 @@ export class TelemetryFunction extends Construct {
       timeout: props.timeout,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      environment: { POWERTOOLS_SERVICE_NAME: props.functionName, ...props.environment },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.functionName,
+        // Stack traces point into lambda/ and src/, not into the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
       bundling: {
         format: OutputFormat.CJS,
         target: LAMBDA_BUNDLING.target,

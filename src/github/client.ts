@@ -18,6 +18,11 @@ export interface GitHubClientOptions {
   rateLimitRetries?: number;
   /** Retries for 5xx and network faults (plugin-retry). */
   retries?: number;
+  /**
+   * Client-side throttling (plugin-throttling: one write a second, waits on rate limits), default on. Tests
+   * and benchmarks on an accelerated clock turn it off: the GitHubRepoStore paces its own writes.
+   */
+  throttle?: boolean;
 }
 
 /**
@@ -32,6 +37,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     userAgent: USER_AGENT,
     request: { retries: options.retries ?? 3 },
     throttle: {
+      enabled: options.throttle ?? true,
       onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
         options.logger?.warn('github primary rate limit', {
           method: requestOptions.method,

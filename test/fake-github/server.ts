@@ -59,10 +59,27 @@ export interface FakeGitHubOptions {
   primaryLimit?: number;
   /** Random source for probabilistic faults (seedable in benchmarks). */
   random?: () => number;
+  /**
+   * GitHub's secondary limit on content-creating requests (POST/PATCH/PUT/DELETE) per token, in sliding
+   * windows: default 80 a minute and 500 an hour; `false` turns it off.
+   */
+  contentLimits?: { perMinute: number; perHour: number } | false;
+}
+
+/** A content-creating request GitHub counted (answered, not refused by the limit itself). */
+export interface ContentWrite {
+  at: number;
+  token: string;
+  method: string;
+  path: string;
 }
 
 export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
+  readonly contentWrites: ContentWrite[] = [];
+  /** Requests refused with GitHub's secondary-limit 403 because a client exceeded the content limits. */
+  secondaryLimited = 0;
+  readonly contentLimits: { perMinute: number; perHour: number } | false;
   private readonly routes: Route[] = [];
   private readonly faults: (Fault & { remaining: number })[] = [];
   private readonly primaryUsed = new Map<string, { windowStart: number; used: number }>();
@@ -76,6 +93,23 @@ export class FakeGitHub {
     this.now = options.now ?? Date.now;
     this.primaryLimit = options.primaryLimit ?? 5000;
     this.random = options.random ?? Math.random;
+    this.contentLimits = options.contentLimits ?? { perMinute: 80, perHour: 500 };
+  }
+
+  /** The most content-creating requests of any one token in any sliding window of `windowMs` (default an hour). */
+  peakContentWrites(windowMs = 3_600_000): number {
+    let peak = 0;
+    const byToken = new Map<string, number[]>();
+    for (const w of this.contentWrites) byToken.set(w.token, [...(byToken.get(w.token) ?? []), w.at]);
+    for (const times of byToken.values()) {
+      times.sort((a, b) => a - b);
+      let start = 0;
+      for (let end = 0; end < times.length; end += 1) {
+        while ((times[end] as number) - (times[start] as number) >= windowMs) start += 1;
+        peak = Math.max(peak, end - start + 1);
+      }
+    }
+    return peak;
   }
 
   /** Registers an endpoint. `path` uses GitHub's `{name}` placeholders, e.g. `/repos/{owner}/{repo}/pulls`. */
@@ -85,8 +119,8 @@ export class FakeGitHub {
       .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
       .replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
         names.push(name);
-        // `ref` in the Git refs endpoints may contain slashes (heads/main).
-        return name === 'ref' ? '(.+)' : '([^/]+)';
+        // `ref` in the Git refs endpoints (heads/main) and `path` of contents may contain slashes.
+        return name === 'ref' || name === 'path' ? '(.+)' : '([^/]+)';
       });
     this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler });
     return this;
@@ -160,6 +194,10 @@ export class FakeGitHub {
     if (fault) return this.finish(req, res, method, url.pathname, this.faultResponse(fault));
 
     const limited = this.chargePrimary(token ?? 'anonymous');
+    if (!limited.exhausted && isContentCreating(method, url.pathname)) {
+      const refusal = this.chargeContent(token ?? 'anonymous', method, url.pathname);
+      if (refusal) return this.finish(req, res, method, url.pathname, refusal);
+    }
     if (limited.exhausted) {
       return this.finish(req, res, method, url.pathname, {
         status: 403,
@@ -248,6 +286,41 @@ export class FakeGitHub {
     }
   }
 
+  /**
+   * GitHub's secondary limit on content-creating requests: sliding windows per token. A refused request is
+   * answered as GitHub does (403, "secondary rate limit", `retry-after`) and not counted.
+   */
+  private chargeContent(token: string, method: string, path: string): FakeResponse | undefined {
+    const now = this.now();
+    if (this.contentLimits) {
+      const mine = this.contentWrites.filter((w) => w.token === token && w.at > now - 3_600_000);
+      const lastMinute = mine.filter((w) => w.at > now - 60_000);
+      let retryAt: number | undefined;
+      if (lastMinute.length >= this.contentLimits.perMinute)
+        retryAt = (lastMinute[lastMinute.length - this.contentLimits.perMinute] as ContentWrite).at + 60_000;
+      if (mine.length >= this.contentLimits.perHour)
+        retryAt = Math.max(
+          retryAt ?? 0,
+          (mine[mine.length - this.contentLimits.perHour] as ContentWrite).at + 3_600_000,
+        );
+      if (retryAt !== undefined) {
+        this.secondaryLimited += 1;
+        return {
+          status: 403,
+          body: {
+            message:
+              'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
+            documentation_url:
+              'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          },
+          headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAt - now) / 1000))) },
+        };
+      }
+    }
+    this.contentWrites.push({ at: now, token, method, path });
+    return undefined;
+  }
+
   /** One-hour windows per token, as GitHub's primary limit; answers carry the x-ratelimit-* headers. */
   private chargePrimary(token: string): { exhausted: boolean; headers: Record<string, string> } {
     const now = this.now();
@@ -270,6 +343,11 @@ export class FakeGitHub {
       },
     };
   }
+}
+
+/** GitHub counts POST, PATCH, PUT and DELETE as content-creating (GraphQL mutations are priced apart). */
+function isContentCreating(method: string, path: string): boolean {
+  return method !== 'GET' && method !== 'HEAD' && path !== '/graphql';
 }
 
 /**

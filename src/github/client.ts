@@ -35,6 +35,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     auth: options.token,
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
+    // Octokit logs every failed request at error level; callers handle (and log) their own failures.
+    ...(options.logger ? { log: octokitLog(options.logger) } : {}),
     request: { retries: options.retries ?? 3 },
     throttle: {
       enabled: options.throttle ?? true,
@@ -58,4 +60,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       },
     },
   });
+}
+
+function octokitLog(logger: Logger) {
+  const quiet = () => {};
+  return {
+    debug: quiet,
+    info: quiet,
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => logger.debug(message),
+  };
 }

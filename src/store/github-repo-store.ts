@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TelemetryConfig } from '../config/config';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
@@ -555,6 +556,33 @@ export class GitHubRepoStore implements Store {
     this.writing = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * The store the configuration describes (`dataRepository` + `store`), for the worker and `serve --store
+ * github`. Call `verify({ createBranch: config.store.createBranch })` once at start-up.
+ */
+export function githubRepoStoreFromConfig(
+  config: TelemetryConfig,
+  deps: { github: GitHubClient; logger: Logger } & Partial<GitHubRepoStoreOptions>,
+): GitHubRepoStore {
+  const data = config.dataRepository;
+  if (!data)
+    throw new StoreSetupError(
+      'dataRepository is not configured: set dataRepository.owner and dataRepository.name (and optionally branch, path)',
+    );
+  return new GitHubRepoStore({
+    owner: data.owner,
+    repo: data.name,
+    branch: data.branch,
+    path: data.path,
+    writesPerMinute: config.store.writesPerMinute,
+    writesPerHour: config.store.writesPerHour,
+    maxTreeBytes: config.store.maxTreeBytes,
+    ...(config.store.author ? { author: config.store.author } : {}),
+    ...(config.store.committer ? { committer: config.store.committer } : {}),
+    ...deps,
+  });
 }
 
 function entry(path: string, content: string, record?: MetricRecord): Entry {

@@ -26,7 +26,11 @@ export interface FakeResponse {
 
 export type FakeHandler = (request: FakeRequest) => FakeResponse | Promise<FakeResponse>;
 
-export type FaultKind = '500' | '502' | 'timeout' | 'secondary-limit' | 'primary-limit';
+/**
+ * `timeout`: the request is never answered (nor handled). `lost-response`: the request is handled (a ref
+ * update lands) but its answer never arrives, as when a connection drops after GitHub did the work.
+ */
+export type FaultKind = '500' | '502' | 'timeout' | 'lost-response' | 'secondary-limit' | 'primary-limit';
 
 export interface Fault {
   kind: FaultKind;
@@ -43,10 +47,14 @@ export interface LoggedRequest {
   path: string;
   status: number;
   at: number;
+  /** Size of the request body in bytes. */
+  bytes: number;
 }
 
 interface Route {
   method: string;
+  /** The path template as registered (GitHub's OpenAPI path). */
+  path: string;
   pattern: RegExp;
   names: string[];
   handler: FakeHandler;
@@ -77,6 +85,8 @@ export interface ContentWrite {
 export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
   readonly contentWrites: ContentWrite[] = [];
+  /** The last 1,000 answers of routes by path template (what the OpenAPI conformance test checks). */
+  readonly lastResponses: { method: string; route: string; status: number; body: unknown }[] = [];
   /** Requests refused with GitHub's secondary-limit 403 because a client exceeded the content limits. */
   secondaryLimited = 0;
   readonly contentLimits: { perMinute: number; perHour: number } | false;
@@ -122,7 +132,13 @@ export class FakeGitHub {
         // `ref` in the Git refs endpoints (heads/main) and `path` of contents may contain slashes.
         return name === 'ref' || name === 'path' ? '(.+)' : '([^/]+)';
       });
-    this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler });
+    this.routes.push({
+      method: method.toUpperCase(),
+      path,
+      pattern: new RegExp(`^${source}$`),
+      names,
+      handler,
+    });
     return this;
   }
 
@@ -171,10 +187,14 @@ export class FakeGitHub {
       try {
         body = JSON.parse(text);
       } catch {
-        return this.finish(req, res, method, url.pathname, {
-          status: 400,
-          body: { message: 'Problems parsing JSON' },
-        });
+        return this.finish(
+          req,
+          res,
+          method,
+          url.pathname,
+          { status: 400, body: { message: 'Problems parsing JSON' } },
+          Buffer.byteLength(text),
+        );
       }
     }
     const auth = req.headers.authorization;
@@ -189,24 +209,33 @@ export class FakeGitHub {
       ...(token ? { token } : {}),
     };
 
+    const bytes = Buffer.byteLength(text);
     const fault = this.takeFault(request);
     if (fault === 'timeout') return; // never answers; the client's timeout fires
-    if (fault) return this.finish(req, res, method, url.pathname, this.faultResponse(fault));
+    if (fault && fault !== 'lost-response')
+      return this.finish(req, res, method, url.pathname, this.faultResponse(fault), bytes);
 
     const limited = this.chargePrimary(token ?? 'anonymous');
     if (!limited.exhausted && isContentCreating(method, url.pathname)) {
       const refusal = this.chargeContent(token ?? 'anonymous', method, url.pathname);
-      if (refusal) return this.finish(req, res, method, url.pathname, refusal);
+      if (refusal) return this.finish(req, res, method, url.pathname, refusal, bytes);
     }
     if (limited.exhausted) {
-      return this.finish(req, res, method, url.pathname, {
-        status: 403,
-        body: {
-          message: 'API rate limit exceeded',
-          documentation_url: 'https://docs.github.com/rest/rate-limit',
+      return this.finish(
+        req,
+        res,
+        method,
+        url.pathname,
+        {
+          status: 403,
+          body: {
+            message: 'API rate limit exceeded',
+            documentation_url: 'https://docs.github.com/rest/rate-limit',
+          },
+          headers: limited.headers,
         },
-        headers: limited.headers,
-      });
+        bytes,
+      );
     }
 
     for (const route of this.routes) {
@@ -218,13 +247,26 @@ export class FakeGitHub {
       });
       const response = await route.handler(request);
       response.headers = { ...limited.headers, ...response.headers };
-      return this.finish(req, res, method, url.pathname, response);
+      this.lastResponses.push({ method, route: route.path, status: response.status, body: response.body });
+      if (this.lastResponses.length > 1000) this.lastResponses.shift();
+      if (fault === 'lost-response') {
+        this.requests.push({ method, path: url.pathname, status: 0, at: this.now(), bytes });
+        return; // handled, but the answer is lost
+      }
+      return this.finish(req, res, method, url.pathname, response, bytes);
     }
-    this.finish(req, res, method, url.pathname, {
-      status: 404,
-      body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
-      headers: limited.headers,
-    });
+    this.finish(
+      req,
+      res,
+      method,
+      url.pathname,
+      {
+        status: 404,
+        body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+        headers: limited.headers,
+      },
+      bytes,
+    );
   }
 
   private finish(
@@ -233,8 +275,9 @@ export class FakeGitHub {
     method: string,
     path: string,
     response: FakeResponse,
+    bytes = 0,
   ): void {
-    this.requests.push({ method, path, status: response.status, at: this.now() });
+    this.requests.push({ method, path, status: response.status, at: this.now(), bytes });
     this.write(res, response);
   }
 

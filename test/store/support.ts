@@ -51,7 +51,13 @@ export async function storeWorld(
   const git = gitRoutes(fake, { dir: dir.path });
   const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
   await fake.start();
-  const github = createGitHubClient({ token: TOKEN, baseUrl: fake.baseUrl, throttle: false, retries: 0 });
+  const github = createGitHubClient({
+    token: TOKEN,
+    baseUrl: fake.baseUrl,
+    throttle: false,
+    retries: 0,
+    logger: silentLogger,
+  });
   return {
     fake,
     git,

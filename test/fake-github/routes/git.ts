@@ -627,6 +627,12 @@ export function gitRoutes(fake: FakeGitHub, options: { dir: string; random?: () 
           ? (await git.readCommit({ fs, gitdir: repo.gitdir, oid: head, cache })).commit.tree
           : undefined;
         const content = Buffer.from(body.content as string, 'base64').toString('utf8');
+        const existed =
+          head !== undefined &&
+          (await git.readBlob({ fs, gitdir: repo.gitdir, oid: head, filepath: path, cache }).then(
+            () => true,
+            () => false,
+          ));
         const tree = await data.buildTree(repo, base, [{ path, mode: '100644', type: 'blob', content }]);
         const sha = await data.writeCommit(
           repo,
@@ -645,7 +651,7 @@ export function gitRoutes(fake: FakeGitHub, options: { dir: string; random?: () 
         const name = path.slice(path.lastIndexOf('/') + 1);
         const blob = await git.writeBlob({ fs, gitdir: repo.gitdir, blob: Buffer.from(content) });
         return {
-          status: 201,
+          status: existed ? 200 : 201,
           body: {
             content: {
               name,

@@ -54,7 +54,9 @@ export function validate(value: unknown, schema: Schema, at = '$'): string[] {
   if (s.enum && !(s.enum as unknown[]).includes(value))
     problems.push(`${at}: ${JSON.stringify(value)} not in enum`);
   if (Array.isArray(value) && s.items)
-    value.forEach((item, i) => problems.push(...validate(item, s.items, `${at}[${i}]`)));
+    value.forEach((item, i) => {
+      problems.push(...validate(item, s.items, `${at}[${i}]`));
+    });
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const object = value as Record<string, unknown>;
     for (const name of (s.required as string[] | undefined) ?? [])

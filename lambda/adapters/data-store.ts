@@ -1,5 +1,7 @@
 import type { TelemetryConfig } from '../../src/config/config';
+import { createGitHubClient } from '../../src/github/client';
 import type { Logger } from '../../src/log/logger';
+import { githubRepoStoreFromConfig } from '../../src/store/github-repo-store';
 import type { Store } from '../../src/store/types';
 
 export interface DataStoreOptions {
@@ -10,19 +12,14 @@ export interface DataStoreOptions {
 }
 
 /**
- * The one place the AWS functions build their store: the GitHub data repository named by
- * `dataRepository` in the configuration. Everything else sees only the `Store` interface.
+ * The one place the AWS functions build their store: the GitHub data repository named by `dataRepository`,
+ * written through the Git Data API with the data-repository token, checked once when it is built (the
+ * repository exists, the token can push, the branch exists). Everything else sees only `Store`.
  */
-export function createDataStore(options: DataStoreOptions): Store {
-  const repository = options.config.dataRepository;
-  if (!repository) {
-    throw new Error(
-      'dataRepository is not configured: the AWS deployment commits records to a GitHub repository',
-    );
-  }
-  // GitHubRepoStore (src/store/github-repo-store.ts) is built by the store issue; until it is merged the
-  // worker fails its batches, which SQS retries and then parks in the dead-letter queue: nothing is lost.
-  throw new Error(
-    `the GitHub data repository store is not available in this build (${repository.owner}/${repository.name})`,
-  );
+export async function createDataStore(options: DataStoreOptions): Promise<Store> {
+  const { config, logger } = options;
+  const github = createGitHubClient({ token: options.token, baseUrl: config.github.apiUrl, logger });
+  const store = githubRepoStoreFromConfig(config, { github, logger });
+  await store.verify({ createBranch: config.store.createBranch });
+  return store;
 }

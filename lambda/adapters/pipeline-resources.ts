@@ -21,7 +21,9 @@ export interface PipelineResourcesOptions {
 
 /**
  * The GitHub client and the store of the worker and schedule functions, built from the tokens in SSM and
- * rebuilt only when a token changes (rotation), so throttling state survives across invocations.
+ * rebuilt only when a token changes (rotation), so throttling state and the store's write pacer and tree
+ * cache survive across invocations. A store that fails its start-up check is not kept: the next batch
+ * tries again (the failed batch is retried by SQS).
  */
 export function pipelineResources(options: PipelineResourcesOptions): () => Promise<PipelineResources> {
   let built: { source: string | undefined; data: string; value: PipelineResources } | undefined;
@@ -45,7 +47,7 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
     const github = source
       ? createGitHubClient({ token: source, baseUrl: options.config.github.apiUrl, logger: options.logger })
       : undefined;
-    const store = createDataStore({ config: options.config, token: data, logger: options.logger });
+    const store = await createDataStore({ config: options.config, token: data, logger: options.logger });
     built = { source, data, value: { ...(github ? { github } : {}), store } };
     return built.value;
   };

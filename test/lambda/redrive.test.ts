@@ -137,11 +137,9 @@ describe('telemetry redrive (command)', () => {
 
   it('finds the instance queues by name and reports the count', async () => {
     fakeDeadLetterQueue(3);
-    sqs
-      .on(GetQueueUrlCommand)
-      .callsFake((input) => ({
-        QueueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/${input.QueueName}`,
-      }));
+    sqs.on(GetQueueUrlCommand).callsFake((input) => ({
+      QueueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/${input.QueueName}`,
+    }));
     expect(await run('--instance', 'acme', '--dry-run')).toBe(
       '3 event(s) parked in telemetry-acme-events-dlq; nothing moved (dry run)\n',
     );

@@ -11,6 +11,9 @@ import { FileStore } from '../../src/store/file-store';
 import { lambdaContext } from '../support/aws';
 import { tempDir } from '../support/temp';
 
+// The functions' JSON logs are checked in the webhook tests; here they would only be noise.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
 const ssm = mockClient(SSMClient);
 const config = configSchema.parse({ instance: 'test', dataRepository: { owner: 'acme', name: 'data' } });
 

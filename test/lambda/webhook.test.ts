@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -43,10 +44,14 @@ const bodyOf = (response: { body: string }) => JSON.parse(response.body);
 /** Captures the JSON lines Powertools writes, to check what the logs carry (and what they never carry). */
 function captureLogs(): { lines: () => Record<string, unknown>[]; text: () => string; restore: () => void } {
   const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const capture = (chunk: string | Uint8Array) => {
     written.push(String(chunk));
     return true;
-  });
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   return {
     text: () => written.join(''),
     lines: () =>
@@ -55,7 +60,9 @@ function captureLogs(): { lines: () => Record<string, unknown>[]; text: () => st
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l)),
-    restore: () => spy.mockRestore(),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
   };
 }
 
@@ -68,11 +75,16 @@ beforeEach(() => {
 
 describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () => {
   // One execution environment for the whole describe: the handler keeps its clients and secret cache.
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
+
   it('queues a signed base64 delivery, answering 202, and reads SSM once for many invocations', async () => {
     ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
-    const logs = captureLogs();
     const responses = [];
-    try {
+    {
       // Concurrent and sequential invocations alike share one SSM read.
       const first = await Promise.all(
         [1, 2, 3].map(async () =>
@@ -88,8 +100,6 @@ describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () 
           ),
         );
       }
-    } finally {
-      logs.restore();
     }
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(202));
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
@@ -217,7 +227,7 @@ describe('webhook secrets from SSM through the cache', () => {
       enqueue: queue.send,
       collected: collectedTriggers(),
       maxBodyBytes: 25 * 1024 * 1024,
-      logger: createLambdaLogger(),
+      logger: createLambdaLogger(new Logger({ logLevel: 'SILENT' })),
     });
     const deliver = async (secret: string) =>
       (await webhook(restProxyEvent(await signedDelivery('workflow_job', job, secret)))).statusCode;
@@ -295,6 +305,12 @@ describe('a failed first read of the secrets', () => {
 });
 
 describe('claim check for events above the SQS message limit', () => {
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
+
   it('puts the body in S3 and queues only its key', async () => {
     ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
     s3.on(PutObjectCommand).resolves({});

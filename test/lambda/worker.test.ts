@@ -14,9 +14,14 @@ import type { Metric } from '../../src/metrics/types';
 import type { SignedEvent } from '../../src/pipeline/types';
 import { FileStore } from '../../src/store/file-store';
 import type { Store } from '../../src/store/types';
+import { gitRoutes } from '../fake-github/routes/git';
+import { FakeGitHub } from '../fake-github/server';
 import { lambdaContext, sqsRecord } from '../support/aws';
 import { listFiles, tempDir } from '../support/temp';
 import { example, examplesOf, signedEventFrom } from '../support/webhooks';
+
+// The functions' JSON logs are checked in the webhook tests; here they would only be noise.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const sqs = mockClient(SQSClient);
 const s3 = mockClient(S3Client);
@@ -213,29 +218,52 @@ describe('worker Lambda', () => {
   });
 });
 
-describe('worker Lambda (deployed handler)', () => {
-  it('reads its tokens from SSM and retries the whole batch while no data store can be built', async () => {
-    const config = configSchema.parse({ instance: 'test', dataRepository: { owner: 'acme', name: 'data' } });
-    const { server: _s, aws: _a, ...needed } = config;
-    Object.assign(process.env, {
-      [ENV.config]: JSON.stringify(needed),
-      [ENV.deadLetterQueueUrl]: DLQ_URL,
-      [ENV.claimCheckBucket]: BUCKET,
-      [ENV.sourceTokenParameter]: '/telemetry/test/source-repository-token',
-      [ENV.dataTokenParameter]: '/telemetry/test/data-repository-token',
-      [ENV.secretCacheTtlSeconds]: '300',
-    });
-    ssm
-      .on(GetParameterCommand)
-      .callsFake((input) => ({ Parameter: { Name: input.Name, Value: `token-for-${input.Name}` } }));
-    const records = await queued(events(2));
-    const result = await handler({ Records: records }, lambdaContext('worker'));
-    expect(result.batchItemFailures).toHaveLength(2);
-    expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input)).toEqual(
-      expect.arrayContaining([
-        { Name: '/telemetry/test/source-repository-token', WithDecryption: true },
-        { Name: '/telemetry/test/data-repository-token', WithDecryption: true },
-      ]),
-    );
+describe('worker Lambda (deployed handler, GitHub data repository)', () => {
+  it('reads its tokens from SSM once and commits a whole batch to the data repository in one commit', async () => {
+    const fake = new FakeGitHub();
+    const gitDir = await tempDir('telemetry-git-');
+    const git = gitRoutes(fake, { dir: gitDir.path });
+    const repo = await git.createRepo('acme', 'telemetry-data');
+    await fake.start();
+    try {
+      const config = configSchema.parse({
+        instance: 'test',
+        github: { apiUrl: fake.baseUrl },
+        dataRepository: { owner: 'acme', name: 'telemetry-data', path: 'data' },
+      });
+      const { server: _s, aws: _a, ...needed } = config;
+      Object.assign(process.env, {
+        [ENV.config]: JSON.stringify(needed),
+        [ENV.deadLetterQueueUrl]: DLQ_URL,
+        [ENV.claimCheckBucket]: BUCKET,
+        [ENV.sourceTokenParameter]: '/telemetry/test/source-repository-token',
+        [ENV.dataTokenParameter]: '/telemetry/test/data-repository-token',
+        [ENV.secretCacheTtlSeconds]: '300',
+      });
+      ssm
+        .on(GetParameterCommand, { Name: '/telemetry/test/data-repository-token' })
+        .resolves({ Parameter: { Value: 'ghp_data' } });
+      ssm
+        .on(GetParameterCommand, { Name: '/telemetry/test/source-repository-token' })
+        .rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
+
+      const first = await handler({ Records: await queued(events(30)) }, lambdaContext('worker'));
+      const second = await handler({ Records: await queued(events(3)) }, lambdaContext('worker'));
+      expect(first.batchItemFailures).toEqual([]);
+      expect(second.batchItemFailures).toEqual([]);
+
+      const files = [...(await git.files(repo, 'main')).keys()].filter((f) =>
+        f.startsWith('data/workflow-job/'),
+      );
+      expect(files).toHaveLength(30); // the second batch repeated three jobs: nothing new to write
+      const commits = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits'));
+      expect(commits).toHaveLength(1);
+      expect(new Set(fake.contentWrites.map((w) => w.token))).toEqual(new Set(['ghp_data']));
+      // Tokens are read once per TTL, not per batch; a missing source token only makes records partial.
+      expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
+    } finally {
+      await fake.stop();
+      await gitDir.remove();
+    }
   });
 });

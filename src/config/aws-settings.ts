@@ -25,7 +25,9 @@ export const awsSettingsSchema = z
          * `GET https://api.github.com/meta`). Empty: no resource policy, anyone may call (the HMAC signature
          * still guards every delivery).
          */
-        allowedCidrs: z.array(z.union([z.cidrv4(), z.cidrv6()])).default([]),
+        allowedCidrs: z
+          .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'an IPv4 or IPv6 CIDR such as 192.30.252.0/22' }))
+          .default([]),
         /**
          * Create the account-wide API Gateway CloudWatch role (`AWS::ApiGateway::Account`) execution logs
          * need. Set false when the account already has one (another stack set it).

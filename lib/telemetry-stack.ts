@@ -115,16 +115,21 @@ export class TelemetryStack extends Stack {
       );
     }
     this.acknowledgeFunctionFindings();
-    this.outputs(names);
+    this.outputs(names, props.collectedTriggers);
   }
 
-  private outputs(names: ReturnType<typeof awsNames>): void {
+  private outputs(names: ReturnType<typeof awsNames>, triggers: readonly string[]): void {
     const out = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
     out(
       'WebhookUrl',
       this.webhook.api.urlForPath('/telemetry'),
       'Payload URL of the GitHub organisation webhook',
+    );
+    out(
+      'WebhookEvents',
+      githubEvents(triggers).join(', ') || 'none',
+      'Events to tick on the organisation webhook',
     );
     out(
       'WebhookSecretsPath',
@@ -176,6 +181,14 @@ export class TelemetryStack extends Stack {
         'Claim checks are objects with generated keys under claim-checks/: the functions read or write only that prefix.',
     });
   }
+}
+
+/** The GitHub webhook events the collected triggers come from (`github::workflow_job.completed` → `workflow_job`). */
+export function githubEvents(triggers: readonly string[]): string[] {
+  const events = triggers
+    .filter((t) => t.startsWith('github::'))
+    .map((t) => t.slice(8).split('.')[0] as string);
+  return [...new Set(events)].sort();
 }
 
 /**

@@ -428,9 +428,15 @@ describe('TelemetryStack', () => {
       'ScheduleDeadLetterQueueName',
       'SendersPath',
       'SourceTokenParameter',
+      'WebhookEvents',
       'WebhookSecretsPath',
       'WebhookUrl',
     ]);
+    const events = [
+      ...new Set([...collectedTriggers()].map((t) => t.replace(/^github::/, '').split('.')[0])),
+    ].sort();
+    expect(outputs.WebhookEvents?.Value).toBe(events.join(', '));
+    expect(outputs.WebhookEvents?.Value).toContain('workflow_job');
     expect(outputs.WebhookSecretsPath?.Value).toBe('/telemetry/acme/webhook-secrets/');
     expect(outputs.DataTokenParameter?.Value).toBe('/telemetry/acme/data-repository-token');
     expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(/execute-api.*Stagev1.*\/telemetry/);

@@ -5,6 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { ENV } from '../../lambda/adapters/environment';
 import { checkSchedules, createTelemetryApp, type JobShape } from '../../lib/app';
+import { functionConfig } from '../../lib/telemetry-stack';
 import { configSchema } from '../../src/config/config';
 import { collectedTriggers } from '../../src/metrics/registry';
 
@@ -476,6 +477,23 @@ describe('TelemetryStack with the default configuration', () => {
       '*',
       Match.stringLikeRegexp('dataRepository is not configured'),
     );
+  });
+});
+
+describe('configuration handed to the functions', () => {
+  it('refuses a configuration too large for the Lambda environment, saying what to shorten', () => {
+    const huge = configSchema.parse({
+      schedules: Array.from({ length: 40 }, (_, i) => ({
+        name: `s${i}`,
+        cron: 'rate(1 day)',
+        job: 'backfill',
+        input: { days: 1, note: 'x'.repeat(100) },
+      })),
+    });
+    expect(() => functionConfig(huge)).toThrow(/environment variable.*shorten schedules' inputs/);
+    expect(JSON.parse(functionConfig(configSchema.parse({ instance: 'acme' })))).toMatchObject({
+      instance: 'acme',
+    });
   });
 });
 

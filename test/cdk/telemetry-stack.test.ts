@@ -238,9 +238,9 @@ describe('TelemetryStack', () => {
         },
         Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
-      template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: `/aws/lambda/${physical}`,
-        RetentionInDays: 30,
+      template.hasResource('AWS::Logs::LogGroup', {
+        DeletionPolicy: 'Delete',
+        Properties: { LogGroupName: `/aws/lambda/${physical}`, RetentionInDays: 30 },
       });
     }
   });
@@ -348,6 +348,25 @@ describe('TelemetryStack', () => {
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [scheduleDlqId, 'Arn'] } },
       },
     });
+    // The scheduler's own role may invoke the schedule function and write to its DLQ, nothing else.
+    const schedulerPolicies = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SchedulerRoleForTarget') }] },
+      }),
+    );
+    expect(schedulerPolicies.map((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      [
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: [
+            { 'Fn::GetAtt': [fnId('Schedules'), 'Arn'] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId('Schedules'), 'Arn'] }, ':*']] },
+          ],
+        },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [scheduleDlqId, 'Arn'] } },
+      ],
+    ]);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: fnId('Schedules') },
       MaximumRetryAttempts: 2,

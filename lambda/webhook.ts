@@ -71,14 +71,19 @@ function lowerCaseHeaders(
 
 /** Builds the deployed handler's dependencies from the environment the stack sets (lib/webhook-api.ts). */
 export function webhookDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
+  // GitHub waits 10 s: a stalled AWS call must fail fast into a 5xx (redelivered later), not a timeout.
+  const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
   const secrets = new SsmSecrets({
-    ssm: new SSMClient({}),
+    ssm: new SSMClient({ requestHandler }),
     ttlMs: intEnv(ENV.secretCacheTtlSeconds, env) * 1000,
   });
   const queue = new SqsEventQueue({
-    sqs: new SQSClient({}),
+    sqs: new SQSClient({ requestHandler }),
     queueUrl: requireEnv(ENV.queueUrl, env),
-    claimCheck: new S3ClaimCheck(requireEnv(ENV.claimCheckBucket, env)),
+    claimCheck: new S3ClaimCheck(
+      requireEnv(ENV.claimCheckBucket, env),
+      (sdk) => new sdk.S3Client({ requestHandler }),
+    ),
   });
   return {
     webhookSecrets: webhookSecretsFrom(secrets, requireEnv(ENV.webhookSecretsPath, env)),

@@ -25,13 +25,13 @@ export class S3ClaimCheck implements ClaimCheckStore {
 
   constructor(
     readonly bucket: string,
-    private readonly createClient?: () => S3Client,
+    private readonly createClient?: (sdk: typeof import('@aws-sdk/client-s3')) => S3Client,
   ) {}
 
   private load() {
     this.client ??= import('@aws-sdk/client-s3').then((sdk) => ({
       sdk,
-      s3: this.createClient?.() ?? new sdk.S3Client({}),
+      s3: this.createClient?.(sdk) ?? new sdk.S3Client({}),
     }));
     return this.client;
   }

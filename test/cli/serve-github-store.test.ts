@@ -19,7 +19,7 @@ describe('telemetry serve --store github (real process, fake GitHub)', () => {
   beforeEach(async () => {
     dir = await tempDir();
     fake = new FakeGitHub();
-    git = gitRoutes(fake, { dir: dir.path });
+    git = gitRoutes(fake);
     await git.createRepo('acme', 'telemetry-data');
     await fake.start();
     const config = join(dir.path, 'telemetry.config.json');

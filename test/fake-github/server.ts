@@ -94,6 +94,7 @@ export class FakeGitHub {
   private readonly faults: (Fault & { remaining: number })[] = [];
   private readonly primaryUsed = new Map<string, { windowStart: number; used: number }>();
   private server?: Server;
+  private readonly inFlight = new Set<Promise<void>>();
   readonly now: () => number;
   readonly primaryLimit: number;
   private readonly random: () => number;
@@ -159,9 +160,11 @@ export class FakeGitHub {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error) => {
+      const handling = this.handle(req, res).catch((error) => {
         if (!res.headersSent) this.write(res, { status: 500, body: { message: String(error) } });
       });
+      this.inFlight.add(handling);
+      void handling.finally(() => this.inFlight.delete(handling));
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
@@ -174,6 +177,8 @@ export class FakeGitHub {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Handlers whose client gave up may still be writing (git objects): let them finish.
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

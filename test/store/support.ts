@@ -8,7 +8,6 @@ import { GitHubRepoStore, type GitHubRepoStoreOptions } from '../../src/store/gi
 import type { Clock } from '../../src/store/write-pacer';
 import { type FakeDataRepo, type FakeGitData, gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub, type FakeGitHubOptions } from '../fake-github/server';
-import { tempDir } from '../support/temp';
 import { examplesOf, signedEventFrom } from '../support/webhooks';
 
 /** A clock that only moves when someone sleeps: an hour of pacing runs in milliseconds. */
@@ -46,9 +45,8 @@ export async function storeWorld(
   options: { fake?: FakeGitHubOptions; repo?: Parameters<FakeGitData['createRepo']>[2] } = {},
 ): Promise<StoreWorld> {
   const clock = virtualClock();
-  const dir = await tempDir('telemetry-git-');
   const fake = new FakeGitHub({ now: clock.now, ...options.fake });
-  const git = gitRoutes(fake, { dir: dir.path });
+  const git = gitRoutes(fake);
   const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
   await fake.start();
   const github = createGitHubClient({
@@ -83,7 +81,6 @@ export async function storeWorld(
     },
     close: async () => {
       await fake.stop();
-      await dir.remove();
     },
   };
 }

@@ -1,12 +1,15 @@
-import * as fs from 'node:fs';
-import { join } from 'node:path';
 import git from 'isomorphic-git';
+import { MemoryFs } from '../memory-fs';
 import type { FakeGitHub, FakeRequest, FakeResponse } from '../server';
+
+// isomorphic-git deflates each object through a CompressionStream when the platform has one, which costs
+// milliseconds per object in Node; its fallback (pako) takes microseconds. The fake is test-only: use pako.
+(globalThis as { CompressionStream?: unknown }).CompressionStream = undefined;
 
 /**
  * The Git Data API of the fake GitHub, with real git semantics: every data repository is a bare git
- * repository on disk written by isomorphic-git, so object ids are git's own and a test can `git clone` or
- * `git log` the result. Endpoints: `GET /repos/{owner}/{repo}`, refs (get, create, update with the
+ * repository written by isomorphic-git (in memory, see memory-fs.ts), so object ids are git's own, and
+ * `exportTo()` puts a repository on disk for `git log` / `git fsck`. Endpoints: `GET /repos/{owner}/{repo}`, refs (get, create, update with the
  * fast-forward rule), trees (read, recursive, create on `base_tree` with nested paths and inline content),
  * commits, blobs, and `PUT …/contents/{path}` (the only way to give an empty repository its first commit).
  *
@@ -45,18 +48,20 @@ export class FakeGitData {
   /** Commits made by "another writer" (races), to tell them apart in assertions. */
   readonly foreignCommits: string[] = [];
   private readonly cache = {};
+  /** Where the bare repositories live (in memory). */
+  readonly fs = new MemoryFs();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly races: RaceFault[] = [];
   private nextId = 7_000_000;
 
   constructor(
     readonly fake: FakeGitHub,
-    readonly dir: string,
     private readonly random: () => number = Math.random,
   ) {}
 
   async createRepo(owner: string, name: string, options: DataRepoOptions = {}): Promise<FakeDataRepo> {
-    const gitdir = join(this.dir, `${owner}--${name}.git`);
+    const gitdir = `/${owner}/${name}.git`;
+    this.fs.mkdirp(gitdir);
     this.nextId += 1;
     const repo: FakeDataRepo = {
       owner,
@@ -67,19 +72,30 @@ export class FakeGitData {
       push: options.push ?? true,
       id: this.nextId,
     };
-    await git.init({ fs, dir: gitdir, bare: true, defaultBranch: repo.defaultBranch });
+    await git.init({ fs: this.fs, dir: gitdir, bare: true, defaultBranch: repo.defaultBranch });
     if (!repo.empty) {
-      const blob = await git.writeBlob({ fs, gitdir, blob: Buffer.from(`# ${name}\n`) });
+      const blob = await git.writeBlob({ fs: this.fs, gitdir, blob: Buffer.from(`# ${name}\n`) });
       const tree = await git.writeTree({
-        fs,
+        fs: this.fs,
         gitdir,
         tree: [{ mode: '100644', path: 'README.md', oid: blob, type: 'blob' }],
       });
       const commit = await this.writeCommit(repo, tree, [], 'Initial commit');
-      await git.writeRef({ fs, gitdir, ref: `refs/heads/${repo.defaultBranch}`, value: commit, force: true });
+      await git.writeRef({
+        fs: this.fs,
+        gitdir,
+        ref: `refs/heads/${repo.defaultBranch}`,
+        value: commit,
+        force: true,
+      });
     }
     this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
     return repo;
+  }
+
+  /** Writes the bare repository to `target` on disk, for `git` to read. */
+  exportTo(repo: FakeDataRepo, target: string): Promise<void> {
+    return this.fs.exportTo(repo.gitdir, target);
   }
 
   repo(owner: string, name: string): FakeDataRepo | undefined {
@@ -101,7 +117,12 @@ export class FakeGitData {
       const n = this.foreignCommits.length + 1;
       const head = await this.resolve(repo, branch);
       if (!head) throw new Error(`no branch ${branch}`);
-      const { commit } = await git.readCommit({ fs, gitdir: repo.gitdir, oid: head, cache: this.cache });
+      const { commit } = await git.readCommit({
+        fs: this.fs,
+        gitdir: repo.gitdir,
+        oid: head,
+        cache: this.cache,
+      });
       const tree = await this.buildTree(repo, commit.tree, [
         {
           path: path ?? `_other-writer/${n}.txt`,
@@ -111,7 +132,13 @@ export class FakeGitData {
         },
       ]);
       const sha = await this.writeCommit(repo, tree, [head], `another writer (${n})`);
-      await git.writeRef({ fs, gitdir: repo.gitdir, ref: `refs/heads/${branch}`, value: sha, force: true });
+      await git.writeRef({
+        fs: this.fs,
+        gitdir: repo.gitdir,
+        ref: `refs/heads/${branch}`,
+        value: sha,
+        force: true,
+      });
       this.foreignCommits.push(sha);
       return sha;
     });
@@ -120,7 +147,7 @@ export class FakeGitData {
   /** The branch head commit id, or undefined. */
   async resolve(repo: FakeDataRepo, branch: string): Promise<string | undefined> {
     try {
-      return await git.resolveRef({ fs, gitdir: repo.gitdir, ref: `refs/heads/${branch}` });
+      return await git.resolveRef({ fs: this.fs, gitdir: repo.gitdir, ref: `refs/heads/${branch}` });
     } catch {
       return undefined;
     }
@@ -131,13 +158,23 @@ export class FakeGitData {
     const out = new Map<string, string>();
     const head = await this.resolve(repo, branch);
     if (!head) return out;
-    const { commit } = await git.readCommit({ fs, gitdir: repo.gitdir, oid: head, cache: this.cache });
+    const { commit } = await git.readCommit({
+      fs: this.fs,
+      gitdir: repo.gitdir,
+      oid: head,
+      cache: this.cache,
+    });
     const walk = async (oid: string, prefix: string): Promise<void> => {
-      const { tree } = await git.readTree({ fs, gitdir: repo.gitdir, oid, cache: this.cache });
+      const { tree } = await git.readTree({ fs: this.fs, gitdir: repo.gitdir, oid, cache: this.cache });
       for (const e of tree) {
         if (e.type === 'tree') await walk(e.oid, `${prefix}${e.path}/`);
         else {
-          const { blob } = await git.readBlob({ fs, gitdir: repo.gitdir, oid: e.oid, cache: this.cache });
+          const { blob } = await git.readBlob({
+            fs: this.fs,
+            gitdir: repo.gitdir,
+            oid: e.oid,
+            cache: this.cache,
+          });
           out.set(`${prefix}${e.path}`, Buffer.from(blob).toString('utf8'));
         }
       }
@@ -152,7 +189,7 @@ export class FakeGitData {
     branch: string,
   ): Promise<{ oid: string; message: string; author: string; committer: string }[]> {
     const entries = await git.log({
-      fs,
+      fs: this.fs,
       gitdir: repo.gitdir,
       ref: `refs/heads/${branch}`,
       cache: this.cache,
@@ -163,6 +200,43 @@ export class FakeGitData {
       author: `${e.commit.author.name} <${e.commit.author.email}>`,
       committer: `${e.commit.committer.name} <${e.commit.committer.email}>`,
     }));
+  }
+
+  /**
+   * How many commits of the branch's first-parent history wrote each file (added or changed it), found by
+   * diffing every commit's tree against its parent's and descending only into subtrees that differ. A path
+   * written by more than one commit was written twice: a duplicate write.
+   */
+  async writesPerPath(repo: FakeDataRepo, branch: string, under = ''): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const read = async (oid: string | undefined) =>
+      oid ? (await git.readTree({ fs: this.fs, gitdir: repo.gitdir, oid, cache: this.cache })).tree : [];
+    const diff = async (after: string, before: string | undefined, prefix: string): Promise<void> => {
+      if (after === before) return;
+      const old = new Map((await read(before)).map((e) => [e.path, e]));
+      for (const e of await read(after)) {
+        const was = old.get(e.path);
+        if (was?.oid === e.oid) continue;
+        const path = `${prefix}${e.path}`;
+        if (e.type === 'tree') await diff(e.oid, was?.type === 'tree' ? was.oid : undefined, `${path}/`);
+        else if (path.startsWith(under)) counts.set(path, (counts.get(path) ?? 0) + 1);
+      }
+    };
+    const log = await git.log({
+      fs: this.fs,
+      gitdir: repo.gitdir,
+      ref: `refs/heads/${branch}`,
+      cache: this.cache,
+    });
+    for (const entry of log) {
+      const parent = entry.commit.parent[0];
+      const parentTree = parent
+        ? (await git.readCommit({ fs: this.fs, gitdir: repo.gitdir, oid: parent, cache: this.cache })).commit
+            .tree
+        : undefined;
+      await diff(entry.commit.tree, parentTree, '');
+    }
+    return counts;
   }
 
   // ---- internals used by the routes ----
@@ -186,7 +260,7 @@ export class FakeGitData {
       timezoneOffset: 0,
     });
     return git.writeCommit({
-      fs,
+      fs: this.fs,
       gitdir: repo.gitdir,
       commit: {
         message,
@@ -203,9 +277,17 @@ export class FakeGitData {
    * that object, sha null → delete), intermediate trees are created or rewritten, empty ones dropped.
    */
   async buildTree(repo: FakeDataRepo, base: string | undefined, entries: TreeInput[]): Promise<string> {
+    return (await this.applyToTree(repo, base, entries)).oid;
+  }
+
+  private async applyToTree(
+    repo: FakeDataRepo,
+    base: string | undefined,
+    entries: TreeInput[],
+  ): Promise<{ oid: string; size: number }> {
     const current = new Map<string, { mode: string; oid: string; type: 'blob' | 'tree' | 'commit' }>();
     if (base) {
-      const { tree } = await git.readTree({ fs, gitdir: repo.gitdir, oid: base, cache: this.cache });
+      const { tree } = await git.readTree({ fs: this.fs, gitdir: repo.gitdir, oid: base, cache: this.cache });
       for (const e of tree) current.set(e.path, { mode: e.mode, oid: e.oid, type: e.type });
     }
     const nested = new Map<string, TreeInput[]>();
@@ -221,7 +303,11 @@ export class FakeGitData {
       if (e.sha === null) {
         current.delete(e.path);
       } else if (e.content !== undefined) {
-        const oid = await git.writeBlob({ fs, gitdir: repo.gitdir, blob: Buffer.from(e.content, 'utf8') });
+        const oid = await git.writeBlob({
+          fs: this.fs,
+          gitdir: repo.gitdir,
+          blob: Buffer.from(e.content, 'utf8'),
+        });
         current.set(e.path, { mode: e.mode, oid, type: 'blob' });
       } else {
         current.set(e.path, { mode: e.mode, oid: e.sha as string, type: e.type });
@@ -229,16 +315,16 @@ export class FakeGitData {
     }
     for (const [name, list] of nested) {
       const existing = current.get(name);
-      const sub = await this.buildTree(repo, existing?.type === 'tree' ? existing.oid : undefined, list);
-      const { tree } = await git.readTree({ fs, gitdir: repo.gitdir, oid: sub, cache: this.cache });
-      if (tree.length === 0) current.delete(name);
-      else current.set(name, { mode: '040000', oid: sub, type: 'tree' });
+      const sub = await this.applyToTree(repo, existing?.type === 'tree' ? existing.oid : undefined, list);
+      if (sub.size === 0) current.delete(name);
+      else current.set(name, { mode: '040000', oid: sub.oid, type: 'tree' });
     }
-    return git.writeTree({
-      fs,
+    const oid = await git.writeTree({
+      fs: this.fs,
       gitdir: repo.gitdir,
       tree: [...current].map(([path, e]) => ({ path, mode: e.mode, oid: e.oid, type: e.type })),
     });
+    return { oid, size: current.size };
   }
 
   /** Runs `fn` alone for this repository: ref check-and-set must not interleave. */
@@ -274,9 +360,10 @@ export interface TreeInput {
 }
 
 /** Registers the Git Data API routes on `fake` and returns the controller that holds the repositories. */
-export function gitRoutes(fake: FakeGitHub, options: { dir: string; random?: () => number }): FakeGitData {
-  const data = new FakeGitData(fake, options.dir, options.random);
+export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } = {}): FakeGitData {
+  const data = new FakeGitData(fake, options.random);
   const cache = data.gitCache;
+  const fs = data.fs;
 
   const repoOf = (request: FakeRequest): FakeDataRepo | undefined =>
     data.repo(request.params.owner ?? '', request.params.repo ?? '');

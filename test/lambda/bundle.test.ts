@@ -128,7 +128,7 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
       '/telemetry/test/data-repository-token': 'ghp_data',
     });
     const fake = new FakeGitHub();
-    const git = gitRoutes(fake, { dir: dir.path });
+    const git = gitRoutes(fake);
     const repo = await git.createRepo('acme', 'telemetry-data');
     await fake.start();
     try {

@@ -221,8 +221,7 @@ describe('worker Lambda', () => {
 describe('worker Lambda (deployed handler, GitHub data repository)', () => {
   it('reads its tokens from SSM once and commits a whole batch to the data repository in one commit', async () => {
     const fake = new FakeGitHub();
-    const gitDir = await tempDir('telemetry-git-');
-    const git = gitRoutes(fake, { dir: gitDir.path });
+    const git = gitRoutes(fake);
     const repo = await git.createRepo('acme', 'telemetry-data');
     await fake.start();
     try {
@@ -263,7 +262,6 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
       expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
     } finally {
       await fake.stop();
-      await gitDir.remove();
     }
   });
 });

@@ -2,7 +2,7 @@ import { App, type AppProps, TimeZone, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { z } from 'zod';
 import { awsNames } from '../src/config/aws-settings';
-import type { TelemetryConfig } from '../src/config/config';
+import { ConfigError, type TelemetryConfig } from '../src/config/config';
 import { TelemetryStack } from './telemetry-stack';
 
 /** What the app needs to know about a job to check a schedule at synth time. */
@@ -58,5 +58,5 @@ export function checkSchedules(config: TelemetryConfig, findJob: TelemetryAppOpt
       }
     }
   });
-  if (problems.length > 0) throw new Error(`invalid schedules:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new ConfigError(`invalid schedules:\n  ${problems.join('\n  ')}`);
 }

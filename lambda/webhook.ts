@@ -3,7 +3,12 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorMessage } from '../src/log/logger';
 import type { SignedEvent } from '../src/pipeline/types';
-import { handleTelemetryRequest, type TelemetryHandlerDeps } from '../src/webhook/handle-request';
+import {
+  handleTelemetryRequest,
+  type TelemetryHandlerDeps,
+  type TelemetryRequest,
+  type TelemetryResponse,
+} from '../src/webhook/handle-request';
 import { ENV, intEnv, requireEnv } from './adapters/environment';
 import { createLambdaLogger, type LambdaLogger } from './adapters/logger';
 import { S3ClaimCheck } from './adapters/s3-claim-check';
@@ -17,6 +22,11 @@ export interface WebhookDeps {
   maxBodyBytes: number;
   logger: LambdaLogger;
   now?: () => Date;
+  /** Custom pushes (requests with X-Telemetry-Event, src/push); absent: pushes are answered 400. */
+  push?: (
+    request: TelemetryRequest,
+    enqueue: (events: SignedEvent[]) => Promise<void>,
+  ) => Promise<TelemetryResponse>;
 }
 
 /**
@@ -32,6 +42,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     maxBodyBytes: deps.maxBodyBytes,
     logger: deps.logger.log,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.push ? { push: (request: TelemetryRequest) => deps.push!(request, deps.enqueue) } : {}),
   };
   return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
     const headers = lowerCaseHeaders(event.headers);

@@ -66,6 +66,7 @@ export class WebhookApi extends Construct {
         [ENV.queueUrl]: events.queue.queueUrl,
         [ENV.claimCheckBucket]: events.claimCheckBucket.bucketName,
         [ENV.webhookSecretsPath]: props.webhookSecretsPath,
+        [ENV.sendersPath]: props.sendersPath,
         [ENV.secretCacheTtlSeconds]: String(props.secretCacheTtl.toSeconds()),
         [ENV.maxBodyBytes]: String(props.maxBodyBytes),
         [ENV.collectedTriggers]: [...props.collectedTriggers].sort().join(','),

@@ -20,6 +20,8 @@ export const ENV = {
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   claimCheckBucket: 'CLAIM_CHECK_BUCKET',
   webhookSecretsPath: 'WEBHOOK_SECRETS_PATH',
+  /** SSM path of the push senders' secrets (one parameter per sender). */
+  sendersPath: 'SENDERS_PATH',
   secretCacheTtlSeconds: 'SECRET_CACHE_TTL_SECONDS',
   maxBodyBytes: 'MAX_BODY_BYTES',
   collectedTriggers: 'COLLECTED_TRIGGERS',

@@ -31,9 +31,20 @@ export class SsmSecrets {
   }
 
   /** Values of every parameter directly below `path`, ordered by name (all pages). */
-  byPath(path: string): Promise<string[]> {
+  async byPath(path: string): Promise<string[]> {
+    const entries = await this.entriesByPath(path);
+    return Object.keys(entries)
+      .sort()
+      .map((name) => entries[name] as string);
+  }
+
+  /**
+   * Every parameter directly below `path` (all pages), keyed by the last segment of its name: e.g. the push
+   * senders under `/telemetry/<instance>/senders/<name>`. One SSM listing serves `byPath` and this.
+   */
+  entriesByPath(path: string): Promise<Readonly<Record<string, string>>> {
     return this.cached(`path:${path}`, async () => {
-      const found: { name: string; value: string }[] = [];
+      const found = new Map<string, string>();
       let nextToken: string | undefined;
       do {
         const page = await this.options.ssm.send(
@@ -46,11 +57,11 @@ export class SsmSecrets {
           }),
         );
         for (const p of page.Parameters ?? []) {
-          if (p.Name && p.Value) found.push({ name: p.Name, value: p.Value });
+          if (p.Name && p.Value) found.set(p.Name.slice(p.Name.lastIndexOf('/') + 1), p.Value);
         }
         nextToken = page.NextToken;
       } while (nextToken);
-      return found.sort((a, b) => a.name.localeCompare(b.name)).map((p) => p.value);
+      return Object.fromEntries(found);
     });
   }
 

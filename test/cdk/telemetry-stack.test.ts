@@ -251,6 +251,7 @@ describe('TelemetryStack', () => {
     expect(env[ENV.queueUrl]).toEqual({ Ref: queueId });
     expect(env[ENV.claimCheckBucket]).toEqual({ Ref: bucketId });
     expect(env[ENV.webhookSecretsPath]).toBe('/telemetry/acme/webhook-secrets');
+    expect(env[ENV.sendersPath]).toBe('/telemetry/acme/senders');
     expect(env[ENV.secretCacheTtlSeconds]).toBe('120');
     expect(env[ENV.maxBodyBytes]).toBe(String(config.server.maxBodyBytes));
     expect(env[ENV.collectedTriggers].split(',').sort()).toEqual([...collectedTriggers()].sort());

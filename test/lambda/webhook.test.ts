@@ -355,3 +355,46 @@ describe('claim check for events above the SQS message limit', () => {
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 });
+
+describe('custom pushes and sender secrets', () => {
+  it('lists the parameters under a path by name (the push senders), from the same cached listing', async () => {
+    const secrets = new SsmSecrets({ ssm: new SSMClient({}), ttlMs: 300_000 });
+    ssm.on(GetParametersByPathCommand).resolves({
+      Parameters: [
+        { Name: '/telemetry/test/senders/jenkins', Type: 'SecureString', Value: 'j1' },
+        { Name: '/telemetry/test/senders/gitlab-ci', Type: 'SecureString', Value: 'old,new' },
+      ],
+    });
+    expect(await secrets.entriesByPath('/telemetry/test/senders')).toEqual({
+      jenkins: 'j1',
+      'gitlab-ci': 'old,new',
+    });
+    expect(await secrets.byPath('/telemetry/test/senders')).toEqual(['old,new', 'j1']);
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
+  });
+
+  it('hands requests with X-Telemetry-Event to the push handler with the SQS enqueue', async () => {
+    const enqueued: unknown[] = [];
+    const webhook = createWebhookHandler({
+      webhookSecrets: async () => ['unused'],
+      enqueue: async (events) => {
+        enqueued.push(...events);
+      },
+      collected: collectedTriggers(),
+      maxBodyBytes: 1024 * 1024,
+      logger: createLambdaLogger(new Logger({ logLevel: 'SILENT' })),
+      push: async (request, enqueue) => {
+        await enqueue([{ trigger: 'push::deployment' } as never]);
+        return { status: 202, body: { sender: request.headers['x-telemetry-sender'] } };
+      },
+    });
+    const event = restProxyEvent(
+      { headers: { 'content-type': 'application/json' }, body: '{"items":[]}' },
+      { headers: { 'x-telemetry-event': 'deployment', 'x-telemetry-sender': 'jenkins' } },
+    );
+    const response = await webhook(event);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ sender: 'jenkins' });
+    expect(enqueued).toEqual([{ trigger: 'push::deployment' }]);
+  });
+});

@@ -35,6 +35,7 @@ export interface WebhookDeps {
  * (binary media type `*\/*`), so the signature is checked over the exact bytes GitHub signed.
  */
 export function createWebhookHandler(deps: WebhookDeps) {
+  const push = deps.push;
   const shared: TelemetryHandlerDeps = {
     webhookSecrets: deps.webhookSecrets,
     enqueue: deps.enqueue,
@@ -42,12 +43,13 @@ export function createWebhookHandler(deps: WebhookDeps) {
     maxBodyBytes: deps.maxBodyBytes,
     logger: deps.logger.log,
     ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.push ? { push: (request: TelemetryRequest) => deps.push!(request, deps.enqueue) } : {}),
+    ...(push ? { push: (request: TelemetryRequest) => push(request, deps.enqueue) } : {}),
   };
   return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
     const headers = lowerCaseHeaders(event.headers);
     deps.logger.start(context, {
       delivery_id: headers['x-github-delivery'],
+      sender: headers['x-telemetry-sender'],
       api_request_id: event.requestContext?.requestId,
     });
     try {

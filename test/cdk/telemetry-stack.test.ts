@@ -140,6 +140,8 @@ describe('TelemetryStack', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     // Execution logging needs the account-level CloudWatch role.
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    // Account-wide: kept when the stack goes, other APIs of the account may rely on it.
+    template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
       StatusCode: '404',

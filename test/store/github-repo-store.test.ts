@@ -50,6 +50,24 @@ describe('GitHubRepoStore', () => {
     expect(world.fake.requests.length - reads).toBeLessThan(10);
   });
 
+  it('knows what exists without reading trees again after its own commits, and re-reads only what another writer changed', async () => {
+    const store = world.store();
+    const treeReads = () =>
+      world.fake.requests.filter((r) => r.method === 'GET' && r.path.includes('/git/trees/')).length;
+    await store.write(await workflowJobRecords(10, { months: 3 }));
+    const first = treeReads();
+    expect(first).toBeGreaterThan(0);
+    // Same folders and new ones: the mirror recomputed the tree ids of its own commit (git hashing).
+    await store.write(await workflowJobRecords(10, { months: 4, firstId: 6_000_000 }));
+    await store.write(await workflowJobRecords(10, { months: 4, firstId: 7_000_000 }));
+    expect(treeReads()).toBe(first);
+    // A cursor written by another process moves the head: only the root and data/ are read again.
+    await world.git.foreignCommit(world.repo, 'main', 'data/_state/cursor.json', '{}\n');
+    await store.write(await workflowJobRecords(10, { months: 4, firstId: 8_000_000 }));
+    expect(treeReads() - first).toBe(2);
+    expect((await world.records()).size).toBe(40);
+  });
+
   it('reads and writes plain files for job cursors', async () => {
     const store = world.store();
     expect(await store.readFile('_state/backfill.json')).toBeUndefined();

@@ -76,7 +76,7 @@ export async function storeWorld(
     records: async () => {
       const out = new Map<string, MetricRecord>();
       for (const [path, text] of await git.files(repo, 'main'))
-        if (path.startsWith('data/') && path.endsWith('.json')) out.set(path, JSON.parse(text));
+        if (/^data\/[^_].*\.json$/.test(path)) out.set(path, JSON.parse(text));
       return out;
     },
     close: async () => {

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { TelemetryConfig } from '../config/config';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
 import type { MetricRecord, RecordStatus } from '../pipeline/types';
 import { COLLECTOR_VERSION } from '../version';
+import {
+  blobAnswer,
+  commitAnswer,
+  createdAnswer,
+  refAnswer,
+  repositoryAnswer,
+  treeAnswer,
+} from './git-answers';
 import { nameOf, parentOf, type TreeEntry, TreeMirror } from './tree-mirror';
 import type { Store, WriteResult } from './types';
 import { type Clock, systemClock, WritePacer } from './write-pacer';
@@ -160,9 +169,10 @@ export class GitHubRepoStore implements Store {
    */
   async verify(options: { createBranch?: boolean } = {}): Promise<void> {
     const where = `${this.owner}/${this.repo}`;
-    let repository: { permissions?: { push?: boolean }; default_branch?: string; size?: number };
+    let repository: z.infer<typeof repositoryAnswer>;
     try {
-      repository = (await this.call('GET /repos/{owner}/{repo}', {}, false)).data as typeof repository;
+      const read = await this.call('GET /repos/{owner}/{repo}', {}, false);
+      repository = parseAnswer(repositoryAnswer, read.data, `GET /repos/${where}`);
     } catch (error) {
       const status = statusOf(error);
       if (status === 404)
@@ -204,7 +214,7 @@ export class GitHubRepoStore implements Store {
       { ref: `heads/${fallback}` },
       false,
     );
-    const sha = (base.data as { object: { sha: string } }).object.sha;
+    const sha = parseAnswer(refAnswer, base.data, `GET ref heads/${fallback}`).object.sha;
     await this.call('POST /repos/{owner}/{repo}/git/refs', { ref: `refs/heads/${this.branch}`, sha }, true);
     this.logger.info('data branch created', { repository: where, branch: this.branch, from: fallback });
   }
@@ -309,7 +319,7 @@ export class GitHubRepoStore implements Store {
       },
       true,
     );
-    const treeSha = (tree.data as { sha: string }).sha;
+    const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.call(
       'POST /repos/{owner}/{repo}/git/commits',
@@ -322,7 +332,7 @@ export class GitHubRepoStore implements Store {
       },
       true,
     );
-    const commitSha = (created.data as { sha: string }).sha;
+    const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
     try {
       await this.call(
         'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
@@ -359,7 +369,7 @@ export class GitHubRepoStore implements Store {
       { ref: `heads/${this.branch}` },
       false,
     );
-    const commit = (ref.data as { object: { sha: string } }).object.sha;
+    const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${this.branch}`).object.sha;
     let tree = this.commitTrees.get(commit);
     if (!tree) {
       const read = await this.call(
@@ -367,7 +377,7 @@ export class GitHubRepoStore implements Store {
         { commit_sha: commit },
         false,
       );
-      tree = (read.data as { tree: { sha: string } }).tree.sha;
+      tree = parseAnswer(commitAnswer, read.data, `GET /git/commits/${commit}`).tree.sha;
       if (this.commitTrees.size > 1000) this.commitTrees.clear();
       this.commitTrees.set(commit, tree);
     }
@@ -383,10 +393,7 @@ export class GitHubRepoStore implements Store {
 
   private async readTree(sha: string): Promise<Map<string, TreeEntry>> {
     const read = await this.call('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { tree_sha: sha }, false);
-    const data = read.data as {
-      tree: { path: string; mode: string; sha: string; type: string }[];
-      truncated: boolean;
-    };
+    const data = parseAnswer(treeAnswer, read.data, `GET /git/trees/${sha}`);
     if (data.truncated)
       throw new StoreWriteError(`tree ${sha} of ${this.owner}/${this.repo} is too large for GitHub to list`);
     return new Map(data.tree.map((e) => [e.path, { mode: e.mode, type: e.type, sha: e.sha }]));
@@ -394,7 +401,7 @@ export class GitHubRepoStore implements Store {
 
   private async readBlob(sha: string): Promise<Buffer> {
     const read = await this.call('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { file_sha: sha }, false);
-    const data = read.data as { content: string; encoding: string };
+    const data = parseAnswer(blobAnswer, read.data, `GET /git/blobs/${sha}`);
     return data.encoding === 'base64'
       ? Buffer.from(data.content, 'base64')
       : Buffer.from(data.content, 'utf8');
@@ -601,6 +608,17 @@ function checkedPath(path: string): string {
   if (path.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..'))
     throw new Error(`invalid store path: ${JSON.stringify(path)}`);
   return path;
+}
+
+/** Parses a GitHub answer, or fails the write (retriable) naming the call and what was wrong. */
+function parseAnswer<T extends z.ZodType>(schema: T, data: unknown, call: string): z.infer<T> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new StoreWriteError(`unexpected answer to ${call}: ${problems}`);
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -1,6 +1,10 @@
+import { createGitHubClient } from '../../src/github/client';
+import { silentLogger } from '../../src/log/logger';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
-import { type StoreWorld, storeWorld, workflowJobRecords } from './support';
+import { GitHubRepoStore } from '../../src/store/github-repo-store';
+import { FakeGitHub } from '../fake-github/server';
+import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from './support';
 
 describe('GitHubRepoStore', () => {
   let world: StoreWorld;
@@ -306,5 +310,37 @@ describe('GitHubRepoStore: start-up checks', () => {
     expect([...(await world.git.files(world.repo, 'main')).keys()]).toEqual(['data/README.md']);
     const records = await workflowJobRecords(2);
     expect((await store.write(records)).written).toHaveLength(2);
+  });
+});
+
+describe('GitHubRepoStore: malformed answers', () => {
+  it('fails the write with a message naming the call and the bad field', async () => {
+    const fake = new FakeGitHub();
+    fake.route('GET', '/repos/{owner}/{repo}/git/ref/{ref}', () => ({
+      status: 200,
+      body: { object: { sha: 'nope' } },
+    }));
+    await fake.start();
+    try {
+      const github = createGitHubClient({
+        token: TOKEN,
+        baseUrl: fake.baseUrl,
+        throttle: false,
+        retries: 0,
+        logger: silentLogger,
+      });
+      const store = new GitHubRepoStore({
+        github,
+        owner: 'acme',
+        repo: 'data',
+        branch: 'main',
+        logger: silentLogger,
+      });
+      await expect(store.write(await workflowJobRecords(1))).rejects.toThrow(
+        /unexpected answer to GET ref heads\/main: object\.sha: a 40-hex git object id/,
+      );
+    } finally {
+      await fake.stop();
+    }
   });
 });

@@ -11,7 +11,7 @@ import { handleTelemetryRequest } from '../src/webhook/handle-request';
 import { processBatch } from '../src/worker/process-batch';
 import { type FakeDataRepo, type FakeGitData, gitRoutes } from '../test/fake-github/routes/git';
 import { FakeGitHub } from '../test/fake-github/server';
-import { virtualClock } from '../test/store/support';
+import { seeded, virtualClock } from '../test/store/support';
 import { examplesOf, signedDelivery } from '../test/support/webhooks';
 import { percentile, round } from './stats';
 
@@ -592,16 +592,4 @@ function option(name: string, variable: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new Error(`--${name} (${variable}) must be a positive whole number`);
   return value;
-}
-
-/** mulberry32: a small seedable PRNG, so runs are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -11,7 +11,7 @@ import { handleTelemetryRequest } from '../src/webhook/handle-request';
 import { processBatch } from '../src/worker/process-batch';
 import { type FakeDataRepo, type FakeGitData, gitRoutes } from '../test/fake-github/routes/git';
 import { FakeGitHub } from '../test/fake-github/server';
-import { virtualClock } from '../test/store/support';
+import { seeded, virtualClock } from '../test/store/support';
 import { examplesOf, signedDelivery } from '../test/support/webhooks';
 import { percentile, round } from './stats';
 
@@ -53,12 +53,16 @@ interface Figures {
   records_per_commit: number;
   content_writes: number;
   content_writes_per_hour_peak: number;
-  content_writes_per_hour_last_30_min: number;
+  /** Content-creating requests per hour from minute 5 (after the start-up burst) to the end of the run. */
+  content_writes_per_hour_steady: number;
   refused_by_github: number;
   requests: number;
   requests_per_event: number;
   simulated_minutes: number;
-  sustained_events_per_hour: number;
+  /** Time from the last delivery's arrival until everything was stored (the backlog's drain). */
+  drain_s_after_last_arrival: number;
+  /** Events an hour the store absorbs at this run's writes per commit with full batches, within 450 writes/h. */
+  capacity_events_per_hour: number;
   latency_p50_s: number;
   latency_max_s: number;
   backlog_max_events: number;
@@ -232,7 +236,10 @@ async function pipelineRun(
   return {
     ...figures,
     simulated_minutes: round(duration / 60_000, 1),
-    sustained_events_per_hour: Math.round((accepted / duration) * 3_600_000),
+    drain_s_after_last_arrival: round((world.clock.now() - lastArrival(deliveries)) / 1000, 1),
+    capacity_events_per_hour: Math.round(
+      (options.batch * 450) / Math.max(1, figures.content_writes / Math.max(1, figures.commits)),
+    ),
     latency_p50_s: round(percentile(latencies, 50) / 1000, 1),
     latency_max_s: round(Math.max(...latencies) / 1000, 1),
     backlog_max_events: backlogMax,
@@ -293,7 +300,9 @@ async function baselineRun(
   return {
     ...figures,
     simulated_minutes: round(duration / 60_000, 1),
-    sustained_events_per_hour: Math.round((accepted / duration) * 3_600_000),
+    drain_s_after_last_arrival: 0,
+    // One commit per event, 3 writes each, at most 450 writes an hour.
+    capacity_events_per_hour: 150,
     latency_p50_s: 0,
     latency_max_s: 0,
     backlog_max_events: 0,
@@ -399,7 +408,8 @@ async function measure(
   Omit<
     Figures,
     | 'simulated_minutes'
-    | 'sustained_events_per_hour'
+    | 'drain_s_after_last_arrival'
+    | 'capacity_events_per_hour'
     | 'latency_p50_s'
     | 'latency_max_s'
     | 'backlog_max_events'
@@ -420,7 +430,7 @@ async function measure(
   const sameIdTwice = [...storedIds.values()].reduce((n, c) => n + (c - 1), 0);
   const lost = [...expected].filter((id) => !storedIds.has(id)).length;
   const commits = (await world.git.log(world.repo, 'main')).filter(
-    (c) => !world.git.foreignCommits.includes(c.oid) && c.message !== 'Initial commit',
+    (c) => !world.git.foreignCommits.includes(c.oid) && c.message.trim() !== 'Initial commit',
   ).length;
   const mine = world.fake.contentWrites.filter((w) => w.token === token);
   const end = world.clock.now();
@@ -436,7 +446,7 @@ async function measure(
     records_per_commit: commits > 0 ? round(stored / commits, 1) : 0,
     content_writes: mine.length,
     content_writes_per_hour_peak: world.fake.peakContentWrites(3_600_000),
-    content_writes_per_hour_last_30_min: mine.filter((w) => w.at > end - 1_800_000).length * 2,
+    content_writes_per_hour_steady: steadyRate(mine, START + 300_000, end),
     refused_by_github: world.fake.requests.filter((r) => r.status === 403 || r.status === 429).length,
     requests: world.fake.requests.length,
     requests_per_event: round(world.fake.requests.length / Math.max(1, accepted), 3),
@@ -543,6 +553,17 @@ async function expectedRecords(deliveries: readonly Delivery[]): Promise<Set<str
   return ids;
 }
 
+function lastArrival(deliveries: readonly Delivery[]): number {
+  return (deliveries.at(-1) as Delivery).at;
+}
+
+/** Writes per hour between `from` and `to` (0 when the span is under five minutes: too short to tell). */
+function steadyRate(writes: readonly { at: number }[], from: number, to: number): number {
+  if (to - from < 300_000) return 0;
+  const count = writes.filter((w) => w.at >= from && w.at <= to).length;
+  return Math.round((count * 3_600_000) / (to - from));
+}
+
 function percent(part: number, whole: number): number {
   return whole > 0 ? round((100 * part) / whole, 1) : 0;
 }
@@ -558,7 +579,8 @@ function report(name: string, f: Figures): void {
     `${name}: ${f.accepted}/${f.events} accepted, ${f.stored}/${f.expected_records} records stored, ${f.lost} lost, ` +
       `${f.duplicates} duplicates, ${f.commits} commits (${f.records_per_commit} records each), ` +
       `${f.content_writes} content writes (peak ${f.content_writes_per_hour_peak}/h), ` +
-      `${f.requests_per_event} requests/event, ${f.simulated_minutes} simulated min\n`,
+      `${f.requests_per_event} requests/event, ${f.simulated_minutes} simulated min, ` +
+      `drain ${f.drain_s_after_last_arrival} s, capacity ${f.capacity_events_per_hour} events/h\n`,
   );
 }
 
@@ -570,16 +592,4 @@ function option(name: string, variable: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new Error(`--${name} (${variable}) must be a positive whole number`);
   return value;
-}
-
-/** mulberry32: a small seedable PRNG, so runs are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { TelemetryConfig } from '../config/config';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
 import type { MetricRecord, RecordStatus } from '../pipeline/types';
 import { COLLECTOR_VERSION } from '../version';
+import {
+  blobAnswer,
+  commitAnswer,
+  createdAnswer,
+  refAnswer,
+  repositoryAnswer,
+  treeAnswer,
+} from './git-answers';
+import { nameOf, parentOf, type TreeEntry, TreeMirror } from './tree-mirror';
 import type { Store, WriteResult } from './types';
 import { type Clock, systemClock, WritePacer } from './write-pacer';
 
@@ -44,7 +54,7 @@ export interface GitHubRepoStoreOptions {
   requestTimeoutMs?: number;
   /** Cap of the exponential backoff between attempts, in ms (default 60,000). */
   maxBackoffMs?: number;
-  /** Tree listings kept in memory (tree entries; default 200,000). */
+  /** Tree entries kept in memory to know what exists without reading every record (default 500,000). */
   cacheEntries?: number;
   clock?: Clock;
   /** Random source for the backoff jitter. */
@@ -79,17 +89,6 @@ interface Entry {
 interface Head {
   commit: string;
   tree: string;
-}
-
-interface TreeEntry {
-  sha: string;
-  type: string;
-}
-
-/** Folder listings (name → blob sha) valid for one head commit; kept up to date across our own commits. */
-interface FolderCache {
-  head: string;
-  folders: Map<string, Map<string, string>>;
 }
 
 class RefConflict extends Error {}
@@ -129,11 +128,9 @@ export class GitHubRepoStore implements Store {
   private readonly cacheEntries: number;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly trees = new Map<string, Map<string, TreeEntry>>();
-  private treeEntriesCached = 0;
   private readonly commitTrees = new Map<string, string>();
   private readonly blobStatus = new Map<string, RecordStatus>();
-  private folderCache: FolderCache = { head: '', folders: new Map() };
+  private readonly mirror: TreeMirror;
   /** Writes are serialised: each builds on the head the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -161,7 +158,8 @@ export class GitHubRepoStore implements Store {
     this.maxConflictRetries = options.maxConflictRetries ?? 8;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
-    this.cacheEntries = options.cacheEntries ?? 200_000;
+    this.cacheEntries = options.cacheEntries ?? 500_000;
+    this.mirror = new TreeMirror((sha) => this.readTree(sha), this.cacheEntries);
   }
 
   /**
@@ -171,9 +169,10 @@ export class GitHubRepoStore implements Store {
    */
   async verify(options: { createBranch?: boolean } = {}): Promise<void> {
     const where = `${this.owner}/${this.repo}`;
-    let repository: { permissions?: { push?: boolean }; default_branch?: string; size?: number };
+    let repository: z.infer<typeof repositoryAnswer>;
     try {
-      repository = (await this.call('GET /repos/{owner}/{repo}', {}, false)).data as typeof repository;
+      const read = await this.call('GET /repos/{owner}/{repo}', {}, false);
+      repository = parseAnswer(repositoryAnswer, read.data, `GET /repos/${where}`);
     } catch (error) {
       const status = statusOf(error);
       if (status === 404)
@@ -215,7 +214,7 @@ export class GitHubRepoStore implements Store {
       { ref: `heads/${fallback}` },
       false,
     );
-    const sha = (base.data as { object: { sha: string } }).object.sha;
+    const sha = parseAnswer(refAnswer, base.data, `GET ref heads/${fallback}`).object.sha;
     await this.call('POST /repos/{owner}/{repo}/git/refs', { ref: `refs/heads/${this.branch}`, sha }, true);
     this.logger.info('data branch created', { repository: where, branch: this.branch, from: fallback });
   }
@@ -247,7 +246,7 @@ export class GitHubRepoStore implements Store {
     const full = this.inRoot(checkedPath(path));
     return this.serialised(async () => {
       const head = await this.readHead();
-      const sha = (await this.listFolder(head, parentOf(full))).get(nameOf(full));
+      const sha = await this.blobAt(head, full);
       if (!sha) return undefined;
       return (await this.readBlob(sha)).toString('utf8');
     });
@@ -275,7 +274,7 @@ export class GitHubRepoStore implements Store {
       const head = await this.readHead();
       const toWrite: Entry[] = [];
       for (const e of pending) {
-        const existing = (await this.listFolder(head, parentOf(e.path))).get(nameOf(e.path));
+        const existing = await this.blobAt(head, e.path);
         if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
       }
       if (toWrite.length === 0) break;
@@ -320,7 +319,7 @@ export class GitHubRepoStore implements Store {
       },
       true,
     );
-    const treeSha = (tree.data as { sha: string }).sha;
+    const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.call(
       'POST /repos/{owner}/{repo}/git/commits',
@@ -333,7 +332,7 @@ export class GitHubRepoStore implements Store {
       },
       true,
     );
-    const commitSha = (created.data as { sha: string }).sha;
+    const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
     try {
       await this.call(
         'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
@@ -357,15 +356,11 @@ export class GitHubRepoStore implements Store {
     });
   }
 
-  /** Keeps the folder listings current across our own commit, so the next batch needs no tree reads. */
+  /** Keeps the mirror of the head's tree exact across our own commit, so the next batch needs no reads. */
   private afterCommit(before: Head, after: Head, chunk: readonly Entry[]): void {
     for (const e of chunk) if (e.record) this.rememberStatus(e.blobSha, e.record.status);
-    if (this.folderCache.head !== before.commit) {
-      this.folderCache = { head: after.commit, folders: new Map() };
-      return;
-    }
-    this.folderCache.head = after.commit;
-    for (const e of chunk) this.folderCache.folders.get(parentOf(e.path))?.set(nameOf(e.path), e.blobSha);
+    if (!this.mirror.applyCommit(before.commit, after.commit, after.tree, chunk))
+      this.logger.debug('tree mirror restarted', { commit: after.commit });
   }
 
   private async readHead(): Promise<Head> {
@@ -374,7 +369,7 @@ export class GitHubRepoStore implements Store {
       { ref: `heads/${this.branch}` },
       false,
     );
-    const commit = (ref.data as { object: { sha: string } }).object.sha;
+    const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${this.branch}`).object.sha;
     let tree = this.commitTrees.get(commit);
     if (!tree) {
       const read = await this.call(
@@ -382,58 +377,31 @@ export class GitHubRepoStore implements Store {
         { commit_sha: commit },
         false,
       );
-      tree = (read.data as { tree: { sha: string } }).tree.sha;
+      tree = parseAnswer(commitAnswer, read.data, `GET /git/commits/${commit}`).tree.sha;
       if (this.commitTrees.size > 1000) this.commitTrees.clear();
       this.commitTrees.set(commit, tree);
     }
     return { commit, tree };
   }
 
-  /** The blobs directly inside `folder` at `head` (name → blob sha); empty when the folder does not exist. */
-  private async listFolder(head: Head, folder: string): Promise<Map<string, string>> {
-    if (this.folderCache.head !== head.commit) this.folderCache = { head: head.commit, folders: new Map() };
-    const cached = this.folderCache.folders.get(folder);
-    if (cached) return cached;
-    let sha: string | undefined = head.tree;
-    for (const segment of folder === '' ? [] : folder.split('/')) {
-      const child: TreeEntry | undefined = (await this.readTree(sha)).get(segment);
-      sha = child?.type === 'tree' ? child.sha : undefined;
-      if (!sha) break;
-    }
-    const listing = new Map<string, string>();
-    if (sha)
-      for (const [name, e] of await this.readTree(sha)) if (e.type === 'blob') listing.set(name, e.sha);
-    this.folderCache.folders.set(folder, listing);
-    return listing;
+  /** The blob id at `path` in the head's tree, or undefined when there is no file there. */
+  private async blobAt(head: Head, path: string): Promise<string | undefined> {
+    await this.mirror.moveTo(head.commit, head.tree);
+    const entry = (await this.mirror.list(parentOf(path), head.tree))?.get(nameOf(path));
+    return entry?.type === 'blob' ? entry.sha : undefined;
   }
 
-  /** A tree's entries by name; trees are immutable, so the cache is never stale. */
   private async readTree(sha: string): Promise<Map<string, TreeEntry>> {
-    const cached = this.trees.get(sha);
-    if (cached) {
-      // Re-insert: the Map's order doubles as least-recently-used.
-      this.trees.delete(sha);
-      this.trees.set(sha, cached);
-      return cached;
-    }
     const read = await this.call('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { tree_sha: sha }, false);
-    const data = read.data as { tree: { path: string; sha: string; type: string }[]; truncated: boolean };
+    const data = parseAnswer(treeAnswer, read.data, `GET /git/trees/${sha}`);
     if (data.truncated)
       throw new StoreWriteError(`tree ${sha} of ${this.owner}/${this.repo} is too large for GitHub to list`);
-    const entries = new Map(data.tree.map((e) => [e.path, { sha: e.sha, type: e.type }]));
-    this.trees.set(sha, entries);
-    this.treeEntriesCached += entries.size;
-    for (const [old, value] of this.trees) {
-      if (this.treeEntriesCached <= this.cacheEntries || old === sha) break;
-      this.trees.delete(old);
-      this.treeEntriesCached -= value.size;
-    }
-    return entries;
+    return new Map(data.tree.map((e) => [e.path, { mode: e.mode, type: e.type, sha: e.sha }]));
   }
 
   private async readBlob(sha: string): Promise<Buffer> {
     const read = await this.call('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { file_sha: sha }, false);
-    const data = read.data as { content: string; encoding: string };
+    const data = parseAnswer(blobAnswer, read.data, `GET /git/blobs/${sha}`);
     return data.encoding === 'base64'
       ? Buffer.from(data.content, 'base64')
       : Buffer.from(data.content, 'utf8');
@@ -634,21 +602,23 @@ export function commitMessage(chunk: readonly Entry[], remaining: number): strin
   return `telemetry: ${records.length} ${noun} (${metrics})${follow}${footer}`;
 }
 
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
-function nameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 /** A relative path without empty, `.` or `..` segments (what `readFile`/`writeFile` accept). */
 function checkedPath(path: string): string {
   const segments = path.split('/');
   if (path.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..'))
     throw new Error(`invalid store path: ${JSON.stringify(path)}`);
   return path;
+}
+
+/** Parses a GitHub answer, or fails the write (retriable) naming the call and what was wrong. */
+function parseAnswer<T extends z.ZodType>(schema: T, data: unknown, call: string): z.infer<T> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new StoreWriteError(`unexpected answer to ${call}: ${problems}`);
 }
 
 function statusOf(error: unknown): number | undefined {

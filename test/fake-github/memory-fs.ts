@@ -67,8 +67,7 @@ export class MemoryFs {
     },
     writeFile: async (path: string, data: string | Uint8Array) => {
       const p = clean(path);
-      const parent = this.nodes.get(parentOf(p));
-      if (!parent || parent.kind !== 'dir') fail('ENOENT', path);
+      if (this.nodes.get(parentOf(p))?.kind !== 'dir') fail('ENOENT', path);
       this.nodes.set(p, { kind: 'file', data: Buffer.from(data as Uint8Array), mtimeMs: Date.now() });
     },
     unlink: async (path: string) => {

@@ -1,6 +1,10 @@
+import { createGitHubClient } from '../../src/github/client';
+import { silentLogger } from '../../src/log/logger';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
-import { type StoreWorld, storeWorld, workflowJobRecords } from './support';
+import { GitHubRepoStore } from '../../src/store/github-repo-store';
+import { FakeGitHub } from '../fake-github/server';
+import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from './support';
 
 describe('GitHubRepoStore', () => {
   let world: StoreWorld;
@@ -48,6 +52,24 @@ describe('GitHubRepoStore', () => {
     const fresh = await world.store().write(records);
     expect(fresh.written).toEqual([]);
     expect(world.fake.requests.length - reads).toBeLessThan(10);
+  });
+
+  it('knows what exists without reading trees again after its own commits, and re-reads only what another writer changed', async () => {
+    const store = world.store();
+    const treeReads = () =>
+      world.fake.requests.filter((r) => r.method === 'GET' && r.path.includes('/git/trees/')).length;
+    await store.write(await workflowJobRecords(10, { months: 3 }));
+    const first = treeReads();
+    expect(first).toBeGreaterThan(0);
+    // Same folders and new ones: the mirror recomputed the tree ids of its own commit (git hashing).
+    await store.write(await workflowJobRecords(10, { months: 4, firstId: 6_000_000 }));
+    await store.write(await workflowJobRecords(10, { months: 4, firstId: 7_000_000 }));
+    expect(treeReads()).toBe(first);
+    // A cursor written by another process moves the head: only the root and data/ are read again.
+    await world.git.foreignCommit(world.repo, 'main', 'data/_state/cursor.json', '{}\n');
+    await store.write(await workflowJobRecords(10, { months: 4, firstId: 8_000_000 }));
+    expect(treeReads() - first).toBe(2);
+    expect((await world.records()).size).toBe(40);
   });
 
   it('reads and writes plain files for job cursors', async () => {
@@ -288,5 +310,37 @@ describe('GitHubRepoStore: start-up checks', () => {
     expect([...(await world.git.files(world.repo, 'main')).keys()]).toEqual(['data/README.md']);
     const records = await workflowJobRecords(2);
     expect((await store.write(records)).written).toHaveLength(2);
+  });
+});
+
+describe('GitHubRepoStore: malformed answers', () => {
+  it('fails the write with a message naming the call and the bad field', async () => {
+    const fake = new FakeGitHub();
+    fake.route('GET', '/repos/{owner}/{repo}/git/ref/{ref}', () => ({
+      status: 200,
+      body: { object: { sha: 'nope' } },
+    }));
+    await fake.start();
+    try {
+      const github = createGitHubClient({
+        token: TOKEN,
+        baseUrl: fake.baseUrl,
+        throttle: false,
+        retries: 0,
+        logger: silentLogger,
+      });
+      const store = new GitHubRepoStore({
+        github,
+        owner: 'acme',
+        repo: 'data',
+        branch: 'main',
+        logger: silentLogger,
+      });
+      await expect(store.write(await workflowJobRecords(1))).rejects.toThrow(
+        /unexpected answer to GET ref heads\/main: object\.sha: a 40-hex git object id/,
+      );
+    } finally {
+      await fake.stop();
+    }
   });
 });

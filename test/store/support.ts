@@ -42,11 +42,20 @@ export const TOKEN = 'ghp_store-test-token';
 
 /** A fake GitHub with one data repository `acme/telemetry-data` on a virtual clock. */
 export async function storeWorld(
-  options: { fake?: FakeGitHubOptions; repo?: Parameters<FakeGitData['createRepo']>[2] } = {},
+  options: {
+    fake?: FakeGitHubOptions;
+    repo?: Parameters<FakeGitData['createRepo']>[2];
+    /** Random source of the fake's faults and races (seed it for repeatable tests). */
+    random?: () => number;
+  } = {},
 ): Promise<StoreWorld> {
   const clock = virtualClock();
-  const fake = new FakeGitHub({ now: clock.now, ...options.fake });
-  const git = gitRoutes(fake);
+  const fake = new FakeGitHub({
+    now: clock.now,
+    ...(options.random ? { random: options.random } : {}),
+    ...options.fake,
+  });
+  const git = gitRoutes(fake, options.random ? { random: options.random } : {});
   const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
   await fake.start();
   const github = createGitHubClient({
@@ -76,7 +85,7 @@ export async function storeWorld(
     records: async () => {
       const out = new Map<string, MetricRecord>();
       for (const [path, text] of await git.files(repo, 'main'))
-        if (path.startsWith('data/') && path.endsWith('.json')) out.set(path, JSON.parse(text));
+        if (/^data\/[^_].*\.json$/.test(path)) out.set(path, JSON.parse(text));
       return out;
     },
     close: async () => {
@@ -114,4 +123,16 @@ export async function workflowJobRecords(
   }
   if (out.length !== count) throw new Error(`expected ${count} workflow-job records, got ${out.length}`);
   return out;
+}
+
+/** mulberry32: a small seedable random source. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

@@ -99,6 +99,7 @@ export function scheduleDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env
       secrets,
       sourceTokenParameter: requireEnv(ENV.sourceTokenParameter, env),
       dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
+      storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
       logger: logger.log,
     }),
     logger,

@@ -149,6 +149,7 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       secrets,
       sourceTokenParameter: requireEnv(ENV.sourceTokenParameter, env),
       dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
+      storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
       logger: logger.log,
     }),
     park: (message, reason) => parkMessage(sqs, deadLetterQueueUrl, message, reason),

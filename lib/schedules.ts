@@ -8,7 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import { grantReadParameters } from './parameters';
-import { TelemetryFunction } from './telemetry-function';
+import { storeMaxWaitMs, TelemetryFunction } from './telemetry-function';
 
 /** One schedule of the configuration (`schedules[]`). */
 export interface ScheduleDefinition {
@@ -73,6 +73,7 @@ export class Schedules extends Construct {
         [ENV.config]: props.configJson,
         [ENV.sourceTokenParameter]: props.sourceTokenParameter,
         [ENV.dataTokenParameter]: props.dataTokenParameter,
+        [ENV.storeMaxWaitMs]: String(storeMaxWaitMs(props.timeout)),
         [ENV.secretCacheTtlSeconds]: String(props.secretCacheTtl.toSeconds()),
       },
     });

@@ -69,3 +69,11 @@ export class TelemetryFunction extends Construct {
     });
   }
 }
+
+/**
+ * How long a function's store may wait for GitHub's write budget: its timeout less a minute (at least
+ * nothing), so a batch held back fails as retriable in time instead of timing the function out.
+ */
+export function storeMaxWaitMs(timeout: Duration): number {
+  return Math.max(0, timeout.toSeconds() - 60) * 1000;
+}

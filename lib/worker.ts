@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import type { EventQueue } from './event-queue';
 import { grantReadParameters } from './parameters';
-import { TelemetryFunction } from './telemetry-function';
+import { storeMaxWaitMs, TelemetryFunction } from './telemetry-function';
 
 export interface WorkerProps {
   readonly functionName: string;
@@ -51,6 +51,7 @@ export class Worker extends Construct {
         [ENV.claimCheckBucket]: events.claimCheckBucket.bucketName,
         [ENV.sourceTokenParameter]: props.sourceTokenParameter,
         [ENV.dataTokenParameter]: props.dataTokenParameter,
+        [ENV.storeMaxWaitMs]: String(storeMaxWaitMs(props.timeout)),
         [ENV.secretCacheTtlSeconds]: String(props.secretCacheTtl.toSeconds()),
       },
     });

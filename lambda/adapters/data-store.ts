@@ -9,6 +9,11 @@ export interface DataStoreOptions {
   /** The data-repository token (SSM `/telemetry/<instance>/data-repository-token`). */
   token: string;
   logger: Logger;
+  /**
+   * Longest the write pacer may hold a commit back (GitHub's write budget) before the write fails as
+   * retriable: shorter than the function's timeout, so a held batch is retried by SQS instead of timing out.
+   */
+  maxWaitMs?: number;
 }
 
 /**
@@ -19,7 +24,11 @@ export interface DataStoreOptions {
 export async function createDataStore(options: DataStoreOptions): Promise<Store> {
   const { config, logger } = options;
   const github = createGitHubClient({ token: options.token, baseUrl: config.github.apiUrl, logger });
-  const store = githubRepoStoreFromConfig(config, { github, logger });
+  const store = githubRepoStoreFromConfig(config, {
+    github,
+    logger,
+    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+  });
   await store.verify({ createBranch: config.store.createBranch });
   return store;
 }

@@ -27,6 +27,8 @@ export const ENV = {
   collectedTriggers: 'COLLECTED_TRIGGERS',
   sourceTokenParameter: 'SOURCE_TOKEN_PARAMETER',
   dataTokenParameter: 'DATA_TOKEN_PARAMETER',
+  /** Longest the store's write pacer may hold a commit back: the function's timeout less a minute. */
+  storeMaxWaitMs: 'STORE_MAX_WAIT_MS',
   /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */
   config: 'TELEMETRY_CONFIG_JSON',
 } as const;

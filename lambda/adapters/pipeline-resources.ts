@@ -17,6 +17,8 @@ export interface PipelineResourcesOptions {
   sourceTokenParameter: string;
   dataTokenParameter: string;
   logger: Logger;
+  /** See `DataStoreOptions.maxWaitMs`. */
+  storeMaxWaitMs?: number;
 }
 
 /**
@@ -47,7 +49,12 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
     const github = source
       ? createGitHubClient({ token: source, baseUrl: options.config.github.apiUrl, logger: options.logger })
       : undefined;
-    const store = await createDataStore({ config: options.config, token: data, logger: options.logger });
+    const store = await createDataStore({
+      config: options.config,
+      token: data,
+      logger: options.logger,
+      ...(options.storeMaxWaitMs !== undefined ? { maxWaitMs: options.storeMaxWaitMs } : {}),
+    });
     built = { source, data, value: { ...(github ? { github } : {}), store } };
     return built.value;
   };

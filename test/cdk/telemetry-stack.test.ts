@@ -314,6 +314,8 @@ describe('TelemetryStack', () => {
     const env =
       template.findResources('AWS::Lambda::Function')[fnId('Worker')]?.Properties.Environment.Variables;
     expect(env[ENV.deadLetterQueueUrl]).toEqual({ Ref: dlqId });
+    // The write pacer gives up a minute before the 120 s timeout: SQS retries instead of a timeout.
+    expect(env[ENV.storeMaxWaitMs]).toBe('60000');
     expect(JSON.parse(env[ENV.config])).toEqual(
       expect.objectContaining({
         instance: 'acme',

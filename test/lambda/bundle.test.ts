@@ -172,6 +172,7 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
           SOURCE_TOKEN_PARAMETER: '/telemetry/test/source-repository-token',
           DATA_TOKEN_PARAMETER: '/telemetry/test/data-repository-token',
           SECRET_CACHE_TTL_SECONDS: '300',
+          STORE_MAX_WAIT_MS: '240000',
         },
       );
       expect(batch).toEqual({ batchItemFailures: [] });

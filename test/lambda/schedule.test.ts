@@ -125,6 +125,7 @@ describe('schedule Lambda', () => {
       [ENV.sourceTokenParameter]: '/telemetry/test/source-repository-token',
       [ENV.dataTokenParameter]: '/telemetry/test/data-repository-token',
       [ENV.secretCacheTtlSeconds]: '300',
+      [ENV.storeMaxWaitMs]: '240000',
     });
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'token' } });
     await expect(

@@ -238,6 +238,7 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
         [ENV.sourceTokenParameter]: '/telemetry/test/source-repository-token',
         [ENV.dataTokenParameter]: '/telemetry/test/data-repository-token',
         [ENV.secretCacheTtlSeconds]: '300',
+        [ENV.storeMaxWaitMs]: '240000',
       });
       ssm
         .on(GetParameterCommand, { Name: '/telemetry/test/data-repository-token' })

@@ -114,7 +114,7 @@ export class TelemetryStack extends Stack {
         'dataRepository is not configured: the worker cannot store records and will park every event in the dead-letter queue (docs/DEPLOYMENT.md, step 2)',
       );
     }
-    this.acknowledgeFunctionFindings();
+    this.acknowledgeSharedFindings();
     this.outputs(names, props.collectedTriggers);
   }
 
@@ -162,8 +162,8 @@ export class TelemetryStack extends Stack {
     if (this.alarms.topic) out('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic the alarms notify');
   }
 
-  /** Findings every function of the stack shares, acknowledged once with their reasons. */
-  private acknowledgeFunctionFindings(): void {
+  /** Findings several constructs share, acknowledged once with their reasons. */
+  private acknowledgeSharedFindings(): void {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS managed basic execution policy only lets a function write its own CloudWatch logs.',

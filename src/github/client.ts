@@ -27,6 +27,11 @@ export interface GitHubClientOptions {
    * pays for resources that are read more than once (listings walked by scheduled jobs).
    */
   etagCache?: EtagCache;
+  /**
+   * Client-side throttling (plugin-throttling: one write a second, waits on rate limits), default on. Tests
+   * and benchmarks on an accelerated clock turn it off: the GitHubRepoStore paces its own writes.
+   */
+  throttle?: boolean;
 }
 
 /**
@@ -79,6 +84,7 @@ function buildClient(
       error: (message: string) => options.logger?.debug(message),
     },
     throttle: {
+      enabled: options.throttle ?? true,
       ...(write ? { write } : {}),
       onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
         options.logger?.warn('github primary rate limit', {

@@ -21,6 +21,8 @@ export interface FakeRequest {
 export interface FakeResponse {
   status: number;
   body?: unknown;
+  /** A body already serialised, sent as is: JSON with numbers JSON.stringify cannot write (ids past 2^53). */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -179,6 +181,8 @@ export class FakeGitHub {
         request.params[name] = decodeURIComponent(match[i + 1] ?? '');
       });
       const response = await route.handler(request);
+      // GitHub does not charge a 304 answer to a conditional request against the rate limit.
+      if (response.status === 304) limited.headers = this.refundPrimary(token ?? 'anonymous');
       response.headers = { ...limited.headers, ...response.headers };
       return this.finish(req, res, method, url.pathname, response);
     }
@@ -201,7 +205,7 @@ export class FakeGitHub {
   }
 
   private write(res: ServerResponse, response: FakeResponse): void {
-    const text = response.body === undefined ? '' : JSON.stringify(response.body);
+    const text = response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body));
     res.statusCode = response.status;
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
     if (text) res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -246,6 +250,20 @@ export class FakeGitHub {
       default:
         return { status: 500, body: { message: 'Server Error' } };
     }
+  }
+
+  private refundPrimary(token: string): Record<string, string> {
+    const state = this.primaryUsed.get(token);
+    if (state && state.used > 0) state.used -= 1;
+    const used = state?.used ?? 0;
+    const reset = Math.ceil(((state?.windowStart ?? this.now()) + 3_600_000) / 1000);
+    return {
+      'x-ratelimit-limit': String(this.primaryLimit),
+      'x-ratelimit-remaining': String(Math.max(0, this.primaryLimit - used)),
+      'x-ratelimit-used': String(used),
+      'x-ratelimit-reset': String(reset),
+      'x-ratelimit-resource': 'core',
+    };
   }
 
   /** One-hour windows per token, as GitHub's primary limit; answers carry the x-ratelimit-* headers. */

@@ -87,8 +87,8 @@ export class FakeGitHub {
       .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
       .replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
         names.push(name);
-        // `ref` in the Git refs endpoints may contain slashes (heads/main).
-        return name === 'ref' ? '(.+)' : '([^/]+)';
+        // `ref` in the Git refs endpoints (heads/main) and `path` in the contents API may contain slashes.
+        return name === 'ref' || name === 'path' ? '(.+)' : '([^/]+)';
       });
     this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler });
     return this;

@@ -3,6 +3,13 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { metricSettingsSchema } from '../metrics/settings';
 
+const gitIdentity = z
+  .object({
+    name: z.string().min(1).max(200),
+    email: z.string().regex(/^[^\s<>@]+@[^\s<>@]+$/, 'an e-mail address'),
+  })
+  .strict();
+
 /**
  * The one configuration, read by the local server, the CLI and the CDK app. Secrets never live here
  * (environment variables locally, SSM SecureString parameters in AWS). Unknown keys are errors.
@@ -55,6 +62,24 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** How the GitHubRepoStore writes to the data repository (docs/ARCHITECTURE.md, "The write budget"). */
+    store: z
+      .object({
+        /** Content-creating requests per minute for the token (GitHub allows 80). */
+        writesPerMinute: z.number().int().min(1).max(80).default(60),
+        /** Content-creating requests per hour for the token (GitHub allows 500). */
+        writesPerHour: z.number().int().min(1).max(500).default(450),
+        /** Largest tree request; bigger batches are split across commits (GitHub: about 2 MB). */
+        maxTreeBytes: z.number().int().min(10_000).max(2_000_000).default(1_500_000),
+        /** Commit author (default github-telemetry <github-telemetry@users.noreply.github.com>). */
+        author: gitIdentity.optional(),
+        /** Commit committer (default the author). */
+        committer: gitIdentity.optional(),
+        /** Create the branch (or an empty repository's first commit) at start-up instead of failing. */
+        createBranch: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     metrics: metricSettingsSchema.prefault({}),
     /** Scheduled jobs (EventBridge Scheduler in AWS): cron expression, time zone, job name and its input. */
     schedules: z

@@ -7,6 +7,8 @@ export interface LocalSecrets {
   webhookSecrets: string[];
   /** GITHUB_TOKEN: enrichment through the GitHub API; without it records that need the API are partial. */
   githubToken?: string;
+  /** DATA_REPOSITORY_TOKEN (else GITHUB_TOKEN): writes to the data repository (`serve --store github`). */
+  dataRepositoryToken?: string;
 }
 
 export function splitSecretList(value: string | undefined): string[] {
@@ -20,8 +22,10 @@ export function readLocalSecrets(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): LocalSecrets {
   const token = env.GITHUB_TOKEN?.trim();
+  const dataToken = env.DATA_REPOSITORY_TOKEN?.trim() || token;
   return {
     webhookSecrets: splitSecretList(env.TELEMETRY_WEBHOOK_SECRET),
     ...(token ? { githubToken: token } : {}),
+    ...(dataToken ? { dataRepositoryToken: dataToken } : {}),
   };
 }

@@ -18,6 +18,11 @@ export interface GitHubClientOptions {
   rateLimitRetries?: number;
   /** Retries for 5xx and network faults (plugin-retry). */
   retries?: number;
+  /**
+   * Client-side throttling (plugin-throttling: one write a second, waits on rate limits), default on. Tests
+   * and benchmarks on an accelerated clock turn it off: the GitHubRepoStore paces its own writes.
+   */
+  throttle?: boolean;
 }
 
 /**
@@ -30,8 +35,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     auth: options.token,
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
+    // Octokit logs every failed request at error level; callers handle (and log) their own failures.
+    ...(options.logger ? { log: octokitLog(options.logger) } : {}),
     request: { retries: options.retries ?? 3 },
     throttle: {
+      enabled: options.throttle ?? true,
       onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
         options.logger?.warn('github primary rate limit', {
           method: requestOptions.method,
@@ -52,4 +60,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       },
     },
   });
+}
+
+function octokitLog(logger: Logger) {
+  const quiet = () => {};
+  return {
+    debug: quiet,
+    info: quiet,
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => logger.debug(message),
+  };
 }

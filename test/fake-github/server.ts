@@ -28,7 +28,11 @@ export interface FakeResponse {
 
 export type FakeHandler = (request: FakeRequest) => FakeResponse | Promise<FakeResponse>;
 
-export type FaultKind = '500' | '502' | 'timeout' | 'secondary-limit' | 'primary-limit';
+/**
+ * `timeout`: the request is never answered (nor handled). `lost-response`: the request is handled (a ref
+ * update lands) but its answer never arrives, as when a connection drops after GitHub did the work.
+ */
+export type FaultKind = '500' | '502' | 'timeout' | 'lost-response' | 'secondary-limit' | 'primary-limit';
 
 export interface Fault {
   kind: FaultKind;
@@ -45,10 +49,14 @@ export interface LoggedRequest {
   path: string;
   status: number;
   at: number;
+  /** Size of the request body in bytes. */
+  bytes: number;
 }
 
 interface Route {
   method: string;
+  /** The path template as registered (GitHub's OpenAPI path). */
+  path: string;
   pattern: RegExp;
   names: string[];
   handler: FakeHandler;
@@ -61,10 +69,29 @@ export interface FakeGitHubOptions {
   primaryLimit?: number;
   /** Random source for probabilistic faults (seedable in benchmarks). */
   random?: () => number;
+  /**
+   * GitHub's secondary limit on content-creating requests (POST/PATCH/PUT/DELETE) per token, in sliding
+   * windows: default 80 a minute and 500 an hour; `false` turns it off.
+   */
+  contentLimits?: { perMinute: number; perHour: number } | false;
+}
+
+/** A content-creating request GitHub counted (answered, not refused by the limit itself). */
+export interface ContentWrite {
+  at: number;
+  token: string;
+  method: string;
+  path: string;
 }
 
 export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
+  readonly contentWrites: ContentWrite[] = [];
+  /** The last 1,000 answers of routes by path template (what the OpenAPI conformance test checks). */
+  readonly lastResponses: { method: string; route: string; status: number; body: unknown }[] = [];
+  /** Requests refused with GitHub's secondary-limit 403 because a client exceeded the content limits. */
+  secondaryLimited = 0;
+  readonly contentLimits: { perMinute: number; perHour: number } | false;
   private readonly routes: Route[] = [];
   private readonly faults: (Fault & { remaining: number })[] = [];
   private readonly primaryUsed = new Map<string, { windowStart: number; used: number }>();
@@ -78,6 +105,23 @@ export class FakeGitHub {
     this.now = options.now ?? Date.now;
     this.primaryLimit = options.primaryLimit ?? 5000;
     this.random = options.random ?? Math.random;
+    this.contentLimits = options.contentLimits ?? { perMinute: 80, perHour: 500 };
+  }
+
+  /** The most content-creating requests of any one token in any sliding window of `windowMs` (default an hour). */
+  peakContentWrites(windowMs = 3_600_000): number {
+    let peak = 0;
+    const byToken = new Map<string, number[]>();
+    for (const w of this.contentWrites) byToken.set(w.token, [...(byToken.get(w.token) ?? []), w.at]);
+    for (const times of byToken.values()) {
+      times.sort((a, b) => a - b);
+      let start = 0;
+      for (let end = 0; end < times.length; end += 1) {
+        while ((times[end] as number) - (times[start] as number) >= windowMs) start += 1;
+        peak = Math.max(peak, end - start + 1);
+      }
+    }
+    return peak;
   }
 
   /** Registers an endpoint. `path` uses GitHub's `{name}` placeholders, e.g. `/repos/{owner}/{repo}/pulls`. */
@@ -87,10 +131,16 @@ export class FakeGitHub {
       .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
       .replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
         names.push(name);
-        // `ref` in the Git refs endpoints (heads/main) and `path` in the contents API may contain slashes.
+        // `ref` in the Git refs endpoints (heads/main) and `path` of contents may contain slashes.
         return name === 'ref' || name === 'path' ? '(.+)' : '([^/]+)';
       });
-    this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler });
+    this.routes.push({
+      method: method.toUpperCase(),
+      path,
+      pattern: new RegExp(`^${source}$`),
+      names,
+      handler,
+    });
     return this;
   }
 
@@ -139,10 +189,14 @@ export class FakeGitHub {
       try {
         body = JSON.parse(text);
       } catch {
-        return this.finish(req, res, method, url.pathname, {
-          status: 400,
-          body: { message: 'Problems parsing JSON' },
-        });
+        return this.finish(
+          req,
+          res,
+          method,
+          url.pathname,
+          { status: 400, body: { message: 'Problems parsing JSON' } },
+          Buffer.byteLength(text),
+        );
       }
     }
     const auth = req.headers.authorization;
@@ -157,20 +211,33 @@ export class FakeGitHub {
       ...(token ? { token } : {}),
     };
 
+    const bytes = Buffer.byteLength(text);
     const fault = this.takeFault(request);
     if (fault === 'timeout') return; // never answers; the client's timeout fires
-    if (fault) return this.finish(req, res, method, url.pathname, this.faultResponse(fault));
+    if (fault && fault !== 'lost-response')
+      return this.finish(req, res, method, url.pathname, this.faultResponse(fault), bytes);
 
     const limited = this.chargePrimary(token ?? 'anonymous');
+    if (!limited.exhausted && isContentCreating(method, url.pathname)) {
+      const refusal = this.chargeContent(token ?? 'anonymous', method, url.pathname);
+      if (refusal) return this.finish(req, res, method, url.pathname, refusal, bytes);
+    }
     if (limited.exhausted) {
-      return this.finish(req, res, method, url.pathname, {
-        status: 403,
-        body: {
-          message: 'API rate limit exceeded',
-          documentation_url: 'https://docs.github.com/rest/rate-limit',
+      return this.finish(
+        req,
+        res,
+        method,
+        url.pathname,
+        {
+          status: 403,
+          body: {
+            message: 'API rate limit exceeded',
+            documentation_url: 'https://docs.github.com/rest/rate-limit',
+          },
+          headers: limited.headers,
         },
-        headers: limited.headers,
-      });
+        bytes,
+      );
     }
 
     for (const route of this.routes) {
@@ -184,13 +251,26 @@ export class FakeGitHub {
       // GitHub does not charge a 304 answer to a conditional request against the rate limit.
       if (response.status === 304) limited.headers = this.refundPrimary(token ?? 'anonymous');
       response.headers = { ...limited.headers, ...response.headers };
-      return this.finish(req, res, method, url.pathname, response);
+      this.lastResponses.push({ method, route: route.path, status: response.status, body: response.body });
+      if (this.lastResponses.length > 1000) this.lastResponses.shift();
+      if (fault === 'lost-response') {
+        this.requests.push({ method, path: url.pathname, status: 0, at: this.now(), bytes });
+        return; // handled, but the answer is lost
+      }
+      return this.finish(req, res, method, url.pathname, response, bytes);
     }
-    this.finish(req, res, method, url.pathname, {
-      status: 404,
-      body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
-      headers: limited.headers,
-    });
+    this.finish(
+      req,
+      res,
+      method,
+      url.pathname,
+      {
+        status: 404,
+        body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+        headers: limited.headers,
+      },
+      bytes,
+    );
   }
 
   private finish(
@@ -199,8 +279,9 @@ export class FakeGitHub {
     method: string,
     path: string,
     response: FakeResponse,
+    bytes = 0,
   ): void {
-    this.requests.push({ method, path, status: response.status, at: this.now() });
+    this.requests.push({ method, path, status: response.status, at: this.now(), bytes });
     this.write(res, response);
   }
 
@@ -266,6 +347,41 @@ export class FakeGitHub {
     };
   }
 
+  /**
+   * GitHub's secondary limit on content-creating requests: sliding windows per token. A refused request is
+   * answered as GitHub does (403, "secondary rate limit", `retry-after`) and not counted.
+   */
+  private chargeContent(token: string, method: string, path: string): FakeResponse | undefined {
+    const now = this.now();
+    if (this.contentLimits) {
+      const mine = this.contentWrites.filter((w) => w.token === token && w.at > now - 3_600_000);
+      const lastMinute = mine.filter((w) => w.at > now - 60_000);
+      let retryAt: number | undefined;
+      if (lastMinute.length >= this.contentLimits.perMinute)
+        retryAt = (lastMinute[lastMinute.length - this.contentLimits.perMinute] as ContentWrite).at + 60_000;
+      if (mine.length >= this.contentLimits.perHour)
+        retryAt = Math.max(
+          retryAt ?? 0,
+          (mine[mine.length - this.contentLimits.perHour] as ContentWrite).at + 3_600_000,
+        );
+      if (retryAt !== undefined) {
+        this.secondaryLimited += 1;
+        return {
+          status: 403,
+          body: {
+            message:
+              'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
+            documentation_url:
+              'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          },
+          headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAt - now) / 1000))) },
+        };
+      }
+    }
+    this.contentWrites.push({ at: now, token, method, path });
+    return undefined;
+  }
+
   /** One-hour windows per token, as GitHub's primary limit; answers carry the x-ratelimit-* headers. */
   private chargePrimary(token: string): { exhausted: boolean; headers: Record<string, string> } {
     const now = this.now();
@@ -288,6 +404,11 @@ export class FakeGitHub {
       },
     };
   }
+}
+
+/** GitHub counts POST, PATCH, PUT and DELETE as content-creating (GraphQL mutations are priced apart). */
+function isContentCreating(method: string, path: string): boolean {
+  return method !== 'GET' && method !== 'HEAD' && path !== '/graphql';
 }
 
 /**

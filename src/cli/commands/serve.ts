@@ -2,8 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { readLocalSecrets } from '../../config/secrets';
-import { jsonLogger } from '../../log/logger';
+import { createGitHubClient } from '../../github/client';
+import { errorMessage, jsonLogger } from '../../log/logger';
 import { startLocalCollector } from '../../server/server';
+import { githubRepoStoreFromConfig } from '../../store/github-repo-store';
+import type { Store } from '../../store/types';
+import { CliError } from '../errors';
 
 export function registerServe(program: Command): void {
   program
@@ -11,7 +15,12 @@ export function registerServe(program: Command): void {
     .description('Run the local collector: POST /telemetry on PORT, records in TELEMETRY_DATA_DIR.')
     .option('--port <port>', 'port to listen on (overrides PORT)')
     .option('--data <dir>', 'data directory (overrides TELEMETRY_DATA_DIR)')
-    .action(async (options: { port?: string; data?: string }) => {
+    .option(
+      '--store <kind>',
+      'where records go: "file" (the data directory) or "github" (config dataRepository, token DATA_REPOSITORY_TOKEN or GITHUB_TOKEN)',
+      'file',
+    )
+    .action(async (options: { port?: string; data?: string; store: string }) => {
       const env = {
         ...process.env,
         ...(options.port ? { PORT: options.port } : {}),
@@ -33,13 +42,43 @@ export function registerServe(program: Command): void {
           'No GITHUB_TOKEN set: records that need the GitHub API are stored as partial.\n',
         );
       }
+      let store: Store | undefined;
+      if (options.store === 'github') {
+        if (!secrets.dataRepositoryToken)
+          throw new CliError(
+            '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)',
+          );
+        const github = createGitHubClient({
+          token: secrets.dataRepositoryToken,
+          baseUrl: config.github.apiUrl,
+          logger,
+        });
+        const repoStore = githubRepoStoreFromConfig(config, { github, logger });
+        try {
+          await repoStore.verify({ createBranch: config.store.createBranch });
+        } catch (error) {
+          throw new CliError(errorMessage(error));
+        }
+        store = repoStore;
+        logger.info('storing in the data repository', {
+          repository: `${repoStore.owner}/${repoStore.repo}`,
+          branch: repoStore.branch,
+          path: repoStore.root,
+        });
+      } else if (options.store !== 'file') {
+        throw new CliError(`--store must be "file" or "github", got ${JSON.stringify(options.store)}`);
+      }
       const collector = await startLocalCollector({
         config,
+        ...(store ? { store } : {}),
         webhookSecrets,
         ...(secrets.githubToken ? { githubToken: secrets.githubToken } : {}),
         logger,
       });
-      logger.info('listening', { url: collector.url, data_dir: config.server.dataDir });
+      logger.info('listening', {
+        url: collector.url,
+        ...(store ? {} : { data_dir: config.server.dataDir }),
+      });
 
       let stopping = false;
       const stop = (signal: string) => {

@@ -1,0 +1,662 @@
+import { createHash } from 'node:crypto';
+import type { TelemetryConfig } from '../config/config';
+import type { GitHubClient } from '../github/client';
+import { errorMessage, type Logger } from '../log/logger';
+import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
+import type { MetricRecord, RecordStatus } from '../pipeline/types';
+import { COLLECTOR_VERSION } from '../version';
+import type { Store, WriteResult } from './types';
+import { type Clock, systemClock, WritePacer } from './write-pacer';
+
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+export interface GitHubRepoStoreOptions {
+  /** The shared client (`createGitHubClient`) with a token that can write to the data repository. */
+  github: GitHubClient;
+  owner: string;
+  repo: string;
+  branch: string;
+  /** Folder inside the repository that holds the records ('' = the root), as `dataRepository.path`. */
+  path?: string;
+  logger: Logger;
+  /** Commit author; default `github-telemetry <github-telemetry@users.noreply.github.com>`. */
+  author?: GitIdentity;
+  /** Commit committer; default the author. */
+  committer?: GitIdentity;
+  /** Content-creating requests per minute (default 60; GitHub allows 80 per token). */
+  writesPerMinute?: number;
+  /** Content-creating requests per hour (default 450; GitHub allows 500 per token). */
+  writesPerHour?: number;
+  /** Longest the pacer may hold a write back before the write fails as retriable (default: no limit). */
+  maxWaitMs?: number;
+  /** A pacer shared by every store (and writer) using the same token; default one per store. */
+  pacer?: WritePacer;
+  /** Largest `POST /git/trees` body; a bigger batch is split across commits (default 1.5 MB; GitHub: ~2 MB). */
+  maxTreeBytes?: number;
+  /** Attempts per request on 5xx, timeouts and rate limits before the write fails (default 6). */
+  maxAttempts?: number;
+  /** Rebuilds after a lost ref race before the write fails (default 8). */
+  maxConflictRetries?: number;
+  /** Per-request timeout in ms (default 30,000). */
+  requestTimeoutMs?: number;
+  /** Cap of the exponential backoff between attempts, in ms (default 60,000). */
+  maxBackoffMs?: number;
+  /** Tree listings kept in memory (tree entries; default 200,000). */
+  cacheEntries?: number;
+  clock?: Clock;
+  /** Random source for the backoff jitter. */
+  random?: () => number;
+}
+
+/** A start-up check failed: the message says what is wrong and how to fix it. */
+export class StoreSetupError extends Error {
+  override readonly name = 'StoreSetupError';
+}
+
+/** A write that could not be completed (the caller retries the batch; nothing was half-written). */
+export class StoreWriteError extends Error {
+  override readonly name = 'StoreWriteError';
+}
+
+export const DEFAULT_AUTHOR: GitIdentity = {
+  name: 'github-telemetry',
+  email: 'github-telemetry@users.noreply.github.com',
+};
+
+/** One file to commit, with its git blob id computed locally (so equal content is recognised for free). */
+interface Entry {
+  /** Path inside the repository. */
+  path: string;
+  content: string;
+  blobSha: string;
+  /** Set for metric records; undefined for plain files (`writeFile`). */
+  record?: MetricRecord;
+}
+
+interface Head {
+  commit: string;
+  tree: string;
+}
+
+interface TreeEntry {
+  sha: string;
+  type: string;
+}
+
+/** Folder listings (name → blob sha) valid for one head commit; kept up to date across our own commits. */
+interface FolderCache {
+  head: string;
+  folders: Map<string, Map<string, string>>;
+}
+
+class RefConflict extends Error {}
+
+/**
+ * The GitHub data repository store. A batch of records becomes one commit through the Git Data API:
+ * `POST /git/trees` (inline contents on `base_tree`), `POST /git/commits`, `PATCH /git/refs/heads/{branch}`
+ * with `force: false`: three content-creating requests however many records, against GitHub's 80 a minute
+ * and 500 an hour per token.
+ *
+ * - Idempotent: before building a tree it lists the touched month folders of the head (one
+ *   `GET /git/trees/{sha}` per folder level the first time, then kept current across its own commits and
+ *   cached by tree sha, which never changes) and drops records whose path holds an equal or better record.
+ *   A batch of only such records makes no commit.
+ * - Ref races (422/409): re-read the head, re-check, rebuild on it, retry with jittered backoff.
+ * - Rate limits: a `WritePacer` holds writes back under the configured budgets; a 403/429 from GitHub
+ *   waits for `retry-after` / `x-ratelimit-reset` (and pauses the pacer for everyone).
+ * - Trees above `maxTreeBytes` are split across several commits.
+ * - All-or-error: when a write ultimately fails it throws and the caller retries the batch; records already
+ *   committed are found on the retry and not written twice.
+ */
+export class GitHubRepoStore implements Store {
+  readonly owner: string;
+  readonly repo: string;
+  readonly branch: string;
+  readonly root: string;
+  readonly pacer: WritePacer;
+  private readonly github: GitHubClient;
+  private readonly logger: Logger;
+  private readonly author: GitIdentity;
+  private readonly committer: GitIdentity;
+  private readonly maxTreeBytes: number;
+  private readonly maxAttempts: number;
+  private readonly maxConflictRetries: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly cacheEntries: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly trees = new Map<string, Map<string, TreeEntry>>();
+  private treeEntriesCached = 0;
+  private readonly commitTrees = new Map<string, string>();
+  private readonly blobStatus = new Map<string, RecordStatus>();
+  private folderCache: FolderCache = { head: '', folders: new Map() };
+  /** Writes are serialised: each builds on the head the previous one left. */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(options: GitHubRepoStoreOptions) {
+    this.github = options.github;
+    this.owner = options.owner;
+    this.repo = options.repo;
+    this.branch = options.branch;
+    this.root = (options.path ?? '').replace(/^\/+|\/+$/g, '');
+    this.logger = options.logger;
+    this.author = options.author ?? DEFAULT_AUTHOR;
+    this.committer = options.committer ?? this.author;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.pacer =
+      options.pacer ??
+      new WritePacer({
+        perMinute: options.writesPerMinute ?? 60,
+        perHour: options.writesPerHour ?? 450,
+        clock: this.clock,
+        ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+      });
+    this.maxTreeBytes = options.maxTreeBytes ?? 1_500_000;
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.maxConflictRetries = options.maxConflictRetries ?? 8;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.cacheEntries = options.cacheEntries ?? 200_000;
+  }
+
+  /**
+   * Start-up checks: the repository exists and the token can see it, the token can push, the branch exists.
+   * An empty repository or a missing branch is created only with `createBranch` (the first commit holds a
+   * README in the data folder); otherwise the error says how to create it.
+   */
+  async verify(options: { createBranch?: boolean } = {}): Promise<void> {
+    const where = `${this.owner}/${this.repo}`;
+    let repository: { permissions?: { push?: boolean }; default_branch?: string; size?: number };
+    try {
+      repository = (await this.call('GET /repos/{owner}/{repo}', {}, false)).data as typeof repository;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404)
+        throw new StoreSetupError(
+          `data repository ${where} does not exist or the token cannot see it: check dataRepository.owner/name and give the token access to it`,
+        );
+      if (status === 401) throw new StoreSetupError(`the token was refused by GitHub (401) reading ${where}`);
+      throw new StoreSetupError(`cannot read data repository ${where}: ${errorMessage(error)}`);
+    }
+    // Installation tokens of GitHub Apps get no `permissions`: then the first write tells.
+    if (repository.permissions && repository.permissions.push !== true)
+      throw new StoreSetupError(
+        `the token can read ${where} but cannot write to it: give it "Contents: read and write" (fine-grained token or GitHub App) or the "repo" scope (classic token)`,
+      );
+
+    try {
+      await this.call('GET /repos/{owner}/{repo}/git/ref/{ref}', { ref: `heads/${this.branch}` }, false);
+      return;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409) {
+        if (!options.createBranch)
+          throw new StoreSetupError(
+            `data repository ${where} is empty: create its first commit (on github.com "Add a README", or push any commit to ${this.branch}), or set store.createBranch to true to let the collector create it`,
+          );
+        await this.createFirstCommit();
+        return;
+      }
+      if (status !== 404)
+        throw new StoreSetupError(`cannot read branch ${this.branch} of ${where}: ${errorMessage(error)}`);
+    }
+    const fallback = repository.default_branch ?? 'main';
+    if (!options.createBranch)
+      throw new StoreSetupError(
+        `branch ${this.branch} does not exist in ${where} (default branch: ${fallback}): create it, set dataRepository.branch to an existing branch, or set store.createBranch to true to let the collector branch it from ${fallback}`,
+      );
+    const base = await this.call(
+      'GET /repos/{owner}/{repo}/git/ref/{ref}',
+      { ref: `heads/${fallback}` },
+      false,
+    );
+    const sha = (base.data as { object: { sha: string } }).object.sha;
+    await this.call('POST /repos/{owner}/{repo}/git/refs', { ref: `refs/heads/${this.branch}`, sha }, true);
+    this.logger.info('data branch created', { repository: where, branch: this.branch, from: fallback });
+  }
+
+  async write(records: readonly MetricRecord[]): Promise<WriteResult> {
+    const result: WriteResult = { written: [], unchanged: [] };
+    // Within a batch, the better of two records for the same path wins (the FileStore's rule).
+    const byPath = new Map<string, MetricRecord>();
+    for (const record of records) {
+      const path = this.inRoot(recordPath(record));
+      const seen = byPath.get(path);
+      if (!seen || isBetter(record, seen)) {
+        if (seen) result.unchanged.push(seen.id);
+        byPath.set(path, record);
+      } else result.unchanged.push(record.id);
+    }
+    const entries = [...byPath].map(([path, record]) => entry(path, serializeRecord(record), record));
+    const committed = await this.serialised(() =>
+      this.commitEntries(entries, (e, existing) => this.recordWanted(e, existing)),
+    );
+    for (const e of entries) {
+      const id = (e.record as MetricRecord).id;
+      (committed.has(e.path) ? result.written : result.unchanged).push(id);
+    }
+    return result;
+  }
+
+  async readFile(path: string): Promise<string | undefined> {
+    const full = this.inRoot(checkedPath(path));
+    return this.serialised(async () => {
+      const head = await this.readHead();
+      const sha = (await this.listFolder(head, parentOf(full))).get(nameOf(full));
+      if (!sha) return undefined;
+      return (await this.readBlob(sha)).toString('utf8');
+    });
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    const file = entry(this.inRoot(checkedPath(path)), content);
+    await this.serialised(() =>
+      this.commitEntries([file], async (_e, existing) => existing !== file.blobSha),
+    );
+  }
+
+  /**
+   * Commits `entries` that `wanted` keeps, on the branch head, in as many commits as the tree size needs.
+   * Returns the paths committed. Re-checks against the new head after every lost race.
+   */
+  private async commitEntries(
+    entries: readonly Entry[],
+    wanted: (entry: Entry, existingBlob: string | undefined) => Promise<boolean>,
+  ): Promise<Set<string>> {
+    const committed = new Set<string>();
+    let pending = [...entries];
+    let conflicts = 0;
+    while (pending.length > 0) {
+      const head = await this.readHead();
+      const toWrite: Entry[] = [];
+      for (const e of pending) {
+        const existing = (await this.listFolder(head, parentOf(e.path))).get(nameOf(e.path));
+        if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
+      }
+      if (toWrite.length === 0) break;
+      const chunk = takeChunk(toWrite, this.maxTreeBytes);
+      try {
+        await this.commit(head, chunk, toWrite.length);
+      } catch (error) {
+        if (!(error instanceof RefConflict)) throw error;
+        conflicts += 1;
+        if (conflicts > this.maxConflictRetries)
+          throw new StoreWriteError(
+            `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the write (${conflicts} lost ref races)`,
+          );
+        const wait = this.backoff(conflicts, 250);
+        this.logger.warn('data branch moved: rebuilding on the new head', { conflicts, wait_ms: wait });
+        await this.clock.sleep(wait);
+        pending = toWrite;
+        continue;
+      }
+      for (const e of chunk) committed.add(e.path);
+      pending = toWrite.slice(chunk.length);
+    }
+    return committed;
+  }
+
+  /** Is a record worth writing over what the head holds at its path? */
+  private async recordWanted(e: Entry, existingBlob: string | undefined): Promise<boolean> {
+    if (existingBlob === undefined) return true;
+    const record = e.record as MetricRecord;
+    // A partial record never beats anything; only a complete one may replace a partial one.
+    if (record.status !== 'complete') return false;
+    return isBetter(record, { status: await this.statusOfBlob(existingBlob) });
+  }
+
+  /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
+  private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
+    const tree = await this.call(
+      'POST /repos/{owner}/{repo}/git/trees',
+      {
+        base_tree: head.tree,
+        tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
+      },
+      true,
+    );
+    const treeSha = (tree.data as { sha: string }).sha;
+    const now = new Date(this.clock.now()).toISOString();
+    const created = await this.call(
+      'POST /repos/{owner}/{repo}/git/commits',
+      {
+        message: commitMessage(chunk, remaining),
+        tree: treeSha,
+        parents: [head.commit],
+        author: { ...this.author, date: now },
+        committer: { ...this.committer, date: now },
+      },
+      true,
+    );
+    const commitSha = (created.data as { sha: string }).sha;
+    try {
+      await this.call(
+        'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+        { ref: `heads/${this.branch}`, sha: commitSha, force: false },
+        true,
+      );
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 422 && status !== 409) throw error;
+      // An earlier attempt of this very update may have landed before its answer was lost.
+      const now = await this.readHead();
+      if (now.commit !== commitSha) throw new RefConflict(errorMessage(error));
+    }
+    this.commitTrees.set(commitSha, treeSha);
+    this.afterCommit(head, { commit: commitSha, tree: treeSha }, chunk);
+    this.logger.info('committed', {
+      repository: `${this.owner}/${this.repo}`,
+      branch: this.branch,
+      commit: commitSha,
+      files: chunk.length,
+    });
+  }
+
+  /** Keeps the folder listings current across our own commit, so the next batch needs no tree reads. */
+  private afterCommit(before: Head, after: Head, chunk: readonly Entry[]): void {
+    for (const e of chunk) if (e.record) this.rememberStatus(e.blobSha, e.record.status);
+    if (this.folderCache.head !== before.commit) {
+      this.folderCache = { head: after.commit, folders: new Map() };
+      return;
+    }
+    this.folderCache.head = after.commit;
+    for (const e of chunk) this.folderCache.folders.get(parentOf(e.path))?.set(nameOf(e.path), e.blobSha);
+  }
+
+  private async readHead(): Promise<Head> {
+    const ref = await this.call(
+      'GET /repos/{owner}/{repo}/git/ref/{ref}',
+      { ref: `heads/${this.branch}` },
+      false,
+    );
+    const commit = (ref.data as { object: { sha: string } }).object.sha;
+    let tree = this.commitTrees.get(commit);
+    if (!tree) {
+      const read = await this.call(
+        'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
+        { commit_sha: commit },
+        false,
+      );
+      tree = (read.data as { tree: { sha: string } }).tree.sha;
+      if (this.commitTrees.size > 1000) this.commitTrees.clear();
+      this.commitTrees.set(commit, tree);
+    }
+    return { commit, tree };
+  }
+
+  /** The blobs directly inside `folder` at `head` (name → blob sha); empty when the folder does not exist. */
+  private async listFolder(head: Head, folder: string): Promise<Map<string, string>> {
+    if (this.folderCache.head !== head.commit) this.folderCache = { head: head.commit, folders: new Map() };
+    const cached = this.folderCache.folders.get(folder);
+    if (cached) return cached;
+    let sha: string | undefined = head.tree;
+    for (const segment of folder === '' ? [] : folder.split('/')) {
+      const child: TreeEntry | undefined = (await this.readTree(sha)).get(segment);
+      sha = child?.type === 'tree' ? child.sha : undefined;
+      if (!sha) break;
+    }
+    const listing = new Map<string, string>();
+    if (sha)
+      for (const [name, e] of await this.readTree(sha)) if (e.type === 'blob') listing.set(name, e.sha);
+    this.folderCache.folders.set(folder, listing);
+    return listing;
+  }
+
+  /** A tree's entries by name; trees are immutable, so the cache is never stale. */
+  private async readTree(sha: string): Promise<Map<string, TreeEntry>> {
+    const cached = this.trees.get(sha);
+    if (cached) {
+      // Re-insert: the Map's order doubles as least-recently-used.
+      this.trees.delete(sha);
+      this.trees.set(sha, cached);
+      return cached;
+    }
+    const read = await this.call('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { tree_sha: sha }, false);
+    const data = read.data as { tree: { path: string; sha: string; type: string }[]; truncated: boolean };
+    if (data.truncated)
+      throw new StoreWriteError(`tree ${sha} of ${this.owner}/${this.repo} is too large for GitHub to list`);
+    const entries = new Map(data.tree.map((e) => [e.path, { sha: e.sha, type: e.type }]));
+    this.trees.set(sha, entries);
+    this.treeEntriesCached += entries.size;
+    for (const [old, value] of this.trees) {
+      if (this.treeEntriesCached <= this.cacheEntries || old === sha) break;
+      this.trees.delete(old);
+      this.treeEntriesCached -= value.size;
+    }
+    return entries;
+  }
+
+  private async readBlob(sha: string): Promise<Buffer> {
+    const read = await this.call('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { file_sha: sha }, false);
+    const data = read.data as { content: string; encoding: string };
+    return data.encoding === 'base64'
+      ? Buffer.from(data.content, 'base64')
+      : Buffer.from(data.content, 'utf8');
+  }
+
+  /** The status of a stored record, known for free when we wrote it, else read once (blobs are immutable). */
+  private async statusOfBlob(sha: string): Promise<RecordStatus> {
+    const known = this.blobStatus.get(sha);
+    if (known) return known;
+    let status: RecordStatus = 'partial';
+    try {
+      status =
+        (JSON.parse((await this.readBlob(sha)).toString('utf8')) as MetricRecord).status === 'complete'
+          ? 'complete'
+          : 'partial';
+    } catch (error) {
+      if (statusOf(error) !== undefined) throw error;
+      // Not JSON (edited by hand?): treated as partial, so a good record repairs it.
+    }
+    this.rememberStatus(sha, status);
+    return status;
+  }
+
+  private rememberStatus(sha: string, status: RecordStatus): void {
+    if (this.blobStatus.size >= this.cacheEntries) this.blobStatus.clear();
+    this.blobStatus.set(sha, status);
+  }
+
+  /** The first commit of an empty repository (the Git Data API refuses to work on one): a README. */
+  private async createFirstCommit(): Promise<void> {
+    const path = this.inRoot('README.md');
+    const text =
+      '# Telemetry data\n\nMetric records written by github-telemetry: one JSON file per record, see docs/DATA.md.\n';
+    await this.call(
+      'PUT /repos/{owner}/{repo}/contents/{path}',
+      {
+        path,
+        message: 'telemetry: create the data repository',
+        content: Buffer.from(text).toString('base64'),
+        branch: this.branch,
+        author: this.author,
+        committer: this.committer,
+      },
+      true,
+    );
+    this.logger.info('data repository initialised', {
+      repository: `${this.owner}/${this.repo}`,
+      branch: this.branch,
+    });
+  }
+
+  /**
+   * One request with the store's own retry policy (on its clock): content-creating requests wait for the
+   * pacer; rate limits wait for GitHub's `retry-after` / `x-ratelimit-reset`; 5xx, timeouts and network
+   * faults back off with jitter. Other 4xx answers are final.
+   */
+  private async call(
+    route: string,
+    params: Record<string, unknown>,
+    contentCreating: boolean,
+  ): Promise<{ data: unknown }> {
+    for (let attempt = 1; ; attempt += 1) {
+      if (contentCreating) await this.pacer.acquire();
+      try {
+        return await this.github.request(route, {
+          owner: this.owner,
+          repo: this.repo,
+          ...params,
+          // The store retries on its own clock: the client's retry plugin would sleep on the wall clock.
+          request: { retries: 0, signal: AbortSignal.timeout(this.requestTimeoutMs) },
+        });
+      } catch (error) {
+        const wait = this.retryDelay(error, attempt);
+        if (wait === undefined || attempt >= this.maxAttempts) throw error;
+        this.logger.warn('github request failed: retrying', {
+          route,
+          status: statusOf(error),
+          attempt,
+          wait_ms: wait,
+          error: errorMessage(error),
+        });
+        await this.clock.sleep(wait);
+      }
+    }
+  }
+
+  /** How long to wait before retrying after `error`, or undefined when retrying cannot help. */
+  private retryDelay(error: unknown, attempt: number): number | undefined {
+    const status = statusOf(error);
+    const headers = headersOf(error);
+    if (status === 403 || status === 429) {
+      const now = this.clock.now();
+      let until: number | undefined;
+      const retryAfter = Number(headers['retry-after']);
+      if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter))
+        until = now + retryAfter * 1000;
+      else if (headers['x-ratelimit-remaining'] === '0' && headers['x-ratelimit-reset'])
+        until = Number(headers['x-ratelimit-reset']) * 1000 + 1000;
+      else if (/secondary rate limit/i.test(errorMessage(error))) until = now + 60_000;
+      if (until === undefined) return undefined; // a plain 403: no permission
+      this.pacer.pauseUntil(until);
+      return Math.max(0, until - now) + Math.floor(this.random() * 1000);
+    }
+    if (status === undefined || status >= 500) return this.backoff(attempt, 1000);
+    return undefined;
+  }
+
+  /** Exponential backoff with full jitter in [base/2, base·2^(n-1)], capped. */
+  private backoff(attempt: number, base: number): number {
+    const ceiling = Math.min(this.maxBackoffMs, base * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private inRoot(path: string): string {
+    return this.root === '' ? path : `${this.root}/${path}`;
+  }
+
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn, fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * The store the configuration describes (`dataRepository` + `store`), for the worker and `serve --store
+ * github`. Call `verify({ createBranch: config.store.createBranch })` once at start-up.
+ */
+export function githubRepoStoreFromConfig(
+  config: TelemetryConfig,
+  deps: { github: GitHubClient; logger: Logger } & Partial<GitHubRepoStoreOptions>,
+): GitHubRepoStore {
+  const data = config.dataRepository;
+  if (!data)
+    throw new StoreSetupError(
+      'dataRepository is not configured: set dataRepository.owner and dataRepository.name (and optionally branch, path)',
+    );
+  return new GitHubRepoStore({
+    owner: data.owner,
+    repo: data.name,
+    branch: data.branch,
+    path: data.path,
+    writesPerMinute: config.store.writesPerMinute,
+    writesPerHour: config.store.writesPerHour,
+    maxTreeBytes: config.store.maxTreeBytes,
+    ...(config.store.author ? { author: config.store.author } : {}),
+    ...(config.store.committer ? { committer: config.store.committer } : {}),
+    ...deps,
+  });
+}
+
+function entry(path: string, content: string, record?: MetricRecord): Entry {
+  return { path, content, blobSha: gitBlobSha(content), ...(record ? { record } : {}) };
+}
+
+/** The git object id of a blob: SHA-1 of `blob <bytes>\0<content>`. */
+export function gitBlobSha(content: string): string {
+  const bytes = Buffer.from(content, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/** The first entries that fit in one tree request of at most `maxBytes` (always at least one). */
+function takeChunk(entries: readonly Entry[], maxBytes: number): Entry[] {
+  let size = 64;
+  let count = 0;
+  for (const e of entries) {
+    // JSON-escaped content, the path and the fixed fields of one tree entry.
+    const bytes = JSON.stringify(e.content).length + e.path.length + 64;
+    if (count > 0 && size + bytes > maxBytes) break;
+    size += bytes;
+    count += 1;
+  }
+  return entries.slice(0, count);
+}
+
+/** `telemetry: 3 records (workflow-job 2, check-suite 1)`, plus how many follow when a batch is split. */
+export function commitMessage(chunk: readonly Entry[], remaining: number): string {
+  const records = chunk.filter((e) => e.record);
+  const follow =
+    remaining > chunk.length
+      ? `\n\nBatch split across commits: ${remaining - chunk.length} more files follow.`
+      : '';
+  const footer = `\n\nWritten by github-telemetry ${COLLECTOR_VERSION}.`;
+  if (records.length === 0) {
+    const paths = chunk.map((e) => e.path);
+    return `telemetry: update ${paths.length === 1 ? paths[0] : `${paths.length} files`}${follow}${footer}`;
+  }
+  const byMetric = new Map<string, number>();
+  for (const e of records) {
+    const metric = (e.record as MetricRecord).metric;
+    byMetric.set(metric, (byMetric.get(metric) ?? 0) + 1);
+  }
+  const metrics = [...byMetric]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([metric, n]) => `${metric} ${n}`)
+    .join(', ');
+  const noun = records.length === 1 ? 'record' : 'records';
+  return `telemetry: ${records.length} ${noun} (${metrics})${follow}${footer}`;
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** A relative path without empty, `.` or `..` segments (what `readFile`/`writeFile` accept). */
+function checkedPath(path: string): string {
+  const segments = path.split('/');
+  if (path.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..'))
+    throw new Error(`invalid store path: ${JSON.stringify(path)}`);
+  return path;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function headersOf(error: unknown): Record<string, string | undefined> {
+  return ((error as { response?: { headers?: Record<string, string> } } | null)?.response?.headers ??
+    {}) as Record<string, string | undefined>;
+}

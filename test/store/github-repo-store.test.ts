@@ -1,0 +1,292 @@
+import { recordPath, serializeRecord } from '../../src/pipeline/record';
+import type { MetricRecord } from '../../src/pipeline/types';
+import { type StoreWorld, storeWorld, workflowJobRecords } from './support';
+
+describe('GitHubRepoStore', () => {
+  let world: StoreWorld;
+  beforeEach(async () => {
+    world = await storeWorld();
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('writes a batch as one commit of three content-creating requests', async () => {
+    const records = await workflowJobRecords(25, { months: 2 });
+    const before = (await world.git.log(world.repo, 'main')).length;
+    const result = await world.store().write(records);
+    expect(result.written.sort()).toEqual(records.map((r) => r.id).sort());
+    expect(result.unchanged).toEqual([]);
+    const log = await world.git.log(world.repo, 'main');
+    expect(log.length).toBe(before + 1);
+    expect(log[0]?.message).toMatch(/^telemetry: 25 records \(workflow-job 25\)/);
+    expect(
+      world.fake.contentWrites.map(
+        (w) => `${w.method} ${decodeURIComponent(w.path).replace(/.*\/git\//, '')}`,
+      ),
+    ).toEqual(['POST trees', 'POST commits', 'PATCH refs/heads/main']);
+    const stored = await world.records();
+    for (const record of records) expect(stored.get(`data/${recordPath(record)}`)).toEqual(record);
+    expect((await world.git.files(world.repo, 'main')).get(`data/${recordPath(records[0]!)}`)).toBe(
+      serializeRecord(records[0]!),
+    );
+  });
+
+  it('makes no commit for a batch whose records are all stored already', async () => {
+    const records = await workflowJobRecords(10);
+    const store = world.store();
+    await store.write(records);
+    const commits = (await world.git.log(world.repo, 'main')).length;
+    const writes = world.fake.contentWrites.length;
+    const again = await store.write(records);
+    expect(again.written).toEqual([]);
+    expect(again.unchanged.sort()).toEqual(records.map((r) => r.id).sort());
+    expect((await world.git.log(world.repo, 'main')).length).toBe(commits);
+    expect(world.fake.contentWrites.length).toBe(writes);
+    // A fresh store (a new Lambda) finds them by listing the folders, not by one read per record.
+    const reads = world.fake.requests.length;
+    const fresh = await world.store().write(records);
+    expect(fresh.written).toEqual([]);
+    expect(world.fake.requests.length - reads).toBeLessThan(10);
+  });
+
+  it('reads and writes plain files for job cursors', async () => {
+    const store = world.store();
+    expect(await store.readFile('_state/backfill.json')).toBeUndefined();
+    await store.writeFile('_state/backfill.json', '{"cursor":1}\n');
+    expect(await store.readFile('_state/backfill.json')).toBe('{"cursor":1}\n');
+    expect((await world.git.files(world.repo, 'main')).get('data/_state/backfill.json')).toBe(
+      '{"cursor":1}\n',
+    );
+    const commits = (await world.git.log(world.repo, 'main')).length;
+    await store.writeFile('_state/backfill.json', '{"cursor":1}\n');
+    expect((await world.git.log(world.repo, 'main')).length).toBe(commits);
+    expect((await world.git.log(world.repo, 'main'))[0]?.message).toMatch(
+      /^telemetry: update data\/_state\/backfill.json/,
+    );
+  });
+});
+
+describe('GitHubRepoStore: better record wins', () => {
+  let world: StoreWorld;
+  beforeEach(async () => {
+    world = await storeWorld();
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  const partialOf = (record: MetricRecord): MetricRecord => ({
+    ...record,
+    status: 'partial',
+    errors: [
+      { call: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', status: 502, message: 'Server Error' },
+    ],
+  });
+
+  it('replaces a partial record by a complete one, never the other way round', async () => {
+    const [complete] = await workflowJobRecords(1);
+    const partial = partialOf(complete as MetricRecord);
+    const path = `data/${recordPath(partial)}`;
+    await world.store().write([partial]);
+    expect((await world.records()).get(path)?.status).toBe('partial');
+
+    // A fresh store has never seen the blob: it reads it once to learn its status.
+    const store = world.store();
+    expect((await store.write([complete as MetricRecord])).written).toEqual([partial.id]);
+    expect((await world.records()).get(path)?.status).toBe('complete');
+
+    const commits = (await world.git.log(world.repo, 'main')).length;
+    expect((await store.write([partial])).unchanged).toEqual([partial.id]);
+    expect((await world.store().write([partial, complete as MetricRecord])).written).toEqual([]);
+    expect((await world.git.log(world.repo, 'main')).length).toBe(commits);
+    expect((await world.records()).get(path)?.status).toBe('complete');
+  });
+
+  it('keeps the better of two records for the same path within one batch', async () => {
+    const [complete] = await workflowJobRecords(1);
+    const result = await world.store().write([complete as MetricRecord, partialOf(complete as MetricRecord)]);
+    expect(result.written).toEqual([complete?.id]);
+    expect(result.unchanged).toEqual([complete?.id]);
+    expect([...(await world.records()).values()].map((r) => r.status)).toEqual(['complete']);
+  });
+
+  it('finds records another writer committed since its last look', async () => {
+    const records = await workflowJobRecords(6);
+    const store = world.store();
+    await store.write(records.slice(0, 2));
+    // Another worker (a second Lambda) stores records 2 and 3 behind this store's back.
+    for (const record of records.slice(2, 4))
+      await world.git.foreignCommit(
+        world.repo,
+        'main',
+        `data/${recordPath(record)}`,
+        serializeRecord(record),
+      );
+    const result = await store.write(records);
+    expect(result.written.sort()).toEqual([records[4]?.id, records[5]?.id].sort());
+    expect((await world.records()).size).toBe(6);
+  });
+});
+
+describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => {
+  let world: StoreWorld;
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('splits a batch whose tree would exceed maxTreeBytes across several commits', async () => {
+    world = await storeWorld();
+    const records = await workflowJobRecords(60, { months: 3 });
+    const maxTreeBytes = 30_000;
+    const result = await world.store({ maxTreeBytes }).write(records);
+    expect(result.written).toHaveLength(60);
+    const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    const total = records.reduce((n, r) => n + serializeRecord(r).length, 0);
+    expect(trees.length).toBeGreaterThanOrEqual(Math.ceil(total / maxTreeBytes));
+    for (const tree of trees) expect(tree.bytes).toBeLessThanOrEqual(maxTreeBytes);
+    const log = await world.git.log(world.repo, 'main');
+    expect(
+      log.slice(0, trees.length).every((c) => /^telemetry: \d+ records \(workflow-job \d+\)/.test(c.message)),
+    ).toBe(true);
+    expect(log[trees.length - 1]?.message).toMatch(/more files follow/);
+    expect((await world.records()).size).toBe(60);
+  });
+
+  it('rebuilds on the new head after losing ref races (422) and loses nothing', async () => {
+    world = await storeWorld();
+    const records = await workflowJobRecords(20, { months: 2 });
+    world.git.injectRace({ times: 3 });
+    const result = await world.store().write(records);
+    expect(result.written).toHaveLength(20);
+    const patches = world.fake.requests.filter((r) => r.method === 'PATCH');
+    expect(patches.map((r) => r.status)).toEqual([422, 422, 422, 200]);
+    expect((await world.records()).size).toBe(20);
+    // The other writer's commits are kept: every update was a fast-forward.
+    const files = await world.git.files(world.repo, 'main');
+    expect([...files.keys()].filter((p) => p.startsWith('_other-writer/'))).toHaveLength(3);
+    expect(world.clock.now()).toBeGreaterThan(Date.parse('2026-11-02T09:00:00Z'));
+  });
+
+  it('fails the write (for the queue to retry) when the branch keeps moving, then succeeds on retry', async () => {
+    world = await storeWorld();
+    const records = await workflowJobRecords(5);
+    world.git.injectRace({ times: 1000 });
+    const store = world.store({ maxConflictRetries: 3 });
+    await expect(store.write(records)).rejects.toThrow(/kept moving under the write \(4 lost ref races\)/);
+    expect((await world.records()).size).toBe(0);
+    world.git.clearRaces();
+    expect((await store.write(records)).written).toHaveLength(5);
+  });
+
+  it('waits for retry-after when GitHub answers with its secondary rate limit', async () => {
+    world = await storeWorld({ fake: { contentLimits: { perMinute: 6, perHour: 500 } } });
+    const records = await workflowJobRecords(4);
+    // A pacer configured above what GitHub grants: GitHub's 403 must hold it back.
+    const store = world.store({ writesPerMinute: 80, writesPerHour: 500 });
+    const start = world.clock.now();
+    for (const record of records) await store.write([record]);
+    expect(world.fake.secondaryLimited).toBeGreaterThan(0);
+    const limited = world.fake.requests.find((r) => r.status === 403);
+    expect(limited).toBeDefined();
+    expect(world.clock.now() - start).toBeGreaterThanOrEqual(60_000);
+    expect((await world.records()).size).toBe(4);
+  });
+
+  it('waits for x-ratelimit-reset when the primary limit is spent', async () => {
+    world = await storeWorld({ fake: { primaryLimit: 8 } });
+    const records = await workflowJobRecords(3);
+    const store = world.store();
+    for (const record of records) await store.write([record]);
+    expect(world.fake.requests.some((r) => r.status === 403)).toBe(true);
+    expect(world.clock.now() - Date.parse('2026-11-02T09:00:00Z')).toBeGreaterThanOrEqual(3_600_000);
+    expect((await world.records()).size).toBe(3);
+  });
+
+  it('retries 5xx answers and timeouts with backoff', async () => {
+    world = await storeWorld();
+    const records = await workflowJobRecords(10);
+    world.fake.injectFault({ kind: '502', times: 2, match: (r) => r.path.endsWith('/git/trees') });
+    world.fake.injectFault({ kind: '500', match: (r) => r.path.includes('/git/commits') });
+    world.fake.injectFault({ kind: 'timeout', match: (r) => r.method === 'PATCH' });
+    const result = await world.store({ requestTimeoutMs: 200 }).write(records);
+    expect(result.written).toHaveLength(10);
+    expect(world.fake.requests.filter((r) => r.status >= 500)).toHaveLength(3);
+    expect((await world.records()).size).toBe(10);
+  });
+
+  it('recognises its own ref update when the answer was lost', async () => {
+    world = await storeWorld();
+    const records = await workflowJobRecords(3);
+    world.fake.injectFault({ kind: 'lost-response', match: (r) => r.method === 'PATCH' });
+    const store = world.store({ requestTimeoutMs: 200 });
+    const before = (await world.git.log(world.repo, 'main')).length;
+    expect((await store.write(records)).written).toHaveLength(3);
+    expect((await world.git.log(world.repo, 'main')).length).toBe(before + 1);
+  });
+
+  it('fails with an error after the attempts are spent, and stores everything on the retry', async () => {
+    world = await storeWorld();
+    const records = await workflowJobRecords(4);
+    world.fake.injectFault({ kind: '500', times: 100, match: (r) => r.method === 'POST' });
+    const store = world.store({ maxAttempts: 3 });
+    await expect(store.write(records)).rejects.toMatchObject({ status: 500 });
+    world.fake.clearFaults();
+    expect((await store.write(records)).written).toHaveLength(4);
+  });
+});
+
+describe('GitHubRepoStore: start-up checks', () => {
+  let world: StoreWorld;
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('passes for a writable repository with the branch', async () => {
+    world = await storeWorld();
+    await expect(world.store().verify()).resolves.toBeUndefined();
+  });
+
+  it('names a repository that does not exist', async () => {
+    world = await storeWorld();
+    await expect(world.store({ repo: 'nope' }).verify()).rejects.toThrow(
+      /data repository acme\/nope does not exist or the token cannot see it/,
+    );
+  });
+
+  it('refuses a token that cannot push', async () => {
+    world = await storeWorld({ repo: { push: false } });
+    await expect(world.store().verify()).rejects.toThrow(
+      /can read acme\/telemetry-data but cannot write to it/,
+    );
+  });
+
+  it('explains how to create a missing branch, or creates it when allowed', async () => {
+    world = await storeWorld();
+    await expect(world.store({ branch: 'telemetry' }).verify()).rejects.toThrow(
+      /branch telemetry does not exist in acme\/telemetry-data \(default branch: main\).*store.createBranch/,
+    );
+    const store = world.store({ branch: 'telemetry' });
+    await store.verify({ createBranch: true });
+    expect(await world.git.resolve(world.repo, 'telemetry')).toBe(
+      await world.git.resolve(world.repo, 'main'),
+    );
+    const [record] = await workflowJobRecords(1);
+    await store.write([record as MetricRecord]);
+    expect(await world.git.resolve(world.repo, 'telemetry')).not.toBe(
+      await world.git.resolve(world.repo, 'main'),
+    );
+  });
+
+  it('explains how to give an empty repository its first commit, or makes it when allowed', async () => {
+    world = await storeWorld({ repo: { empty: true } });
+    await expect(world.store().verify()).rejects.toThrow(
+      /acme\/telemetry-data is empty: create its first commit/,
+    );
+    const store = world.store();
+    await store.verify({ createBranch: true });
+    expect([...(await world.git.files(world.repo, 'main')).keys()]).toEqual(['data/README.md']);
+    const records = await workflowJobRecords(2);
+    expect((await store.write(records)).written).toHaveLength(2);
+  });
+});

@@ -1,0 +1,120 @@
+import { createGitHubClient } from '../../src/github/client';
+import { silentLogger } from '../../src/log/logger';
+import { metrics } from '../../src/metrics/registry';
+import { defaultMetricSettings } from '../../src/metrics/settings';
+import { collectMetrics } from '../../src/pipeline/collect-metrics';
+import type { MetricRecord } from '../../src/pipeline/types';
+import { GitHubRepoStore, type GitHubRepoStoreOptions } from '../../src/store/github-repo-store';
+import type { Clock } from '../../src/store/write-pacer';
+import { type FakeDataRepo, type FakeGitData, gitRoutes } from '../fake-github/routes/git';
+import { FakeGitHub, type FakeGitHubOptions } from '../fake-github/server';
+import { tempDir } from '../support/temp';
+import { examplesOf, signedEventFrom } from '../support/webhooks';
+
+/** A clock that only moves when someone sleeps: an hour of pacing runs in milliseconds. */
+export function virtualClock(
+  start = Date.parse('2026-11-02T09:00:00Z'),
+): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += Math.max(0, ms);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+export interface StoreWorld {
+  fake: FakeGitHub;
+  git: FakeGitData;
+  repo: FakeDataRepo;
+  clock: ReturnType<typeof virtualClock>;
+  store(options?: Partial<GitHubRepoStoreOptions>): GitHubRepoStore;
+  /** Record files on the branch: path → parsed record. */
+  records(): Promise<Map<string, MetricRecord>>;
+  close(): Promise<void>;
+}
+
+export const TOKEN = 'ghp_store-test-token';
+
+/** A fake GitHub with one data repository `acme/telemetry-data` on a virtual clock. */
+export async function storeWorld(
+  options: { fake?: FakeGitHubOptions; repo?: Parameters<FakeGitData['createRepo']>[2] } = {},
+): Promise<StoreWorld> {
+  const clock = virtualClock();
+  const dir = await tempDir('telemetry-git-');
+  const fake = new FakeGitHub({ now: clock.now, ...options.fake });
+  const git = gitRoutes(fake, { dir: dir.path });
+  const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
+  await fake.start();
+  const github = createGitHubClient({
+    token: TOKEN,
+    baseUrl: fake.baseUrl,
+    throttle: false,
+    retries: 0,
+    logger: silentLogger,
+  });
+  return {
+    fake,
+    git,
+    repo,
+    clock,
+    store: (overrides = {}) =>
+      new GitHubRepoStore({
+        github,
+        owner: 'acme',
+        repo: 'telemetry-data',
+        branch: 'main',
+        path: 'data',
+        logger: silentLogger,
+        clock,
+        requestTimeoutMs: 2000,
+        ...overrides,
+      }),
+    records: async () => {
+      const out = new Map<string, MetricRecord>();
+      for (const [path, text] of await git.files(repo, 'main'))
+        if (path.startsWith('data/') && path.endsWith('.json')) out.set(path, JSON.parse(text));
+      return out;
+    },
+    close: async () => {
+      await fake.stop();
+      await dir.remove();
+    },
+  };
+}
+
+/**
+ * `count` distinct workflow-job records made by the real metric from real payloads (the example's job id
+ * is varied so each is a distinct job), spread over `months` months.
+ */
+export async function workflowJobRecords(
+  count: number,
+  options: { months?: number; firstId?: number } = {},
+): Promise<MetricRecord[]> {
+  // biome-ignore lint/suspicious/noExplicitAny: a REST payload edited field by field
+  const base = examplesOf('workflow_job', 'completed')[0] as Record<string, any>;
+  const out: MetricRecord[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const payload = structuredClone(base);
+    payload.workflow_job.id = (options.firstId ?? 5_000_000) + i;
+    const month = (i % (options.months ?? 1)) + 1;
+    const started = `2026-${String(month).padStart(2, '0')}-10T10:00:00Z`;
+    payload.workflow_job.started_at = started;
+    payload.workflow_job.created_at = started;
+    payload.workflow_job.completed_at = `2026-${String(month).padStart(2, '0')}-10T10:05:00Z`;
+    const event = signedEventFrom('workflow_job', payload, { deliveryId: `delivery-${i}` });
+    const result = await collectMetrics(event, metrics, {
+      settings: defaultMetricSettings,
+      now: () => new Date('2026-11-02T09:00:00Z'),
+    });
+    if (result.failures.length > 0) throw new Error(result.failures[0]?.message);
+    out.push(...result.records);
+  }
+  if (out.length !== count) throw new Error(`expected ${count} workflow-job records, got ${out.length}`);
+  return out;
+}

@@ -1,0 +1,83 @@
+import { WriteBudgetExhausted, WritePacer } from '../../src/store/write-pacer';
+import { virtualClock } from './support';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+/** The most send times of `times` inside any window of `width` ms. */
+function peak(times: number[], width: number): number {
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end += 1) {
+    while ((times[end] as number) - (times[start] as number) >= width) start += 1;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+describe('WritePacer', () => {
+  it('holds writes back so that no minute or hour window exceeds its budget, over three simulated hours', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, clock });
+    const times: number[] = [];
+    for (let i = 0; i < 1500; i += 1) {
+      await pacer.acquire();
+      times.push(clock.now());
+    }
+    expect(peak(times, MINUTE)).toBeLessThanOrEqual(60);
+    expect(peak(times, HOUR)).toBeLessThanOrEqual(450);
+    // Held back, not refused: all 1,500 went out, at the budget's pace (1,500 / 450 per hour ≈ 3.3 h).
+    expect((times.at(-1) as number) - (times[0] as number)).toBeGreaterThan(3 * HOUR);
+    expect((times.at(-1) as number) - (times[0] as number)).toBeLessThan(3.5 * HOUR);
+  });
+
+  it('spreads a steady flow over the hour instead of spending the hour in minutes', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, burst: 30, clock });
+    const times: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      await pacer.acquire();
+      times.push(clock.now());
+    }
+    // The first 30 go at once (the burst), the rest every 8 s (3,600 s / 450).
+    expect(times.slice(0, 30).every((t) => t === times[0])).toBe(true);
+    const gaps = times.slice(31).map((t, i) => t - (times[30 + i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(7_999);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(8_001);
+  });
+
+  it('is prompt when quiet: a write after a pause goes out at once', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, clock });
+    for (let i = 0; i < 40; i += 1) await pacer.acquire();
+    clock.advance(HOUR);
+    const before = clock.now();
+    await pacer.acquire();
+    expect(clock.now()).toBe(before);
+  });
+
+  it('pauses every writer until the time GitHub named', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, clock });
+    const until = clock.now() + 90_000;
+    pacer.pauseUntil(until);
+    await pacer.acquire();
+    expect(clock.now()).toBeGreaterThanOrEqual(until);
+  });
+
+  it('refuses with a retriable error rather than wait longer than maxWaitMs', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 5, perHour: 10, burst: 5, clock, maxWaitMs: 10 * MINUTE });
+    for (let i = 0; i < 10; i += 1) await pacer.acquire();
+    await expect(pacer.acquire()).rejects.toBeInstanceOf(WriteBudgetExhausted);
+    expect(pacer.usedLastHour).toBe(10);
+  });
+
+  it('serves concurrent callers one at a time, in order', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 2, perHour: 100, burst: 2, clock });
+    const order: number[] = [];
+    await Promise.all([0, 1, 2, 3, 4].map((i) => pacer.acquire().then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+});

@@ -7,7 +7,7 @@ export interface LocalSecrets {
   webhookSecrets: string[];
   /** GITHUB_TOKEN: enrichment through the GitHub API; without it records that need the API are partial. */
   githubToken?: string;
-  /** DATA_REPOSITORY_TOKEN (else GITHUB_TOKEN): writes to the data repository (`serve --store github`). */
+  /** DATA_REPOSITORY_TOKEN: writes to the data repository (`serve --store github`; else GITHUB_TOKEN is used). */
   dataRepositoryToken?: string;
 }
 
@@ -22,7 +22,7 @@ export function readLocalSecrets(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): LocalSecrets {
   const token = env.GITHUB_TOKEN?.trim();
-  const dataToken = env.DATA_REPOSITORY_TOKEN?.trim() || token;
+  const dataToken = env.DATA_REPOSITORY_TOKEN?.trim();
   return {
     webhookSecrets: splitSecretList(env.TELEMETRY_WEBHOOK_SECRET),
     ...(token ? { githubToken: token } : {}),

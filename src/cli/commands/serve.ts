@@ -44,12 +44,13 @@ export function registerServe(program: Command): void {
       }
       let store: Store | undefined;
       if (options.store === 'github') {
-        if (!secrets.dataRepositoryToken)
+        const token = secrets.dataRepositoryToken ?? secrets.githubToken;
+        if (!token)
           throw new CliError(
             '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)',
           );
         const github = createGitHubClient({
-          token: secrets.dataRepositoryToken,
+          token,
           baseUrl: config.github.apiUrl,
           logger,
         });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -247,7 +248,7 @@ export class FakeGitHub {
       route.names.forEach((name, i) => {
         request.params[name] = decodeURIComponent(match[i + 1] ?? '');
       });
-      const response = await route.handler(request);
+      const response = conditional(request, await route.handler(request));
       // GitHub does not charge a 304 answer to a conditional request against the rate limit.
       if (response.status === 304) limited.headers = this.refundPrimary(token ?? 'anonymous');
       response.headers = { ...limited.headers, ...response.headers };
@@ -409,6 +410,19 @@ export class FakeGitHub {
 /** GitHub counts POST, PATCH, PUT and DELETE as content-creating (GraphQL mutations are priced apart). */
 function isContentCreating(method: string, path: string): boolean {
   return method !== 'GET' && method !== 'HEAD' && path !== '/graphql';
+}
+
+/**
+ * GitHub's conditional requests: every successful GET answer carries a strong ETag over its body (and Link),
+ * and a request whose If-None-Match holds that ETag gets a 304 without a body, which costs no rate limit.
+ */
+export function conditional(request: FakeRequest, response: FakeResponse): FakeResponse {
+  if (request.method !== 'GET' || response.status !== 200) return response;
+  const etag = `"${createHash('sha1')
+    .update((response.raw ?? JSON.stringify(response.body) ?? '') + (response.headers?.link ?? ''))
+    .digest('hex')}"`;
+  if (request.headers['if-none-match'] === etag) return { status: 304, headers: { etag } };
+  return { ...response, headers: { ...response.headers, etag } };
 }
 
 /**

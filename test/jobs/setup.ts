@@ -34,6 +34,7 @@ export async function startJobWorld(
     baseUrl: fake.baseUrl,
     retries: 0,
     rateLimitRetries: 0,
+    logger: silentLogger,
   });
   return {
     fake,

@@ -1,4 +1,4 @@
-import { listPages } from '../listing';
+import { listPages, type Rest } from '../listing';
 import { isoSeconds } from '../window';
 import { backfillDeliveryId, payloads } from './payloads';
 import { NewestFirstScan } from './scan';
@@ -19,9 +19,22 @@ export const incidents: BackfillKind = {
     const labels = scan.resuming ? { ...scan.state.labels } : {};
     scan.pendingExtra = { labels };
     const seen = new Set<string>();
+    const collectIssue = async (issue: Rest) => {
+      const opened = Date.parse(issue.created_at);
+      const closed = issue.closed_at ? Date.parse(issue.closed_at) : Number.NaN;
+      if (opened >= window.since && opened <= window.until) {
+        const payload = payloads.issueOpened(issue, repository);
+        await ctx.sink.emit('issues', payload, backfillDeliveryId('issue', issue.id, 'opened'));
+      }
+      if (closed >= window.since && closed <= window.until) {
+        const payload = payloads.issueClosed(issue, repository);
+        await ctx.sink.emit('issues', payload, backfillDeliveryId('issue', issue.id, 'closed'));
+      }
+    };
     return scan.run(async () => {
       for (const label of ctx.settings.incidentLabels) {
-        const since = Math.max(window.since, labels[label] ? Date.parse(labels[label]) : 0);
+        const cursor = labels[label] ? Date.parse(labels[label]) : Number.NEGATIVE_INFINITY;
+        const since = Math.max(window.since, cursor);
         const params = {
           owner,
           repo,
@@ -31,35 +44,24 @@ export const incidents: BackfillKind = {
           direction: 'asc',
           since: isoSeconds(since),
         };
+        let last: number | null = null;
         for await (const page of listPages(ctx, 'GET /repos/{owner}/{repo}/issues', params)) {
           if (page === 'not-modified') break;
           for (const issue of page.items) {
-            if (issue.pull_request) continue; // the issues listing includes pull requests
             const updated = Date.parse(issue.updated_at);
-            if (updated > window.until) break;
+            // `since` is inclusive: what sits at the cursor was collected last time.
+            if (issue.pull_request || updated <= cursor || updated > window.until) continue;
             ctx.onItem();
             if (!seen.has(String(issue.id))) {
               seen.add(String(issue.id));
-              const opened = Date.parse(issue.created_at);
-              const closed = issue.closed_at ? Date.parse(issue.closed_at) : Number.NaN;
-              if (opened >= window.since && opened <= window.until) {
-                await ctx.sink.emit(
-                  'issues',
-                  payloads.issueOpened(issue, repository),
-                  backfillDeliveryId('issue', issue.id, 'opened'),
-                );
-              }
-              if (closed >= window.since && closed <= window.until) {
-                await ctx.sink.emit(
-                  'issues',
-                  payloads.issueClosed(issue, repository),
-                  backfillDeliveryId('issue', issue.id, 'closed'),
-                );
-              }
+              await collectIssue(issue);
             }
-            labels[label] = new Date(updated).toISOString();
+            // Just below this item until the listing is done: others updated in the same instant may follow.
+            labels[label] = new Date(updated - 1).toISOString();
+            last = updated;
           }
         }
+        if (last !== null) labels[label] = new Date(last).toISOString();
       }
       return { labels };
     });

@@ -35,6 +35,8 @@ export const backfillInput = z
     budgetShare: z.number().gt(0).max(1).default(0.5),
     /** Repositories read at once. */
     concurrency: z.number().int().min(1).max(16).default(4),
+    /** Items of one repository collected at once (a workflow run costs a jobs listing). */
+    itemConcurrency: z.number().int().min(1).max(16).default(4),
     /** Records per store write (one commit in the data repository). */
     batchSize: z.number().int().min(1).max(10_000).default(500),
   })
@@ -107,6 +109,7 @@ export const backfill: Job<BackfillInput> = {
       sink,
       settings: ctx.config.metrics,
       now: ctx.now,
+      concurrency: input.itemConcurrency,
       onItem: () => {
         items += 1;
         if (items % 50 === 0) report();

@@ -1,3 +1,4 @@
+import { forEachLimited } from '../../worker/process-batch';
 import { checkBudget, getPage, listPages, type Page, type Rest } from '../listing';
 import type { Repository } from '../repositories';
 import { isoSeconds } from '../window';
@@ -36,6 +37,41 @@ export const runs: BackfillKind = {
       keepPending();
     };
 
+    /**
+     * One page of runs, newest first. Runs are collected `ctx.concurrency` at a time (each costs a jobs
+     * listing); the scan is told about them in listing order, up to the first one not finished, so a stop
+     * half way through a page leaves no gap (runs finished after that point are collected again, harmlessly).
+     */
+    const collectPage = async (items: Rest[]) => {
+      const finished: boolean[] = items.map(() => false);
+      let stop: unknown = null;
+      await forEachLimited(items, ctx.concurrency, async (run, i) => {
+        if (stop) return;
+        try {
+          const created = Date.parse(run.created_at);
+          if (!scan.isBelow(created) && created <= window.until && !scan.isDone(created)) {
+            if (run.status === 'completed') await collect(run);
+            else {
+              pending.set(String(run.id), { id: String(run.id), created_at: run.created_at });
+              keepPending();
+            }
+          }
+          finished[i] = true;
+        } catch (error) {
+          stop ??= error;
+        }
+      });
+      for (const [i, run] of items.entries()) {
+        if (!finished[i]) break;
+        const created = Date.parse(run.created_at);
+        if (scan.isBelow(created) || created > window.until) continue;
+        ctx.onItem();
+        if (run.status === 'completed' && !scan.isDone(created)) scan.collected(created);
+        else scan.seen(created);
+      }
+      if (stop) throw stop;
+    };
+
     const list = async (from: number, to: number, topLevel: boolean): Promise<string | null> => {
       const created =
         topLevel && window.openEnded ? `>=${isoSeconds(from)}` : `${isoSeconds(from)}..${isoSeconds(to)}`;
@@ -57,21 +93,7 @@ export const runs: BackfillKind = {
         first: first as Page,
       })) {
         if (page === 'not-modified') break;
-        for (const run of page.items) {
-          const created = Date.parse(run.created_at);
-          if (scan.isBelow(created) || created > window.until) continue;
-          ctx.onItem();
-          if (scan.isDone(created)) {
-            scan.seen(created);
-          } else if (run.status !== 'completed') {
-            pending.set(String(run.id), { id: String(run.id), created_at: run.created_at });
-            keepPending();
-            scan.seen(created);
-          } else {
-            await collect(run);
-            scan.collected(created);
-          }
-        }
+        await collectPage(page.items);
       }
       return first.etag;
     };

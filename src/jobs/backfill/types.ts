@@ -40,6 +40,8 @@ export interface KindContext extends ListingContext {
   sink: RecordSink;
   settings: MetricSettings;
   now: () => Date;
+  /** Items of one page collected at once (each may cost requests of its own). */
+  concurrency: number;
   /** Called once per listed item (progress). */
   onItem: () => void;
 }

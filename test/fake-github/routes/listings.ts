@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type FakeGitHub, type FakeRequest, type FakeResponse, paginate } from '../server';
+import { conditional, type FakeGitHub, type FakeRequest, type FakeResponse, paginate } from '../server';
 import type { FakeRepo, Rest, World } from '../world';
 
 /**
  * The listings a backfill reads, as GitHub serves them: organisation repositories, closed pull requests by
  * update, workflow runs with the `created=` filter and GitHub's 1,000-result cap per query, jobs per run
  * (latest attempt or all) and per attempt, tags, commits by sha (git data), issues by label/state/since.
- * Every listing pages like GitHub and answers conditional requests (ETag / If-None-Match → 304).
+ * Every listing pages like GitHub; the server core answers conditional requests (ETag / If-None-Match → 304).
  */
 export function listingRoutes(fake: FakeGitHub, world: World): void {
   const repoOr404 = (request: FakeRequest): FakeRepo | FakeResponse => {
@@ -160,16 +160,6 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
       .sort((a, b) => compareTimes(a[key], b[key], direction));
     return conditional(request, paginate(request, list, fake.baseUrl));
   });
-}
-
-/** Adds a strong ETag over the answer and turns a matching If-None-Match into a 304 without a body. */
-export function conditional(request: FakeRequest, response: FakeResponse): FakeResponse {
-  if (response.status !== 200) return response;
-  const etag = `"${createHash('sha1')
-    .update(JSON.stringify(response.body) + (response.headers?.link ?? ''))
-    .digest('hex')}"`;
-  if (request.headers['if-none-match'] === etag) return { status: 304, headers: { etag } };
-  return { ...response, headers: { ...response.headers, etag } };
 }
 
 function compareTimes(a: string, b: string, direction: string): number {

@@ -4,6 +4,7 @@ import { deploymentStatus } from './deployment-status';
 import { incident } from './incident';
 import { releaseVersions } from './release-versions';
 import { testCoverage } from './test-coverage';
+import { toolingUsage } from './tooling-usage';
 import type { Metric } from './types';
 import { workflowJob } from './workflow-job';
 import { workflowRun } from './workflow-run';
@@ -19,6 +20,7 @@ export const metrics: readonly Metric<any>[] = [
   incident,
   deployment,
   deploymentStatus,
+  toolingUsage,
 ];
 
 /** The set of triggers at least one metric listens to: everything else is acknowledged and dropped. */

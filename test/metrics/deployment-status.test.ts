@@ -146,7 +146,17 @@ describe('deployment-status', () => {
         { number: 3, merged_at: null, merged_to_deployed_ms: null },
       ],
     });
-    const requests = fixture().takeRequests();
+    // Why every page matters: an unpaginated compare stops at 250 commits.
+    const { data: unpaginated } = await fixture().github.request(
+      'GET /repos/{owner}/{repo}/compare/{basehead}',
+      {
+        owner: 'Codertocat',
+        repo: 'Hello-World',
+        basehead: `${previous.deployment.sha}...${head}`,
+      },
+    );
+    expect([unpaginated.total_commits, unpaginated.commits.length]).toEqual([310, 250]);
+    const requests = fixture().takeRequests().slice(0, -1);
     // 14 production deployments, 10 a page: 2 queries; 310 commits, 100 a page: 4 compare pages and 4
     // pull-request queries of at most 100 commits.
     expect(requests.filter((r) => r.includes('/compare/'))).toHaveLength(4);

@@ -3,6 +3,7 @@ import { createGitHubClient } from '../../src/github/client';
 import type { JobContext } from '../../src/jobs/types';
 import { silentLogger } from '../../src/log/logger';
 import { FileStore } from '../../src/store/file-store';
+import { contentsRoutes } from '../fake-github/routes/contents';
 import { deploymentRoutes } from '../fake-github/routes/deployments';
 import { hookRoutes } from '../fake-github/routes/hooks';
 import { listingRoutes } from '../fake-github/routes/listings';
@@ -28,6 +29,7 @@ export async function startJobWorld(
   listingRoutes(fake, world);
   hookRoutes(fake, world);
   deploymentRoutes(fake, world);
+  contentsRoutes(fake, world);
   await fake.start();
   const github = createGitHubClient({
     token: 'test-token',

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toolingUsage } from '../../src/jobs/tooling-usage';
 import type { Metric } from '../../src/metrics/types';
+import { setFiles } from '../fake-github/routes/contents';
+import { addCommits } from '../fake-github/routes/deployments';
 import { listFiles } from '../support/temp';
 import { type JobWorld, startJobWorld, tempDir } from './setup';
 
@@ -55,6 +57,29 @@ describe('tooling-usage job', () => {
 
       const again = await toolingUsage.run(input, env.context(dir.path, { metrics: [snapshot] }));
       expect(again.counts).toMatchObject({ records: 2, written: 0, unchanged: 2 });
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('snapshots each repository with the registered tooling-usage metric', async () => {
+    const dir = await tempDir();
+    try {
+      const repo = env.world.addRepo('acme', 'shop');
+      addCommits(env.world, repo, 1, { start: '2026-11-19T09:00:00Z' });
+      setFiles(repo, {
+        'package.json': JSON.stringify({ devDependencies: { jest: '30.5.2' }, engines: { node: '>=20' } }),
+        '.github/workflows/ci.yml': 'jobs:\n  test:\n    steps:\n      - uses: actions/checkout@v4\n',
+      });
+      const result = await toolingUsage.run(
+        toolingUsage.input.parse({ repos: ['acme/shop'] }),
+        env.context(dir.path),
+      );
+      expect(result.counts).toMatchObject({ repositories: 1, records: 1, written: 1, failed: 0 });
+      const [file] = (await listFiles(dir.path)).filter((f) => f.startsWith('tooling-usage/acme/shop/'));
+      const record = JSON.parse(await readFile(join(dir.path, file as string), 'utf8'));
+      expect(record).toMatchObject({ status: 'complete', collected_by: 'schedule' });
+      expect(record.output.tools).toMatchObject({ 'npm:jest': '30.5.2', 'actions:actions/checkout': 'v4' });
     } finally {
       await dir.remove();
     }

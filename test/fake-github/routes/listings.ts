@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { conditional, type FakeGitHub, type FakeRequest, type FakeResponse, paginate } from '../server';
+import { type FakeGitHub, type FakeRequest, type FakeResponse, paginate } from '../server';
 import type { FakeRepo, Rest, World } from '../world';
 
 /**
@@ -16,19 +16,16 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
   const isResponse = (value: FakeRepo | FakeResponse): value is FakeResponse => 'status' in value;
 
   fake.route('GET', '/orgs/{org}/repos', (request) =>
-    conditional(
+    paginate(
       request,
-      paginate(
-        request,
-        world.reposOf(request.params.org ?? '').map((r) => r.repo),
-        fake.baseUrl,
-      ),
+      world.reposOf(request.params.org ?? '').map((r) => r.repo),
+      fake.baseUrl,
     ),
   );
 
   fake.route('GET', '/repos/{owner}/{repo}', (request) => {
     const repo = repoOr404(request);
-    return isResponse(repo) ? repo : conditional(request, { status: 200, body: repo.repo });
+    return isResponse(repo) ? repo : { status: 200, body: repo.repo };
   });
 
   fake.route('GET', '/repos/{owner}/{repo}/pulls', (request) => {
@@ -43,7 +40,7 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
       .filter((pull) => state === 'all' || pull.state === state)
       .sort((a, b) => compareTimes(a[key], b[key], direction))
       .map(listedPull);
-    return conditional(request, paginate(request, list, fake.baseUrl));
+    return paginate(request, list, fake.baseUrl);
   });
 
   fake.route('GET', '/repos/{owner}/{repo}/actions/runs', (request) => {
@@ -56,10 +53,10 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
       .sort((a, b) => compareTimes(a.created_at, b.created_at, 'desc'));
     // GitHub counts every match but serves only the first 1,000 of a query.
     const page = paginate(request, matching.slice(0, 1000), fake.baseUrl);
-    return conditional(request, {
+    return {
       ...page,
       body: { total_count: matching.length, workflow_runs: page.body },
-    });
+    };
   });
 
   const findRun = (repo: FakeRepo, id: string) => repo.runs.find((r) => String(r.run.id) === id);
@@ -100,7 +97,7 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
 
   const jobsPage = (request: FakeRequest, jobs: Rest[]): FakeResponse => {
     const page = paginate(request, jobs, fake.baseUrl);
-    return conditional(request, { ...page, body: { total_count: jobs.length, jobs: page.body } });
+    return { ...page, body: { total_count: jobs.length, jobs: page.body } };
   };
 
   fake.route('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', (request) => {
@@ -129,7 +126,7 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
 
   fake.route('GET', '/repos/{owner}/{repo}/tags', (request) => {
     const repo = repoOr404(request);
-    return isResponse(repo) ? repo : conditional(request, paginate(request, repo.tags, fake.baseUrl));
+    return isResponse(repo) ? repo : paginate(request, repo.tags, fake.baseUrl);
   });
 
   fake.route('GET', '/repos/{owner}/{repo}/git/commits/{commit_sha}', (request) => {
@@ -158,7 +155,7 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
       .filter((issue) => labels.every((l) => issue.labels.some((x: Rest) => x.name === l)))
       .filter((issue) => !since || Date.parse(issue.updated_at) >= Date.parse(since))
       .sort((a, b) => compareTimes(a[key], b[key], direction));
-    return conditional(request, paginate(request, list, fake.baseUrl));
+    return paginate(request, list, fake.baseUrl);
   });
 }
 

@@ -96,6 +96,47 @@ describe('backfill cursors', () => {
     }
   });
 
+  it('waits for a deployment without a final status, and reads again when the window grows', async () => {
+    const dir = await tempDir();
+    try {
+      const repo = env.world.addRepo('acme', 'ops');
+      const old = addRun(env.world, repo, { createdAt: new Date(env.clock.now - 20 * DAY).toISOString() });
+      addRun(env.world, repo, { createdAt: new Date(env.clock.now - 2 * DAY).toISOString() });
+      const rollout = addDeployment(env.world, repo, {
+        sha: old.run.head_sha,
+        environment: 'production',
+        createdAt: new Date(env.clock.now - DAY).toISOString(),
+      });
+      addDeploymentStatus(env.world, repo, rollout, {
+        state: 'in_progress',
+        createdAt: new Date(env.clock.now - DAY + 5_000).toISOString(),
+      });
+      const ctx = env.context(dir.path);
+      const recent = backfill.input.parse({ org: 'acme', since: '7d', kinds: ['runs', 'deployments'] });
+      await backfill.run(recent, ctx);
+      const statusCount = async () =>
+        (await listFiles(dir.path)).filter((f) => f.startsWith('deployment-status/')).length;
+      expect(await statusCount()).toBe(1);
+      const runIds = async () => (await recordIds(dir.path)).filter((id) => id.startsWith('workflow-run-'));
+      expect(await runIds()).toHaveLength(1);
+
+      // The rollout finishes: its final status is read through the pending list, below the cursor.
+      env.clock.now += 3_600_000;
+      addDeploymentStatus(env.world, repo, rollout, {
+        state: 'success',
+        createdAt: new Date(env.clock.now - 60_000).toISOString(),
+      });
+      await backfill.run(recent, ctx);
+      expect(await statusCount()).toBe(2);
+
+      // A longer window than the cursors cover reads that repository's history again, from the new start.
+      await backfill.run(backfill.input.parse({ org: 'acme', since: '30d', kinds: ['runs'] }), ctx);
+      expect(await runIds()).toHaveLength(2);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('splits a window holding more than the 1,000 runs GitHub serves per query', async () => {
     const dir = await tempDir();
     try {

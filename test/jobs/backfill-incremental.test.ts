@@ -137,6 +137,37 @@ describe('backfill cursors', () => {
     }
   });
 
+  it('goes on with the other repositories when GitHub refuses one listing, and reads it again next run', async () => {
+    const dir = await tempDir();
+    try {
+      const start = env.clock.now - 10 * DAY;
+      seedHistory(env, env.world.addRepo('acme', 'locked'), 3, start);
+      seedHistory(env, env.world.addRepo('acme', 'open'), 3, start);
+      env.fake.injectFault({
+        kind: '500',
+        match: (r) => r.path === '/repos/acme/locked/actions/runs',
+        times: 10,
+      });
+      const input = backfill.input.parse({ org: 'acme', since: '30d', kinds: ['runs'] });
+      const ctx = env.context(dir.path);
+      const first = await backfill.run(input, ctx);
+      expect(first.finished).toBe(true);
+      expect(first.counts.listings_failed).toBe(1);
+      expect(first.message).toMatch(
+        /1 listing\(s\) failed and will be read again next run: acme\/locked runs: Server Error/,
+      );
+      const ids = await recordIds(dir.path);
+      expect(ids.filter((id) => id.startsWith('workflow-run-'))).toHaveLength(3);
+
+      env.fake.clearFaults();
+      const second = await backfill.run(input, ctx);
+      expect(second.counts.listings_failed).toBe(0);
+      expect((await recordIds(dir.path)).filter((id) => id.startsWith('workflow-run-'))).toHaveLength(6);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('splits a window holding more than the 1,000 runs GitHub serves per query', async () => {
     const dir = await tempDir();
     try {

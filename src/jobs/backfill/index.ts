@@ -92,6 +92,7 @@ export const backfill: Job<BackfillInput> = {
     let items = 0;
     let reposDone = 0;
     let stopReason: string | null = null;
+    const failures: string[] = [];
     let repositories: Repository[] = [];
     const report = () =>
       ctx.onProgress?.({
@@ -130,7 +131,22 @@ export const backfill: Job<BackfillInput> = {
         for (const kind of kinds) {
           const path = kindStatePath(repository, kind.name);
           const saved = window.openEnded ? await readState(ctx.store, path, kindStateSchema) : undefined;
-          const result = await kind.run(repository, window, saved, kindCtx);
+          let result: Awaited<ReturnType<BackfillKind['run']>>;
+          try {
+            result = await kind.run(repository, window, saved, kindCtx);
+          } catch (error) {
+            // GitHub refused one listing (no access to Actions or issues, a repository gone): that kind of
+            // that repository keeps its cursor and is tried again next run; the others go on. Anything else
+            // (the store failing) stops the job.
+            if (typeof (error as { status?: unknown }).status !== 'number') throw error;
+            failures.push(`${repository.full_name} ${kind.name}: ${errorMessage(error)}`);
+            ctx.logger.warn('backfill: a listing failed', {
+              repository: repository.full_name,
+              kind: kind.name,
+              error: errorMessage(error),
+            });
+            continue;
+          }
           states.push({ path, state: result.state });
           if (result.stopped) {
             stopReason ??= ctx.signal?.aborted ? 'aborted' : 'request budget spent';
@@ -158,11 +174,13 @@ export const backfill: Job<BackfillInput> = {
       repositories_done: reposDone,
       items,
       ...sink.counts,
+      listings_failed: failures.length,
       requests: budget.requests,
     };
     return summarize(
       counts,
       stopReason,
+      failures,
       ctx,
       kinds.map((k) => k.name),
     );
@@ -172,17 +190,22 @@ export const backfill: Job<BackfillInput> = {
 function summarize(
   counts: Record<string, number>,
   stopReason: string | null,
+  failures: string[],
   ctx: JobContext,
   kinds: string[],
 ): JobSummary {
   const verb = ctx.dryRun ? 'would store' : 'stored';
   const head = `backfill of ${counts.repositories_done}/${counts.repositories} repositories (${kinds.join(', ') || 'no kinds'}): ${counts.items} items, ${counts.records} records (${ctx.dryRun ? counts.records : counts.written} ${verb} new, ${counts.unchanged} already there), ${counts.failed} failed, ${counts.requests} requests`;
+  const failed =
+    failures.length > 0
+      ? `; ${failures.length} listing(s) failed and will be read again next run: ${failures.slice(0, 5).join('; ')}`
+      : '';
   return {
     job: 'backfill',
     finished: stopReason === null,
     counts,
     message: stopReason
-      ? `${head}; stopped early (${stopReason}): the next run resumes from the cursors`
-      : head,
+      ? `${head}${failed}; stopped early (${stopReason}): the next run resumes from the cursors`
+      : `${head}${failed}`,
   };
 }

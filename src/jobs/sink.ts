@@ -131,7 +131,10 @@ export class RecordSink {
     return addSignature(
       {
         headers: { 'x-github-event': event, 'x-github-delivery': deliveryId },
-        body: Buffer.from(JSON.stringify(payload)),
+        // Octokit parses numbers past 2^53 as BigInt: they go on as exact decimal strings (GitHub ids).
+        body: Buffer.from(
+          JSON.stringify(payload, (_key, value) => (typeof value === 'bigint' ? String(value) : value)),
+        ),
         receivedAt,
       },
       this.collected,

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/config';
+import { pushHeaders } from '../../src/push/signature';
 import { gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
 import { restProxyEvent, sqsRecord } from '../support/aws';
@@ -19,13 +20,17 @@ describe('Lambda bundles (esbuild with the stack options)', () => {
   });
   afterAll(() => dir.remove());
 
-  it('keeps Octokit and the AWS SDK out of the webhook', async () => {
+  it('keeps Octokit, the AWS SDK and classic zod out of the webhook, within 150 KB (issue 4)', async () => {
     const webhook = await bundleLambda('webhook', dir.path);
+    expect(webhook.bytes).toBeLessThanOrEqual(150 * 1024);
+    // The push contract is written with zod/mini: classic zod does not tree-shake (~440 KB).
+    expect(webhook.inputs.filter((p) => p.includes('node_modules/zod/v4/classic/'))).toEqual([]);
+    expect(webhook.inputs.filter((p) => p.includes('node_modules/zod/v4/mini/')).length).toBeGreaterThan(0);
     expect(
       webhook.inputs.filter((p) => /node_modules\/@octokit\/(rest|core|request|plugin)/.test(p)),
     ).toEqual([]);
     expect(webhook.inputs.filter((p) => p.includes('node_modules/@aws-sdk/'))).toEqual([]);
-    // What it does need: the signature check, the shared HTTP contract and the push contract (zod).
+    // What it does need: the signature check, the shared HTTP contract and the push contract (zod/mini).
     expect(webhook.inputs).toEqual(
       expect.arrayContaining([
         'src/webhook/handle-request.ts',
@@ -123,7 +128,68 @@ async function invokeBundle(file: string, event: unknown, dir: string, env: Reco
   return JSON.parse(child.out.slice(child.out.indexOf('RESULT') + 6));
 }
 
+/** The environment lib/webhook-api.ts gives the webhook function, pointed at the fake AWS. */
+function webhookEnvironment(awsUrl: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: awsUrl,
+    QUEUE_URL: `${awsUrl}/123456789012/telemetry-test-events`,
+    CLAIM_CHECK_BUCKET: 'bucket',
+    WEBHOOK_SECRETS_PATH: '/telemetry/test/webhook-secrets',
+    SECRET_CACHE_TTL_SECONDS: '300',
+    MAX_BODY_BYTES: '26214400',
+    SENDERS_PATH: '/telemetry/test/senders',
+    PUSH_MAX_SKEW_SECONDS: '300',
+    COLLECTED_TRIGGERS: 'github::workflow_job.completed',
+  };
+}
+
 describe('the bundles in fresh Node processes (as deployed)', () => {
+  it('webhook: a mixed push batch gets per-item results with the English zod messages', async () => {
+    // Only zod/mini is in this bundle, and zod/mini loads no locale by itself: this proves the messages
+    // senders rely on survive bundling (a bare "Invalid input" would not tell them what is wrong).
+    const dir = await tempDir('telemetry-bundle-push-');
+    const aws = await fakeAws({ '/telemetry/test/senders/jenkins': 'jenkins-secret' });
+    try {
+      const webhook = await bundleLambda('webhook', dir.path);
+      const valid = {
+        id: 'deploy-7',
+        repository: 'octo-org/billing',
+        environment: 'production',
+        sha: 'a'.repeat(40),
+        status: 'success',
+        finished_at: '2026-11-01T11:59:00Z',
+      };
+      const { environment: _e, ...noEnvironment } = valid;
+      const body = JSON.stringify({
+        items: [valid, { ...noEnvironment, id: 'deploy-8', sha: 'xyz', constructor: 'x' }],
+      });
+      const event = restProxyEvent({
+        headers: pushHeaders('deployment', 'jenkins', 'jenkins-secret', body),
+        body,
+      });
+      const answer = await invokeBundle(webhook.file, event, dir.path, webhookEnvironment(aws.url));
+      expect(answer.statusCode).toBe(202);
+      expect(JSON.parse(answer.body).results).toEqual([
+        { index: 0, id: 'deploy-7' },
+        {
+          index: 1,
+          errors: [
+            { path: 'constructor', message: 'the key constructor is not allowed' },
+            { path: 'environment', message: 'Invalid input: expected string, received undefined' },
+            { path: 'sha', message: 'must be a commit sha (7 to 64 hexadecimal characters)' },
+          ],
+        },
+      ]);
+      const sent = aws.calls.filter((c) => c.target === 'AmazonSQS.SendMessage');
+      expect(sent.map((c) => JSON.parse(String(c.body.MessageBody)).event.payload)).toEqual([
+        { schema_version: 1, ...valid },
+      ]);
+    } finally {
+      await aws.close();
+      await dir.remove();
+    }
+  });
+
   it('webhook → queue message → worker → one commit in the data repository', async () => {
     const dir = await tempDir('telemetry-bundle-run-');
     const aws = await fakeAws({
@@ -141,17 +207,7 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
       ];
       const payload = example('workflow_job', 'completed');
       const event = restProxyEvent(await signedDelivery('workflow_job', payload, 'bundle-secret'));
-      const answer = await invokeBundle(webhook.file, event, dir.path, {
-        AWS_ENDPOINT_URL: aws.url,
-        QUEUE_URL: `${aws.url}/123456789012/telemetry-test-events`,
-        CLAIM_CHECK_BUCKET: 'bucket',
-        WEBHOOK_SECRETS_PATH: '/telemetry/test/webhook-secrets',
-        SECRET_CACHE_TTL_SECONDS: '300',
-        MAX_BODY_BYTES: '26214400',
-        SENDERS_PATH: '/telemetry/test/senders',
-        PUSH_MAX_SKEW_SECONDS: '300',
-        COLLECTED_TRIGGERS: 'github::workflow_job.completed',
-      });
+      const answer = await invokeBundle(webhook.file, event, dir.path, webhookEnvironment(aws.url));
       expect(answer.statusCode).toBe(202);
       const sent = aws.calls.find((c) => c.target === 'AmazonSQS.SendMessage')?.body as {
         MessageBody: string;

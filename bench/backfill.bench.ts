@@ -10,9 +10,10 @@ import { addSignature } from '../src/pipeline/add-signature';
 import type { SignedEvent } from '../src/pipeline/types';
 import { FileStore } from '../src/store/file-store';
 import { processBatch } from '../src/worker/process-batch';
-import { addMergedPull, deploymentRoutes } from '../test/fake-github/routes/deployments';
+import { deploymentRoutes } from '../test/fake-github/routes/deployments';
 import { hookRoutes } from '../test/fake-github/routes/hooks';
 import { addRun, listingRoutes } from '../test/fake-github/routes/listings';
+import { addPullRequest, pullRequestEvent, registerPullRoutes } from '../test/fake-github/routes/pulls';
 import { FakeGitHub } from '../test/fake-github/server';
 import { type Rest, World } from '../test/fake-github/world';
 import { example } from '../test/support/webhooks';
@@ -25,7 +26,6 @@ import { round } from './stats';
  * - records: record files after the backfill (one per entity); duplicates: ids stored under two paths (0);
  * - lost: entities of the world without a record (0); requests_per_record: GitHub requests per record the
  *   backfill collected; records_per_s: records collected per second of the backfill.
- * Pull requests count only once a metric collects `pull_request.closed` (the pull-request metric).
  */
 const REPOS = Number(process.env.BENCH_BACKFILL_REPOS ?? 50);
 const RUNS = Number(process.env.BENCH_BACKFILL_RUNS ?? 1000);
@@ -40,6 +40,7 @@ export async function run(): Promise<Record<string, unknown>> {
   listingRoutes(fake, world);
   hookRoutes(fake, world);
   deploymentRoutes(fake, world);
+  registerPullRoutes(fake, world);
   await fake.start();
   const dir = await mkdtemp(join(tmpdir(), 'bench-backfill-'));
   try {
@@ -54,14 +55,23 @@ export async function run(): Promise<Record<string, unknown>> {
         });
       }
       for (let p = 1; p <= PULLS; p += 1) {
-        addMergedPull(world, repo, {
+        // Realistic closed pull requests (every fifth closed without merging) that the four pull-request
+        // metrics read through one GraphQL query each.
+        const closedAt = new Date(NOW - 70 * DAY + p * 3_600_000).toISOString();
+        const { pull } = addPullRequest(world, repo, {
           number: p,
-          commits: [],
-          mergedAt: new Date(NOW - 70 * DAY + p * 3_600_000).toISOString(),
+          createdAt: new Date(Date.parse(closedAt) - DAY).toISOString(),
+          closedAt,
+          merged: p % 5 !== 0,
+          commits: 3,
+          files: p % 2 === 0 ? ['docs/guide.md', 'src/app.ts'] : ['src/app.ts'],
+          reviews: 1,
         });
+        pull.updated_at = closedAt;
       }
     }
     const repos = [...world.repos.values()];
+    const github = createGitHubClient({ token: 'bench', baseUrl: fake.baseUrl, logger: silentLogger });
 
     // Half the history arrives live: every other run's deliveries through the worker into the store.
     const store = new FileStore(dir);
@@ -74,7 +84,7 @@ export async function run(): Promise<Record<string, unknown>> {
         metrics,
         store,
         logger: silentLogger,
-        context: { settings: configSchema.parse({}).metrics, now: () => new Date(NOW) },
+        context: { github, settings: configSchema.parse({}).metrics, now: () => new Date(NOW) },
       });
       liveRecords += outcome.written;
     };
@@ -102,11 +112,15 @@ export async function run(): Promise<Record<string, unknown>> {
         }
         if (live.length >= 1000) await flushLive();
       }
+      // Every other pull request was recorded live too (the webhook's pull_request.closed).
+      for (const [number, pull] of repo.pulls) {
+        if (number % 2 === 1) continue;
+        live.push(signed('pull_request', pullRequestEvent(repo, pull), collected));
+      }
     }
     await flushLive();
     const liveSeconds = (Date.now() - liveStarted) / 1000;
 
-    const github = createGitHubClient({ token: 'bench', baseUrl: fake.baseUrl, logger: silentLogger });
     const before = fake.requests.length;
     const started = Date.now();
     const summary = await backfill.run(
@@ -127,8 +141,13 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     const ids = files.map((f) => basename(f, '.json'));
     const unique = new Set(ids);
+    // One record per run attempt and per job; per closed pull request pull-request and
+    // code-review-involvement, plus commits-per-pr and documentation-updated when merged.
     const entities = repos.reduce(
-      (n, repo) => n + repo.runs.reduce((m, r) => m + r.run.run_attempt + r.jobs.length, 0),
+      (n, repo) =>
+        n +
+        repo.runs.reduce((m, r) => m + r.run.run_attempt + r.jobs.length, 0) +
+        [...repo.pulls.values()].reduce((m, p) => m + (p.pull.merged_at ? 4 : 2), 0),
       0,
     );
     const records = summary.counts.records ?? 0;

@@ -9,6 +9,7 @@ import { COLLECTOR_VERSION } from '../version';
 import {
   blobAnswer,
   commitAnswer,
+  commitListAnswer,
   createdAnswer,
   refAnswer,
   repositoryAnswer,
@@ -188,9 +189,19 @@ export class GitHubRepoStore implements Store {
         `the token can read ${where} but cannot write to it: give it "Contents: read and write" (fine-grained token or GitHub App) or the "repo" scope (classic token)`,
       );
 
+    const exists = await this.branchExists(where, repository.default_branch ?? 'main', options);
+    if (exists) await this.resumeBudget();
+  }
+
+  /** True when the branch exists; creates it (or the first commit) when allowed, else explains how. */
+  private async branchExists(
+    where: string,
+    fallback: string,
+    options: { createBranch?: boolean },
+  ): Promise<boolean> {
     try {
       await this.call('GET /repos/{owner}/{repo}/git/ref/{ref}', { ref: `heads/${this.branch}` }, false);
-      return;
+      return true;
     } catch (error) {
       const status = statusOf(error);
       if (status === 409) {
@@ -199,12 +210,11 @@ export class GitHubRepoStore implements Store {
             `data repository ${where} is empty: create its first commit (on github.com "Add a README", or push any commit to ${this.branch}), or set store.createBranch to true to let the collector create it`,
           );
         await this.createFirstCommit();
-        return;
+        return false;
       }
       if (status !== 404)
         throw new StoreSetupError(`cannot read branch ${this.branch} of ${where}: ${errorMessage(error)}`);
     }
-    const fallback = repository.default_branch ?? 'main';
     if (!options.createBranch)
       throw new StoreSetupError(
         `branch ${this.branch} does not exist in ${where} (default branch: ${fallback}): create it, set dataRepository.branch to an existing branch, or set store.createBranch to true to let the collector branch it from ${fallback}`,
@@ -217,6 +227,37 @@ export class GitHubRepoStore implements Store {
     const sha = parseAnswer(refAnswer, base.data, `GET ref heads/${fallback}`).object.sha;
     await this.call('POST /repos/{owner}/{repo}/git/refs', { ref: `refs/heads/${this.branch}`, sha }, true);
     this.logger.info('data branch created', { repository: where, branch: this.branch, from: fallback });
+    return false;
+  }
+
+  /**
+   * Seeds the pacer with the writes of the last hour that the branch's history shows: every commit by this
+   * store's committer cost three content-creating requests. A restarted process (a new Lambda) thus
+   * resumes the budget where the previous one left it instead of starting with a full hour.
+   */
+  async resumeBudget(): Promise<number> {
+    const since = new Date(this.clock.now() - 3_600_000).toISOString();
+    const times: number[] = [];
+    for (let page = 1; page <= 10; page += 1) {
+      const read = await this.call(
+        'GET /repos/{owner}/{repo}/commits',
+        { sha: this.branch, since, committer: this.committer.email, per_page: 100, page },
+        false,
+      );
+      const commits = parseAnswer(commitListAnswer, read.data, 'GET /repos/{owner}/{repo}/commits');
+      for (const c of commits) {
+        const at = Date.parse(c.commit.committer?.date ?? '');
+        if (!Number.isNaN(at)) times.push(at, at, at);
+      }
+      if (commits.length < 100) break;
+    }
+    this.pacer.seed(times);
+    if (times.length > 0)
+      this.logger.info('write budget resumed', {
+        writes_last_hour: times.length,
+        used: this.pacer.usedLastHour,
+      });
+    return times.length;
   }
 
   async write(records: readonly MetricRecord[]): Promise<WriteResult> {

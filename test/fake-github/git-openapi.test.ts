@@ -6,6 +6,7 @@ import { responseSchema, validate } from './openapi-check';
 /** Every endpoint routes/git.ts fakes, as GitHub's OpenAPI description names it. */
 const OPERATIONS = [
   'GET /repos/{owner}/{repo}',
+  'GET /repos/{owner}/{repo}/commits',
   'GET /repos/{owner}/{repo}/git/ref/{ref}',
   'POST /repos/{owner}/{repo}/git/refs',
   'PATCH /repos/{owner}/{repo}/git/refs/{ref}',

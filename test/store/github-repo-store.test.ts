@@ -264,6 +264,21 @@ describe('GitHubRepoStore: start-up checks', () => {
     await world.close();
   });
 
+  it('resumes the write budget from the commits its committer made in the last hour', async () => {
+    world = await storeWorld();
+    const first = world.store();
+    for (let i = 0; i < 4; i += 1) await first.write(await workflowJobRecords(2, { firstId: 1_000 * i }));
+    await world.git.foreignCommit(world.repo, 'main');
+    world.clock.advance(10 * 60_000);
+    const restarted = world.store();
+    await restarted.verify();
+    expect(restarted.pacer.usedLastHour).toBe(12);
+    world.clock.advance(60 * 60_000);
+    const later = world.store();
+    await later.verify();
+    expect(later.pacer.usedLastHour).toBe(0);
+  });
+
   it('passes for a writable repository with the branch', async () => {
     world = await storeWorld();
     await expect(world.store().verify()).resolves.toBeUndefined();

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { COLLECTOR_VERSION } from '../version';
 import { registerConfigCheck } from './commands/config-check';
+import { registerReport } from './commands/report';
 import { registerSend } from './commands/send';
 import { registerServe } from './commands/serve';
 
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSend(program);
   registerConfigCheck(program);
+  registerReport(program);
   return program;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { metricSettingsSchema } from '../metrics/settings';
+import { reportSettingsSchema } from '../report/settings';
 
 const gitIdentity = z
   .object({
@@ -81,6 +82,16 @@ export const configSchema = z
       .strict()
       .prefault({}),
     metrics: metricSettingsSchema.prefault({}),
+    /** Pushes from other systems (X-Telemetry-Event, docs/PUSH.md); sender secrets are not configuration. */
+    push: z
+      .object({
+        /** Largest distance between X-Telemetry-Timestamp and the collector's clock: older requests are replays. */
+        maxSkewSeconds: z.number().int().min(1).max(86400).default(300),
+      })
+      .strict()
+      .prefault({}),
+    /** `telemetry report`: what counts as production, the change-failure window (docs/REPORTS.md). */
+    report: reportSettingsSchema.prefault({}),
     /** Scheduled jobs (EventBridge Scheduler in AWS): cron expression, time zone, job name and its input. */
     schedules: z
       .array(
@@ -124,6 +135,7 @@ const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | '
   { variable: 'TELEMETRY_DATA_DIR', path: ['server', 'dataDir'], kind: 'string' },
   { variable: 'TELEMETRY_MAX_BODY_BYTES', path: ['server', 'maxBodyBytes'], kind: 'int' },
   { variable: 'GITHUB_API_URL', path: ['github', 'apiUrl'], kind: 'string' },
+  { variable: 'TELEMETRY_PUSH_MAX_SKEW_SECONDS', path: ['push', 'maxSkewSeconds'], kind: 'int' },
 ];
 
 /** Reads, merges and validates the configuration once; throws ConfigError naming every bad setting. */

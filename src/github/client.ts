@@ -3,8 +3,11 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../log/logger';
 import { USER_AGENT } from '../version';
+import { conditionalRequests, type EtagCache } from './etag-cache';
 
-const TelemetryOctokit = Octokit.plugin(throttling, retry);
+// conditionalRequests first: its hook then runs inside throttling and retry, so a 304 is already a response
+// when they see it (plugin-retry would otherwise retry it as a failure).
+const TelemetryOctokit = Octokit.plugin(conditionalRequests, throttling, retry);
 
 /** The one GitHub client type the project uses (REST + pagination + throttling + retry). */
 export type GitHubClient = InstanceType<typeof TelemetryOctokit>;
@@ -23,6 +26,12 @@ export interface GitHubClientOptions {
    * and benchmarks on an accelerated clock turn it off: the GitHubRepoStore paces its own writes.
    */
   throttle?: boolean;
+  /**
+   * Conditional requests (ETag / If-None-Match) for GETs read again: a 304 costs no rate limit. Pass one
+   * `new EtagCache({ maxEntries })` per client and keep it to read its hit counts. Off by default: it only
+   * pays for resources that are read more than once (listings walked by scheduled jobs).
+   */
+  etagCache?: EtagCache;
 }
 
 /**
@@ -30,16 +39,53 @@ export interface GitHubClientOptions {
  * the User-Agent, the throttling policy and the retries. Throttling state is per process (facts.md).
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const client = buildClient(options);
+  // plugin-throttling paces every GraphQL request like a content-creating write: one a second per process,
+  // all clients together, which made each closed pull request (one GraphQL query) cost a second of the
+  // worker's time. Queries are reads (GitHub limits them by points and concurrency, not by the 80 writes a
+  // minute), so they go through a twin client whose write pacing is a pass-through; its global limit of 10
+  // concurrent requests, its rate-limit handling and its retries are the same. Mutations stay paced.
+  const queries = buildClient({ ...options, etagCache: undefined }, UNPACED);
+  const paced = client.graphql;
+  const routed = (query: Parameters<typeof paced>[0], parameters?: Parameters<typeof paced>[1]) => {
+    const text = typeof query === 'string' ? query : String((query as { query?: unknown }).query ?? '');
+    return (/^\s*mutation\b/.test(text) ? paced : queries.graphql)(query, parameters);
+  };
+  client.graphql = Object.assign(routed, {
+    defaults: paced.defaults,
+    endpoint: paced.endpoint,
+  }) as typeof paced;
+  return client;
+}
+
+type ThrottleOptions = NonNullable<ConstructorParameters<typeof TelemetryOctokit>[0]>['throttle'];
+
+/** A stand-in for plugin-throttling's `write` limiter group that schedules at once. */
+const UNPACED = {
+  key: () => ({ schedule: (_options: unknown, task: () => unknown) => task() }),
+} as unknown as NonNullable<ThrottleOptions>['write'];
+
+function buildClient(
+  options: GitHubClientOptions,
+  write?: NonNullable<ThrottleOptions>['write'],
+): GitHubClient {
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   return new TelemetryOctokit({
     auth: options.token,
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
-    // Octokit logs every failed request at error level; callers handle (and log) their own failures.
-    ...(options.logger ? { log: octokitLog(options.logger) } : {}),
     request: { retries: options.retries ?? 3 },
+    // Octokit logs every failed request (a 304 too) on the console by default; callers report failures
+    // themselves (partial records), so request failures are debug lines here.
+    log: {
+      debug: (message: string) => options.logger?.debug(message),
+      info: (message: string) => options.logger?.debug(message),
+      warn: (message: string) => options.logger?.warn(message),
+      error: (message: string) => options.logger?.debug(message),
+    },
     throttle: {
       enabled: options.throttle ?? true,
+      ...(write ? { write } : {}),
       onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
         options.logger?.warn('github primary rate limit', {
           method: requestOptions.method,
@@ -59,15 +105,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         return retryCount < rateLimitRetries;
       },
     },
+    ...(options.etagCache ? { etagCache: options.etagCache } : {}),
   });
-}
-
-function octokitLog(logger: Logger) {
-  const quiet = () => {};
-  return {
-    debug: quiet,
-    info: quiet,
-    warn: (message: string) => logger.warn(message),
-    error: (message: string) => logger.debug(message),
-  };
 }

@@ -11,6 +11,30 @@ export const metricSettingsSchema = z
     documentationGlobs: z.array(z.string().min(1)).default(['docs/**', '**/*.md', '**/*.mdx', '**/*.rst']),
     /** Issue labels that mark an incident (incident metric). */
     incidentLabels: z.array(z.string().min(1)).default(['incident']),
+    /**
+     * Files the tooling-usage snapshot reads, relative to the repository root; an entry ending in `/` is a
+     * directory whose files of a known kind are all read (not recursively).
+     */
+    toolingPaths: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\0]+$/,
+            'a relative path inside the repository, without . or ..',
+          ),
+      )
+      .default([
+        'package.json',
+        '.nvmrc',
+        '.node-version',
+        '.tool-versions',
+        '.python-version',
+        'requirements.txt',
+        'go.mod',
+        'Dockerfile',
+        '.github/workflows/',
+      ]),
   })
   .strict();
 

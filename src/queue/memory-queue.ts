@@ -19,6 +19,13 @@ export interface MemoryQueueOptions {
   maxAttempts?: number;
   /** First retry delay in ms, doubled per attempt. */
   retryDelayMs?: number;
+  /** Events held at most; beyond it `send` refuses (the HTTP answer is 503 and GitHub's redelivery recovers). */
+  maxPending?: number;
+}
+
+/** Thrown by `send` when the queue is full: a fault of ours, answered 5xx, never a silent drop. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
 }
 
 interface Entry {
@@ -36,18 +43,22 @@ export class MemoryQueue {
   private readonly waiting = new Set<NodeJS.Timeout>();
   private readonly idle: (() => void)[] = [];
   private running = false;
+  private inFlight = 0;
   private readonly options: Required<MemoryQueueOptions>;
 
   constructor(options: MemoryQueueOptions) {
-    this.options = { batchSize: 100, maxAttempts: 3, retryDelayMs: 200, ...options };
+    this.options = { batchSize: 100, maxAttempts: 3, retryDelayMs: 200, maxPending: 100_000, ...options };
   }
 
   /** Events accepted and not yet stored or parked. */
   get size(): number {
-    return this.pending.length + this.waiting.size + (this.running ? 1 : 0);
+    return this.pending.length + this.waiting.size + this.inFlight;
   }
 
   async send(events: SignedEvent[]): Promise<void> {
+    if (this.size + events.length > this.options.maxPending) {
+      throw new QueueFullError(`queue full (${this.options.maxPending} events waiting)`);
+    }
     for (const event of events) this.pending.push({ event, attempts: 0 });
     this.kick();
   }
@@ -69,6 +80,7 @@ export class MemoryQueue {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.options.batchSize);
       for (const entry of batch) entry.attempts += 1;
+      this.inFlight = batch.length;
       let outcome: BatchOutcome;
       try {
         outcome = await this.options.process(batch.map((e) => e.event));
@@ -86,6 +98,7 @@ export class MemoryQueue {
           })),
         };
       }
+      this.inFlight = 0;
       for (const failure of outcome.failed) {
         const entry = batch[failure.index];
         if (!entry) continue;

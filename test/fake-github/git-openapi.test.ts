@@ -20,7 +20,7 @@ const OPERATIONS = [
 ];
 
 /** Statuses GitHub may answer on any operation without listing them (rate limits, permissions, faults). */
-const UNDOCUMENTED_OK = new Set([403, 429, 500, 502]);
+const UNDOCUMENTED_OK = new Set([304, 403, 429, 500, 502]);
 
 describe('the fake Git Data API answers as GitHub documents it (OpenAPI)', () => {
   let world: StoreWorld;

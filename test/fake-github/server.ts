@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -137,7 +138,7 @@ export class FakeGitHub {
       .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
       .replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
         names.push(name);
-        // `ref` in the Git refs endpoints (heads/main) and `path` of contents may contain slashes.
+        // `ref` in the Git refs endpoints (heads/main) and `path` in the contents API may contain slashes.
         return name === 'ref' || name === 'path' ? '(.+)' : '([^/]+)';
       });
     this.routes.push({
@@ -262,13 +263,14 @@ export class FakeGitHub {
       const response = await route.handler(request);
       if (!response) continue;
       response.headers = { ...limited.headers, ...response.headers };
-      this.lastResponses.push({ method, route: route.path, status: response.status, body: response.body });
+      const answer = this.conditional(request, response, token);
+      this.lastResponses.push({ method, route: route.path, status: answer.status, body: answer.body });
       if (this.lastResponses.length > 1000) this.lastResponses.shift();
       if (fault === 'lost-response') {
         this.requests.push({ method, path: url.pathname, status: 0, at: this.now(), bytes });
         return; // handled, but the answer is lost
       }
-      return this.finish(req, res, method, url.pathname, response, bytes);
+      return this.finish(req, res, method, url.pathname, answer, bytes);
     }
     const notFound = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' };
     if (passed) this.lastResponses.push({ method, route: passed.path, status: 404, body: notFound });
@@ -300,6 +302,21 @@ export class FakeGitHub {
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
     if (text) res.setHeader('content-type', 'application/json; charset=utf-8');
     res.end(text);
+  }
+
+  /**
+   * GitHub's conditional requests: every 200 GET carries an `ETag` of its body; a request whose
+   * `If-None-Match` names the current one gets `304 Not Modified` with no body, and costs no rate limit.
+   */
+  private conditional(request: FakeRequest, response: FakeResponse, token: string | undefined): FakeResponse {
+    if (request.method !== 'GET' || response.status !== 200 || response.body === undefined) return response;
+    const etag = `W/"${createHash('sha1').update(JSON.stringify(response.body)).digest('hex')}"`;
+    const headers = { ...response.headers, etag };
+    const wanted = request.headers['if-none-match'];
+    if (!wanted?.split(',').some((tag) => tag.trim() === etag)) return { ...response, headers };
+    const state = this.primaryUsed.get(token ?? 'anonymous');
+    if (state) state.used -= 1;
+    return { status: 304, headers };
   }
 
   private takeFault(request: FakeRequest): FaultKind | undefined {

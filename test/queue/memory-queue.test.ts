@@ -1,6 +1,6 @@
 import { silentLogger } from '../../src/log/logger';
 import type { SignedEvent } from '../../src/pipeline/types';
-import { type DeadLetter, MemoryQueue } from '../../src/queue/memory-queue';
+import { type DeadLetter, MemoryQueue, QueueFullError } from '../../src/queue/memory-queue';
 import type { BatchOutcome } from '../../src/worker/process-batch';
 
 const event = (id: string): SignedEvent => ({
@@ -105,5 +105,27 @@ describe('MemoryQueue', () => {
     await queue.send([event('e')]);
     await queue.drain();
     expect(parkTries).toBe(3);
+  });
+
+  it('refuses events beyond maxPending instead of growing without bound', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const queue = new MemoryQueue({
+      logger: silentLogger,
+      maxPending: 3,
+      process: async (events) => {
+        await gate;
+        return ok(events.length);
+      },
+      deadLetter: async () => {},
+    });
+    await queue.send([event('1'), event('2'), event('3')]);
+    await expect(queue.send([event('4')])).rejects.toBeInstanceOf(QueueFullError);
+    release();
+    await queue.drain();
+    await queue.send([event('4')]);
+    await queue.drain();
   });
 });

@@ -7,10 +7,9 @@ const METRICS_MD = join(__dirname, '..', '..', 'METRICS.md');
 /**
  * Keeps the example records in METRICS.md honest: each metric's test hands the record it produced from a
  * real payload, and the block between `<!-- example:NAME -->` and `<!-- /example:NAME -->` must hold exactly
- * that record. Run `UPDATE_DOCS=1 npx jest` to rewrite the blocks after a deliberate change.
+ * that record (`name` tells apart two examples of one metric, e.g. tooling-usage from a push). Run `UPDATE_DOCS=1 npx jest` to rewrite the blocks after a deliberate change.
  */
-export function expectDocumentedExample(record: MetricRecord<unknown>): void {
-  const name = record.metric;
+export function expectDocumentedExample(record: MetricRecord<unknown>, name: string = record.metric): void {
   const open = `<!-- example:${name} -->`;
   const close = `<!-- /example:${name} -->`;
   const block = `${open}\n\`\`\`json\n${JSON.stringify(record, null, 2)}\n\`\`\`\n${close}`;

@@ -33,6 +33,9 @@ export async function signedDelivery(
   deliveryId: string = randomUUID(),
 ): Promise<SignedDelivery> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  // Loaded on use, as src/webhook/verify.ts does: the package has only an `import` condition, so a static
+  // import would break every tsx (bench) script that uses this module.
+  const { sign } = await import('@octokit/webhooks-methods');
   return {
     body,
     headers: {

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { splitSecretList } from '../../config/secrets';
+import { isPushKind, pushKinds } from '../../push/kinds';
+import { parseSenderSecrets, SenderSecretsError } from '../../push/secrets';
+import { pushHeaders } from '../../push/signature';
 import { signGitHubBody } from '../../webhook/verify';
 import { CliError } from '../errors';
 import { exampleNames, findExample } from '../examples';
@@ -11,6 +14,8 @@ export interface SendOptions {
   event?: string;
   delivery?: string;
   list?: boolean;
+  kind?: string;
+  sender?: string;
 }
 
 export interface SignedDelivery {
@@ -42,7 +47,7 @@ export function registerSend(program: Command): void {
   program
     .command('send')
     .description(
-      'Sign and post a GitHub webhook delivery: a bundled real example (e.g. workflow_job.completed) or a JSON file.',
+      'Sign and post a GitHub webhook delivery (a bundled real example such as workflow_job.completed, or a JSON file), or with --kind a push from another system.',
     )
     .argument('[example-or-file]', 'event[.action] of a bundled example, or the path of a JSON payload file')
     .option('--url <url>', 'where to post', `http://localhost:${process.env.PORT || 3000}/telemetry`)
@@ -52,13 +57,25 @@ export function registerSend(program: Command): void {
       'X-GitHub-Delivery to use (default: a new GUID); reuse one to test idempotency',
     )
     .option('--list', 'list the bundled example names and exit')
+    .option(
+      '--kind <kind>',
+      `send FILE as a push from another system: ${Object.keys(pushKinds).join(', ')} (docs/PUSH.md)`,
+    )
+    .option(
+      '--sender <name>',
+      'sender name of a push (signed with its last secret in TELEMETRY_SENDER_SECRETS)',
+    )
     .addHelpText(
       'after',
-      '\nThe body is signed with the first secret in TELEMETRY_WEBHOOK_SECRET.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request',
+      "\nA GitHub delivery is signed with the first secret in TELEMETRY_WEBHOOK_SECRET; a push (--kind) with the\nsender's last secret in TELEMETRY_SENDER_SECRETS.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request\n  telemetry send --kind deployment --sender jenkins ./deployment.json",
     )
     .action(async (target: string | undefined, options: SendOptions) => {
       if (options.list) {
         process.stdout.write(`${exampleNames().join('\n')}\n`);
+        return;
+      }
+      if (options.kind !== undefined || options.sender !== undefined) {
+        await sendPush(target, options);
         return;
       }
       if (!target) throw new CliError('name a bundled example (see --list) or a JSON file');
@@ -86,6 +103,51 @@ export function registerSend(program: Command): void {
       process.stdout.write(`${response.status} ${delivery.headers['x-github-delivery']} ${text}\n`);
       if (!response.ok) process.exitCode = 1;
     });
+}
+
+/** `--kind K --sender S FILE`: posts FILE's bytes unchanged (one item or {"items": [...]}), signed. */
+async function sendPush(file: string | undefined, options: SendOptions): Promise<void> {
+  const { kind, sender } = options;
+  if (!kind || !isPushKind(kind)) {
+    throw new CliError(`--kind must be one of ${Object.keys(pushKinds).join(', ')}`);
+  }
+  if (!sender) throw new CliError('--sender is required with --kind');
+  if (!file) throw new CliError('name the JSON file to push (one item or {"items": [...]})');
+  let senders: Map<string, string[]>;
+  try {
+    senders = parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS);
+  } catch (error) {
+    if (error instanceof SenderSecretsError) throw new CliError(error.message);
+    throw error;
+  }
+  // During a rotation (`name=old,name=new`) the last one listed is the new one.
+  const secret = senders.get(sender)?.at(-1);
+  if (!secret) throw new CliError(`TELEMETRY_SENDER_SECRETS has no secret for sender ${sender}`);
+  let body: Buffer;
+  try {
+    body = await readFile(file);
+  } catch {
+    throw new CliError(`cannot read ${file}`);
+  }
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  let response: Response;
+  try {
+    response = await fetch(options.url, {
+      method: 'POST',
+      headers: pushHeaders(kind, sender, secret, body),
+      body: new Uint8Array(body),
+    });
+  } catch (error) {
+    throw new CliError(
+      `could not reach ${options.url}: ${(error as Error).message} (is \`npm start\` running?)`,
+    );
+  }
+  process.stdout.write(`${response.status} ${await response.text()}\n`);
+  if (!response.ok) process.exitCode = 1;
 }
 
 async function resolvePayload(

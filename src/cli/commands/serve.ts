@@ -4,6 +4,8 @@ import { loadConfig } from '../../config/config';
 import { readLocalSecrets } from '../../config/secrets';
 import { createGitHubClient } from '../../github/client';
 import { errorMessage, jsonLogger } from '../../log/logger';
+import { createPushHandler } from '../../push/handler';
+import { parseSenderSecrets, SenderSecretsError, staticSenderSecrets } from '../../push/secrets';
 import { startLocalCollector } from '../../server/server';
 import { githubRepoStoreFromConfig } from '../../store/github-repo-store';
 import type { Store } from '../../store/types';
@@ -29,6 +31,18 @@ export function registerServe(program: Command): void {
       const config = loadConfig({ env });
       const secrets = readLocalSecrets(env);
       const logger = jsonLogger();
+      let senders: Map<string, string[]>;
+      try {
+        senders = parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS);
+      } catch (error) {
+        if (error instanceof SenderSecretsError) throw new CliError(error.message);
+        throw error;
+      }
+      if (senders.size === 0) {
+        process.stderr.write(
+          'No TELEMETRY_SENDER_SECRETS set: pushes from other systems are refused (see docs/PUSH.md).\n',
+        );
+      }
       let webhookSecrets = secrets.webhookSecrets;
       if (webhookSecrets.length === 0) {
         const generated = randomBytes(20).toString('hex');
@@ -75,6 +89,11 @@ export function registerServe(program: Command): void {
         webhookSecrets,
         ...(secrets.githubToken ? { githubToken: secrets.githubToken } : {}),
         logger,
+        push: createPushHandler({
+          senderSecrets: staticSenderSecrets(senders),
+          maxSkewSeconds: config.push.maxSkewSeconds,
+          logger,
+        }),
       });
       logger.info('listening', {
         url: collector.url,

@@ -13,7 +13,12 @@ export interface DeploymentStatusOutput {
   ref: string;
   sha: string;
   task: string | null;
+  /** Who created the deployment. */
   creator: string | null;
+  /** The deployment's creator is a bot or GitHub App (`type: "Bot"` or a `[bot]` login). */
+  creator_is_bot: boolean;
+  /** Who posted this status (often a bot or the CD system). */
+  status_creator: string | null;
   deployment_created_at: string;
   status_created_at: string;
   /** status_created_at − deployment_created_at, in ms. */
@@ -25,6 +30,11 @@ export interface DeploymentStatusOutput {
   shipped: {
     previous_deployment_id: string | null;
     previous_sha: string | null;
+    /**
+     * True for the first successful deployment to the environment: nothing to compare against, so
+     * commit_count is 0 and lead_time_ms null (counting the whole history would report the repository's age).
+     */
+    baseline: boolean;
     commit_count: number;
     first_commit_at: string | null;
     /** status_created_at − first_commit_at, in ms: lead time for changes. */

@@ -11,6 +11,8 @@ export interface DeploymentOutput {
   sha: string;
   task: string;
   creator: string | null;
+  /** The creator is a bot or GitHub App (`type: "Bot"` or a `[bot]` login). */
+  creator_is_bot: boolean;
   created_at: string;
   /** ms since the previous deployment to the same environment (null when there is none). */
   since_previous_ms: number | null;

@@ -18,6 +18,8 @@ export interface PullRequestOutput {
   labels: string[];
   /** Still a draft when closed. */
   draft: boolean;
+  /** Opened as a draft; null when the timeline could not be read (partial record). */
+  opened_as_draft: boolean | null;
   created_at: string;
   closed_at: string;
   merged_at: string | null;
@@ -32,8 +34,10 @@ export interface PullRequestOutput {
   additions: number;
   deletions: number;
   changed_files: number;
+  /** The REST count of the payload (authoritative: GitHub lists at most 250 commits). */
   commits: number;
-  reviews: number;
+  /** Submitted reviews by others than the author; null when the API could not be read (partial record). */
+  reviews: number | null;
   /** Cycle-time stages, in ms. */
   stages: {
     /** first commit → opened */

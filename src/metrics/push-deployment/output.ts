@@ -1,6 +1,7 @@
 /**
  * `push-deployment`: a deployment pushed by another system (X-Telemetry-Event: deployment). Natural key:
- * sender + the sender's item id. occurred_at = finished_at. Reports treat it like a `deployment-status`
+ * sender + the sender's item id + status (one record per reported status, as GitHub has one deployment-status
+ * record per status; a resend of the same report never duplicates). occurred_at = finished_at. Reports treat it like a `deployment-status`
  * record: `status` success/failure/error count as deployments and failures.
  */
 export interface PushDeploymentOutput {

@@ -11,6 +11,20 @@ export type GraphqlHandler = (
   request: FakeRequest,
 ) => unknown | Promise<unknown>;
 
+/**
+ * Thrown by an operation handler for what GitHub reports as a GraphQL error: HTTP 200 with `data` null and an
+ * `errors` entry carrying `type` (NOT_FOUND for a repository the token cannot see, FORBIDDEN, ...).
+ */
+export class GraphqlError extends Error {
+  constructor(
+    message: string,
+    readonly type: string,
+    readonly path: string[],
+  ) {
+    super(message);
+  }
+}
+
 const registries = new WeakMap<FakeGitHub, Map<string, GraphqlHandler>>();
 
 export function graphqlOperation(fake: FakeGitHub, operationName: string, handler: GraphqlHandler): void {
@@ -26,7 +40,26 @@ export function graphqlOperation(fake: FakeGitHub, operationName: string, handle
       if (!operation) {
         return { status: 200, body: { errors: [{ message: `unknown operation ${name ?? '(anonymous)'}` }] } };
       }
-      return { status: 200, body: { data: await operation(body.variables ?? {}, request) } };
+      try {
+        return { status: 200, body: { data: await operation(body.variables ?? {}, request) } };
+      } catch (error) {
+        if (!(error instanceof GraphqlError)) throw error;
+        const [root = 'data'] = error.path;
+        return {
+          status: 200,
+          body: {
+            data: { [root]: null },
+            errors: [
+              {
+                type: error.type,
+                path: error.path,
+                locations: [{ line: 2, column: 3 }],
+                message: error.message,
+              },
+            ],
+          },
+        };
+      }
     });
   }
   handlers.set(operationName, handler);

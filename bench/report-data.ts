@@ -1,0 +1,292 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DeploymentStatusOutput } from '../src/metrics/deployment-status/output';
+import type { IncidentOutput } from '../src/metrics/incident/output';
+import type { PullRequestOutput } from '../src/metrics/pull-request/output';
+import type { PushDeploymentOutput } from '../src/metrics/push-deployment/output';
+import type { PushIncidentOutput } from '../src/metrics/push-incident/output';
+import type { WorkflowJobOutput } from '../src/metrics/workflow-job';
+import type { WorkflowRunOutput } from '../src/metrics/workflow-run/output';
+import { recordId, recordPath, serializeRecord } from '../src/pipeline/record';
+import type { MetricRecord } from '../src/pipeline/types';
+
+/**
+ * A realistic data directory for the report benchmark: 40 repositories, 90 days, and this mix of records
+ * (per 100,000): workflow-job 45%, workflow-run 20%, pull-request 15%, deployment-status 14% (two statuses
+ * per deployment), push-deployment 3%, incident 2%, push-incident 1%. Deterministic (seeded).
+ */
+export const MIX: [string, number][] = [
+  ['workflow-job', 0.45],
+  ['workflow-run', 0.2],
+  ['pull-request', 0.15],
+  ['deployment-status', 0.14],
+  ['push-deployment', 0.03],
+  ['incident', 0.02],
+  ['push-incident', 0.01],
+];
+
+const H = 3_600_000;
+const M = 60_000;
+
+export function generateDataDir(root: string, total: number, until: number, days = 90): number {
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const int = (max: number) => Math.floor(random() * max);
+  const pickOf = <T>(list: readonly T[]) => list[int(list.length)] as T;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const repos = Array.from({ length: 40 }, (_, i) => ({
+    owner: i < 30 ? 'acme' : 'globex',
+    repo: `service-${i}`,
+  }));
+  const start = until - days * 86_400_000;
+  const when = () => start + int(days * 86_400_000);
+  const made = new Set<string>();
+  let written = 0;
+
+  const write = (
+    metric: string,
+    key: string,
+    repo: { owner: string; repo: string },
+    at: number,
+    output: object,
+  ) => {
+    const record: MetricRecord<object> = {
+      id: recordId(metric, key),
+      schema_version: 1,
+      metric,
+      trigger: `bench::${metric}`,
+      collected_by: random() < 0.9 ? 'webhook' : 'backfill',
+      delivery_id: `d-${written}`,
+      owner: repo.owner,
+      repo: repo.repo,
+      occurred_at: iso(at),
+      received_at: iso(at + 1000),
+      collected_at: iso(at + 1200),
+      status: random() < 0.97 ? 'complete' : 'partial',
+      errors: [],
+      collector_version: '0.1.0',
+      output,
+    };
+    const path = join(root, recordPath(record));
+    const dir = dirname(path);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    writeFileSync(path, serializeRecord(record as MetricRecord<unknown>));
+    written += 1;
+  };
+
+  const conclusion = () => (random() < 0.85 ? 'success' : random() < 0.7 ? 'failure' : 'cancelled');
+  const counts = MIX.map(([metric, share]) => [metric, Math.round(total * share)] as const);
+  for (const [metric, count] of counts) {
+    for (let i = 0; i < count; i++) {
+      const repo = pickOf(repos);
+      const at = when();
+      switch (metric) {
+        case 'workflow-job': {
+          const duration = 30_000 + int(20 * M);
+          const output: WorkflowJobOutput = {
+            job_id: String(9_000_000_000 + i),
+            run_id: String(5_000_000_000 + int(20_000)),
+            run_attempt: random() < 0.05 ? 2 : 1,
+            workflow_name: pickOf(['CI', 'Build', 'Release', 'Lint']),
+            job_name: pickOf(['test', 'build', 'lint', 'e2e', 'deploy']),
+            conclusion: conclusion(),
+            created_at: iso(at - duration - 20_000),
+            started_at: iso(at - duration),
+            completed_at: iso(at),
+            queue_ms: int(60_000),
+            duration_ms: duration,
+            runner_name: 'GitHub Actions 2',
+            runner_group_name: 'GitHub Actions',
+            labels: ['ubuntu-latest'],
+            head_branch: 'main',
+            head_sha: 'a'.repeat(40),
+            html_url: null,
+            steps: { count: 5, by_conclusion: { success: 5 }, slowest: null },
+          };
+          write(metric, `${output.job_id}:${output.run_attempt}`, repo, at, output);
+          break;
+        }
+        case 'workflow-run': {
+          const duration = 60_000 + int(40 * M);
+          const workflow = pickOf(['CI', 'Build', 'Release', 'Lint']);
+          const output: WorkflowRunOutput = {
+            run_id: String(5_000_000_000 + i),
+            run_attempt: random() < 0.06 ? 2 : 1,
+            run_number: i,
+            workflow_id: String(100 + workflow.length),
+            workflow_name: workflow,
+            workflow_path: `.github/workflows/${workflow.toLowerCase()}.yml`,
+            event: 'push',
+            conclusion: conclusion(),
+            head_branch: 'main',
+            head_sha: 'b'.repeat(40),
+            actor: 'dev',
+            triggering_actor: 'dev',
+            created_at: iso(at - duration - 30_000),
+            run_started_at: iso(at - duration),
+            completed_at: iso(at),
+            queue_ms: int(90_000),
+            duration_ms: duration,
+            pull_requests: [],
+          };
+          write(metric, `${output.run_id}:${output.run_attempt}`, repo, at, output);
+          break;
+        }
+        case 'pull-request': {
+          const coding = int(48 * H);
+          const pickup = int(24 * H);
+          const review = int(12 * H);
+          const merge = int(6 * H);
+          const merged = random() < 0.85;
+          const reviewed = random() < 0.9;
+          const output: PullRequestOutput = {
+            pull_request_id: String(7_000_000 + i),
+            number: i,
+            title: random() < 0.02 ? 'Revert "feature"' : `Change ${i}`,
+            author: 'dev',
+            author_is_bot: random() < 0.1,
+            outcome: merged ? 'merged' : 'closed',
+            base_branch: 'main',
+            head_branch: `feature-${i}`,
+            into_default_branch: true,
+            labels: [],
+            draft: false,
+            opened_as_draft: false,
+            created_at: iso(at - pickup - review - merge),
+            closed_at: iso(at),
+            merged_at: merged ? iso(at) : null,
+            merge_commit_sha: null,
+            first_commit_at: iso(at - coding - pickup - review - merge),
+            ready_at: null,
+            first_review_at: reviewed ? iso(at - review - merge) : null,
+            first_approval_at: reviewed ? iso(at - merge) : null,
+            time_in_draft_ms: 0,
+            additions: int(600),
+            deletions: int(200),
+            changed_files: 1 + int(20),
+            commits: 1 + int(8),
+            reviews: reviewed ? 1 + int(3) : 0,
+            stages: {
+              coding_ms: coding,
+              pickup_ms: reviewed ? pickup : null,
+              review_ms: reviewed ? review : null,
+              merge_ms: merge,
+              cycle_ms: coding + pickup + review + merge,
+            },
+          };
+          write(metric, `${output.pull_request_id}:${output.closed_at}`, repo, at, output);
+          break;
+        }
+        case 'deployment-status': {
+          // Two statuses per deployment: in_progress, then success or failure.
+          const deploymentId = String(3_000_000 + Math.floor(i / 2));
+          const final = i % 2 === 1;
+          const success = random() < 0.88;
+          const state = final ? (success ? 'success' : 'failure') : 'in_progress';
+          const environment = random() < 0.7 ? 'production' : 'staging';
+          const commits = int(6);
+          const output: DeploymentStatusOutput = {
+            deployment_id: deploymentId,
+            status_id: String(4_000_000 + i),
+            state,
+            environment,
+            production: null,
+            ref: 'main',
+            sha: 'c'.repeat(40),
+            task: 'deploy',
+            creator: 'deployer',
+            creator_is_bot: false,
+            status_creator: 'deployer',
+            deployment_created_at: iso(at - 5 * M),
+            status_created_at: iso(at),
+            deploy_duration_ms: 5 * M,
+            shipped:
+              state === 'success'
+                ? {
+                    previous_deployment_id: null,
+                    previous_sha: null,
+                    baseline: false,
+                    commit_count: commits,
+                    first_commit_at: commits > 0 ? iso(at - int(72 * H)) : null,
+                    lead_time_ms: commits > 0 ? int(72 * H) : null,
+                    pull_requests: [],
+                  }
+                : null,
+          };
+          write(metric, output.status_id, repo, at, output);
+          break;
+        }
+        case 'push-deployment': {
+          const lead = int(30 * H);
+          const output: PushDeploymentOutput = {
+            sender: 'jenkins',
+            id: `build-${i}`,
+            environment: 'prod',
+            sha: 'd'.repeat(40),
+            status: random() < 0.9 ? 'success' : 'failure',
+            started_at: iso(at - 10 * M),
+            finished_at: iso(at),
+            duration_ms: 10 * M,
+            service: `svc-${int(5)}`,
+            version: '1.0.0',
+            url: null,
+            pull_requests: [],
+            lead_time_ms: lead,
+            first_commit_at: iso(at - lead),
+          };
+          write(metric, `jenkins:${output.id}`, repo, at, output);
+          break;
+        }
+        case 'incident': {
+          const issue = String(8_000_000 + Math.floor(i / 2));
+          const opened = at;
+          const restore = int(30 * H);
+          const closed = i % 2 === 1 && random() < 0.9;
+          const output: IncidentOutput = {
+            issue_id: issue,
+            number: i,
+            title: 'Checkout is down',
+            event: closed ? 'closed' : 'opened',
+            labels: ['incident'],
+            severity: 'sev2',
+            opened_at: iso(opened),
+            closed_at: closed ? iso(opened + restore) : null,
+            time_to_restore_ms: closed ? restore : null,
+            linked_sha: null,
+            linked_deployment_id: null,
+            url: null,
+          };
+          write(metric, `${issue}:${output.event}`, repo, closed ? opened + restore : opened, output);
+          break;
+        }
+        case 'push-incident': {
+          const restore = int(10 * H);
+          const resolved = random() < 0.8;
+          const output: PushIncidentOutput = {
+            sender: 'pagerduty',
+            id: `P${i}`,
+            event: resolved ? 'resolved' : 'opened',
+            opened_at: iso(at),
+            resolved_at: resolved ? iso(at + restore) : null,
+            time_to_restore_ms: resolved ? restore : null,
+            severity: 'high',
+            title: 'Latency',
+            service: `svc-${int(5)}`,
+            sha: null,
+            deployment_id: null,
+            url: null,
+          };
+          write(metric, `pagerduty:${output.id}:${output.event}`, repo, resolved ? at + restore : at, output);
+          break;
+        }
+      }
+    }
+  }
+  return written;
+}

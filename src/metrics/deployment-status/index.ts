@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/payloads';
+import { durationMs, toUtcIso } from '../../pipeline/record';
+import type { RecordError } from '../../pipeline/types';
+import { deploymentSchema, isBot } from '../deployment';
+import { enrich } from '../enrich';
+import { type Metric, type MetricContext, shared } from '../types';
+import type { DeploymentStatusOutput } from './output';
+import {
+  COMPARE_CALL,
+  type ComparedCommit,
+  commitsBetween,
+  PREVIOUS_SUCCESS_CALL,
+  PULL_REQUESTS_CALL,
+  previousSuccessfulDeployment,
+  pullRequestsOf,
+} from './shipped';
+
+export type { DeploymentStatusOutput } from './output';
+
+export const deploymentStatusPayload = z.looseObject({
+  action: z.literal('created'),
+  deployment_status: z.looseObject({
+    id: githubId,
+    state: z.string(),
+    creator: z.looseObject({ login: z.string(), type: z.string().optional() }).nullable().optional(),
+    created_at: isoTime,
+  }),
+  deployment: deploymentSchema,
+  repository: repositorySchema,
+});
+type Payload = z.infer<typeof deploymentStatusPayload>;
+type Shipped = NonNullable<DeploymentStatusOutput['shipped']>;
+
+/**
+ * What a successful deployment shipped: the commits since the previous successful deployment's sha to the
+ * same environment, their earliest author time (lead time for changes) and their pull requests. The first
+ * successful deployment to an environment is a baseline: with nothing to compare against, it reports no
+ * commits and no lead time rather than the repository's whole history.
+ */
+async function shipped(
+  ctx: MetricContext,
+  payload: Payload,
+): Promise<{ shipped: Shipped; errors: RecordError[] }> {
+  const { deployment: d, deployment_status: status, repository } = payload;
+  const owner = repository.owner.login;
+  const repo = repository.name;
+  const deployedAt = status.created_at;
+  const errors: RecordError[] = [];
+  const result: Shipped = {
+    previous_deployment_id: null,
+    previous_sha: null,
+    baseline: false,
+    commit_count: 0,
+    first_commit_at: null,
+    lead_time_ms: null,
+    pull_requests: [],
+  };
+
+  const previous = await enrich(ctx, PREVIOUS_SUCCESS_CALL, (github) =>
+    shared(ctx, `previous-success:${owner}/${repo}:${d.environment}:${d.id}`, () =>
+      previousSuccessfulDeployment(github, owner, repo, d.environment, d.created_at, deployedAt),
+    ),
+  );
+  if (!previous.ok) return { shipped: result, errors: [previous.error] };
+  if (!previous.value) return { shipped: { ...result, baseline: true }, errors };
+  result.previous_deployment_id = previous.value.deploymentId;
+  result.previous_sha = previous.value.sha;
+
+  let commits: ComparedCommit[] = [];
+  if (previous.value.sha !== d.sha) {
+    const base = previous.value.sha;
+    const compared = await enrich(ctx, COMPARE_CALL, (github) =>
+      shared(ctx, `compare:${owner}/${repo}:${base}...${d.sha}`, () =>
+        commitsBetween(github, owner, repo, base, d.sha),
+      ),
+    );
+    if (!compared.ok) return { shipped: result, errors: [compared.error] };
+    commits = compared.value;
+  }
+  result.commit_count = commits.length;
+  const authored = commits
+    .map((c) => (c.authored_at ? Date.parse(c.authored_at) : Number.NaN))
+    .filter((t) => !Number.isNaN(t));
+  if (authored.length > 0) {
+    result.first_commit_at = new Date(Math.min(...authored)).toISOString();
+    result.lead_time_ms = durationMs(result.first_commit_at, deployedAt);
+  }
+  if (commits.length === 0) return { shipped: result, errors };
+
+  const pulls = await enrich(ctx, PULL_REQUESTS_CALL, (github) => pullRequestsOf(github, commits));
+  if (!pulls.ok) return { shipped: result, errors: [pulls.error] };
+  result.pull_requests = pulls.value.map((pr) => ({
+    number: pr.number,
+    merged_at: pr.merged_at ? toUtcIso(pr.merged_at) : null,
+    merged_to_deployed_ms: durationMs(pr.merged_at, deployedAt),
+  }));
+  return { shipped: result, errors };
+}
+
+export const deploymentStatus: Metric<DeploymentStatusOutput> = {
+  name: 'deployment-status',
+  description:
+    'One record per deployment status; for successes, what was shipped and the lead time for changes.',
+  triggers: ['github::deployment_status.created'],
+  matches: (event) => event.trigger === 'github::deployment_status.created',
+  async collect(event, ctx) {
+    const payload = parsePayload(deploymentStatusPayload, event.payload, 'deployment_status payload');
+    const { deployment: d, deployment_status: status, repository } = payload;
+    const success = status.state === 'success' ? await shipped(ctx, payload) : null;
+    const output: DeploymentStatusOutput = {
+      deployment_id: d.id,
+      status_id: status.id,
+      state: status.state,
+      environment: d.environment,
+      production: d.production_environment ?? null,
+      ref: d.ref,
+      sha: d.sha,
+      task: d.task,
+      creator: d.creator?.login ?? null,
+      creator_is_bot: isBot(d.creator),
+      status_creator: status.creator?.login ?? null,
+      deployment_created_at: toUtcIso(d.created_at),
+      status_created_at: toUtcIso(status.created_at),
+      deploy_duration_ms: durationMs(d.created_at, status.created_at),
+      shipped: success?.shipped ?? null,
+    };
+    return [
+      {
+        naturalKey: status.id,
+        owner: repository.owner.login,
+        repo: repository.name,
+        occurredAt: status.created_at,
+        output,
+        ...(success && success.errors.length > 0 ? { errors: success.errors } : {}),
+      },
+    ];
+  },
+};

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { MAX_ITEMS, type PushKind, pushKinds } from './kinds';
+
+// Named once per process (zod's global registry refuses an id twice): each item lands once under $defs.
+const named = Object.fromEntries(
+  (Object.keys(pushKinds) as PushKind[]).map((kind) => [kind, pushKinds[kind].meta({ id: kind })]),
+) as unknown as Record<PushKind, z.ZodType>;
+
+/**
+ * JSON Schemas of the push request bodies, generated from the zod schemas (the one source of truth), for
+ * senders who validate before sending. One file per kind under docs/schemas/, each accepting one item or
+ * `{"items": [...]}`. Refinements that JSON Schema cannot say (started_at ≤ finished_at, at most N map keys,
+ * no `__proto__`/`constructor`/`prototype` key anywhere) are enforced by the collector only.
+ * `npm run schemas` writes them; a test fails when they are stale.
+ */
+export function pushJsonSchemas(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const kind of Object.keys(pushKinds) as PushKind[]) {
+    const item = named[kind];
+    const body = z.union([item, z.object({ items: z.array(item).min(1).max(MAX_ITEMS) }).strict()]).meta({
+      title: `X-Telemetry-Event: ${kind}`,
+      description: `Body of a ${kind} push to POST /telemetry: one item, or {"items": [...]} with 1 to ${MAX_ITEMS} items (docs/PUSH.md).`,
+    });
+    const schema = z.toJSONSchema(body, { io: 'input', target: 'draft-2020-12' });
+    files[`${kind}.schema.json`] = `${JSON.stringify(schema, null, 2)}\n`;
+  }
+  return files;
+}

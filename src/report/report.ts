@@ -1,0 +1,119 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BANDS_SOURCE } from './bands';
+import { type Derived, derive } from './derive';
+import { type ReadResult, type RecordCounts, readFacts } from './read';
+import type { ReportSettings } from './settings';
+import { type Summary, summarize } from './summarize';
+import { NO_TEAM, TeamResolver } from './teams';
+import { type ReportWindow, windowDays } from './window';
+
+export interface ReportOptions {
+  dataDir: string;
+  window: ReportWindow;
+  repos?: readonly string[];
+  teams?: TeamResolver;
+  settings: ReportSettings;
+  now?: number;
+}
+
+/** The whole report: what `--format json` prints, and what the other formats render. */
+export interface Report extends Summary {
+  generated_at: string;
+  data_dir: string;
+  window: { since: string; until: string; days: number };
+  settings: {
+    production_environments: string[];
+    change_failure_window_hours: number;
+    revert_title_pattern: string;
+    bands_source: string;
+  };
+  records: RecordCounts;
+  /** Each team's own figures (teams file order, then `(no team)`); empty without --teams. */
+  by_team: Record<string, Summary>;
+  /** Each repository's own figures (`owner/repo`, sorted). */
+  by_repo: Record<string, Summary>;
+  warnings: string[];
+}
+
+export class ReportError extends Error {
+  override readonly name = 'ReportError';
+}
+
+export function buildReport(options: ReportOptions): Report {
+  const dataDir = resolve(options.dataDir);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dataDir).isDirectory();
+  } catch {
+    isDirectory = false;
+  }
+  if (!isDirectory) throw new ReportError(`data directory ${dataDir} does not exist or is not a directory`);
+
+  const { settings, window } = options;
+  const read: ReadResult = readFacts(dataDir, {
+    window,
+    ...(options.repos ? { repos: options.repos } : {}),
+    revertPattern: new RegExp(settings.revertTitlePattern, 'i'),
+  });
+  const teams = options.teams ?? new TeamResolver();
+  const derived = derive(read.facts, settings, teams);
+  const all = summarize(derived, window, settings.topListSize);
+
+  const by_team: Record<string, Summary> = {};
+  if (teams.enabled) {
+    const parts = partition(derived, (item) => item.team);
+    for (const team of [...teams.names, NO_TEAM]) {
+      const part = parts.get(team);
+      if (team === NO_TEAM && !part) continue;
+      by_team[team] = summarize(part ?? EMPTY, window, settings.topListSize);
+    }
+  }
+  const by_repo: Record<string, Summary> = {};
+  const repositories = partition(derived, (item) => `${item.owner}/${item.repo}`);
+  for (const repository of [...repositories.keys()].sort()) {
+    by_repo[repository] = summarize(repositories.get(repository) as Derived, window, settings.topListSize);
+  }
+
+  return {
+    window: {
+      since: new Date(window.start).toISOString(),
+      until: new Date(window.end).toISOString(),
+      days: Math.round(windowDays(window) * 1000) / 1000,
+    },
+    records: read.records,
+    ...all,
+    by_team,
+    by_repo,
+    settings: {
+      production_environments: settings.productionEnvironments,
+      change_failure_window_hours: settings.changeFailureWindowHours,
+      revert_title_pattern: settings.revertTitlePattern,
+      bands_source: BANDS_SOURCE,
+    },
+    warnings: read.warnings,
+    generated_at: new Date(options.now ?? Date.now()).toISOString(),
+    data_dir: dataDir,
+  };
+}
+
+type Item = { owner: string; repo: string; team: string };
+
+const EMPTY: Derived = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+
+/** Splits every list of `derived` by a key in one pass (teams, repositories). */
+function partition(derived: Derived, keyOf: (item: Item) => string): Map<string, Derived> {
+  const parts = new Map<string, Derived>();
+  for (const list of Object.keys(derived) as (keyof Derived)[]) {
+    for (const item of derived[list] as Item[]) {
+      const key = keyOf(item);
+      let part = parts.get(key);
+      if (!part) {
+        part = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+        parts.set(key, part);
+      }
+      (part[list] as Item[]).push(item);
+    }
+  }
+  return parts;
+}

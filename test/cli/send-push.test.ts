@@ -1,0 +1,101 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { deployment } from '../push/harness';
+import { listFiles, tempDir } from '../support/temp';
+
+const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
+const run = promisify(execFile);
+
+function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /"message":"listening","url":"([^"]+)"/.exec(stdout);
+      if (match?.[1]) resolve({ child, url: match[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+}
+
+describe('npm start accepts pushes; telemetry send --kind signs and sends them (real processes)', () => {
+  jest.setTimeout(60_000);
+
+  it('stores a deployment sent by `telemetry send --kind deployment --sender jenkins FILE`', async () => {
+    const dir = await tempDir();
+    const now = new Date().toISOString();
+    const file = join(dir.path, 'deployment.json');
+    await writeFile(
+      file,
+      JSON.stringify({ items: [deployment({ started_at: now, finished_at: now }), { id: 'x' }] }),
+    );
+    const env = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TELEMETRY_DATA_DIR: join(dir.path, 'data'),
+      TELEMETRY_WEBHOOK_SECRET: 'unused',
+      // A rotation in progress: the CLI signs with the last (new) secret, the server accepts both.
+      TELEMETRY_SENDER_SECRETS: 'jenkins=old-secret,jenkins=new-secret',
+    };
+    const { child, url } = await serve(env);
+    try {
+      const sent = await run(
+        process.execPath,
+        [CLI, 'send', '--kind', 'deployment', '--sender', 'jenkins', file, '--url', url],
+        { env: { ...process.env, TELEMETRY_SENDER_SECRETS: 'jenkins=new-secret' } },
+      );
+      const [status, ...rest] = sent.stdout.trim().split(' ');
+      expect(status).toBe('202');
+      expect(JSON.parse(rest.join(' ')).results).toEqual([
+        { index: 0, id: 'deploy-4711' },
+        { index: 1, errors: expect.any(Array) },
+      ]);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(await listFiles(join(dir.path, 'data'))).toEqual([
+        expect.stringMatching(
+          /^push-deployment\/octo-org\/billing\/\d{4}\/\d{2}\/push-deployment-[0-9a-f]{24}\.json$/,
+        ),
+      ]);
+    } finally {
+      child.kill('SIGKILL');
+      await dir.remove();
+    }
+  });
+
+  it('explains a missing sender secret, a bad kind and a bad TELEMETRY_SENDER_SECRETS (exit 2)', async () => {
+    const fail = (args: string[], env: Record<string, string>) =>
+      run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } }).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+    expect(
+      await fail(['send', '--kind', 'deployment', '--sender', 'jenkins', 'x.json'], {
+        TELEMETRY_SENDER_SECRETS: 'gitlab=s',
+      }),
+    ).toMatchObject({
+      code: 2,
+      stderr: 'telemetry: TELEMETRY_SENDER_SECRETS has no secret for sender jenkins\n',
+    });
+    expect(await fail(['send', '--kind', 'deploy', '--sender', 'jenkins', 'x.json'], {})).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        '--kind must be one of deployment, incident, tooling-usage, custom-metric',
+      ),
+    });
+    expect(await fail(['serve'], { PORT: '0', TELEMETRY_SENDER_SECRETS: 'jenkins' })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('TELEMETRY_SENDER_SECRETS entry 1 must be name=secret'),
+    });
+  });
+});

@@ -1,10 +1,15 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createGitHubClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { GitHubRepoStore } from '../../src/store/github-repo-store';
 import { FakeGitHub } from '../fake-github/server';
+import { tempDir } from '../support/temp';
 import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from './support';
+
+const run = promisify(execFile);
 
 describe('GitHubRepoStore', () => {
   let world: StoreWorld;
@@ -34,6 +39,33 @@ describe('GitHubRepoStore', () => {
     expect((await world.git.files(world.repo, 'main')).get(`data/${recordPath(records[0]!)}`)).toBe(
       serializeRecord(records[0]!),
     );
+  });
+
+  it('leaves a repository that git itself reads: fsck clean, the records in the tree, the messages in the log', async () => {
+    const records = await workflowJobRecords(12, { months: 2 });
+    const store = world.store();
+    await store.write(records.slice(0, 6));
+    world.git.injectRace();
+    await store.write(records.slice(6));
+    const dir = await tempDir('telemetry-export-');
+    try {
+      await world.git.exportTo(world.repo, dir.path);
+      const git = (...args: string[]) => run('git', [`--git-dir=${dir.path}`, ...args]).then((r) => r.stdout);
+      await git('fsck', '--strict', '--no-dangling');
+      const files = (await git('ls-tree', '-r', '--name-only', 'refs/heads/main')).trim().split('\n');
+      for (const record of records) expect(files).toContain(`data/${recordPath(record)}`);
+      const subjects = (await git('log', '--format=%s', 'refs/heads/main')).trim().split('\n');
+      expect(subjects).toEqual([
+        'telemetry: 6 records (workflow-job 6)',
+        'another writer (1)',
+        'telemetry: 6 records (workflow-job 6)',
+        'Initial commit',
+      ]);
+      const path = `data/${recordPath(records[0] as MetricRecord)}`;
+      expect(await git('show', `refs/heads/main:${path}`)).toBe(serializeRecord(records[0] as MetricRecord));
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('makes no commit for a batch whose records are all stored already', async () => {

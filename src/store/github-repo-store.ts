@@ -436,7 +436,9 @@ export class GitHubRepoStore implements Store {
     const read = await this.call('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { tree_sha: sha }, false);
     const data = parseAnswer(treeAnswer, read.data, `GET /git/trees/${sha}`);
     if (data.truncated)
-      throw new StoreWriteError(`tree ${sha} of ${this.owner}/${this.repo} is too large for GitHub to list`);
+      throw new StoreWriteError(
+        `a folder of ${this.owner}/${this.repo} (tree ${sha}) holds more entries than GitHub lists (100,000): the store cannot tell which records exist there`,
+      );
     return new Map(data.tree.map((e) => [e.path, { mode: e.mode, type: e.type, sha: e.sha }]));
   }
 

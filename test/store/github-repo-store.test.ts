@@ -360,6 +360,20 @@ describe('GitHubRepoStore: start-up checks', () => {
   });
 });
 
+describe('GitHubRepoStore: folders GitHub cannot list', () => {
+  it('refuses to guess what exists in a folder whose listing GitHub truncates', async () => {
+    const world = await storeWorld({ treeEntryLimit: 5 });
+    try {
+      await world.store().write(await workflowJobRecords(6));
+      await expect(world.store().write(await workflowJobRecords(1, { firstId: 9 }))).rejects.toThrow(
+        /holds more entries than GitHub lists \(100,000\): the store cannot tell which records exist there/,
+      );
+    } finally {
+      await world.close();
+    }
+  });
+});
+
 describe('GitHubRepoStore: malformed answers', () => {
   it('fails the write with a message naming the call and the bad field', async () => {
     const fake = new FakeGitHub();

@@ -360,7 +360,15 @@ export interface TreeInput {
 }
 
 /** Registers the Git Data API routes on `fake` and returns the controller that holds the repositories. */
-export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } = {}): FakeGitData {
+export function gitRoutes(
+  fake: FakeGitHub,
+  options: {
+    random?: () => number;
+    /** Entries GitHub lists of one tree before it answers `truncated: true` (GitHub: 100,000). */
+    treeEntryLimit?: number;
+  } = {},
+): FakeGitData {
+  const treeEntryLimit = options.treeEntryLimit ?? 100_000;
   const data = new FakeGitData(fake, options.random);
   const cache = data.gitCache;
   const fs = data.fs;
@@ -451,7 +459,13 @@ export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } =
       }
     };
     await walk(sha, '');
-    return { sha, url: data.url(repo, `/git/trees/${sha}`), tree: entries, truncated: false };
+    const truncated = entries.length > treeEntryLimit;
+    return {
+      sha,
+      url: data.url(repo, `/git/trees/${sha}`),
+      tree: truncated ? entries.slice(0, treeEntryLimit) : entries,
+      truncated,
+    };
   };
 
   const objectType = async (repo: FakeDataRepo, oid: string): Promise<string | undefined> => {

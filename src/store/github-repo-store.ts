@@ -190,7 +190,15 @@ export class GitHubRepoStore implements Store {
       );
 
     const exists = await this.branchExists(where, repository.default_branch ?? 'main', options);
-    if (exists) await this.resumeBudget();
+    if (!exists) return;
+    try {
+      await this.resumeBudget();
+    } catch (error) {
+      // Not fatal: the pacer then starts afresh and GitHub's own 403s still hold the store back.
+      this.logger.warn('could not read the last hour of commits: write budget starts afresh', {
+        error: errorMessage(error),
+      });
+    }
   }
 
   /** True when the branch exists; creates it (or the first commit) when allowed, else explains how. */

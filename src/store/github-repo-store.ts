@@ -45,7 +45,10 @@ export interface GitHubRepoStoreOptions {
   maxWaitMs?: number;
   /** A pacer shared by every store (and writer) using the same token; default one per store. */
   pacer?: WritePacer;
-  /** Largest `POST /git/trees` body; a bigger batch is split across commits (default 1.5 MB; GitHub: ~2 MB). */
+  /**
+   * Largest `POST /git/trees` body; a bigger batch is split across commits (default 1.8 MB: GitHub builds
+   * trees of about 2 MB, and times out on larger ones). Shrinks by itself when GitHub says it is too large.
+   */
   maxTreeBytes?: number;
   /** Attempts per request on 5xx, timeouts and rate limits before the write fails (default 6). */
   maxAttempts?: number;
@@ -94,6 +97,13 @@ interface Head {
 
 class RefConflict extends Error {}
 
+/** GitHub refused or could not build a tree this large (422 "input was too large", or 5xx to the end). */
+class TreeTooLarge extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
 /**
  * The GitHub data repository store. A batch of records becomes one commit through the Git Data API:
  * `POST /git/trees` (inline contents on `base_tree`), `POST /git/commits`, `PATCH /git/refs/heads/{branch}`
@@ -121,7 +131,8 @@ export class GitHubRepoStore implements Store {
   private readonly logger: Logger;
   private readonly author: GitIdentity;
   private readonly committer: GitIdentity;
-  private readonly maxTreeBytes: number;
+  /** Largest tree request; starts at `maxTreeBytes` and shrinks when GitHub cannot build one that large. */
+  private treeBytes: number;
   private readonly maxAttempts: number;
   private readonly maxConflictRetries: number;
   private readonly requestTimeoutMs: number;
@@ -154,7 +165,7 @@ export class GitHubRepoStore implements Store {
         clock: this.clock,
         ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       });
-    this.maxTreeBytes = options.maxTreeBytes ?? 1_500_000;
+    this.treeBytes = options.maxTreeBytes ?? 1_800_000;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.maxConflictRetries = options.maxConflictRetries ?? 8;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -319,6 +330,7 @@ export class GitHubRepoStore implements Store {
     const committed = new Set<string>();
     let pending = [...entries];
     let conflicts = 0;
+    let shrinks = 0;
     while (pending.length > 0) {
       const head = await this.readHead();
       const toWrite: Entry[] = [];
@@ -327,10 +339,22 @@ export class GitHubRepoStore implements Store {
         if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
       }
       if (toWrite.length === 0) break;
-      const chunk = takeChunk(toWrite, this.maxTreeBytes);
+      const chunk = takeChunk(toWrite, this.treeBytes);
       try {
         await this.commit(head, chunk, toWrite.length);
       } catch (error) {
+        if (error instanceof TreeTooLarge && shrinks < 4) {
+          // GitHub builds big trees with a deadline: halve what one request carries, for good.
+          shrinks += 1;
+          this.treeBytes = Math.max(10_000, Math.floor(treeRequestBytes(chunk) / 2));
+          this.logger.warn('tree request too large for GitHub: splitting smaller', {
+            tree_bytes: this.treeBytes,
+            error: error.message,
+          });
+          pending = toWrite;
+          continue;
+        }
+        if (error instanceof TreeTooLarge) throw error.cause;
         if (!(error instanceof RefConflict)) throw error;
         conflicts += 1;
         if (conflicts > this.maxConflictRetries)
@@ -360,14 +384,23 @@ export class GitHubRepoStore implements Store {
 
   /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
   private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
-    const tree = await this.call(
-      'POST /repos/{owner}/{repo}/git/trees',
-      {
-        base_tree: head.tree,
-        tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
-      },
-      true,
-    );
+    let tree: { data: unknown };
+    try {
+      tree = await this.call(
+        'POST /repos/{owner}/{repo}/git/trees',
+        {
+          base_tree: head.tree,
+          tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
+        },
+        true,
+      );
+    } catch (error) {
+      const status = statusOf(error);
+      const tooLarge = status === 422 && /too large|timed out/i.test(errorMessage(error));
+      if (chunk.length > 1 && (tooLarge || status === undefined || status >= 500))
+        throw new TreeTooLarge(error);
+      throw error;
+    }
     const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.call(
@@ -614,13 +647,21 @@ export function gitBlobSha(content: string): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
+/** Bytes one entry adds to a tree request: its JSON-escaped content, its path and the fixed fields. */
+function entryBytes(e: Entry): number {
+  return JSON.stringify(e.content).length + e.path.length + 64;
+}
+
+function treeRequestBytes(entries: readonly Entry[]): number {
+  return entries.reduce((n, e) => n + entryBytes(e), 64);
+}
+
 /** The first entries that fit in one tree request of at most `maxBytes` (always at least one). */
 function takeChunk(entries: readonly Entry[], maxBytes: number): Entry[] {
   let size = 64;
   let count = 0;
   for (const e of entries) {
-    // JSON-escaped content, the path and the fixed fields of one tree entry.
-    const bytes = JSON.stringify(e.content).length + e.path.length + 64;
+    const bytes = entryBytes(e);
     if (count > 0 && size + bytes > maxBytes) break;
     size += bytes;
     count += 1;

@@ -207,6 +207,22 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     expect((await world.records()).size).toBe(60);
   });
 
+  it('splits smaller, for good, when GitHub answers that a tree request is too large', async () => {
+    world = await storeWorld({ maxTreeRequestBytes: 40_000 });
+    const store = world.store();
+    const records = await workflowJobRecords(60, { months: 2 });
+    expect((await store.write(records)).written).toHaveLength(60);
+    const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    expect(trees.filter((t) => t.status === 422).length).toBeGreaterThan(0);
+    for (const tree of trees.filter((t) => t.status === 201)) expect(tree.bytes).toBeLessThanOrEqual(40_000);
+    expect((await world.records()).size).toBe(60);
+    // The next batch starts at the smaller size: no refused request this time.
+    const refused = trees.filter((t) => t.status === 422).length;
+    await store.write(await workflowJobRecords(30, { firstId: 9_000_000 }));
+    const after = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    expect(after.filter((t) => t.status === 422)).toHaveLength(refused);
+  });
+
   it('rebuilds on the new head after losing ref races (422) and loses nothing', async () => {
     world = await storeWorld();
     const records = await workflowJobRecords(20, { months: 2 });

@@ -20,12 +20,12 @@ describe('store configuration', () => {
     }
   }
 
-  it('defaults to 60 writes a minute, 450 an hour, 1.5 MB trees, the default author, no branch creation', async () => {
+  it('defaults to 60 writes a minute, 450 an hour, 1.8 MB trees, the default author, no branch creation', async () => {
     const config = await configFrom({ dataRepository: { owner: 'acme', name: 'telemetry-data' } });
     expect(config.store).toEqual({
       writesPerMinute: 60,
       writesPerHour: 450,
-      maxTreeBytes: 1_500_000,
+      maxTreeBytes: 1_800_000,
       createBranch: false,
     });
     const store = githubRepoStoreFromConfig(config, { github, logger: silentLogger });

@@ -48,6 +48,7 @@ export async function storeWorld(
     /** Random source of the fake's faults and races (seed it for repeatable tests). */
     random?: () => number;
     treeEntryLimit?: number;
+    maxTreeRequestBytes?: number;
   } = {},
 ): Promise<StoreWorld> {
   const clock = virtualClock();
@@ -59,6 +60,7 @@ export async function storeWorld(
   const git = gitRoutes(fake, {
     ...(options.random ? { random: options.random } : {}),
     ...(options.treeEntryLimit ? { treeEntryLimit: options.treeEntryLimit } : {}),
+    ...(options.maxTreeRequestBytes ? { maxTreeRequestBytes: options.maxTreeRequestBytes } : {}),
   });
   const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
   await fake.start();

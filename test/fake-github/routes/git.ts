@@ -366,9 +366,12 @@ export function gitRoutes(
     random?: () => number;
     /** Entries GitHub lists of one tree before it answers `truncated: true` (GitHub: 100,000). */
     treeEntryLimit?: number;
+    /** Largest `POST /git/trees` body GitHub builds before its 422 "input was too large" (about 2 MB). */
+    maxTreeRequestBytes?: number;
   } = {},
 ): FakeGitData {
   const treeEntryLimit = options.treeEntryLimit ?? 100_000;
+  const maxTreeRequestBytes = options.maxTreeRequestBytes ?? 2_500_000;
   const data = new FakeGitData(fake, options.random);
   const cache = data.gitCache;
   const fs = data.fs;
@@ -638,6 +641,16 @@ export function gitRoutes(
       if (repo.empty) return empty;
       const body = request.body as { base_tree?: unknown; tree?: unknown };
       if (!Array.isArray(body?.tree)) return invalid('"tree" must be an array');
+      if (Buffer.byteLength(JSON.stringify(body)) > maxTreeRequestBytes)
+        return {
+          status: 422,
+          body: {
+            message:
+              "Sorry, your request timed out.  It's likely that your input was too large to process.  Consider building the tree incrementally, or building the commits you need in a local clone of the repository and then pushing them to GitHub.",
+            documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree',
+            status: '422',
+          },
+        };
       if (body.base_tree !== undefined && (await objectType(repo, String(body.base_tree))) !== 'tree')
         return invalid('base_tree is not a valid tree oid');
       const entries: TreeInput[] = [];

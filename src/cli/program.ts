@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { COLLECTOR_VERSION } from '../version';
 import { registerConfigCheck } from './commands/config-check';
+import { registerJobCommands } from './commands/jobs';
 import { registerReport } from './commands/report';
 import { registerSend } from './commands/send';
 import { registerServe } from './commands/serve';
@@ -16,5 +17,6 @@ export function buildProgram(): Command {
   registerSend(program);
   registerConfigCheck(program);
   registerReport(program);
+  registerJobCommands(program);
   return program;
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config';
+import { SenderSecretsError } from '../push/secrets';
 import { CliError } from './errors';
 
 /** Runs the program; errors meant for people print as one line (exit 2), anything else with its stack. */
@@ -7,7 +8,7 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof CliError || error instanceof ConfigError) {
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof SenderSecretsError) {
       process.stderr.write(`telemetry: ${error.message}\n`);
       process.exit(2);
     }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { metricSettingsSchema } from '../metrics/settings';
 import { reportSettingsSchema } from '../report/settings';
+import { awsSettingsSchema } from './aws-settings';
 
 const gitIdentity = z
   .object({
@@ -112,6 +113,8 @@ export const configSchema = z
           .strict(),
       )
       .default([]),
+    /** The AWS deployment (CDK app): API throttling, callers, worker batching, alarms, log retention. */
+    aws: awsSettingsSchema.prefault({}),
   })
   .strict();
 

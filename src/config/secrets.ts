@@ -1,3 +1,5 @@
+import { parseSenderSecrets } from '../push/secrets';
+
 /**
  * Secrets for the local collector, from the environment. Kept apart from the configuration so that a
  * printed or logged configuration can never contain one.
@@ -9,6 +11,11 @@ export interface LocalSecrets {
   githubToken?: string;
   /** DATA_REPOSITORY_TOKEN: writes to the data repository (`serve --store github`; else GITHUB_TOKEN is used). */
   dataRepositoryToken?: string;
+  /**
+   * TELEMETRY_SENDER_SECRETS (`name=secret,other=secret2`; a sender listed twice has both: rotation). Parsing
+   * throws SenderSecretsError naming the bad entry, never echoing a secret.
+   */
+  senderSecrets: Map<string, string[]>;
 }
 
 export function splitSecretList(value: string | undefined): string[] {
@@ -25,6 +32,7 @@ export function readLocalSecrets(
   const dataToken = env.DATA_REPOSITORY_TOKEN?.trim();
   return {
     webhookSecrets: splitSecretList(env.TELEMETRY_WEBHOOK_SECRET),
+    senderSecrets: parseSenderSecrets(env.TELEMETRY_SENDER_SECRETS),
     ...(token ? { githubToken: token } : {}),
     ...(dataToken ? { dataRepositoryToken: dataToken } : {}),
   };

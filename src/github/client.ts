@@ -22,16 +22,16 @@ export interface GitHubClientOptions {
   /** Retries for 5xx and network faults (plugin-retry). */
   retries?: number;
   /**
-   * Client-side throttling (plugin-throttling: one write a second, waits on rate limits), default on. Tests
-   * and benchmarks on an accelerated clock turn it off: the GitHubRepoStore paces its own writes.
-   */
-  throttle?: boolean;
-  /**
    * Conditional requests (ETag / If-None-Match) for GETs read again: a 304 costs no rate limit. Pass one
    * `new EtagCache({ maxEntries })` per client and keep it to read its hit counts. Off by default: it only
    * pays for resources that are read more than once (listings walked by scheduled jobs).
    */
   etagCache?: EtagCache;
+  /**
+   * Client-side throttling (plugin-throttling: one write a second, waits on rate limits), default on. Tests
+   * and benchmarks on an accelerated clock turn it off: the GitHubRepoStore paces its own writes.
+   */
+  throttle?: boolean;
 }
 
 /**

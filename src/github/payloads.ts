@@ -26,9 +26,12 @@ export class InvalidPayloadError extends Error {
   override readonly name = 'InvalidPayloadError';
 }
 
-/** Parses `value` with `schema`, turning zod's issues into one readable message naming each bad path. */
-export function parsePayload<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(value);
+/**
+ * Parses `value` with `schema`, turning zod's issues into one readable message naming each bad path. Any zod
+ * schema: classic ones, and the `zod/mini` ones of the push contract (src/push/kinds.ts).
+ */
+export function parsePayload<T extends z.core.$ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const problems = result.error.issues
     .slice(0, 5)

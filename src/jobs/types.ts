@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { TelemetryConfig } from '../config/config';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
+import type { Metric } from '../metrics/types';
 import type { Store } from '../store/types';
 
 /** Progress a long job reports (the CLI draws a progress bar from it). */
@@ -9,6 +10,10 @@ export interface JobProgress {
   phase: string;
   done: number;
   total: number | null;
+  /** Items listed so far (pull requests, runs, ...), for jobs that count them. */
+  items?: number;
+  /** Records collected so far. */
+  records?: number;
   /** GitHub requests left in the current rate-limit window, when known. */
   requestsLeft?: number | null;
 }
@@ -20,6 +25,8 @@ export interface JobContext {
   logger: Logger;
   now: () => Date;
   dryRun?: boolean;
+  /** The metrics events are collected with; the registry's when absent (tests and benchmarks narrow it). */
+  metrics?: readonly Metric<unknown>[];
   onProgress?: (progress: JobProgress) => void;
   /** Stops the job cleanly (it saves its cursor and returns) when aborted. */
   signal?: AbortSignal;

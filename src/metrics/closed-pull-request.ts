@@ -8,6 +8,7 @@ import {
   type PullReview,
   type PullTimelineEvent,
 } from '../github/pull-request-data';
+import type { MetricDraft } from '../pipeline/record';
 import type { SignedEvent } from '../pipeline/types';
 import { type Enriched, enrich } from './enrich';
 import { type MetricContext, shared } from './types';
@@ -90,6 +91,25 @@ export function readPullRequestData(
   return shared(ctx, `pull-request-data:${pull.owner}/${pull.repo}#${pull.number}`, () =>
     enrich(ctx, PULL_REQUEST_DATA_CALL, (github) => fetchPullRequestData(github, pull)),
   );
+}
+
+/**
+ * The one draft every pull-request metric returns: keyed and placed by the closed pull request, partial
+ * (naming the failed read) when its data could not be read.
+ */
+export function closedPullRequestDraft<O>(
+  payload: ClosedPullRequest,
+  data: Enriched<unknown>,
+  output: O,
+): MetricDraft<O> {
+  return {
+    naturalKey: pullRequestKey(payload),
+    owner: payload.repository.owner.login,
+    repo: payload.repository.name,
+    occurredAt: payload.pull_request.closed_at,
+    ...(data.ok ? {} : { errors: [data.error] }),
+    output,
+  };
 }
 
 export const authorIsBot = (payload: ClosedPullRequest) =>

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { errorMessage, type Logger } from '../log/logger';
 import type { SignedEvent } from '../pipeline/types';
 import type { TelemetryRequest, TelemetryResponse } from '../webhook/handle-request';
@@ -151,7 +151,7 @@ export function validateItem(
     return { ok: false, errors: [{ path: '', message: 'must be a JSON object' }] };
   }
   const errors = reservedKeyErrors(item);
-  const result = (pushKinds[kind] as z.ZodType).safeParse(item);
+  const result = (pushKinds[kind] as z.ZodMiniType).safeParse(item);
   if (!result.success) {
     const reported = new Set(errors.map((e) => e.path));
     for (const issue of result.error.issues) {

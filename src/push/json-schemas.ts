@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_ITEMS, type PushKind, pushKinds } from './kinds';
 
 // Named once per process (zod's global registry refuses an id twice): each item lands once under $defs.
 const named = Object.fromEntries(
-  (Object.keys(pushKinds) as PushKind[]).map((kind) => [kind, pushKinds[kind].meta({ id: kind })]),
-) as unknown as Record<PushKind, z.ZodType>;
+  (Object.keys(pushKinds) as PushKind[]).map((kind) => [kind, pushKinds[kind].check(z.meta({ id: kind }))]),
+) as unknown as Record<PushKind, z.ZodMiniType>;
 
 /**
  * JSON Schemas of the push request bodies, generated from the zod schemas (the one source of truth), for
@@ -17,10 +17,13 @@ export function pushJsonSchemas(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const kind of Object.keys(pushKinds) as PushKind[]) {
     const item = named[kind];
-    const body = z.union([item, z.object({ items: z.array(item).min(1).max(MAX_ITEMS) }).strict()]).meta({
-      title: `X-Telemetry-Event: ${kind}`,
-      description: `Body of a ${kind} push to POST /telemetry: one item, or {"items": [...]} with 1 to ${MAX_ITEMS} items (docs/PUSH.md).`,
-    });
+    const items = z.array(item).check(z.minLength(1), z.maxLength(MAX_ITEMS));
+    const body = z.union([item, z.strictObject({ items })]).check(
+      z.meta({
+        title: `X-Telemetry-Event: ${kind}`,
+        description: `Body of a ${kind} push to POST /telemetry: one item, or {"items": [...]} with 1 to ${MAX_ITEMS} items (docs/PUSH.md).`,
+      }),
+    );
     const schema = z.toJSONSchema(body, { io: 'input', target: 'draft-2020-12' });
     files[`${kind}.schema.json`] = `${JSON.stringify(schema, null, 2)}\n`;
   }

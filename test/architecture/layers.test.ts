@@ -40,3 +40,31 @@ describe('layers (docs/ARCHITECTURE.md)', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('AWS layers (docs/ARCHITECTURE.md)', () => {
+  it('the Lambda shells never import the CDK or the stack', () => {
+    const offenders = sources('lambda').flatMap((file) =>
+      imports(file)
+        .filter((spec) => /^(aws-cdk-lib|constructs|cdk-nag)/.test(spec) || /(^|\/)(lib|bin)\//.test(spec))
+        .map((spec) => `${file} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('the stack reads nothing of lambda/ but the environment variable names, and no AWS SDK', () => {
+    const offenders = sources('lib').flatMap((file) =>
+      imports(file)
+        .filter(
+          (spec) =>
+            spec.startsWith('@aws-sdk/') ||
+            (/(^|\/)lambda\//.test(spec) && !spec.endsWith('lambda/adapters/environment')),
+        )
+        .map((spec) => `${file} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('the environment names module stays free of imports (the stack bundles none of the shells)', () => {
+    expect(imports('lambda/adapters/environment.ts')).toEqual([]);
+  });
+});

@@ -1,32 +1,12 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deployment } from '../push/harness';
+import { CLI, serveProcess } from '../support/serve-process';
 import { listFiles, tempDir } from '../support/temp';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
 const run = promisify(execFile);
-
-function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /"message":"listening","url":"([^"]+)"/.exec(stdout);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
 
 describe('npm start accepts pushes; telemetry send --kind signs and sends them (real processes)', () => {
   jest.setTimeout(60_000);
@@ -47,7 +27,7 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
       // A rotation in progress: the CLI signs with the last (new) secret, the server accepts both.
       TELEMETRY_SENDER_SECRETS: 'jenkins=old-secret,jenkins=new-secret',
     };
-    const { child, url } = await serve(env);
+    const { child, url } = await serveProcess(env);
     try {
       const sent = await run(
         process.execPath,

@@ -1,33 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { CLI, serveProcess } from '../support/serve-process';
 import { listFiles, tempDir } from '../support/temp';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
 const run = promisify(execFile);
-
-/** Starts `telemetry serve` as a real process (what `npm start` runs) and resolves with its URL. */
-function serve(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /"message":"listening","url":"([^"]+)"/.exec(stdout);
-      if (match?.[1]) resolve({ child, url: match[1], stderr: () => stderr });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
 
 describe('telemetry serve + telemetry send (real processes)', () => {
   jest.setTimeout(60_000);
@@ -40,7 +16,7 @@ describe('telemetry serve + telemetry send (real processes)', () => {
       TELEMETRY_DATA_DIR: dir.path,
       TELEMETRY_WEBHOOK_SECRET: 'cli-secret',
     };
-    const { child, url } = await serve(env);
+    const { child, url } = await serveProcess(env);
     try {
       const sent = await run(process.execPath, [CLI, 'send', 'workflow_job.completed', '--url', url], {
         env: { ...process.env, ...env },
@@ -61,7 +37,7 @@ describe('telemetry serve + telemetry send (real processes)', () => {
 
   it('generates and prints a secret when none is configured', async () => {
     const dir = await tempDir();
-    const { child, stderr } = await serve({
+    const { child, stderr } = await serveProcess({
       PORT: '0',
       HOST: '127.0.0.1',
       TELEMETRY_DATA_DIR: dir.path,

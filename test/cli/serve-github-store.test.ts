@@ -1,12 +1,12 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type FakeGitData, gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
+import { CLI, serveProcess } from '../support/serve-process';
 import { tempDir } from '../support/temp';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
 const run = promisify(execFile);
 
 describe('telemetry serve --store github (real process, fake GitHub)', () => {
@@ -43,12 +43,8 @@ describe('telemetry serve --store github (real process, fake GitHub)', () => {
   });
 
   it('commits what `telemetry send` delivers to the data repository', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--store', 'github'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, url } = await serveProcess(env, ['--store', 'github']);
     try {
-      const url = await listening(child);
       const sent = await run(process.execPath, [CLI, 'send', 'workflow_job.completed', '--url', url], {
         env: { ...process.env, ...env },
       });
@@ -82,19 +78,3 @@ describe('telemetry serve --store github (real process, fake GitHub)', () => {
     expect((failure as { stderr: string }).stderr).not.toMatch(/ghp_data-token/);
   });
 });
-
-function listening(child: ChildProcess): Promise<string> {
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /"message":"listening","url":"([^"]+)"/.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}

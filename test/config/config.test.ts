@@ -77,8 +77,15 @@ describe('configuration', () => {
 
   it('keeps secrets out of the configuration and splits secret lists', () => {
     const env = { TELEMETRY_WEBHOOK_SECRET: ' new , old ,, ', GITHUB_TOKEN: 'ghp_x' };
-    expect(readLocalSecrets(env)).toEqual({ webhookSecrets: ['new', 'old'], githubToken: 'ghp_x' });
+    expect(readLocalSecrets(env)).toEqual({
+      webhookSecrets: ['new', 'old'],
+      githubToken: 'ghp_x',
+      senderSecrets: new Map(),
+    });
+    expect(readLocalSecrets({ TELEMETRY_SENDER_SECRETS: 'ci=a,ci=b' }).senderSecrets).toEqual(
+      new Map([['ci', ['a', 'b']]]),
+    );
     expect(JSON.stringify(loadConfig({ env, cwd: dir.path }))).not.toMatch(/ghp_x|new|old/);
-    expect(readLocalSecrets({})).toEqual({ webhookSecrets: [] });
+    expect(readLocalSecrets({})).toEqual({ webhookSecrets: [], senderSecrets: new Map() });
   });
 });

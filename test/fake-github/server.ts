@@ -22,6 +22,8 @@ export interface FakeRequest {
 export interface FakeResponse {
   status: number;
   body?: unknown;
+  /** A body already serialised, sent as is: JSON with numbers JSON.stringify cannot write (ids past 2^53). */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -297,7 +299,7 @@ export class FakeGitHub {
   }
 
   private write(res: ServerResponse, response: FakeResponse): void {
-    const text = response.body === undefined ? '' : JSON.stringify(response.body);
+    const text = response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body));
     res.statusCode = response.status;
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
     if (text) res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -305,18 +307,19 @@ export class FakeGitHub {
   }
 
   /**
-   * GitHub's conditional requests: every 200 GET carries an `ETag` of its body; a request whose
-   * `If-None-Match` names the current one gets `304 Not Modified` with no body, and costs no rate limit.
+   * GitHub's conditional requests: every successful GET answer carries a strong ETag over its body (and its
+   * Link header, so pages differ), and a request whose If-None-Match names it gets a 304 without a body,
+   * which GitHub does not charge against the rate limit (the charge is refunded).
    */
   private conditional(request: FakeRequest, response: FakeResponse, token: string | undefined): FakeResponse {
-    if (request.method !== 'GET' || response.status !== 200 || response.body === undefined) return response;
-    const etag = `W/"${createHash('sha1').update(JSON.stringify(response.body)).digest('hex')}"`;
-    const headers = { ...response.headers, etag };
+    if (request.method !== 'GET' || response.status !== 200) return response;
+    const content = (response.raw ?? JSON.stringify(response.body) ?? '') + (response.headers?.link ?? '');
+    const etag = `"${createHash('sha1').update(content).digest('hex')}"`;
     const wanted = request.headers['if-none-match'];
-    if (!wanted?.split(',').some((tag) => tag.trim() === etag)) return { ...response, headers };
-    const state = this.primaryUsed.get(token ?? 'anonymous');
-    if (state) state.used -= 1;
-    return { status: 304, headers };
+    if (!wanted?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      return { ...response, headers: { ...response.headers, etag } };
+    }
+    return { status: 304, headers: { etag, ...this.refundPrimary(token ?? 'anonymous') } };
   }
 
   private takeFault(request: FakeRequest): FaultKind | undefined {
@@ -357,6 +360,20 @@ export class FakeGitHub {
       default:
         return { status: 500, body: { message: 'Server Error' } };
     }
+  }
+
+  private refundPrimary(token: string): Record<string, string> {
+    const state = this.primaryUsed.get(token);
+    if (state && state.used > 0) state.used -= 1;
+    const used = state?.used ?? 0;
+    const reset = Math.ceil(((state?.windowStart ?? this.now()) + 3_600_000) / 1000);
+    return {
+      'x-ratelimit-limit': String(this.primaryLimit),
+      'x-ratelimit-remaining': String(Math.max(0, this.primaryLimit - used)),
+      'x-ratelimit-used': String(used),
+      'x-ratelimit-reset': String(reset),
+      'x-ratelimit-resource': 'core',
+    };
   }
 
   /**

@@ -42,8 +42,7 @@ export async function signedDelivery(
       'content-type': 'application/json',
       'x-github-event': event,
       'x-github-delivery': deliveryId,
-      // Dynamic import: the package declares only an `import` condition (tsx in benches; mapped in jest).
-      'x-hub-signature-256': await (await import('@octokit/webhooks-methods')).sign(secret, body),
+      'x-hub-signature-256': await sign(secret, body),
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config';
+import { ConfigError, loadConfig } from '../../config/config';
+import { scheduleProblems } from '../../jobs/run-job';
 
 export function registerConfigCheck(program: Command): void {
   const config = program.command('config').description('Inspect the configuration.');
@@ -9,6 +10,9 @@ export function registerConfigCheck(program: Command): void {
     .option('--file <path>', 'configuration file (default TELEMETRY_CONFIG or ./telemetry.config.json)')
     .action((options: { file?: string }) => {
       const resolved = loadConfig(options.file ? { file: options.file } : {});
+      // Each schedule's input is checked against its job's own schema, as the schedule Lambda will.
+      const problems = scheduleProblems(resolved);
+      if (problems.length > 0) throw new ConfigError(`invalid schedules:\n  ${problems.join('\n  ')}`);
       process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
     });
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { splitSecretList } from '../../config/secrets';
+import { readLocalSecrets, splitSecretList } from '../../config/secrets';
 import { isPushKind, pushKinds } from '../../push/kinds';
-import { parseSenderSecrets, SenderSecretsError } from '../../push/secrets';
 import { pushHeaders } from '../../push/signature';
 import { signGitHubBody } from '../../webhook/verify';
 import { CliError } from '../errors';
@@ -113,13 +112,7 @@ async function sendPush(file: string | undefined, options: SendOptions): Promise
   }
   if (!sender) throw new CliError('--sender is required with --kind');
   if (!file) throw new CliError('name the JSON file to push (one item or {"items": [...]})');
-  let senders: Map<string, string[]>;
-  try {
-    senders = parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS);
-  } catch (error) {
-    if (error instanceof SenderSecretsError) throw new CliError(error.message);
-    throw error;
-  }
+  const senders = readLocalSecrets().senderSecrets;
   // During a rotation (`name=old,name=new`) the last one listed is the new one.
   const secret = senders.get(sender)?.at(-1);
   if (!secret) throw new CliError(`TELEMETRY_SENDER_SECRETS has no secret for sender ${sender}`);

@@ -5,7 +5,7 @@ import { readLocalSecrets } from '../../config/secrets';
 import { createGitHubClient } from '../../github/client';
 import { errorMessage, jsonLogger } from '../../log/logger';
 import { createPushHandler } from '../../push/handler';
-import { parseSenderSecrets, SenderSecretsError, staticSenderSecrets } from '../../push/secrets';
+import { staticSenderSecrets } from '../../push/secrets';
 import { startLocalCollector } from '../../server/server';
 import { githubRepoStoreFromConfig } from '../../store/github-repo-store';
 import type { Store } from '../../store/types';
@@ -31,13 +31,7 @@ export function registerServe(program: Command): void {
       const config = loadConfig({ env });
       const secrets = readLocalSecrets(env);
       const logger = jsonLogger();
-      let senders: Map<string, string[]>;
-      try {
-        senders = parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS);
-      } catch (error) {
-        if (error instanceof SenderSecretsError) throw new CliError(error.message);
-        throw error;
-      }
+      const senders = secrets.senderSecrets;
       if (senders.size === 0) {
         process.stderr.write(
           'No TELEMETRY_SENDER_SECRETS set: pushes from other systems are refused (see docs/PUSH.md).\n',

@@ -1,5 +1,6 @@
 import type { PullTimelineEvent } from '../../github/pull-request-data';
 import {
+  closedPullRequestDraft,
   draftHistory,
   firstApprovalAt,
   firstReviewAt,
@@ -7,7 +8,6 @@ import {
   isMerged,
   othersReviews,
   parseClosedPullRequest,
-  pullRequestKey,
   readPullRequestData,
   stageMs,
   utc,
@@ -82,43 +82,36 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
     const mergedAt = merged ? utcOrNull(pr.merged_at ?? pr.closed_at) : null;
 
     return [
-      {
-        naturalKey: pullRequestKey(payload),
-        owner: payload.repository.owner.login,
-        repo: payload.repository.name,
-        occurredAt: pr.closed_at,
-        ...(data.ok ? {} : { errors: [data.error] }),
-        output: {
-          pull_request_id: pr.id,
-          number: pr.number,
-          author,
-          outcome: merged ? 'merged' : 'closed',
-          created_at: utc(pr.created_at),
-          closed_at: utc(pr.closed_at),
-          merged_at: mergedAt,
-          reviewers,
-          reviewer_count: reviewers ? reviewers.length : null,
-          requested_reviewers: requestedUsers,
-          requested_teams: requestedTeams,
-          requested_not_reviewed:
-            requestedUsers && reviewers
-              ? requestedUsers.map((r) => r.login).filter((l) => !reviewers.some((x) => x.login === l))
-              : null,
-          pending_at_close: [
-            ...pr.requested_reviewers.flatMap((r) => (r.login ? [r.login] : [])),
-            ...pr.requested_teams.flatMap((t) => (t.slug ? [`team:${t.slug}`] : [])),
-          ],
-          first_review_requested_at: utcOrNull(requests?.[0]?.at),
-          reviews_by_state: reviews ? countStates(reviews.map((r) => r.state)) : null,
-          reviews: reviews ? reviews.length : null,
-          review_comments: pr.review_comments ?? 0,
-          first_review_at: firstReview,
-          first_approval_at: firstApproval,
-          time_to_first_review_ms: stageMs(openAt, firstReview),
-          time_to_first_approval_ms: stageMs(openAt, firstApproval),
-          merged_without_approval: mergedWithoutApproval(mergedAt, api !== null, firstApproval),
-        },
-      },
+      closedPullRequestDraft(payload, data, {
+        pull_request_id: pr.id,
+        number: pr.number,
+        author,
+        outcome: merged ? 'merged' : 'closed',
+        created_at: utc(pr.created_at),
+        closed_at: utc(pr.closed_at),
+        merged_at: mergedAt,
+        reviewers,
+        reviewer_count: reviewers ? reviewers.length : null,
+        requested_reviewers: requestedUsers,
+        requested_teams: requestedTeams,
+        requested_not_reviewed:
+          requestedUsers && reviewers
+            ? requestedUsers.map((r) => r.login).filter((l) => !reviewers.some((x) => x.login === l))
+            : null,
+        pending_at_close: [
+          ...pr.requested_reviewers.flatMap((r) => (r.login ? [r.login] : [])),
+          ...pr.requested_teams.flatMap((t) => (t.slug ? [`team:${t.slug}`] : [])),
+        ],
+        first_review_requested_at: utcOrNull(requests?.[0]?.at),
+        reviews_by_state: reviews ? countStates(reviews.map((r) => r.state)) : null,
+        reviews: reviews ? reviews.length : null,
+        review_comments: pr.review_comments ?? 0,
+        first_review_at: firstReview,
+        first_approval_at: firstApproval,
+        time_to_first_review_ms: stageMs(openAt, firstReview),
+        time_to_first_approval_ms: stageMs(openAt, firstApproval),
+        merged_without_approval: mergedWithoutApproval(mergedAt, api !== null, firstApproval),
+      }),
     ];
   },
 };

@@ -1,8 +1,8 @@
 import { isBotLogin, type PullCommit } from '../../github/pull-request-data';
 import {
+  closedPullRequestDraft,
   isMergedPullRequest,
   parseClosedPullRequest,
-  pullRequestKey,
   readPullRequestData,
   stageMs,
   utc,
@@ -88,28 +88,21 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
     const commits = pr.commits ?? api?.commitsTotal ?? 0;
     const authors = api ? commitAuthors(api.commits) : null;
     return [
-      {
-        naturalKey: pullRequestKey(payload),
-        owner: payload.repository.owner.login,
-        repo: payload.repository.name,
-        occurredAt: pr.closed_at,
-        ...(data.ok ? {} : { errors: [data.error] }),
-        output: {
-          pull_request_id: pr.id,
-          number: pr.number,
-          base_branch: pr.base.ref,
-          merged_at: utc(pr.merged_at ?? pr.closed_at),
-          commits,
-          commits_listed: api ? api.commits.length : null,
-          commits_truncated: api ? api.commits.length < commits : null,
-          ...times,
-          commit_span_ms: stageMs(times.first_commit_at, times.last_commit_at),
-          authors,
-          author_count: authors ? authors.length : null,
-          bot_commits: api ? api.commits.filter(commitIsBot).length : null,
-          force_pushes: api ? api.timeline.filter((e) => e.type === 'head_ref_force_pushed').length : null,
-        },
-      },
+      closedPullRequestDraft(payload, data, {
+        pull_request_id: pr.id,
+        number: pr.number,
+        base_branch: pr.base.ref,
+        merged_at: utc(pr.merged_at ?? pr.closed_at),
+        commits,
+        commits_listed: api ? api.commits.length : null,
+        commits_truncated: api ? api.commits.length < commits : null,
+        ...times,
+        commit_span_ms: stageMs(times.first_commit_at, times.last_commit_at),
+        authors,
+        author_count: authors ? authors.length : null,
+        bot_commits: api ? api.commits.filter(commitIsBot).length : null,
+        force_pushes: api ? api.timeline.filter((e) => e.type === 'head_ref_force_pushed').length : null,
+      }),
     ];
   },
 };

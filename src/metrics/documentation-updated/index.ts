@@ -1,8 +1,8 @@
 import picomatch from 'picomatch';
 import {
+  closedPullRequestDraft,
   isMergedPullRequest,
   parseClosedPullRequest,
-  pullRequestKey,
   readPullRequestData,
   utc,
 } from '../closed-pull-request';
@@ -59,27 +59,20 @@ export const documentationUpdated: Metric<DocumentationUpdatedOutput> = {
     const data = await readPullRequestData(ctx, payload);
     const docs = data.ok ? data.value.files.filter((f) => matcherFor(globs)(f.path)) : null;
     return [
-      {
-        naturalKey: pullRequestKey(payload),
-        owner: payload.repository.owner.login,
-        repo: payload.repository.name,
-        occurredAt: pr.closed_at,
-        ...(data.ok ? {} : { errors: [data.error] }),
-        output: {
-          pull_request_id: pr.id,
-          number: pr.number,
-          base_branch: pr.base.ref,
-          merged_at: utc(pr.merged_at ?? pr.closed_at),
-          globs: [...globs],
-          documentation_updated: docs ? docs.length > 0 : null,
-          changed_files: pr.changed_files ?? (data.ok ? data.value.files.length : 0),
-          files_listed: data.ok ? data.value.files.length : null,
-          documentation_files: docs ? docs.length : null,
-          documentation_additions: docs ? docs.reduce((n, f) => n + f.additions, 0) : null,
-          documentation_deletions: docs ? docs.reduce((n, f) => n + f.deletions, 0) : null,
-          documentation_paths: docs ? docs.map((f) => f.path) : null,
-        },
-      },
+      closedPullRequestDraft(payload, data, {
+        pull_request_id: pr.id,
+        number: pr.number,
+        base_branch: pr.base.ref,
+        merged_at: utc(pr.merged_at ?? pr.closed_at),
+        globs: [...globs],
+        documentation_updated: docs ? docs.length > 0 : null,
+        changed_files: pr.changed_files ?? (data.ok ? data.value.files.length : 0),
+        files_listed: data.ok ? data.value.files.length : null,
+        documentation_files: docs ? docs.length : null,
+        documentation_additions: docs ? docs.reduce((n, f) => n + f.additions, 0) : null,
+        documentation_deletions: docs ? docs.reduce((n, f) => n + f.deletions, 0) : null,
+        documentation_paths: docs ? docs.map((f) => f.path) : null,
+      }),
     ];
   },
 };

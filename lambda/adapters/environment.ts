@@ -1,0 +1,36 @@
+/**
+ * Reads the settings the stack (lib/) hands every function as environment variables. A missing one is a
+ * deployment fault: the message names it.
+ */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function intEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const value = requireEnv(name, env);
+  if (!/^\d+$/.test(value)) throw new Error(`environment variable ${name} must be a whole number`);
+  return Number(value);
+}
+
+/** Environment variable names, shared by the stack that sets them and the functions that read them. */
+export const ENV = {
+  queueUrl: 'QUEUE_URL',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  claimCheckBucket: 'CLAIM_CHECK_BUCKET',
+  webhookSecretsPath: 'WEBHOOK_SECRETS_PATH',
+  /** SSM path of the push senders' secrets (one parameter per sender). */
+  sendersPath: 'SENDERS_PATH',
+  secretCacheTtlSeconds: 'SECRET_CACHE_TTL_SECONDS',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  /** `push.maxSkewSeconds`: the timestamp window of pushes. */
+  pushMaxSkewSeconds: 'PUSH_MAX_SKEW_SECONDS',
+  collectedTriggers: 'COLLECTED_TRIGGERS',
+  sourceTokenParameter: 'SOURCE_TOKEN_PARAMETER',
+  dataTokenParameter: 'DATA_TOKEN_PARAMETER',
+  /** Longest the store's write pacer may hold a commit back: the function's timeout less a minute. */
+  storeMaxWaitMs: 'STORE_MAX_WAIT_MS',
+  /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */
+  config: 'TELEMETRY_CONFIG_JSON',
+} as const;

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SignedEvent } from '../../src/pipeline/types';
+import type { ClaimCheckStore } from './s3-claim-check';
+
+/** Version of the queue message format, so a later format can still read messages queued before it. */
+export const MESSAGE_FORMAT = 1;
+
+/** SQS takes at most 1 MiB per message, attributes included: bodies above this go through the claim check. */
+export const MAX_INLINE_BYTES = 1024 * 1024 - 4 * 1024;
+
+/** The body of a queue message: the event itself, or where its body waits in S3. */
+export type QueueMessage =
+  | { telemetry: typeof MESSAGE_FORMAT; event: SignedEvent }
+  | {
+      telemetry: typeof MESSAGE_FORMAT;
+      claim_check: { bucket: string; key: string; bytes: number };
+      delivery_id: string;
+      trigger: string;
+    };
+
+/** Attributes every message carries, so an operator can see what a parked message is without decoding it. */
+export function eventAttributes(event: Pick<SignedEvent, 'deliveryId' | 'trigger'>) {
+  return {
+    delivery_id: { DataType: 'String', StringValue: event.deliveryId },
+    trigger: { DataType: 'String', StringValue: event.trigger },
+  } satisfies Record<string, MessageAttributeValue>;
+}
+
+export interface SqsEventQueueOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  claimCheck: ClaimCheckStore;
+  now?: () => Date;
+}
+
+/**
+ * The webhook's `enqueue`: one SQS message per event, with the claim check for events above the SQS limit.
+ * Throws when SQS or S3 refuse, which the webhook answers with 503 (GitHub marks the delivery failed and the
+ * redelivery job recovers it).
+ */
+export class SqsEventQueue {
+  constructor(private readonly options: SqsEventQueueOptions) {}
+
+  readonly send = async (events: readonly SignedEvent[]): Promise<void> => {
+    await Promise.all(events.map((event) => this.sendOne(event)));
+  };
+
+  private async sendOne(event: SignedEvent): Promise<void> {
+    let body = JSON.stringify({ telemetry: MESSAGE_FORMAT, event } satisfies QueueMessage);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > MAX_INLINE_BYTES) {
+      const day = (this.options.now?.() ?? new Date()).toISOString().slice(0, 10);
+      const key = `claim-checks/${day}/${event.deliveryId}-${randomUUID()}.json`;
+      await this.options.claimCheck.put(key, JSON.stringify(event));
+      body = JSON.stringify({
+        telemetry: MESSAGE_FORMAT,
+        claim_check: { bucket: this.options.claimCheck.bucket, key, bytes },
+        delivery_id: event.deliveryId,
+        trigger: event.trigger,
+      } satisfies QueueMessage);
+    }
+    await this.options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MessageBody: body,
+        MessageAttributes: eventAttributes(event),
+      }),
+    );
+  }
+}
+
+/** A message as the worker received it, enough to park it unchanged. */
+export interface ReceivedMessage {
+  body: string;
+  attributes: Record<string, MessageAttributeValue>;
+}
+
+/** Attributes the worker adds when it parks a message; `telemetry redrive` drops them again. */
+export const PARKING_ATTRIBUTES = ['failure_reason', 'failed_at'] as const;
+
+/**
+ * Parks a message that can never succeed in the dead-letter queue at once (instead of letting SQS retry it
+ * `maxReceiveCount` times), unchanged, with the reason as an attribute.
+ */
+export async function parkMessage(
+  sqs: SQSClient,
+  deadLetterQueueUrl: string,
+  message: ReceivedMessage,
+  reason: string,
+  now: Date = new Date(),
+): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deadLetterQueueUrl,
+      MessageBody: message.body,
+      MessageAttributes: {
+        ...message.attributes,
+        failure_reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
+        failed_at: { DataType: 'String', StringValue: now.toISOString() },
+      },
+    }),
+  );
+}

@@ -1,0 +1,128 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorMessage } from '../src/log/logger';
+import type { SignedEvent } from '../src/pipeline/types';
+import { createPushHandler } from '../src/push/handler';
+import { sendersFromValues } from '../src/push/secrets';
+import {
+  handleTelemetryRequest,
+  type TelemetryHandlerDeps,
+  type TelemetryRequest,
+  type TelemetryResponse,
+} from '../src/webhook/handle-request';
+import { ENV, intEnv, requireEnv } from './adapters/environment';
+import { createLambdaLogger, type LambdaLogger } from './adapters/logger';
+import { S3ClaimCheck } from './adapters/s3-claim-check';
+import { SqsEventQueue } from './adapters/sqs-queue';
+import { SsmSecrets, webhookSecretsFrom } from './adapters/ssm-secrets';
+
+export interface WebhookDeps {
+  webhookSecrets: () => Promise<readonly string[]>;
+  enqueue: (events: SignedEvent[]) => Promise<void>;
+  collected: ReadonlySet<string>;
+  maxBodyBytes: number;
+  logger: LambdaLogger;
+  now?: () => Date;
+  /** Custom pushes (requests with X-Telemetry-Event, src/push); absent: pushes are answered 400. */
+  push?: (
+    request: TelemetryRequest,
+    enqueue: (events: SignedEvent[]) => Promise<void>,
+  ) => Promise<TelemetryResponse>;
+}
+
+/**
+ * `POST /telemetry` behind API Gateway (REST, Lambda proxy): adapts the proxy event to the shared HTTP
+ * contract (src/webhook/handle-request.ts) and nothing more. API Gateway hands every body base64-encoded
+ * (binary media type `*\/*`), so the signature is checked over the exact bytes GitHub signed.
+ */
+export function createWebhookHandler(deps: WebhookDeps) {
+  const push = deps.push;
+  const shared: TelemetryHandlerDeps = {
+    webhookSecrets: deps.webhookSecrets,
+    enqueue: deps.enqueue,
+    collected: deps.collected,
+    maxBodyBytes: deps.maxBodyBytes,
+    logger: deps.logger.log,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(push ? { push: (request: TelemetryRequest) => push(request, deps.enqueue) } : {}),
+  };
+  return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+    const headers = lowerCaseHeaders(event.headers);
+    deps.logger.start(context, {
+      delivery_id: headers['x-github-delivery'],
+      sender: headers['x-telemetry-sender'],
+      api_request_id: event.requestContext?.requestId,
+    });
+    try {
+      const body = event.body
+        ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8')
+        : Buffer.alloc(0);
+      const response = await handleTelemetryRequest({ headers, body }, shared);
+      return json(response.status, response.body);
+    } catch (error) {
+      // Our own fault: 5xx, so GitHub marks the delivery failed and the redelivery job recovers it.
+      deps.logger.log.error('webhook failed', { error: errorMessage(error) });
+      return json(500, { error: 'internal error', outcome: 'error' });
+    }
+  };
+}
+
+function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(body),
+  };
+}
+
+function lowerCaseHeaders(
+  headers: APIGatewayProxyEvent['headers'] | null | undefined,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** Builds the deployed handler's dependencies from the environment the stack sets (lib/webhook-api.ts). */
+export function webhookDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
+  // GitHub waits 10 s: a stalled AWS call must fail fast into a 5xx (redelivered later), not a timeout.
+  const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
+  const secrets = new SsmSecrets({
+    ssm: new SSMClient({ requestHandler }),
+    ttlMs: intEnv(ENV.secretCacheTtlSeconds, env) * 1000,
+  });
+  const queue = new SqsEventQueue({
+    sqs: new SQSClient({ requestHandler }),
+    queueUrl: requireEnv(ENV.queueUrl, env),
+    claimCheck: new S3ClaimCheck(
+      requireEnv(ENV.claimCheckBucket, env),
+      (sdk) => new sdk.S3Client({ requestHandler }),
+    ),
+  });
+  const logger = createLambdaLogger();
+  const sendersPath = requireEnv(ENV.sendersPath, env);
+  return {
+    webhookSecrets: webhookSecretsFrom(secrets, requireEnv(ENV.webhookSecretsPath, env)),
+    enqueue: queue.send,
+    collected: new Set(requireEnv(ENV.collectedTriggers, env).split(',')),
+    maxBodyBytes: intEnv(ENV.maxBodyBytes, env),
+    logger,
+    // All senders come from one cached SSM listing (SsmSecrets' TTL), so pushes naming made-up senders cost
+    // no SSM call each and cannot exhaust SSM's 40 requests/s.
+    push: createPushHandler({
+      senderSecrets: async (sender) =>
+        sendersFromValues(await secrets.entriesByPath(sendersPath)).get(sender) ?? [],
+      maxSkewSeconds: intEnv(ENV.pushMaxSkewSeconds, env),
+      logger: logger.log,
+    }),
+  };
+}
+
+let deployed: ReturnType<typeof createWebhookHandler> | undefined;
+
+/** The Lambda entry point; clients and the secret cache live as long as the execution environment. */
+export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  deployed ??= createWebhookHandler(webhookDepsFromEnvironment());
+  return deployed(event, context);
+};

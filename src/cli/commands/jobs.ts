@@ -1,0 +1,178 @@
+import type { Command } from 'commander';
+import { redeliver } from '../../jobs/redeliver';
+import { jobs } from '../../jobs/registry';
+import { JobInputError, parseJobInput } from '../../jobs/run-job';
+import type { Job } from '../../jobs/types';
+import { CliError } from '../errors';
+import {
+  JOB_OPTION_HELP,
+  type JobCliOptions,
+  jobContextFromCli,
+  printSummary,
+  progressBar,
+} from '../job-context';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function withJobOptions(command: Command): Command {
+  return command
+    .option('--dry-run', JOB_OPTION_HELP.dryRun)
+    .option('--store <kind>', JOB_OPTION_HELP.store, 'file')
+    .option('--data <dir>', JOB_OPTION_HELP.data)
+    .option('--json', JOB_OPTION_HELP.json)
+    .option('--verbose', JOB_OPTION_HELP.verbose);
+}
+
+/** Validates the input, builds the context, runs with a progress bar, prints the summary. */
+async function runFromCli(name: string, input: unknown, options: JobCliOptions): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = parseJobInput(name, input);
+  } catch (error) {
+    if (error instanceof JobInputError) throw new CliError(error.message);
+    throw error;
+  }
+  const { ctx, dispose } = await jobContextFromCli(options);
+  const bar = progressBar();
+  try {
+    const job = jobs.find((j) => j.name === name) as Job<unknown>;
+    const summary = await job.run(parsed, { ...ctx, onProgress: bar.onProgress });
+    bar.stop();
+    printSummary(summary, options.json);
+  } finally {
+    bar.stop();
+    dispose();
+  }
+}
+
+export function registerJobCommands(program: Command): void {
+  withJobOptions(
+    program
+      .command('backfill')
+      .description(
+        'Collect history (closed pull requests, workflow runs and jobs, deployments, tags, incidents) into the same records the webhook makes. Incremental: cursors in _state/backfill/.',
+      )
+      .option('--org <org>', 'organisation whose repositories are read')
+      .option('--repo <owner/name>', 'a repository (repeatable); with --org, a bare name works', collect)
+      .option('--include <glob>', 'only repositories whose name matches (repeatable)', collect)
+      .option('--exclude <glob>', 'skip repositories whose name matches (repeatable)', collect)
+      .option('--since <age|time>', 'start of the window: 90d, 24h, 2w or an ISO time', '90d')
+      .option(
+        '--until <age|time>',
+        'end of the window (default now; a bounded window neither reads nor moves cursors)',
+      )
+      .option('--kinds <list>', 'comma-separated subset of: pulls,runs,deployments,tags,incidents')
+      .option('--budget-share <fraction>', "share of the token's hourly requests to use, 0-1", '0.5')
+      .option('--archived', 'include archived repositories')
+      .option('--forks', 'include forks'),
+  ).action(
+    async (
+      options: JobCliOptions & {
+        org?: string;
+        repo?: string[];
+        include?: string[];
+        exclude?: string[];
+        since: string;
+        until?: string;
+        kinds?: string;
+        budgetShare: string;
+        archived?: boolean;
+        forks?: boolean;
+      },
+    ) => {
+      await runFromCli(
+        'backfill',
+        {
+          ...(options.org ? { org: options.org } : {}),
+          repos: options.repo ?? [],
+          include: options.include ?? [],
+          exclude: options.exclude ?? [],
+          since: options.since,
+          ...(options.until ? { until: options.until } : {}),
+          ...(options.kinds ? { kinds: options.kinds.split(',').map((k) => k.trim()) } : {}),
+          budgetShare: Number(options.budgetShare),
+          includeArchived: options.archived === true,
+          includeForks: options.forks === true,
+        },
+        options,
+      );
+    },
+  );
+
+  withJobOptions(
+    program
+      .command('redeliver')
+      .description(
+        "Redeliver the webhook's failed deliveries (GitHub keeps 3 days): skips guids that have an OK delivery, records what it did in _state/redeliver/.",
+      )
+      .option('--org <org>', 'organisation of an organisation webhook')
+      .option('--repo <owner/name>', 'repository of a repository webhook')
+      .requiredOption('--hook <id>', 'the webhook id (Settings → Webhooks → the hook URL ends with it)')
+      .option(
+        '--since <age|time>',
+        'how far back the first run looks (later runs start at the cursor)',
+        '24h',
+      )
+      .option('--max-attempts <n>', 'redeliveries per guid before giving up', '3'),
+  ).action(
+    async (
+      options: JobCliOptions & {
+        org?: string;
+        repo?: string;
+        hook: string;
+        since: string;
+        maxAttempts: string;
+      },
+    ) => {
+      await runFromCli(
+        redeliver.name,
+        {
+          ...(options.org ? { org: options.org } : {}),
+          ...(options.repo ? { repo: options.repo } : {}),
+          hook: options.hook,
+          since: options.since,
+          maxAttempts: Number(options.maxAttempts),
+        },
+        options,
+      );
+    },
+  );
+
+  const job = program.command('job').description('List and run scheduled jobs as the schedule Lambda does.');
+  job
+    .command('list')
+    .description('List the jobs and the configured schedules.')
+    .action(() => {
+      for (const j of jobs) process.stdout.write(`${j.name.padEnd(15)} ${j.description}\n`);
+    });
+  withJobOptions(
+    job
+      .command('run')
+      .description('Run a job with a JSON input, or the job and input of a configured schedule.')
+      .argument('[name]', 'job name (see `telemetry job list`)')
+      .option('--input <json>', 'the job input as JSON, e.g. \'{"org":"acme"}\'')
+      .option('--schedule <name>', 'run the job and input of this entry of config.schedules'),
+  ).action(
+    async (name: string | undefined, options: JobCliOptions & { input?: string; schedule?: string }) => {
+      let jobName = name;
+      let input: unknown = {};
+      if (options.schedule) {
+        const { config, dispose } = await jobContextFromCli({ ...options, store: 'file' });
+        dispose();
+        const schedule = config.schedules.find((s) => s.name === options.schedule);
+        if (!schedule) throw new CliError(`no schedule named ${options.schedule} in the configuration`);
+        jobName = schedule.job;
+        input = schedule.input;
+      }
+      if (options.input) {
+        try {
+          input = JSON.parse(options.input);
+        } catch {
+          throw new CliError('--input must be JSON, e.g. \'{"org":"acme"}\'');
+        }
+      }
+      if (!jobName) throw new CliError('name a job or pass --schedule');
+      await runFromCli(jobName, input, options);
+    },
+  );
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * Settings of the AWS deployment (`aws` in the configuration file), read by the CDK app (bin/telemetry.ts).
+ * Plain data only: the constructs in lib/ turn it into resources. Defaults are sized for an organisation of a
+ * few hundred repositories: cheap at rest, batches big enough that one commit carries many records.
+ */
+export const awsSettingsSchema = z
+  .object({
+    api: z
+      .object({
+        /** Stage throttling: steady requests per second across all callers. */
+        rateLimit: z.number().positive().max(10000).default(50),
+        /** Stage throttling: burst bucket size. */
+        burstLimit: z.number().int().positive().max(5000).default(100),
+        /**
+         * Callers allowed by the API's resource policy (IPv4/IPv6 CIDRs, e.g. GitHub's `hooks` ranges from
+         * `GET https://api.github.com/meta`). Empty: no resource policy, anyone may call (the HMAC signature
+         * still guards every delivery).
+         */
+        allowedCidrs: z
+          .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'an IPv4 or IPv6 CIDR such as 192.30.252.0/22' }))
+          .default([]),
+        /**
+         * Create the account-wide API Gateway CloudWatch role (`AWS::ApiGateway::Account`) execution logs
+         * need. Set false when the account already has one (another stack set it).
+         */
+        createCloudWatchRole: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    webhook: z
+      .object({
+        memoryMb: z.number().int().min(128).max(10240).default(512),
+        /** GitHub waits 10 s for an answer; the webhook only verifies and enqueues. */
+        timeoutSeconds: seconds(3, 28).default(10),
+        /** How long webhook secrets read from SSM are reused before being read again. */
+        secretCacheTtlSeconds: seconds(0, 3600).default(300),
+      })
+      .strict()
+      .prefault({}),
+    worker: z
+      .object({
+        /** Messages per worker invocation (one store write, one commit, per batch). */
+        batchSize: z.number().int().min(1).max(10000).default(1000),
+        /** How long SQS gathers messages before invoking the worker with a smaller batch. */
+        maxBatchingWindowSeconds: seconds(0, 300).default(60),
+        /** Worker invocations at once (SQS event source maximumConcurrency, 2 to 1000). */
+        maxConcurrency: z.number().int().min(2).max(1000).default(2),
+        timeoutSeconds: seconds(30, 900).default(300),
+        memoryMb: z.number().int().min(128).max(10240).default(1024),
+        /** Receives before a message that keeps failing is parked in the dead-letter queue. */
+        maxReceiveCount: z.number().int().min(1).max(100).default(5),
+        /** How long an undelivered message waits in the queue (SQS allows 1 to 14 days). */
+        queueRetentionDays: z.number().int().min(1).max(14).default(4),
+      })
+      .strict()
+      .refine((w) => w.batchSize <= 10 || w.maxBatchingWindowSeconds >= 1, {
+        message: 'a batchSize above 10 needs maxBatchingWindowSeconds of at least 1 (an SQS rule)',
+        path: ['maxBatchingWindowSeconds'],
+      })
+      .prefault({}),
+    schedule: z
+      .object({
+        timeoutSeconds: seconds(30, 900).default(900),
+        memoryMb: z.number().int().min(128).max(10240).default(1024),
+        /** Retries of a failed job run (Lambda asynchronous invocation, 0 to 2) before it is dead-lettered. */
+        retryAttempts: z.number().int().min(0).max(2).default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** Days large deliveries stay in the claim-check bucket; longer than the dead-letter queue keeps them. */
+    claimCheckExpiryDays: z.number().int().min(15).max(365).default(30),
+    /** CloudWatch Logs retention of every log group, in days. */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
+    /** Alarms notify this address through SNS (the recipient confirms the subscription once). */
+    alarmEmail: z.email().optional(),
+    /** Oldest-message alarm threshold: the queue is not keeping up (or the worker is failing). */
+    queueAgeAlarmSeconds: seconds(60, 1209600).default(3600),
+  })
+  .strict();
+
+export type AwsSettings = z.infer<typeof awsSettingsSchema>;
+
+/**
+ * Every name an operator types or a tool derives from the instance: one place, read by the stack (lib/), the
+ * Lambda shells (through environment variables the stack sets) and `telemetry redrive`.
+ */
+export function awsNames(instance: string) {
+  const prefix = `telemetry-${instance}`;
+  const parameters = `/telemetry/${instance}`;
+  return {
+    stack: `Telemetry-${instance}`,
+    queue: `${prefix}-events`,
+    deadLetterQueue: `${prefix}-events-dlq`,
+    scheduleDeadLetterQueue: `${prefix}-schedule-dlq`,
+    scheduleGroup: prefix,
+    api: prefix,
+    function: (name: 'webhook' | 'worker' | 'schedule') => `${prefix}-${name}`,
+    /** SSM parameter path prefix; every secret lives below it. */
+    parameterRoot: parameters,
+    /** One SecureString per accepted webhook secret (several at once during a rotation). */
+    webhookSecretsPath: `${parameters}/webhook-secrets`,
+    /** Token that reads the source organisation's repositories (enrichment, backfill, redelivery). */
+    sourceTokenParameter: `${parameters}/source-repository-token`,
+    /** Token that commits records to the data repository. */
+    dataTokenParameter: `${parameters}/data-repository-token`,
+    /** One SecureString per push sender: `${parameters}/senders/<name>`. */
+    sendersPath: `${parameters}/senders`,
+  };
+}
+
+export type AwsNames = ReturnType<typeof awsNames>;

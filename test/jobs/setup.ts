@@ -1,0 +1,57 @@
+import { configSchema } from '../../src/config/config';
+import { createGitHubClient } from '../../src/github/client';
+import type { JobContext } from '../../src/jobs/types';
+import { silentLogger } from '../../src/log/logger';
+import { FileStore } from '../../src/store/file-store';
+import { contentsRoutes } from '../fake-github/routes/contents';
+import { deploymentRoutes } from '../fake-github/routes/deployments';
+import { hookRoutes } from '../fake-github/routes/hooks';
+import { listingRoutes } from '../fake-github/routes/listings';
+import { FakeGitHub } from '../fake-github/server';
+import { World } from '../fake-github/world';
+import { tempDir } from '../support/temp';
+
+export interface JobWorld {
+  fake: FakeGitHub;
+  world: World;
+  clock: { now: number };
+  context(dir: string, extra?: Partial<JobContext>): JobContext;
+  stop(): Promise<void>;
+}
+
+/** A fake GitHub with the listing and hook endpoints, a movable clock, and job contexts on a FileStore. */
+export async function startJobWorld(
+  options: { primaryLimit?: number; now?: string } = {},
+): Promise<JobWorld> {
+  const clock = { now: Date.parse(options.now ?? '2026-11-20T12:00:00Z') };
+  const fake = new FakeGitHub({ now: () => clock.now, primaryLimit: options.primaryLimit ?? 1_000_000 });
+  const world = new World();
+  listingRoutes(fake, world);
+  hookRoutes(fake, world);
+  deploymentRoutes(fake, world);
+  contentsRoutes(fake, world);
+  await fake.start();
+  const github = createGitHubClient({
+    token: 'test-token',
+    baseUrl: fake.baseUrl,
+    retries: 0,
+    rateLimitRetries: 0,
+    logger: silentLogger,
+  });
+  return {
+    fake,
+    world,
+    clock,
+    context: (dir, extra = {}) => ({
+      github,
+      store: new FileStore(dir),
+      config: configSchema.parse({}),
+      logger: silentLogger,
+      now: () => new Date(clock.now),
+      ...extra,
+    }),
+    stop: () => fake.stop(),
+  };
+}
+
+export { tempDir };

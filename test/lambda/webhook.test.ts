@@ -1,0 +1,437 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ENV } from '../../lambda/adapters/environment';
+import { createLambdaLogger } from '../../lambda/adapters/logger';
+import { S3ClaimCheck } from '../../lambda/adapters/s3-claim-check';
+import { MAX_INLINE_BYTES, SqsEventQueue } from '../../lambda/adapters/sqs-queue';
+import { SsmSecrets, webhookSecretsFrom } from '../../lambda/adapters/ssm-secrets';
+import { createWebhookHandler, handler, webhookDepsFromEnvironment } from '../../lambda/webhook';
+import { collectedTriggers } from '../../src/metrics/registry';
+import { signedPush } from '../push/harness';
+import { lambdaContext, restProxyEvent } from '../support/aws';
+import { example, signedDelivery } from '../support/webhooks';
+
+const ssm = mockClient(SSMClient);
+const sqs = mockClient(SQSClient);
+const s3 = mockClient(S3Client);
+
+const SECRETS_PATH = '/telemetry/test/webhook-secrets';
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/telemetry-test-events';
+const BUCKET = 'telemetry-test-claim-checks';
+const SENDERS_PATH = '/telemetry/test/senders';
+
+Object.assign(process.env, {
+  [ENV.queueUrl]: QUEUE_URL,
+  [ENV.claimCheckBucket]: BUCKET,
+  [ENV.webhookSecretsPath]: SECRETS_PATH,
+  [ENV.secretCacheTtlSeconds]: '300',
+  [ENV.maxBodyBytes]: String(25 * 1024 * 1024),
+  [ENV.collectedTriggers]: [...collectedTriggers()].join(','),
+  [ENV.sendersPath]: SENDERS_PATH,
+  [ENV.pushMaxSkewSeconds]: '300',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+});
+
+const job = example('workflow_job', 'completed');
+const secretParameters = (...values: string[]) => ({
+  Parameters: values.map((value, i) => ({
+    Name: `${SECRETS_PATH}/s${i}`,
+    Type: 'SecureString' as const,
+    Value: value,
+  })),
+});
+const bodyOf = (response: { body: string }) => JSON.parse(response.body);
+
+/** Captures the JSON lines Powertools writes, to check what the logs carry (and what they never carry). */
+function captureLogs(): { lines: () => Record<string, unknown>[]; text: () => string; restore: () => void } {
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  return {
+    text: () => written.join(''),
+    lines: () =>
+      written
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
+}
+
+beforeEach(() => {
+  ssm.reset();
+  sqs.reset();
+  s3.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+});
+
+describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () => {
+  // One execution environment for the whole describe: the handler keeps its clients and secret cache.
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
+
+  it('queues a signed base64 delivery, answering 202, and reads SSM once for many invocations', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
+    const responses = [];
+    {
+      // Concurrent and sequential invocations alike share one SSM read.
+      const first = await Promise.all(
+        [1, 2, 3].map(async () =>
+          handler(restProxyEvent(await signedDelivery('workflow_job', job, 's3cr3t')), lambdaContext('w')),
+        ),
+      );
+      responses.push(...first);
+      for (let i = 0; i < 17; i++) {
+        responses.push(
+          await handler(
+            restProxyEvent(await signedDelivery('workflow_job', job, 's3cr3t')),
+            lambdaContext('w'),
+          ),
+        );
+      }
+    }
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(202));
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
+    expect(ssm.commandCalls(GetParametersByPathCommand)[0]?.args[0].input).toEqual({
+      Path: SECRETS_PATH,
+      Recursive: false,
+      WithDecryption: true,
+      MaxResults: 10,
+    });
+    const sends = sqs.commandCalls(SendMessageCommand);
+    expect(sends).toHaveLength(20);
+
+    const last = responses[19]!;
+    expect(last.headers).toEqual({ 'content-type': 'application/json; charset=utf-8' });
+    const answer = bodyOf(last);
+    expect(answer).toMatchObject({ outcome: 'queued', trigger: 'github::workflow_job.completed' });
+    const message = sends[19]!.args[0].input;
+    expect(message.QueueUrl).toBe(QUEUE_URL);
+    const queued = JSON.parse(message.MessageBody!);
+    expect(queued.telemetry).toBe(1);
+    expect(queued.event).toMatchObject({
+      deliveryId: answer.delivery_id,
+      source: 'github',
+      collectedBy: 'webhook',
+    });
+    expect(queued.event.payload).toEqual(job);
+    expect(message.MessageAttributes?.delivery_id?.StringValue).toBe(answer.delivery_id);
+
+    // JSON logs, one per delivery, carrying the delivery id and the Lambda request id; never the secret.
+    const deliveries = logs.lines().filter((l) => l.message === 'delivery');
+    expect(deliveries).toHaveLength(20);
+    expect(deliveries[19]).toMatchObject({ level: 'INFO', delivery_id: answer.delivery_id, status: 202 });
+    expect(deliveries[19]).toHaveProperty('function_request_id');
+    expect(logs.text()).not.toContain('s3cr3t');
+    expect(logs.text()).not.toMatch(/sha256=[0-9a-f]{64}/);
+  });
+
+  it('accepts a body that API Gateway did not base64-encode', async () => {
+    const delivery = await signedDelivery('workflow_job', job, 's3cr3t');
+    const response = await handler(restProxyEvent(delivery, { base64: false }), lambdaContext('w'));
+    expect(response.statusCode).toBe(202);
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(0); // still cached
+  });
+
+  it('answers the HTTP contract without queueing anything that is refused or ignored', async () => {
+    const delivery = await signedDelivery('workflow_job', job, 's3cr3t');
+    const cases: [string, ReturnType<typeof restProxyEvent>, number, RegExp][] = [
+      [
+        'wrong secret',
+        restProxyEvent(await signedDelivery('workflow_job', job, 'other')),
+        401,
+        /invalid signature/,
+      ],
+      [
+        'no signature',
+        restProxyEvent(delivery, { headers: { 'x-hub-signature-256': undefined } }),
+        401,
+        /missing X-Hub-Signature-256/,
+      ],
+      [
+        'tampered body',
+        { ...restProxyEvent(delivery), body: Buffer.from(`${delivery.body} `).toString('base64') },
+        401,
+        /invalid signature/,
+      ],
+      [
+        'form content type',
+        restProxyEvent(delivery, { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        /application\/json/,
+      ],
+      [
+        'no event header',
+        restProxyEvent(delivery, { headers: { 'x-github-event': undefined } }),
+        400,
+        /X-GitHub-Event/,
+      ],
+      [
+        'no delivery header',
+        restProxyEvent(delivery, { headers: { 'x-github-delivery': undefined } }),
+        400,
+        /X-GitHub-Delivery/,
+      ],
+      ['empty body', { ...restProxyEvent(delivery), body: null }, 401, /invalid signature/],
+      ['ping', restProxyEvent(await signedDelivery('ping', example('ping'), 's3cr3t')), 200, /pong/],
+      [
+        'not collected',
+        restProxyEvent(await signedDelivery('workflow_job', example('workflow_job', 'queued'), 's3cr3t')),
+        202,
+        /not collected/,
+      ],
+    ];
+    for (const [name, event, status, message] of cases) {
+      const response = await handler(event, lambdaContext('w'));
+      expect({ name, status: response.statusCode }).toEqual({ name, status });
+      expect(response.body).toMatch(message);
+    }
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('answers 503 when SQS refuses, so GitHub marks the delivery failed', async () => {
+    sqs
+      .on(SendMessageCommand)
+      .rejects(Object.assign(new Error('queue unavailable'), { name: 'ServiceUnavailable' }));
+    const response = await handler(
+      restProxyEvent(await signedDelivery('workflow_job', job, 's3cr3t')),
+      lambdaContext('w'),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(bodyOf(response)).toMatchObject({ outcome: 'error' });
+  });
+});
+
+describe('webhook secrets from SSM through the cache', () => {
+  function handlerWithClock(ttlSeconds: number) {
+    let now = 1_000_000;
+    const secrets = new SsmSecrets({ ssm: new SSMClient({}), ttlMs: ttlSeconds * 1000, now: () => now });
+    const queue = new SqsEventQueue({
+      sqs: new SQSClient({}),
+      queueUrl: QUEUE_URL,
+      claimCheck: new S3ClaimCheck(BUCKET),
+    });
+    const webhook = createWebhookHandler({
+      webhookSecrets: webhookSecretsFrom(secrets, SECRETS_PATH),
+      enqueue: queue.send,
+      collected: collectedTriggers(),
+      maxBodyBytes: 25 * 1024 * 1024,
+      logger: createLambdaLogger(new Logger({ logLevel: 'SILENT' })),
+    });
+    const deliver = async (secret: string) =>
+      (await webhook(restProxyEvent(await signedDelivery('workflow_job', job, secret)))).statusCode;
+    return { deliver, advance: (s: number) => (now += s * 1000) };
+  }
+
+  it('rotates without downtime: a new secret is accepted after the TTL, the old one until it is removed', async () => {
+    const { deliver, advance } = handlerWithClock(60);
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('old'));
+    expect(await deliver('old')).toBe(202);
+    expect(await deliver('new')).toBe(401);
+
+    // Step 1: the operator adds the new secret parameter; the cache picks it up after the TTL.
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('old', 'new'));
+    advance(59);
+    expect(await deliver('new')).toBe(401);
+    advance(2);
+    expect(await deliver('new')).toBe(202);
+    expect(await deliver('old')).toBe(202);
+
+    // Step 2: GitHub now signs with the new secret; the operator deletes the old parameter.
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('new'));
+    advance(61);
+    expect(await deliver('old')).toBe(401);
+    expect(await deliver('new')).toBe(202);
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(3);
+  });
+
+  it('reads every page of the secrets path', async () => {
+    const { deliver } = handlerWithClock(300);
+    ssm
+      .on(GetParametersByPathCommand, { NextToken: undefined })
+      .resolves({ ...secretParameters('a', 'b'), NextToken: 'page-2' })
+      .on(GetParametersByPathCommand, { NextToken: 'page-2' })
+      .resolves(secretParameters('c'));
+    expect(await deliver('c')).toBe(202);
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(2);
+  });
+
+  it('answers 500 when the secrets cannot be read or none exists, and keeps a known secret through an SSM outage', async () => {
+    const { deliver, advance } = handlerWithClock(60);
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+    expect(await deliver('s')).toBe(500);
+    advance(61);
+    ssm
+      .on(GetParametersByPathCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    expect(await deliver('s')).toBe(500);
+
+    // After a failed refresh the previous answer is served for 30 s at most, then SSM is asked again.
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('s'));
+    advance(31);
+    expect(await deliver('s')).toBe(202);
+    advance(61);
+    ssm
+      .on(GetParametersByPathCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    expect(await deliver('s')).toBe(202); // the last known secrets keep working
+  });
+});
+
+describe('a failed first read of the secrets', () => {
+  it('is not cached: the next invocation reads SSM again', async () => {
+    const secrets = new SsmSecrets({ ssm: new SSMClient({}), ttlMs: 300_000 });
+    const read = webhookSecretsFrom(secrets, SECRETS_PATH);
+    ssm
+      .on(GetParametersByPathCommand)
+      .rejectsOnce(new Error('AccessDeniedException'))
+      .resolves(secretParameters('s'));
+    await expect(read()).rejects.toThrow('AccessDeniedException');
+    await expect(read()).resolves.toEqual(['s']);
+    await expect(read()).resolves.toEqual(['s']);
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(2);
+  });
+});
+
+describe('claim check for events above the SQS message limit', () => {
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
+
+  it('puts the body in S3 and queues only its key', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
+    s3.on(PutObjectCommand).resolves({});
+    const big = structuredClone(job) as Record<string, unknown> & { workflow_job: Record<string, unknown> };
+    big.workflow_job.steps = Array.from({ length: 9000 }, (_, i) => ({
+      name: `step ${i} ${'x'.repeat(100)}`,
+      status: 'completed',
+      conclusion: 'success',
+      number: i + 1,
+      started_at: '2021-08-23T18:12:29.000Z',
+      completed_at: '2021-08-23T18:12:30.000Z',
+    }));
+    const delivery = await signedDelivery('workflow_job', big, 's3cr3t');
+    expect(Buffer.byteLength(delivery.body)).toBeGreaterThan(MAX_INLINE_BYTES);
+
+    const response = await handler(restProxyEvent(delivery), lambdaContext('w'));
+    expect(response.statusCode).toBe(202);
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ Bucket: BUCKET, ContentType: 'application/json' });
+    expect(put?.Key).toMatch(/^claim-checks\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]+-[0-9a-f-]+\.json$/);
+    expect(JSON.parse(String(put?.Body)).payload).toEqual(big);
+
+    const message = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(Buffer.byteLength(message?.MessageBody ?? '')).toBeLessThan(1024);
+    expect(JSON.parse(message?.MessageBody ?? '')).toEqual({
+      telemetry: 1,
+      claim_check: { bucket: BUCKET, key: put?.Key, bytes: expect.any(Number) },
+      delivery_id: bodyOf(response).delivery_id,
+      trigger: 'github::workflow_job.completed',
+    });
+  });
+
+  it('answers 503 when S3 refuses the claim check, queueing nothing', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
+    s3.on(PutObjectCommand).rejects(new Error('SlowDown'));
+    const big = { ...job, padding: 'x'.repeat(MAX_INLINE_BYTES) };
+    const response = await handler(
+      restProxyEvent(await signedDelivery('workflow_job', big, 's3cr3t')),
+      lambdaContext('w'),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('custom pushes and sender secrets', () => {
+  it('lists the parameters under a path by name (the push senders), from the same cached listing', async () => {
+    const secrets = new SsmSecrets({ ssm: new SSMClient({}), ttlMs: 300_000 });
+    ssm.on(GetParametersByPathCommand).resolves({
+      Parameters: [
+        { Name: '/telemetry/test/senders/jenkins', Type: 'SecureString', Value: 'j1' },
+        { Name: '/telemetry/test/senders/gitlab-ci', Type: 'SecureString', Value: 'old,new' },
+      ],
+    });
+    expect(await secrets.entriesByPath('/telemetry/test/senders')).toEqual({
+      jenkins: 'j1',
+      'gitlab-ci': 'old,new',
+    });
+    expect(await secrets.byPath('/telemetry/test/senders')).toEqual(['old,new', 'j1']);
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
+  });
+
+  it('hands requests with X-Telemetry-Event to the push handler with the SQS enqueue', async () => {
+    const enqueued: unknown[] = [];
+    const webhook = createWebhookHandler({
+      webhookSecrets: async () => ['unused'],
+      enqueue: async (events) => {
+        enqueued.push(...events);
+      },
+      collected: collectedTriggers(),
+      maxBodyBytes: 1024 * 1024,
+      logger: createLambdaLogger(new Logger({ logLevel: 'SILENT' })),
+      push: async (request, enqueue) => {
+        await enqueue([{ trigger: 'push::deployment' } as never]);
+        return { status: 202, body: { sender: request.headers['x-telemetry-sender'] } };
+      },
+    });
+    const event = restProxyEvent(
+      { headers: { 'content-type': 'application/json' }, body: '{"items":[]}' },
+      { headers: { 'x-telemetry-event': 'deployment', 'x-telemetry-sender': 'jenkins' } },
+    );
+    const response = await webhook(event);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ sender: 'jenkins' });
+    expect(enqueued).toEqual([{ trigger: 'push::deployment' }]);
+  });
+});
+
+describe('webhook Lambda: pushes from other systems', () => {
+  it('verifies a push with the sender secret held in SSM, queues it, and lists the senders once', async () => {
+    ssm.on(GetParametersByPathCommand, { Path: SENDERS_PATH }).resolves({
+      Parameters: [
+        { Name: `${SENDERS_PATH}/jenkins`, Type: 'SecureString', Value: 'old-secret,jenkins-secret' },
+      ],
+    });
+    const deps = webhookDepsFromEnvironment();
+    const push = createWebhookHandler({ ...deps, now: () => new Date('2026-11-01T12:00:00.000Z') });
+    const item = {
+      id: 'deploy-1',
+      repository: 'octo-org/billing',
+      environment: 'production',
+      sha: 'a'.repeat(40),
+      status: 'success',
+      finished_at: '2026-11-01T11:59:00Z',
+    };
+    const nowSeconds = String(Math.floor(Date.now() / 1000));
+    const signed = signedPush('deployment', item, { timestamp: nowSeconds });
+    const event = restProxyEvent({ headers: signed.headers, body: signed.body.toString() });
+    const answer = await push(event);
+    expect(answer.statusCode).toBe(202);
+    expect(bodyOf(answer).results).toEqual([{ index: 0, id: 'deploy-1' }]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+
+    // A made-up sender is refused without another SSM call (one cached listing serves every sender).
+    const stranger = signedPush('deployment', item, { sender: 'stranger', timestamp: nowSeconds });
+    const refused = await push(restProxyEvent({ headers: stranger.headers, body: stranger.body.toString() }));
+    expect(refused.statusCode).toBe(401);
+    expect(ssm.commandCalls(GetParametersByPathCommand, { Path: SENDERS_PATH })).toHaveLength(1);
+  });
+});

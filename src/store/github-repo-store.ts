@@ -58,6 +58,11 @@ export interface GitHubRepoStoreOptions {
   requestTimeoutMs?: number;
   /** Cap of the exponential backoff between attempts, in ms (default 60,000). */
   maxBackoffMs?: number;
+  /**
+   * How often, at most, the store re-reads the last hour of commits to count other writers' spending
+   * (default 60,000 ms; one read each time).
+   */
+  budgetSyncMs?: number;
   /** Tree entries kept in memory to know what exists without reading every record (default 500,000). */
   cacheEntries?: number;
   clock?: Clock;
@@ -143,6 +148,10 @@ export class GitHubRepoStore implements Store {
   private readonly commitTrees = new Map<string, string>();
   private readonly blobStatus = new Map<string, RecordStatus>();
   private readonly mirror: TreeMirror;
+  /** Commits of the last hour already counted by the pacer (ours and other writers'), by sha. */
+  private readonly ledger = new Map<string, number>();
+  private budgetSyncedAt = Number.NEGATIVE_INFINITY;
+  private readonly budgetSyncMs: number;
   /** Writes are serialised: each builds on the head the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -171,6 +180,7 @@ export class GitHubRepoStore implements Store {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.cacheEntries = options.cacheEntries ?? 500_000;
+    this.budgetSyncMs = options.budgetSyncMs ?? 60_000;
     this.mirror = new TreeMirror((sha) => this.readTree(sha), this.cacheEntries);
   }
 
@@ -203,9 +213,9 @@ export class GitHubRepoStore implements Store {
     const exists = await this.branchExists(where, repository.default_branch ?? 'main', options);
     if (!exists) return;
     try {
-      await this.resumeBudget();
+      await this.syncBudget();
     } catch (error) {
-      // Not fatal: the pacer then starts afresh and GitHub's own 403s still hold the store back.
+      // Not fatal: the pacer then starts afresh (until the next sync) and GitHub's 403s still hold it back.
       this.logger.warn('could not read the last hour of commits: write budget starts afresh', {
         error: errorMessage(error),
       });
@@ -250,12 +260,17 @@ export class GitHubRepoStore implements Store {
   }
 
   /**
-   * Seeds the pacer with the writes of the last hour that the branch's history shows: every commit by this
-   * store's committer cost three content-creating requests. A restarted process (a new Lambda) thus
-   * resumes the budget where the previous one left it instead of starting with a full hour.
+   * Counts in the pacer the writes other processes made with the same committer in the last hour, as the
+   * branch's history shows them (every commit cost three content-creating requests). The history is the
+   * ledger every writer shares: a restarted Lambda resumes the budget where the previous one left it, and
+   * concurrent writers (a second worker, the scheduled jobs) see each other's spending. Returns how many
+   * writes it added.
    */
-  async resumeBudget(): Promise<number> {
-    const since = new Date(this.clock.now() - 3_600_000).toISOString();
+  async syncBudget(): Promise<number> {
+    const now = this.clock.now();
+    this.budgetSyncedAt = now;
+    for (const [sha, at] of this.ledger) if (at < now - 3_600_000) this.ledger.delete(sha);
+    const since = new Date(now - 3_600_000).toISOString();
     const times: number[] = [];
     for (let page = 1; page <= 10; page += 1) {
       const read = await this.call(
@@ -266,16 +281,19 @@ export class GitHubRepoStore implements Store {
       const commits = parseAnswer(commitListAnswer, read.data, 'GET /repos/{owner}/{repo}/commits');
       for (const c of commits) {
         const at = Date.parse(c.commit.committer?.date ?? '');
-        if (!Number.isNaN(at)) times.push(at, at, at);
+        if (Number.isNaN(at) || this.ledger.has(c.sha)) continue;
+        this.ledger.set(c.sha, at);
+        times.push(at, at, at);
       }
       if (commits.length < 100) break;
     }
-    this.pacer.seed(times);
-    if (times.length > 0)
-      this.logger.info('write budget resumed', {
-        writes_last_hour: times.length,
-        used: this.pacer.usedLastHour,
+    if (times.length > 0) {
+      this.pacer.seed(times);
+      this.logger.info('write budget: writes of other processes counted', {
+        writes: times.length,
+        used_last_hour: this.pacer.usedLastHour,
       });
+    }
     return times.length;
   }
 
@@ -339,6 +357,7 @@ export class GitHubRepoStore implements Store {
         if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
       }
       if (toWrite.length === 0) break;
+      if (this.clock.now() - this.budgetSyncedAt >= this.budgetSyncMs) await this.syncBudget();
       const chunk = takeChunk(toWrite, this.treeBytes);
       try {
         await this.commit(head, chunk, toWrite.length);
@@ -429,6 +448,8 @@ export class GitHubRepoStore implements Store {
       if (now.commit !== commitSha) throw new RefConflict(errorMessage(error));
     }
     this.commitTrees.set(commitSha, treeSha);
+    // Our own commit: its writes are already counted by the pacer.
+    this.ledger.set(commitSha, this.clock.now());
     this.afterCommit(head, { commit: commitSha, tree: treeSha }, chunk);
     this.logger.info('committed', {
       repository: `${this.owner}/${this.repo}`,

@@ -327,6 +327,24 @@ describe('GitHubRepoStore: start-up checks', () => {
     expect(later.pacer.usedLastHour).toBe(0);
   });
 
+  it('counts the writes of a concurrent writer with the same committer, keeping both under the limit of the hour', async () => {
+    // GitHub allows this token 100 writes an hour; each store alone would spend 75.
+    world = await storeWorld({ fake: { contentLimits: { perMinute: 80, perHour: 100 } } });
+    const budget = { writesPerMinute: 20, writesPerHour: 75 };
+    const a = world.store(budget);
+    const b = world.store(budget);
+    await a.verify();
+    await b.verify();
+    // Two workers, one token: small batches alternately, over simulated hours.
+    for (let i = 0; i < 40; i += 1) {
+      await a.write(await workflowJobRecords(1, { firstId: 2 * i }));
+      await b.write(await workflowJobRecords(1, { firstId: 2 * i + 1 }));
+    }
+    expect(world.fake.secondaryLimited).toBe(0);
+    expect(world.fake.peakContentWrites()).toBeLessThanOrEqual(90);
+    expect((await world.records()).size).toBe(80);
+  });
+
   it('passes for a writable repository with the branch', async () => {
     world = await storeWorld();
     await expect(world.store().verify()).resolves.toBeUndefined();

@@ -26,7 +26,8 @@ import { percentile, round } from './stats';
  * events), failed events come back after a visibility timeout and are dead-lettered (lost) after 5 receives.
  * Then the same events once more with 10 % of requests faulted (5xx, timeouts, lost answers) and 10 % of
  * ref updates racing another writer; and the earlier collector's design (one commit per event inside the
- * webhook, no retry: GitHub never redelivers) in the same process for comparison.
+ * webhook, no retry: GitHub never redelivers) in the same process for comparison, on the first
+ * --baseline-events deliveries (default 2,000). STORE_BENCH_TRACE=1 prints every worker batch.
  */
 const EVENTS_PER_HOUR = 100_000;
 const START = Date.parse('2026-11-02T09:00:00Z');
@@ -213,10 +214,15 @@ async function pipelineRun(
       batch.reduce((n, m) => n + JSON.stringify(m.event).length, 0),
     );
     for (const message of batch) message.receives += 1;
+    const before = world.clock.now();
     const outcome = await processBatch(
       batch.map((m) => m.event),
       deps,
     );
+    if (process.env.STORE_BENCH_TRACE)
+      process.stdout.write(
+        `t=${round((before - START) / 1000, 1)}s batch=${batch.length} took=${round((world.clock.now() - before) / 1000, 1)}s queued=${queue.length} failed=${outcome.failed.length} used=${store.pacer.usedLastHour}\n`,
+      );
     const failed = new Set(outcome.failed.map((f) => f.index));
     batch.forEach((message, index) => {
       if (!failed.has(index)) {
@@ -557,11 +563,13 @@ function lastArrival(deliveries: readonly Delivery[]): number {
   return (deliveries.at(-1) as Delivery).at;
 }
 
-/** Writes per hour between `from` and `to` (0 when the span is under five minutes: too short to tell). */
+/** The pace of writes between `from` and `to`, per hour (0 when under five minutes: too short to tell). */
 function steadyRate(writes: readonly { at: number }[], from: number, to: number): number {
-  if (to - from < 300_000) return 0;
-  const count = writes.filter((w) => w.at >= from && w.at <= to).length;
-  return Math.round((count * 3_600_000) / (to - from));
+  const times = writes.map((w) => w.at).filter((t) => t >= from && t <= to);
+  const first = times[0];
+  const last = times.at(-1);
+  if (first === undefined || last === undefined || last - first < 300_000) return 0;
+  return Math.round(((times.length - 1) * 3_600_000) / (last - first));
 }
 
 function percent(part: number, whole: number): number {

@@ -72,7 +72,7 @@ export const configSchema = z
         /** Content-creating requests per hour for the token (GitHub allows 500). */
         writesPerHour: z.number().int().min(1).max(500).default(450),
         /** Largest tree request; bigger batches are split across commits (GitHub: about 2 MB). */
-        maxTreeBytes: z.number().int().min(10_000).max(2_000_000).default(1_500_000),
+        maxTreeBytes: z.number().int().min(10_000).max(2_000_000).default(1_800_000),
         /** Commit author (default github-telemetry <github-telemetry@users.noreply.github.com>). */
         author: gitIdentity.optional(),
         /** Commit committer (default the author). */

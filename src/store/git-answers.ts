@@ -28,3 +28,11 @@ export const treeAnswer = z.looseObject({
 });
 
 export const blobAnswer = z.looseObject({ content: z.string(), encoding: z.enum(['base64', 'utf-8']) });
+
+/** GET /repos/{owner}/{repo}/commits: when each commit was committed. */
+export const commitListAnswer = z.array(
+  z.looseObject({
+    sha,
+    commit: z.looseObject({ committer: z.looseObject({ date: z.string().optional() }).nullable() }),
+  }),
+);

@@ -9,6 +9,7 @@ import { COLLECTOR_VERSION } from '../version';
 import {
   blobAnswer,
   commitAnswer,
+  commitListAnswer,
   createdAnswer,
   refAnswer,
   repositoryAnswer,
@@ -44,7 +45,10 @@ export interface GitHubRepoStoreOptions {
   maxWaitMs?: number;
   /** A pacer shared by every store (and writer) using the same token; default one per store. */
   pacer?: WritePacer;
-  /** Largest `POST /git/trees` body; a bigger batch is split across commits (default 1.5 MB; GitHub: ~2 MB). */
+  /**
+   * Largest `POST /git/trees` body; a bigger batch is split across commits (default 1.8 MB: GitHub builds
+   * trees of about 2 MB, and times out on larger ones). Shrinks by itself when GitHub says it is too large.
+   */
   maxTreeBytes?: number;
   /** Attempts per request on 5xx, timeouts and rate limits before the write fails (default 6). */
   maxAttempts?: number;
@@ -54,6 +58,11 @@ export interface GitHubRepoStoreOptions {
   requestTimeoutMs?: number;
   /** Cap of the exponential backoff between attempts, in ms (default 60,000). */
   maxBackoffMs?: number;
+  /**
+   * How often, at most, the store re-reads the last hour of commits to count other writers' spending
+   * (default 60,000 ms; one read each time).
+   */
+  budgetSyncMs?: number;
   /** Tree entries kept in memory to know what exists without reading every record (default 500,000). */
   cacheEntries?: number;
   clock?: Clock;
@@ -93,6 +102,13 @@ interface Head {
 
 class RefConflict extends Error {}
 
+/** GitHub refused or could not build a tree this large (422 "input was too large", or 5xx to the end). */
+class TreeTooLarge extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
 /**
  * The GitHub data repository store. A batch of records becomes one commit through the Git Data API:
  * `POST /git/trees` (inline contents on `base_tree`), `POST /git/commits`, `PATCH /git/refs/heads/{branch}`
@@ -120,7 +136,8 @@ export class GitHubRepoStore implements Store {
   private readonly logger: Logger;
   private readonly author: GitIdentity;
   private readonly committer: GitIdentity;
-  private readonly maxTreeBytes: number;
+  /** Largest tree request; starts at `maxTreeBytes` and shrinks when GitHub cannot build one that large. */
+  private treeBytes: number;
   private readonly maxAttempts: number;
   private readonly maxConflictRetries: number;
   private readonly requestTimeoutMs: number;
@@ -131,6 +148,10 @@ export class GitHubRepoStore implements Store {
   private readonly commitTrees = new Map<string, string>();
   private readonly blobStatus = new Map<string, RecordStatus>();
   private readonly mirror: TreeMirror;
+  /** Commits of the last hour already counted by the pacer (ours and other writers'), by sha. */
+  private readonly ledger = new Map<string, number>();
+  private budgetSyncedAt = Number.NEGATIVE_INFINITY;
+  private readonly budgetSyncMs: number;
   /** Writes are serialised: each builds on the head the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -153,12 +174,13 @@ export class GitHubRepoStore implements Store {
         clock: this.clock,
         ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       });
-    this.maxTreeBytes = options.maxTreeBytes ?? 1_500_000;
+    this.treeBytes = options.maxTreeBytes ?? 1_800_000;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.maxConflictRetries = options.maxConflictRetries ?? 8;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.cacheEntries = options.cacheEntries ?? 500_000;
+    this.budgetSyncMs = options.budgetSyncMs ?? 60_000;
     this.mirror = new TreeMirror((sha) => this.readTree(sha), this.cacheEntries);
   }
 
@@ -188,9 +210,27 @@ export class GitHubRepoStore implements Store {
         `the token can read ${where} but cannot write to it: give it "Contents: read and write" (fine-grained token or GitHub App) or the "repo" scope (classic token)`,
       );
 
+    const exists = await this.branchExists(where, repository.default_branch ?? 'main', options);
+    if (!exists) return;
+    try {
+      await this.syncBudget();
+    } catch (error) {
+      // Not fatal: the pacer then starts afresh (until the next sync) and GitHub's 403s still hold it back.
+      this.logger.warn('could not read the last hour of commits: write budget starts afresh', {
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** True when the branch exists; creates it (or the first commit) when allowed, else explains how. */
+  private async branchExists(
+    where: string,
+    fallback: string,
+    options: { createBranch?: boolean },
+  ): Promise<boolean> {
     try {
       await this.call('GET /repos/{owner}/{repo}/git/ref/{ref}', { ref: `heads/${this.branch}` }, false);
-      return;
+      return true;
     } catch (error) {
       const status = statusOf(error);
       if (status === 409) {
@@ -199,12 +239,11 @@ export class GitHubRepoStore implements Store {
             `data repository ${where} is empty: create its first commit (on github.com "Add a README", or push any commit to ${this.branch}), or set store.createBranch to true to let the collector create it`,
           );
         await this.createFirstCommit();
-        return;
+        return false;
       }
       if (status !== 404)
         throw new StoreSetupError(`cannot read branch ${this.branch} of ${where}: ${errorMessage(error)}`);
     }
-    const fallback = repository.default_branch ?? 'main';
     if (!options.createBranch)
       throw new StoreSetupError(
         `branch ${this.branch} does not exist in ${where} (default branch: ${fallback}): create it, set dataRepository.branch to an existing branch, or set store.createBranch to true to let the collector branch it from ${fallback}`,
@@ -217,6 +256,45 @@ export class GitHubRepoStore implements Store {
     const sha = parseAnswer(refAnswer, base.data, `GET ref heads/${fallback}`).object.sha;
     await this.call('POST /repos/{owner}/{repo}/git/refs', { ref: `refs/heads/${this.branch}`, sha }, true);
     this.logger.info('data branch created', { repository: where, branch: this.branch, from: fallback });
+    return false;
+  }
+
+  /**
+   * Counts in the pacer the writes other processes made with the same committer in the last hour, as the
+   * branch's history shows them (every commit cost three content-creating requests). The history is the
+   * ledger every writer shares: a restarted Lambda resumes the budget where the previous one left it, and
+   * concurrent writers (a second worker, the scheduled jobs) see each other's spending. Returns how many
+   * writes it added.
+   */
+  async syncBudget(): Promise<number> {
+    const now = this.clock.now();
+    this.budgetSyncedAt = now;
+    for (const [sha, at] of this.ledger) if (at < now - 3_600_000) this.ledger.delete(sha);
+    const since = new Date(now - 3_600_000).toISOString();
+    const times: number[] = [];
+    for (let page = 1; page <= 10; page += 1) {
+      const read = await this.call(
+        'GET /repos/{owner}/{repo}/commits',
+        { sha: this.branch, since, committer: this.committer.email, per_page: 100, page },
+        false,
+      );
+      const commits = parseAnswer(commitListAnswer, read.data, 'GET /repos/{owner}/{repo}/commits');
+      for (const c of commits) {
+        const at = Date.parse(c.commit.committer?.date ?? '');
+        if (Number.isNaN(at) || this.ledger.has(c.sha)) continue;
+        this.ledger.set(c.sha, at);
+        times.push(at, at, at);
+      }
+      if (commits.length < 100) break;
+    }
+    if (times.length > 0) {
+      this.pacer.seed(times);
+      this.logger.info('write budget: writes of other processes counted', {
+        writes: times.length,
+        used_last_hour: this.pacer.usedLastHour,
+      });
+    }
+    return times.length;
   }
 
   async write(records: readonly MetricRecord[]): Promise<WriteResult> {
@@ -270,6 +348,7 @@ export class GitHubRepoStore implements Store {
     const committed = new Set<string>();
     let pending = [...entries];
     let conflicts = 0;
+    let shrinks = 0;
     while (pending.length > 0) {
       const head = await this.readHead();
       const toWrite: Entry[] = [];
@@ -278,10 +357,23 @@ export class GitHubRepoStore implements Store {
         if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
       }
       if (toWrite.length === 0) break;
-      const chunk = takeChunk(toWrite, this.maxTreeBytes);
+      if (this.clock.now() - this.budgetSyncedAt >= this.budgetSyncMs) await this.syncBudget();
+      const chunk = takeChunk(toWrite, this.treeBytes);
       try {
         await this.commit(head, chunk, toWrite.length);
       } catch (error) {
+        if (error instanceof TreeTooLarge && shrinks < 4) {
+          // GitHub builds big trees with a deadline: halve what one request carries, for good.
+          shrinks += 1;
+          this.treeBytes = Math.max(10_000, Math.floor(treeRequestBytes(chunk) / 2));
+          this.logger.warn('tree request too large for GitHub: splitting smaller', {
+            tree_bytes: this.treeBytes,
+            error: error.message,
+          });
+          pending = toWrite;
+          continue;
+        }
+        if (error instanceof TreeTooLarge) throw error.cause;
         if (!(error instanceof RefConflict)) throw error;
         conflicts += 1;
         if (conflicts > this.maxConflictRetries)
@@ -311,14 +403,23 @@ export class GitHubRepoStore implements Store {
 
   /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
   private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
-    const tree = await this.call(
-      'POST /repos/{owner}/{repo}/git/trees',
-      {
-        base_tree: head.tree,
-        tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
-      },
-      true,
-    );
+    let tree: { data: unknown };
+    try {
+      tree = await this.call(
+        'POST /repos/{owner}/{repo}/git/trees',
+        {
+          base_tree: head.tree,
+          tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
+        },
+        true,
+      );
+    } catch (error) {
+      const status = statusOf(error);
+      const tooLarge = status === 422 && /too large|timed out/i.test(errorMessage(error));
+      if (chunk.length > 1 && (tooLarge || status === undefined || status >= 500))
+        throw new TreeTooLarge(error);
+      throw error;
+    }
     const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.call(
@@ -347,6 +448,8 @@ export class GitHubRepoStore implements Store {
       if (now.commit !== commitSha) throw new RefConflict(errorMessage(error));
     }
     this.commitTrees.set(commitSha, treeSha);
+    // Our own commit: its writes are already counted by the pacer.
+    this.ledger.set(commitSha, this.clock.now());
     this.afterCommit(head, { commit: commitSha, tree: treeSha }, chunk);
     this.logger.info('committed', {
       repository: `${this.owner}/${this.repo}`,
@@ -395,7 +498,9 @@ export class GitHubRepoStore implements Store {
     const read = await this.call('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { tree_sha: sha }, false);
     const data = parseAnswer(treeAnswer, read.data, `GET /git/trees/${sha}`);
     if (data.truncated)
-      throw new StoreWriteError(`tree ${sha} of ${this.owner}/${this.repo} is too large for GitHub to list`);
+      throw new StoreWriteError(
+        `a folder of ${this.owner}/${this.repo} (tree ${sha}) holds more entries than GitHub lists (100,000): the store cannot tell which records exist there`,
+      );
     return new Map(data.tree.map((e) => [e.path, { mode: e.mode, type: e.type, sha: e.sha }]));
   }
 
@@ -563,13 +668,21 @@ export function gitBlobSha(content: string): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
+/** Bytes one entry adds to a tree request: its JSON-escaped content, its path and the fixed fields. */
+function entryBytes(e: Entry): number {
+  return JSON.stringify(e.content).length + e.path.length + 64;
+}
+
+function treeRequestBytes(entries: readonly Entry[]): number {
+  return entries.reduce((n, e) => n + entryBytes(e), 64);
+}
+
 /** The first entries that fit in one tree request of at most `maxBytes` (always at least one). */
 function takeChunk(entries: readonly Entry[], maxBytes: number): Entry[] {
   let size = 64;
   let count = 0;
   for (const e of entries) {
-    // JSON-escaped content, the path and the fixed fields of one tree entry.
-    const bytes = JSON.stringify(e.content).length + e.path.length + 64;
+    const bytes = entryBytes(e);
     if (count > 0 && size + bytes > maxBytes) break;
     size += bytes;
     count += 1;

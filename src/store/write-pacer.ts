@@ -80,6 +80,24 @@ export class WritePacer {
     return turn;
   }
 
+  /**
+   * Counts requests sent before this pacer existed (a previous process, a restarted Lambda), as if it had
+   * sent them: the windows and the token bucket resume where they were instead of starting full.
+   */
+  seed(times: readonly number[]): void {
+    const now = this.clock.now();
+    const replay = [...this.sent, ...times.filter((t) => t > now - HOUR && t <= now)].sort((a, b) => a - b);
+    this.sent.length = 0;
+    this.tokens = this.burst;
+    this.refilledAt = replay[0] ?? now;
+    for (const t of replay) {
+      this.refill(t);
+      this.tokens -= 1;
+      this.sent.push(t);
+    }
+    this.refill(now);
+  }
+
   /** GitHub said "not before `at`" (retry-after / x-ratelimit-reset): every writer waits. */
   pauseUntil(at: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, at);

@@ -27,7 +27,14 @@ export interface FakeResponse {
   headers?: Record<string, string>;
 }
 
-export type FakeHandler = (request: FakeRequest) => FakeResponse | Promise<FakeResponse>;
+/**
+ * Answers a request, or returns undefined to pass it to the next route registered for the same path (so
+ * that, e.g., the data repositories of routes/git.ts and the repositories of world.ts share
+ * `GET /repos/{owner}/{repo}`). A request no route answers gets GitHub's 404.
+ */
+export type FakeHandler = (
+  request: FakeRequest,
+) => FakeResponse | undefined | Promise<FakeResponse | undefined>;
 
 /**
  * `timeout`: the request is never answered (nor handled). `lost-response`: the request is handled (a ref
@@ -246,33 +253,35 @@ export class FakeGitHub {
       );
     }
 
+    let passed: Route | undefined;
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
+      passed = route;
       route.names.forEach((name, i) => {
         request.params[name] = decodeURIComponent(match[i + 1] ?? '');
       });
-      const response = this.conditional(request, await route.handler(request), token);
+      const response = await route.handler(request);
+      if (!response) continue;
       response.headers = { ...limited.headers, ...response.headers };
-      this.lastResponses.push({ method, route: route.path, status: response.status, body: response.body });
+      const answer = this.conditional(request, response, token);
+      this.lastResponses.push({ method, route: route.path, status: answer.status, body: answer.body });
       if (this.lastResponses.length > 1000) this.lastResponses.shift();
       if (fault === 'lost-response') {
         this.requests.push({ method, path: url.pathname, status: 0, at: this.now(), bytes });
         return; // handled, but the answer is lost
       }
-      return this.finish(req, res, method, url.pathname, response, bytes);
+      return this.finish(req, res, method, url.pathname, answer, bytes);
     }
+    const notFound = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' };
+    if (passed) this.lastResponses.push({ method, route: passed.path, status: 404, body: notFound });
     this.finish(
       req,
       res,
       method,
       url.pathname,
-      {
-        status: 404,
-        body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
-        headers: limited.headers,
-      },
+      { status: 404, body: notFound, headers: limited.headers },
       bytes,
     );
   }

@@ -1,10 +1,15 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createGitHubClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { GitHubRepoStore } from '../../src/store/github-repo-store';
 import { FakeGitHub } from '../fake-github/server';
+import { tempDir } from '../support/temp';
 import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from './support';
+
+const run = promisify(execFile);
 
 describe('GitHubRepoStore', () => {
   let world: StoreWorld;
@@ -34,6 +39,33 @@ describe('GitHubRepoStore', () => {
     expect((await world.git.files(world.repo, 'main')).get(`data/${recordPath(records[0]!)}`)).toBe(
       serializeRecord(records[0]!),
     );
+  });
+
+  it('leaves a repository that git itself reads: fsck clean, the records in the tree, the messages in the log', async () => {
+    const records = await workflowJobRecords(12, { months: 2 });
+    const store = world.store();
+    await store.write(records.slice(0, 6));
+    world.git.injectRace();
+    await store.write(records.slice(6));
+    const dir = await tempDir('telemetry-export-');
+    try {
+      await world.git.exportTo(world.repo, dir.path);
+      const git = (...args: string[]) => run('git', [`--git-dir=${dir.path}`, ...args]).then((r) => r.stdout);
+      await git('fsck', '--strict', '--no-dangling');
+      const files = (await git('ls-tree', '-r', '--name-only', 'refs/heads/main')).trim().split('\n');
+      for (const record of records) expect(files).toContain(`data/${recordPath(record)}`);
+      const subjects = (await git('log', '--format=%s', 'refs/heads/main')).trim().split('\n');
+      expect(subjects).toEqual([
+        'telemetry: 6 records (workflow-job 6)',
+        'another writer (1)',
+        'telemetry: 6 records (workflow-job 6)',
+        'Initial commit',
+      ]);
+      const path = `data/${recordPath(records[0] as MetricRecord)}`;
+      expect(await git('show', `refs/heads/main:${path}`)).toBe(serializeRecord(records[0] as MetricRecord));
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('makes no commit for a batch whose records are all stored already', async () => {
@@ -175,6 +207,22 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     expect((await world.records()).size).toBe(60);
   });
 
+  it('splits smaller, for good, when GitHub answers that a tree request is too large', async () => {
+    world = await storeWorld({ maxTreeRequestBytes: 40_000 });
+    const store = world.store();
+    const records = await workflowJobRecords(60, { months: 2 });
+    expect((await store.write(records)).written).toHaveLength(60);
+    const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    expect(trees.filter((t) => t.status === 422).length).toBeGreaterThan(0);
+    for (const tree of trees.filter((t) => t.status === 201)) expect(tree.bytes).toBeLessThanOrEqual(40_000);
+    expect((await world.records()).size).toBe(60);
+    // The next batch starts at the smaller size: no refused request this time.
+    const refused = trees.filter((t) => t.status === 422).length;
+    await store.write(await workflowJobRecords(30, { firstId: 9_000_000 }));
+    const after = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    expect(after.filter((t) => t.status === 422)).toHaveLength(refused);
+  });
+
   it('rebuilds on the new head after losing ref races (422) and loses nothing', async () => {
     world = await storeWorld();
     const records = await workflowJobRecords(20, { months: 2 });
@@ -264,6 +312,39 @@ describe('GitHubRepoStore: start-up checks', () => {
     await world.close();
   });
 
+  it('resumes the write budget from the commits its committer made in the last hour', async () => {
+    world = await storeWorld();
+    const first = world.store();
+    for (let i = 0; i < 4; i += 1) await first.write(await workflowJobRecords(2, { firstId: 1_000 * i }));
+    await world.git.foreignCommit(world.repo, 'main');
+    world.clock.advance(10 * 60_000);
+    const restarted = world.store();
+    await restarted.verify();
+    expect(restarted.pacer.usedLastHour).toBe(12);
+    world.clock.advance(60 * 60_000);
+    const later = world.store();
+    await later.verify();
+    expect(later.pacer.usedLastHour).toBe(0);
+  });
+
+  it('counts the writes of a concurrent writer with the same committer, keeping both under the limit of the hour', async () => {
+    // GitHub allows this token 100 writes an hour; each store alone would spend 75.
+    world = await storeWorld({ fake: { contentLimits: { perMinute: 80, perHour: 100 } } });
+    const budget = { writesPerMinute: 20, writesPerHour: 75 };
+    const a = world.store(budget);
+    const b = world.store(budget);
+    await a.verify();
+    await b.verify();
+    // Two workers, one token: small batches alternately, over simulated hours.
+    for (let i = 0; i < 40; i += 1) {
+      await a.write(await workflowJobRecords(1, { firstId: 2 * i }));
+      await b.write(await workflowJobRecords(1, { firstId: 2 * i + 1 }));
+    }
+    expect(world.fake.secondaryLimited).toBe(0);
+    expect(world.fake.peakContentWrites()).toBeLessThanOrEqual(90);
+    expect((await world.records()).size).toBe(80);
+  });
+
   it('passes for a writable repository with the branch', async () => {
     world = await storeWorld();
     await expect(world.store().verify()).resolves.toBeUndefined();
@@ -310,6 +391,20 @@ describe('GitHubRepoStore: start-up checks', () => {
     expect([...(await world.git.files(world.repo, 'main')).keys()]).toEqual(['data/README.md']);
     const records = await workflowJobRecords(2);
     expect((await store.write(records)).written).toHaveLength(2);
+  });
+});
+
+describe('GitHubRepoStore: folders GitHub cannot list', () => {
+  it('refuses to guess what exists in a folder whose listing GitHub truncates', async () => {
+    const world = await storeWorld({ treeEntryLimit: 5 });
+    try {
+      await world.store().write(await workflowJobRecords(6));
+      await expect(world.store().write(await workflowJobRecords(1, { firstId: 9 }))).rejects.toThrow(
+        /holds more entries than GitHub lists \(100,000\): the store cannot tell which records exist there/,
+      );
+    } finally {
+      await world.close();
+    }
   });
 });
 

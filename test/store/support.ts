@@ -47,6 +47,8 @@ export async function storeWorld(
     repo?: Parameters<FakeGitData['createRepo']>[2];
     /** Random source of the fake's faults and races (seed it for repeatable tests). */
     random?: () => number;
+    treeEntryLimit?: number;
+    maxTreeRequestBytes?: number;
   } = {},
 ): Promise<StoreWorld> {
   const clock = virtualClock();
@@ -55,7 +57,11 @@ export async function storeWorld(
     ...(options.random ? { random: options.random } : {}),
     ...options.fake,
   });
-  const git = gitRoutes(fake, options.random ? { random: options.random } : {});
+  const git = gitRoutes(fake, {
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.treeEntryLimit ? { treeEntryLimit: options.treeEntryLimit } : {}),
+    ...(options.maxTreeRequestBytes ? { maxTreeRequestBytes: options.maxTreeRequestBytes } : {}),
+  });
   const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
   await fake.start();
   const github = createGitHubClient({

@@ -80,4 +80,16 @@ describe('WritePacer', () => {
     await Promise.all([0, 1, 2, 3, 4].map((i) => pacer.acquire().then(() => order.push(i))));
     expect(order).toEqual([0, 1, 2, 3, 4]);
   });
+
+  it('resumes from writes a previous process made: a restart does not get a fresh hour', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, clock });
+    const start = clock.now();
+    // 450 writes in the last 50 minutes, spread evenly.
+    pacer.seed(Array.from({ length: 450 }, (_, i) => start - 3_000_000 + Math.floor((i * 3_000_000) / 450)));
+    expect(pacer.usedLastHour).toBe(450);
+    await pacer.acquire();
+    // The oldest of them leaves the hour 10 minutes from now.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(600_000);
+  });
 });

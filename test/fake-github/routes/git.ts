@@ -1,6 +1,6 @@
 import git from 'isomorphic-git';
 import { MemoryFs } from '../memory-fs';
-import type { FakeGitHub, FakeRequest, FakeResponse } from '../server';
+import { type FakeGitHub, type FakeRequest, type FakeResponse, paginate } from '../server';
 
 // isomorphic-git deflates each object through a CompressionStream when the platform has one, which costs
 // milliseconds per object in Node; its fallback (pako) takes microseconds. The fake is test-only: use pako.
@@ -360,7 +360,18 @@ export interface TreeInput {
 }
 
 /** Registers the Git Data API routes on `fake` and returns the controller that holds the repositories. */
-export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } = {}): FakeGitData {
+export function gitRoutes(
+  fake: FakeGitHub,
+  options: {
+    random?: () => number;
+    /** Entries GitHub lists of one tree before it answers `truncated: true` (GitHub: 100,000). */
+    treeEntryLimit?: number;
+    /** Largest `POST /git/trees` body GitHub builds before its 422 "input was too large" (about 2 MB). */
+    maxTreeRequestBytes?: number;
+  } = {},
+): FakeGitData {
+  const treeEntryLimit = options.treeEntryLimit ?? 100_000;
+  const maxTreeRequestBytes = options.maxTreeRequestBytes ?? 2_500_000;
   const data = new FakeGitData(fake, options.random);
   const cache = data.gitCache;
   const fs = data.fs;
@@ -368,17 +379,22 @@ export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } =
   const repoOf = (request: FakeRequest): FakeDataRepo | undefined =>
     data.repo(request.params.owner ?? '', request.params.repo ?? '');
   const notFound: FakeResponse = { status: 404, body: { message: 'Not Found', documentation_url: DOCS } };
+  const badRequest = (message: string): FakeResponse => ({
+    status: 400,
+    body: { message, documentation_url: DOCS },
+  });
   const empty: FakeResponse = { status: 409, body: { message: EMPTY_MESSAGE, documentation_url: DOCS } };
   const invalid = (message: string): FakeResponse => ({
     status: 422,
     body: { message: `Invalid request.\n\n${message}`, documentation_url: DOCS, status: '422' },
   });
 
+  // A repository that is not a data repository is left to other route modules (or the core's 404).
   const withRepo =
     (handler: (repo: FakeDataRepo, request: FakeRequest) => Promise<FakeResponse>) =>
-    async (request: FakeRequest): Promise<FakeResponse> => {
+    async (request: FakeRequest): Promise<FakeResponse | undefined> => {
       const repo = repoOf(request);
-      if (!repo) return notFound;
+      if (!repo) return undefined;
       return handler(repo, request);
     };
   const writable = (handler: (repo: FakeDataRepo, request: FakeRequest) => Promise<FakeResponse>) =>
@@ -446,7 +462,13 @@ export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } =
       }
     };
     await walk(sha, '');
-    return { sha, url: data.url(repo, `/git/trees/${sha}`), tree: entries, truncated: false };
+    const truncated = entries.length > treeEntryLimit;
+    return {
+      sha,
+      url: data.url(repo, `/git/trees/${sha}`),
+      tree: truncated ? entries.slice(0, treeEntryLimit) : entries,
+      truncated,
+    };
   };
 
   const objectType = async (repo: FakeDataRepo, oid: string): Promise<string | undefined> => {
@@ -619,6 +641,16 @@ export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } =
       if (repo.empty) return empty;
       const body = request.body as { base_tree?: unknown; tree?: unknown };
       if (!Array.isArray(body?.tree)) return invalid('"tree" must be an array');
+      if (Buffer.byteLength(JSON.stringify(body)) > maxTreeRequestBytes)
+        return {
+          status: 422,
+          body: {
+            message:
+              "Sorry, your request timed out.  It's likely that your input was too large to process.  Consider building the tree incrementally, or building the commits you need in a local clone of the repository and then pushing them to GitHub.",
+            documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree',
+            status: '422',
+          },
+        };
       if (body.base_tree !== undefined && (await objectType(repo, String(body.base_tree))) !== 'tree')
         return invalid('base_tree is not a valid tree oid');
       const entries: TreeInput[] = [];
@@ -687,6 +719,62 @@ export function gitRoutes(fake: FakeGitHub, options: { random?: () => number } =
       const bytes = Buffer.from(body.content, body.encoding === 'base64' ? 'base64' : 'utf8');
       const sha = await git.writeBlob({ fs, gitdir: repo.gitdir, blob: bytes });
       return { status: 201, body: { sha, url: data.url(repo, `/git/blobs/${sha}`) } };
+    }),
+  );
+
+  // The branch's history, newest first, filtered as GitHub filters it; paginated.
+  fake.route(
+    'GET',
+    '/repos/{owner}/{repo}/commits',
+    withRepo(async (repo, request) => {
+      if (repo.empty) return empty;
+      const time = (name: string): number | undefined | null => {
+        const value = request.query.get(name);
+        if (value === null) return undefined;
+        const ms = Date.parse(value);
+        return Number.isNaN(ms) ? null : ms;
+      };
+      const since = time('since');
+      const until = time('until');
+      if (since === null || until === null) return badRequest('Invalid time: since/until must be ISO 8601');
+      const start = request.query.get('sha') ?? repo.defaultBranch;
+      const head = /^[0-9a-f]{40}$/.test(start) ? start : await data.resolve(repo, start);
+      if (!head) return notFound;
+      const who = (name: string) => request.query.get(name)?.toLowerCase();
+      const author = who('author');
+      const committer = who('committer');
+      const log = await git.log({ fs, gitdir: repo.gitdir, ref: head, cache });
+      const items: Record<string, unknown>[] = [];
+      for (const entry of log) {
+        const c = entry.commit;
+        const at = c.committer.timestamp * 1000;
+        if (since !== undefined && at < since) continue;
+        if (until !== undefined && at > until) continue;
+        if (author && ![c.author.email, c.author.name].some((v) => v.toLowerCase() === author)) continue;
+        if (committer && ![c.committer.email, c.committer.name].some((v) => v.toLowerCase() === committer))
+          continue;
+        const body = await commitBody(repo, entry.oid);
+        items.push({
+          url: data.url(repo, `/commits/${entry.oid}`),
+          sha: entry.oid,
+          node_id: body.node_id,
+          html_url: body.html_url,
+          comments_url: data.url(repo, `/commits/${entry.oid}/comments`),
+          commit: {
+            url: body.url,
+            author: body.author,
+            committer: body.committer,
+            message: body.message,
+            tree: body.tree,
+            comment_count: 0,
+            verification: body.verification,
+          },
+          author: null,
+          committer: null,
+          parents: body.parents,
+        });
+      }
+      return paginate(request, items, fake.baseUrl);
     }),
   );
 

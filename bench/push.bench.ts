@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { silentLogger } from '../src/log/logger';
 import { createPushHandler } from '../src/push/handler';
 import { pushHeaders } from '../src/push/signature';
-import { percentile, round } from './stats';
+import { round } from './stats';
+import { loadLocalCollector } from './support/load';
 
 /**
  * `push`: full batches of 500 deployments (the contract's maximum) through the real local collector
@@ -54,67 +50,15 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   const handlerSeconds = (performance.now() - handlerStarted) / 1000;
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'bench-push-'));
-  const cli = join(__dirname, '..', 'bin', 'telemetry-cli.cjs');
-  const child = spawn(process.execPath, [cli, 'serve'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      TELEMETRY_DATA_DIR: dataDir,
-      TELEMETRY_WEBHOOK_SECRET: 'unused',
-      TELEMETRY_SENDER_SECRETS: `bench=${SECRET}`,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const load = await loadLocalCollector({
+    name: 'push',
+    env: { TELEMETRY_WEBHOOK_SECRET: 'unused', TELEMETRY_SENDER_SECRETS: `bench=${SECRET}` },
+    requests: bodies,
+    concurrency: CONCURRENCY,
+    // Signed when sent, as a sender does (the timestamp must be fresh).
+    prepare: (body) => ({ headers: pushHeaders('deployment', 'bench', SECRET, body), body }),
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /"message":"listening","url":"([^"]+)"/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited early (${code})`)));
-  });
-  child.stdout.resume();
-
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const post = (body: Buffer) =>
-    new Promise<number>((resolve, reject) => {
-      // Signed when sent, as a sender does (the timestamp must be fresh).
-      const headers = pushHeaders('deployment', 'bench', SECRET, body);
-      const req = request(url, { method: 'POST', headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  const latencies: number[] = [];
-  let accepted = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as Buffer;
-        const t0 = performance.now();
-        const status = await post(body);
-        latencies.push(performance.now() - t0);
-        if (status === 202) accepted += ITEMS;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  child.kill('SIGINT');
-  const exitCode = await exited;
-  const written = (await readdir(dataDir, { recursive: true })).filter(
-    (f) => f.endsWith('.json') && !f.startsWith('_'),
-  ).length;
-  await rm(dataDir, { recursive: true, force: true });
-  agent.destroy();
+  const accepted = load.accepted * ITEMS;
 
   return {
     requests: REQUESTS,
@@ -123,12 +67,12 @@ export async function run(): Promise<Record<string, unknown>> {
     concurrency: CONCURRENCY,
     handler_items_per_s: round(enqueued / handlerSeconds, 0),
     handler_ms_per_request: round((handlerSeconds * 1000) / REQUESTS),
-    http_items_accepted_per_s: round(accepted / seconds, 0),
-    p50_request_ms: round(percentile(latencies, 50)),
-    p99_request_ms: round(percentile(latencies, 99)),
+    http_items_accepted_per_s: round(accepted / load.seconds, 0),
+    p50_request_ms: load.p50_ms,
+    p99_request_ms: load.p99_ms,
     items_accepted: accepted,
-    records_written: written,
-    lost: accepted - written,
-    clean_exit: exitCode === 0,
+    records_written: load.records_written,
+    lost: accepted - load.records_written,
+    clean_exit: load.clean_exit,
   };
 }

@@ -1,12 +1,11 @@
 import { checkBudget, getPage, listPages, type Rest } from '../listing';
 import type { Repository } from '../repositories';
 import { backfillDeliveryId, payloads } from './payloads';
-import { NewestFirstScan } from './scan';
+import { NewestFirstScan, PendingEntities } from './scan';
 import type { BackfillKind, KindContext } from './types';
 
 /** Deployment states after which no further status is expected. */
 const FINAL = new Set(['success', 'failure', 'error', 'inactive']);
-const PENDING_MAX_AGE_MS = 7 * 86_400_000;
 
 /**
  * Deployments → `deployment.created`, and each of their statuses → `deployment_status.created`. Listed
@@ -20,24 +19,18 @@ export const deployments: BackfillKind = {
     const scan = new NewestFirstScan(saved, window);
     const owner = repository.owner.login;
     const repo = repository.name;
-    const pending = new Map(scan.state.pending.map((p) => [p.id, p]));
-    const keepPending = () => {
-      scan.pendingExtra = { pending: [...pending.values()] };
-    };
-    keepPending();
+    const pending = scan.pending;
     const url = 'deployments';
     const etag = scan.resuming && scan.state.etag_url === url ? scan.state.etag : null;
 
     const track = (deployment: Rest, final: boolean) => {
       const id = String(deployment.id);
-      const old = ctx.now().getTime() - Date.parse(deployment.created_at) > PENDING_MAX_AGE_MS;
-      if (final || old) pending.delete(id);
-      else pending.set(id, { id, created_at: deployment.created_at });
-      keepPending();
+      if (final || PendingEntities.expired(deployment.created_at, ctx.now())) pending.drop(id);
+      else pending.keep(id, deployment.created_at);
     };
 
     return scan.run(async () => {
-      for (const entry of [...pending.values()]) {
+      for (const entry of pending.list()) {
         checkBudget(ctx);
         const deployment = await ctx.github
           .request('GET /repos/{owner}/{repo}/deployments/{deployment_id}', {
@@ -51,8 +44,7 @@ export const deployments: BackfillKind = {
             throw error;
           });
         if (!deployment) {
-          pending.delete(entry.id);
-          keepPending();
+          pending.drop(entry.id);
           continue;
         }
         track(deployment, await collectStatuses(repository, deployment, ctx));
@@ -60,13 +52,12 @@ export const deployments: BackfillKind = {
 
       const params = { owner, repo, per_page: 100 };
       const first = await getPage(ctx, 'GET /repos/{owner}/{repo}/deployments', params, { etag });
-      if (first === 'not-modified') return { pending: [...pending.values()] };
+      if (first === 'not-modified') return { pending: pending.list() };
       for await (const page of listPages(ctx, 'GET /repos/{owner}/{repo}/deployments', params, { first })) {
         if (page === 'not-modified') break;
         for (const deployment of page.items) {
           const created = Date.parse(deployment.created_at);
-          if (scan.isBelow(created))
-            return { pending: [...pending.values()], etag: first.etag, etag_url: url };
+          if (scan.isBelow(created)) return { pending: pending.list(), etag: first.etag, etag_url: url };
           if (created > window.until) continue;
           ctx.onItem();
           if (scan.isDone(created)) {
@@ -84,7 +75,7 @@ export const deployments: BackfillKind = {
           scan.collected(created);
         }
       }
-      return { pending: [...pending.values()], etag: first.etag, etag_url: url };
+      return { pending: pending.list(), etag: first.etag, etag_url: url };
     });
   },
 };

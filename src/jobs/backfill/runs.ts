@@ -3,13 +3,11 @@ import { checkBudget, getPage, listPages, type Page, type Rest } from '../listin
 import type { Repository } from '../repositories';
 import { isoSeconds } from '../window';
 import { backfillDeliveryId, payloads } from './payloads';
-import { NewestFirstScan } from './scan';
+import { NewestFirstScan, PendingEntities } from './scan';
 import type { BackfillKind, KindContext } from './types';
 
 /** GitHub serves at most this many results of one workflow-run query, whatever `total_count` says. */
 export const RUN_LISTING_CAP = 1000;
-/** A run still in progress after this long is given up on (it will never complete). */
-const PENDING_MAX_AGE_MS = 7 * 86_400_000;
 
 /**
  * Workflow runs → `workflow_run.completed` (every attempt) and their jobs → `workflow_job.completed`.
@@ -25,16 +23,11 @@ export const runs: BackfillKind = {
     const scan = new NewestFirstScan(saved, window);
     const owner = repository.owner.login;
     const repo = repository.name;
-    const pending = new Map(scan.state.pending.map((p) => [p.id, p]));
-    const keepPending = () => {
-      scan.pendingExtra = { pending: [...pending.values()] };
-    };
-    keepPending();
+    const pending = scan.pending;
 
     const collect = async (run: Rest) => {
       await collectRun(repository, run, ctx);
-      pending.delete(String(run.id));
-      keepPending();
+      pending.drop(String(run.id));
     };
 
     /**
@@ -51,10 +44,7 @@ export const runs: BackfillKind = {
           const created = Date.parse(run.created_at);
           if (!scan.isBelow(created) && created <= window.until && !scan.isDone(created)) {
             if (run.status === 'completed') await collect(run);
-            else {
-              pending.set(String(run.id), { id: String(run.id), created_at: run.created_at });
-              keepPending();
-            }
+            else pending.keep(String(run.id), run.created_at);
           }
           finished[i] = true;
         } catch (error) {
@@ -100,7 +90,7 @@ export const runs: BackfillKind = {
 
     return scan.run(async () => {
       // Runs that were in progress last time, by id (they are below the cursor now).
-      for (const entry of [...pending.values()]) {
+      for (const entry of pending.list()) {
         checkBudget(ctx);
         const run = await ctx.github
           .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
@@ -114,16 +104,13 @@ export const runs: BackfillKind = {
             throw error;
           });
         if (run?.status === 'completed') await collect(run);
-        else if (!run || ctx.now().getTime() - Date.parse(entry.created_at) > PENDING_MAX_AGE_MS) {
-          pending.delete(entry.id);
-          keepPending();
-        }
+        else if (!run || PendingEntities.expired(entry.created_at, ctx.now())) pending.drop(entry.id);
       }
       const from = Math.max(window.since, Date.parse(scan.state.cursor));
       const to = window.openEnded ? ctx.now().getTime() : window.until;
       const created = window.openEnded ? `>=${isoSeconds(from)}` : null;
       const etag = await list(from, to, true);
-      return { pending: [...pending.values()], etag, etag_url: created };
+      return { pending: pending.list(), etag, etag_url: created };
     });
   },
 };

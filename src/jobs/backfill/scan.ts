@@ -1,6 +1,44 @@
 import { StopJob } from '../budget';
 import { emptyState, type KindResult, type KindState, type Window } from './types';
 
+/** How long an entity may stay pending before it is given up on (it will never complete). */
+export const PENDING_MAX_AGE_MS = 7 * 86_400_000;
+
+/**
+ * Entities seen but not final yet (a run in progress, a deployment without a final status). They are kept in
+ * the kind's state (through `onChange`), so the next run reads them again by id, even after a stop.
+ */
+export class PendingEntities {
+  private readonly entries: Map<string, { id: string; created_at: string }>;
+
+  constructor(
+    saved: readonly { id: string; created_at: string }[],
+    private readonly onChange: (list: { id: string; created_at: string }[]) => void,
+  ) {
+    this.entries = new Map(saved.map((p) => [p.id, p]));
+    onChange(this.list());
+  }
+
+  keep(id: string, createdAt: string): void {
+    this.entries.set(id, { id, created_at: createdAt });
+    this.onChange(this.list());
+  }
+
+  drop(id: string): void {
+    this.entries.delete(id);
+    this.onChange(this.list());
+  }
+
+  list(): { id: string; created_at: string }[] {
+    return [...this.entries.values()];
+  }
+
+  /** Pending for longer than PENDING_MAX_AGE_MS. */
+  static expired(createdAt: string, now: Date): boolean {
+    return now.getTime() - Date.parse(createdAt) > PENDING_MAX_AGE_MS;
+  }
+}
+
 /**
  * Bookkeeping for a listing read newest first (GitHub lists pull requests by `updated`, runs and deployments
  * by `created`, newest first). Reading stops at the cursor. When a run has to stop half way (budget), the
@@ -28,7 +66,13 @@ export class NewestFirstScan {
             ...(saved ? { pending: saved.pending, tags: saved.tags, labels: saved.labels } : {}),
           };
     this.cursor = Date.parse(this.state.cursor);
+    this.pending = new PendingEntities(this.state.pending, (list) => {
+      this.pendingExtra = { ...this.pendingExtra, pending: list };
+    });
   }
+
+  /** Entities to read again next run (runs in progress, deployments without a final status). */
+  readonly pending: PendingEntities;
 
   /** The listing is read down to here; anything at or below it was collected by an earlier run. */
   isBelow(time: number): boolean {

@@ -1,14 +1,11 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { TelemetryConfig } from '../src/config/config';
 import { findJob as registeredJob } from '../src/jobs/registry';
 import type { Job, JobSummary } from '../src/jobs/types';
 import { configFromEnvironment } from './adapters/config';
-import { ENV, intEnv, requireEnv } from './adapters/environment';
 import { createLambdaLogger, type LambdaLogger } from './adapters/logger';
-import { type PipelineResources, pipelineResources } from './adapters/pipeline-resources';
-import { SsmSecrets } from './adapters/ssm-secrets';
+import { type PipelineResources, pipelineResourcesFromEnvironment } from './adapters/pipeline-resources';
 
 /** What an EventBridge Scheduler schedule sends (lib/schedules.ts builds it from `schedules` in the config). */
 export const scheduleEventSchema = z.object({
@@ -88,20 +85,9 @@ export function createScheduleHandler(deps: ScheduleDeps) {
 export function scheduleDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ScheduleDeps {
   const config = configFromEnvironment(env);
   const logger = createLambdaLogger();
-  const secrets = new SsmSecrets({
-    ssm: new SSMClient({}),
-    ttlMs: intEnv(ENV.secretCacheTtlSeconds, env) * 1000,
-  });
   return {
     config,
-    resources: pipelineResources({
-      config,
-      secrets,
-      sourceTokenParameter: requireEnv(ENV.sourceTokenParameter, env),
-      dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
-      storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
-      logger: logger.log,
-    }),
+    resources: pipelineResourcesFromEnvironment(config, logger.log, env),
     logger,
   };
 }

@@ -1,5 +1,4 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { errorMessage } from '../src/log/logger';
 import { metrics as allMetrics } from '../src/metrics/registry';
@@ -8,13 +7,12 @@ import type { Metric } from '../src/metrics/types';
 import type { SignedEvent } from '../src/pipeline/types';
 import { type BatchOutcome, forEachLimited, processBatch } from '../src/worker/process-batch';
 import { configFromEnvironment } from './adapters/config';
-import { ENV, intEnv, requireEnv } from './adapters/environment';
+import { ENV, requireEnv } from './adapters/environment';
 import { createLambdaLogger, type LambdaLogger } from './adapters/logger';
-import { type PipelineResources, pipelineResources } from './adapters/pipeline-resources';
+import { type PipelineResources, pipelineResourcesFromEnvironment } from './adapters/pipeline-resources';
 import { decodeQueueMessage, UndecodableMessageError } from './adapters/queue-message';
 import { type ClaimCheckStore, S3ClaimCheck } from './adapters/s3-claim-check';
 import { parkMessage, type ReceivedMessage } from './adapters/sqs-queue';
-import { SsmSecrets } from './adapters/ssm-secrets';
 
 export interface WorkerDeps {
   claimCheck: ClaimCheckStore;
@@ -138,20 +136,9 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   const logger = createLambdaLogger();
   const sqs = new SQSClient({});
   const deadLetterQueueUrl = requireEnv(ENV.deadLetterQueueUrl, env);
-  const secrets = new SsmSecrets({
-    ssm: new SSMClient({}),
-    ttlMs: intEnv(ENV.secretCacheTtlSeconds, env) * 1000,
-  });
   return {
     claimCheck: new S3ClaimCheck(requireEnv(ENV.claimCheckBucket, env)),
-    resources: pipelineResources({
-      config,
-      secrets,
-      sourceTokenParameter: requireEnv(ENV.sourceTokenParameter, env),
-      dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
-      storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
-      logger: logger.log,
-    }),
+    resources: pipelineResourcesFromEnvironment(config, logger.log, env),
     park: (message, reason) => parkMessage(sqs, deadLetterQueueUrl, message, reason),
     settings: config.metrics,
     logger,

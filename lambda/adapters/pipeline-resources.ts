@@ -1,9 +1,11 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { TelemetryConfig } from '../../src/config/config';
 import { createGitHubClient, type GitHubClient } from '../../src/github/client';
 import type { Logger } from '../../src/log/logger';
 import type { Store } from '../../src/store/types';
 import { createDataStore } from './data-store';
-import type { SsmSecrets } from './ssm-secrets';
+import { ENV, intEnv, requireEnv } from './environment';
+import { SsmSecrets } from './ssm-secrets';
 
 export interface PipelineResources {
   /** Reads the source organisation (enrichment, jobs); undefined without a source-repository token. */
@@ -58,4 +60,20 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
     built = { source, data, value: { ...(github ? { github } : {}), store } };
     return built.value;
   };
+}
+
+/** The worker's and the schedule's resources, from the environment the stack sets (tokens from SSM, cached). */
+export function pipelineResourcesFromEnvironment(
+  config: TelemetryConfig,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): () => Promise<PipelineResources> {
+  return pipelineResources({
+    config,
+    secrets: new SsmSecrets({ ssm: new SSMClient({}), ttlMs: intEnv(ENV.secretCacheTtlSeconds, env) * 1000 }),
+    sourceTokenParameter: requireEnv(ENV.sourceTokenParameter, env),
+    dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
+    storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
+    logger,
+  });
 }

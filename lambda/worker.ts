@@ -1,11 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { forEachLimited } from '../src/concurrency';
 import { errorMessage } from '../src/log/logger';
 import { metrics as allMetrics } from '../src/metrics/registry';
 import type { MetricSettings } from '../src/metrics/settings';
 import type { Metric } from '../src/metrics/types';
 import type { SignedEvent } from '../src/pipeline/types';
-import { type BatchOutcome, forEachLimited, processBatch } from '../src/worker/process-batch';
+import { type BatchOutcome, processBatch } from '../src/worker/process-batch';
 import { configFromEnvironment } from './adapters/config';
 import { ENV, requireEnv } from './adapters/environment';
 import { createLambdaLogger, type LambdaLogger } from './adapters/logger';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { forEachLimited } from '../../src/concurrency';
 import type { SignedEvent } from '../../src/pipeline/types';
 import type { ClaimCheckStore } from './s3-claim-check';
 
@@ -34,6 +35,21 @@ export interface SqsEventQueueOptions {
   now?: () => Date;
 }
 
+/** SendMessage calls in flight at once for one request. */
+const SEND_CONCURRENCY = 25;
+
+/** Characters SQS refuses in a message (it accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF). */
+const NOT_SQS_TEXT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * JSON that SQS accepts. JSON.stringify already escapes control characters and lone surrogates; U+FFFE and
+ * U+FFFF, which can stand in any GitHub text (a commit message), it leaves raw and SQS refuses the message:
+ * as `\ufffe` escapes they are still the same JSON string.
+ */
+export function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 /**
  * The webhook's `enqueue`: one SQS message per event, with the claim check for events above the SQS limit.
  * Throws when SQS or S3 refuse, which the webhook answers with 503 (GitHub marks the delivery failed and the
@@ -43,17 +59,18 @@ export class SqsEventQueue {
   constructor(private readonly options: SqsEventQueueOptions) {}
 
   readonly send = async (events: readonly SignedEvent[]): Promise<void> => {
-    await Promise.all(events.map((event) => this.sendOne(event)));
+    // A 500-item push must not open 500 requests at once (they would time out into a false 503).
+    await forEachLimited(events, SEND_CONCURRENCY, (event) => this.sendOne(event));
   };
 
   private async sendOne(event: SignedEvent): Promise<void> {
-    let body = JSON.stringify({ telemetry: MESSAGE_FORMAT, event } satisfies QueueMessage);
+    let body = sqsSafeJson({ telemetry: MESSAGE_FORMAT, event } satisfies QueueMessage);
     const bytes = Buffer.byteLength(body);
     if (bytes > MAX_INLINE_BYTES) {
       const day = (this.options.now?.() ?? new Date()).toISOString().slice(0, 10);
       const key = `claim-checks/${day}/${event.deliveryId}-${randomUUID()}.json`;
       await this.options.claimCheck.put(key, JSON.stringify(event));
-      body = JSON.stringify({
+      body = sqsSafeJson({
         telemetry: MESSAGE_FORMAT,
         claim_check: { bucket: this.options.claimCheck.bucket, key, bytes },
         delivery_id: event.deliveryId,
@@ -96,7 +113,10 @@ export async function parkMessage(
       MessageBody: message.body,
       MessageAttributes: {
         ...message.attributes,
-        failure_reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
+        failure_reason: {
+          DataType: 'String',
+          StringValue: reason.slice(0, 1000).replace(NOT_SQS_TEXT, '\uFFFD') || 'unknown',
+        },
         failed_at: { DataType: 'String', StringValue: now.toISOString() },
       },
     }),

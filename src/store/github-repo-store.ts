@@ -516,15 +516,14 @@ export class GitHubRepoStore implements Store {
   private async statusOfBlob(sha: string): Promise<RecordStatus> {
     const known = this.blobStatus.get(sha);
     if (known) return known;
+    // A failed read (HTTP or network) throws: the batch is retried. Only content that is not JSON (edited by
+    // hand?) counts as partial, so a good record repairs it.
+    const text = (await this.readBlob(sha)).toString('utf8');
     let status: RecordStatus = 'partial';
     try {
-      status =
-        (JSON.parse((await this.readBlob(sha)).toString('utf8')) as MetricRecord).status === 'complete'
-          ? 'complete'
-          : 'partial';
-    } catch (error) {
-      if (statusOf(error) !== undefined) throw error;
-      // Not JSON (edited by hand?): treated as partial, so a good record repairs it.
+      status = (JSON.parse(text) as MetricRecord).status === 'complete' ? 'complete' : 'partial';
+    } catch {
+      status = 'partial';
     }
     this.rememberStatus(sha, status);
     return status;

@@ -1,3 +1,4 @@
+import { forEachLimited } from '../concurrency';
 import { InvalidPayloadError } from '../github/payloads';
 import { errorMessage, type Logger } from '../log/logger';
 import type { Metric, MetricContext } from '../metrics/types';
@@ -77,20 +78,4 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
       ),
     };
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await fn(items[index] as T, index);
-    }
-  });
-  await Promise.all(lanes);
 }

@@ -435,3 +435,40 @@ describe('webhook Lambda: pushes from other systems', () => {
     expect(ssm.commandCalls(GetParametersByPathCommand, { Path: SENDERS_PATH })).toHaveLength(1);
   });
 });
+
+describe('SQS messages', () => {
+  const queue = () =>
+    new SqsEventQueue({ sqs: new SQSClient({}), queueUrl: QUEUE_URL, claimCheck: new S3ClaimCheck(BUCKET) });
+  const event = (deliveryId: string, message: string) => ({
+    trigger: 'github::workflow_run.completed',
+    source: 'github' as const,
+    event: 'workflow_run',
+    deliveryId,
+    receivedAt: '2026-11-01T12:00:00.000Z',
+    collectedBy: 'webhook' as const,
+    payload: { head_commit: { message } },
+  });
+
+  it('escapes U+FFFE and U+FFFF, which SQS refuses raw, keeping the same JSON string', async () => {
+    const message = 'fix: \uFFFF odd bytes \uFFFE in a commit message';
+    await queue().send([event('d-1', message)]);
+    const body = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody as string;
+    expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(JSON.parse(body).event.payload.head_commit.message).toBe(message);
+  });
+
+  it('sends a 500-item push with at most 25 requests in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    sqs.on(SendMessageCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight -= 1;
+      return { MessageId: 'm' };
+    });
+    await queue().send(Array.from({ length: 500 }, (_, i) => event(`d-${i}`, 'ok')));
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(500);
+    expect(most).toBe(25);
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { forEachLimited } from '../../concurrency';
 import { errorMessage } from '../../log/logger';
 import { metrics as allMetrics } from '../../metrics/registry';
-import { forEachLimited } from '../../worker/process-batch';
 import { RateBudget, StopJob } from '../budget';
 import { type Repository, repositorySelection, selectRepositories } from '../repositories';
 import { RecordSink } from '../sink';

@@ -1,4 +1,4 @@
-import { forEachLimited } from '../../worker/process-batch';
+import { forEachLimited } from '../../concurrency';
 import { checkBudget, getPage, listPages, type Page, type Rest } from '../listing';
 import type { Repository } from '../repositories';
 import { isoSeconds } from '../window';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { forEachLimited } from '../../concurrency';
 import type { GitHubClient } from '../../github/client';
 import { parsePayload } from '../../github/payloads';
 import type { RecordError } from '../../pipeline/types';
-import { forEachLimited } from '../../worker/process-batch';
 import { enrich } from '../enrich';
 import { defaultMetricSettings } from '../settings';
 import type { Metric, MetricContext } from '../types';

@@ -67,4 +67,30 @@ describe('addSignature', () => {
       });
     }
   });
+
+  it('queues only what metrics read of the envelope: no sender, organisation or installation, the repository identity', () => {
+    const payload = example('workflow_job', 'completed');
+    const result = addSignature(raw('workflow_job', payload), collected);
+    if (result.kind !== 'accepted') throw new Error('not accepted');
+    const queued = result.event.payload;
+    expect(queued).not.toHaveProperty('sender');
+    expect(queued).not.toHaveProperty('organization');
+    const repository = payload.repository as Record<string, unknown>;
+    expect(queued.repository).toEqual({
+      id: repository.id,
+      node_id: repository.node_id,
+      name: repository.name,
+      full_name: repository.full_name,
+      private: repository.private,
+      html_url: repository.html_url,
+      default_branch: repository.default_branch,
+      owner: {
+        login: (repository.owner as { login: string }).login,
+        id: (repository.owner as { id: number }).id,
+        type: (repository.owner as { type: string }).type,
+      },
+    });
+    expect(queued.workflow_job).toEqual(payload.workflow_job);
+    expect(JSON.stringify(queued).length).toBeLessThan(JSON.stringify(payload).length / 2);
+  });
 });

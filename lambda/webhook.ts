@@ -3,8 +3,6 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorMessage } from '../src/log/logger';
 import type { SignedEvent } from '../src/pipeline/types';
-import { createPushHandler } from '../src/push/handler';
-import { sendersFromValues } from '../src/push/secrets';
 import {
   handleTelemetryRequest,
   type TelemetryHandlerDeps,
@@ -108,14 +106,33 @@ export function webhookDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env)
     collected: new Set(requireEnv(ENV.collectedTriggers, env).split(',')),
     maxBodyBytes: intEnv(ENV.maxBodyBytes, env),
     logger,
-    // All senders come from one cached SSM listing (SsmSecrets' TTL), so pushes naming made-up senders cost
-    // no SSM call each and cannot exhaust SSM's 40 requests/s.
-    push: createPushHandler({
-      senderSecrets: async (sender) =>
-        sendersFromValues(await secrets.entriesByPath(sendersPath)).get(sender) ?? [],
-      maxSkewSeconds: intEnv(ENV.pushMaxSkewSeconds, env),
-      logger: logger.log,
-    }),
+    push: lazyPushHandler(secrets, sendersPath, intEnv(ENV.pushMaxSkewSeconds, env), logger.log),
+  };
+}
+
+/**
+ * The push handler, loaded on the first push: building its schemas costs about 10 ms, which GitHub deliveries
+ * (nearly all traffic) then never pay on a cold start. All senders come from one cached SSM listing, so
+ * pushes naming made-up senders cost no SSM call each and cannot exhaust SSM's 40 requests/s.
+ */
+function lazyPushHandler(
+  secrets: SsmSecrets,
+  sendersPath: string,
+  maxSkewSeconds: number,
+  logger: LambdaLogger['log'],
+): NonNullable<WebhookDeps['push']> {
+  let loaded: Promise<NonNullable<WebhookDeps['push']>> | undefined;
+  return async (request, enqueue) => {
+    loaded ??= Promise.all([import('../src/push/handler'), import('../src/push/secrets')]).then(
+      ([{ createPushHandler }, { sendersFromValues }]) =>
+        createPushHandler({
+          senderSecrets: async (sender) =>
+            sendersFromValues(await secrets.entriesByPath(sendersPath)).get(sender) ?? [],
+          maxSkewSeconds,
+          logger,
+        }),
+    );
+    return (await loaded)(request, enqueue);
   };
 }
 

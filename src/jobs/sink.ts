@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger';
 import type { Metric, MetricContext } from '../metrics/types';
 import { addSignature } from '../pipeline/add-signature';
-import { collectMetrics } from '../pipeline/collect-metrics';
+import { collectMetrics, collects as metricCollects } from '../pipeline/collect-metrics';
 import type { CollectedBy, MetricRecord, SignedEvent } from '../pipeline/types';
 import type { Store } from '../store/types';
 
@@ -61,12 +61,7 @@ export class RecordSink {
   wants(event: string, payload: Record<string, unknown>): boolean {
     const signed = this.sign(event, payload, 'probe', new Date(0).toISOString());
     if (signed.kind !== 'accepted') return false;
-    const trigger = signed.event.trigger;
-    return this.options.metrics.some(
-      (m) =>
-        m.triggers.some((t) => t === trigger || trigger.startsWith(`${t}.`)) &&
-        m.matches(signed.event, this.options.context.settings),
-    );
+    return this.options.metrics.some((m) => metricCollects(m, signed.event, this.options.context.settings));
   }
 
   /**

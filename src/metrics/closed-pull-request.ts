@@ -8,7 +8,7 @@ import {
   type PullReview,
   type PullTimelineEvent,
 } from '../github/pull-request-data';
-import type { MetricDraft } from '../pipeline/record';
+import { type MetricDraft, toUtcIso } from '../pipeline/record';
 import type { SignedEvent } from '../pipeline/types';
 import { type Enriched, enrich } from './enrich';
 import { type MetricContext, shared } from './types';
@@ -75,7 +75,7 @@ export function isMerged(payload: ClosedPullRequest): boolean {
 
 /** Pull request id + closed_at: a pull request reopened and closed again is a second record. */
 export function pullRequestKey(payload: ClosedPullRequest): string {
-  return `${payload.pull_request.id}:${utc(payload.pull_request.closed_at)}`;
+  return `${payload.pull_request.id}:${toUtcIso(payload.pull_request.closed_at)}`;
 }
 
 /** Commits, files, reviews and timeline events, read once per event however many metrics ask. */
@@ -115,8 +115,7 @@ export function closedPullRequestDraft<O>(
 export const authorIsBot = (payload: ClosedPullRequest) =>
   payload.pull_request.user?.type === 'Bot' || isBotLogin(payload.pull_request.user?.login);
 
-export const utc = (time: string) => new Date(time).toISOString();
-export const utcOrNull = (time: string | null | undefined) => (time ? utc(time) : null);
+export const utcOrNull = (time: string | null | undefined) => (time ? toUtcIso(time) : null);
 
 /** Submitted reviews by someone other than the pull request's author, oldest first (pending ones are drafts). */
 export function othersReviews(reviews: readonly PullReview[], author: string | null): PullReview[] {
@@ -174,7 +173,7 @@ export function draftHistory(
   if (inDraftSince !== null) draftMs += Math.max(0, Date.parse(closedAt) - inDraftSince);
   return {
     opened_as_draft: openedAsDraft,
-    review_open_at: openedAsDraft ? utcOrNull(firstReady) : utc(createdAt),
+    review_open_at: openedAsDraft ? utcOrNull(firstReady) : toUtcIso(createdAt),
     ready_at: utcOrNull(lastReady),
     time_in_draft_ms: draftMs,
   };

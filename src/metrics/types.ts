@@ -30,12 +30,14 @@ export function shared<T>(ctx: MetricContext, key: string, fn: () => Promise<T>)
 /**
  * A metric is one folder under src/metrics/ exporting one of these, registered in registry.ts.
  * `triggers` lists the triggers it can match (used to acknowledge-and-drop everything else early, and in
- * METRICS.md); `matches` is the full condition; `collect` turns the event into zero or more drafts.
+ * METRICS.md); `matches`, when present, adds conditions beyond the trigger; `collect` turns the event into
+ * zero or more drafts.
  */
 export interface Metric<O = Record<string, unknown>> {
   name: string;
   description: string;
   triggers: readonly string[];
-  matches(event: SignedEvent, settings: MetricSettings): boolean;
+  /** Conditions beyond the trigger (a tag that is a version, an incident label); absent: every event of a trigger. */
+  matches?(event: SignedEvent, settings: MetricSettings): boolean;
   collect(event: SignedEvent, ctx: MetricContext): Promise<MetricDraft<O>[]>;
 }

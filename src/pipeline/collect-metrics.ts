@@ -1,4 +1,5 @@
 import { errorMessage } from '../log/logger';
+import type { MetricSettings } from '../metrics/settings';
 import type { Metric, MetricContext } from '../metrics/types';
 import { buildRecord } from './record';
 import type { MetricRecord, SignedEvent } from './types';
@@ -7,6 +8,14 @@ export interface CollectResult {
   records: MetricRecord[];
   /** Metrics that threw (not enrichment failures, which make partial records): the event must be retried. */
   failures: { metric: string; error: unknown; message: string }[];
+}
+
+/** A metric's whole condition: one of its triggers (a trigger also covers its actions), then `matches`. */
+export function collects(metric: Metric<unknown>, event: SignedEvent, settings: MetricSettings): boolean {
+  return (
+    metric.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)) &&
+    (metric.matches?.(event, settings) ?? true)
+  );
 }
 
 /**
@@ -18,11 +27,7 @@ export async function collectMetrics(
   metrics: readonly Metric<unknown>[],
   ctx: MetricContext,
 ): Promise<CollectResult> {
-  const matching = metrics.filter(
-    (metric) =>
-      metric.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)) &&
-      metric.matches(event, ctx.settings),
-  );
+  const matching = metrics.filter((metric) => collects(metric, event, ctx.settings));
   const eventCtx: MetricContext = { ...ctx, memo: new Map() };
   const results = await Promise.allSettled(matching.map((metric) => metric.collect(event, eventCtx)));
   const collectedAt = ctx.now().toISOString();

@@ -21,7 +21,7 @@ export const deployments: BackfillKind = {
     const repo = repository.name;
     const pending = scan.pending;
     const url = 'deployments';
-    const etag = scan.resuming && scan.state.etag_url === url ? scan.state.etag : null;
+    const etag = scan.savedEtag(url);
 
     const track = (deployment: Rest, final: boolean) => {
       const id = String(deployment.id);

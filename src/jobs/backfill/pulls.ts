@@ -18,7 +18,7 @@ export const pulls: BackfillKind = {
     const repo = repository.name;
     const params = { owner, repo, state: 'closed', sort: 'updated', direction: 'desc', per_page: 100 };
     const url = `pulls?state=closed&sort=updated&direction=desc`;
-    const etag = scan.resuming && scan.state.etag_url === url ? scan.state.etag : null;
+    const etag = scan.savedEtag(url);
     let firstEtag: string | null = null;
     return scan.run(async () => {
       const first = await getPage(ctx, 'GET /repos/{owner}/{repo}/pulls', params, { etag });

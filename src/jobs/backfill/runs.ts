@@ -65,7 +65,7 @@ export const runs: BackfillKind = {
     const list = async (from: number, to: number, topLevel: boolean): Promise<string | null> => {
       const created =
         topLevel && window.openEnded ? `>=${isoSeconds(from)}` : `${isoSeconds(from)}..${isoSeconds(to)}`;
-      const etag = topLevel && scan.resuming && scan.state.etag_url === created ? scan.state.etag : null;
+      const etag = topLevel ? scan.savedEtag(created) : null;
       const params = { owner, repo, created, per_page: 100 };
       const first = await getPage(ctx, 'GET /repos/{owner}/{repo}/actions/runs', params, {
         key: 'workflow_runs',

@@ -74,6 +74,11 @@ export class NewestFirstScan {
   /** Entities to read again next run (runs in progress, deployments without a final status). */
   readonly pending: PendingEntities;
 
+  /** The ETag saved for `url` by the last run, to read that listing conditionally (a 304 costs nothing). */
+  savedEtag(url: string | null): string | null {
+    return this.resuming && this.state.etag_url === url ? (this.state.etag ?? null) : null;
+  }
+
   /** The listing is read down to here; anything at or below it was collected by an earlier run. */
   isBelow(time: number): boolean {
     return time <= this.cursor || time < this.window.since;

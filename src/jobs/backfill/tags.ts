@@ -22,7 +22,7 @@ export const tags: BackfillKind = {
     const repo = repository.name;
     const url = 'tags';
     const known = { ...(saved?.tags ?? {}) };
-    const etag = scan.resuming && scan.state.etag_url === url ? scan.state.etag : null;
+    const etag = scan.savedEtag(url);
     scan.pendingExtra = { tags: known };
     return scan.run(async () => {
       const params = { owner, repo, per_page: 100 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoTime } from '../../github/payloads';
 import type { MetricSettings } from '../../metrics/settings';
 import type { ListingContext } from '../listing';
 import type { Repository } from '../repositories';
@@ -11,8 +12,6 @@ export interface Window {
   openEnded: boolean;
 }
 
-const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time');
-
 /**
  * What a kind remembers per repository in `_state/backfill/<owner>/<repo>/<kind>.json`.
  * - `since`: the start of the window this state covers; a run with an earlier `--since` reads again from it.
@@ -23,16 +22,16 @@ const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an I
  *   fetched again by id next time, so the cursor never waits for them.
  */
 export const kindStateSchema = z.looseObject({
-  since: iso,
-  cursor: iso,
-  done: z.array(z.object({ after: iso, up_to: iso })).default([]),
+  since: isoTime,
+  cursor: isoTime,
+  done: z.array(z.object({ after: isoTime, up_to: isoTime })).default([]),
   etag: z.string().nullable().default(null),
   etag_url: z.string().nullable().default(null),
-  pending: z.array(z.object({ id: z.string(), created_at: iso })).default([]),
+  pending: z.array(z.object({ id: z.string(), created_at: isoTime })).default([]),
   /** tags: tag name → the date it was dated by (see the tags kind). */
-  tags: z.record(z.string(), iso).default({}),
+  tags: z.record(z.string(), isoTime).default({}),
   /** incidents: label → cursor. */
-  labels: z.record(z.string(), iso).default({}),
+  labels: z.record(z.string(), isoTime).default({}),
 });
 export type KindState = z.infer<typeof kindStateSchema>;
 

@@ -41,7 +41,6 @@ export const checkSuite: Metric<CheckSuiteOutput> = {
   name: 'check-suite',
   description: 'One record per completed check suite: conclusion, app, head, duration, pull requests.',
   triggers: ['github::check_suite.completed'],
-  matches: (event) => event.trigger === 'github::check_suite.completed',
   async collect(event) {
     const { check_suite: suite, repository } = parsePayload(
       checkSuitePayload,

@@ -1,4 +1,5 @@
 import type { PullTimelineEvent } from '../../github/pull-request-data';
+import { toUtcIso } from '../../pipeline/record';
 import {
   closedPullRequestDraft,
   draftHistory,
@@ -10,7 +11,6 @@ import {
   parseClosedPullRequest,
   readPullRequestData,
   stageMs,
-  utc,
   utcOrNull,
 } from '../closed-pull-request';
 import type { Metric } from '../types';
@@ -87,8 +87,8 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
         number: pr.number,
         author,
         outcome: merged ? 'merged' : 'closed',
-        created_at: utc(pr.created_at),
-        closed_at: utc(pr.closed_at),
+        created_at: toUtcIso(pr.created_at),
+        closed_at: toUtcIso(pr.closed_at),
         merged_at: mergedAt,
         reviewers,
         reviewer_count: reviewers ? reviewers.length : null,

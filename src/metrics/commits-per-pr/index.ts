@@ -1,11 +1,11 @@
 import { isBotLogin, type PullCommit } from '../../github/pull-request-data';
+import { toUtcIso } from '../../pipeline/record';
 import {
   closedPullRequestDraft,
   isMergedPullRequest,
   parseClosedPullRequest,
   readPullRequestData,
   stageMs,
-  utc,
 } from '../closed-pull-request';
 import type { Metric } from '../types';
 
@@ -92,7 +92,7 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
         pull_request_id: pr.id,
         number: pr.number,
         base_branch: pr.base.ref,
-        merged_at: utc(pr.merged_at ?? pr.closed_at),
+        merged_at: toUtcIso(pr.merged_at ?? pr.closed_at),
         commits,
         commits_listed: api ? api.commits.length : null,
         commits_truncated: api ? api.commits.length < commits : null,

@@ -77,7 +77,6 @@ export const deployment: Metric<DeploymentOutput> = {
   description:
     'One record per created deployment: environment, ref, sha, creator, time since the previous one.',
   triggers: ['github::deployment.created'],
-  matches: (event) => event.trigger === 'github::deployment.created',
   async collect(event, ctx) {
     const { deployment: d, repository } = parsePayload(
       deploymentPayload,

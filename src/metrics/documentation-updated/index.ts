@@ -1,10 +1,10 @@
 import picomatch from 'picomatch';
+import { toUtcIso } from '../../pipeline/record';
 import {
   closedPullRequestDraft,
   isMergedPullRequest,
   parseClosedPullRequest,
   readPullRequestData,
-  utc,
 } from '../closed-pull-request';
 import type { Metric } from '../types';
 
@@ -63,7 +63,7 @@ export const documentationUpdated: Metric<DocumentationUpdatedOutput> = {
         pull_request_id: pr.id,
         number: pr.number,
         base_branch: pr.base.ref,
-        merged_at: utc(pr.merged_at ?? pr.closed_at),
+        merged_at: toUtcIso(pr.merged_at ?? pr.closed_at),
         globs: [...globs],
         documentation_updated: docs ? docs.length > 0 : null,
         changed_files: pr.changed_files ?? (data.ok ? data.value.files.length : 0),

@@ -1,3 +1,4 @@
+import { toUtcIso } from '../../pipeline/record';
 import {
   authorIsBot,
   closedPullRequestDraft,
@@ -10,7 +11,6 @@ import {
   parseClosedPullRequest,
   readPullRequestData,
   stageMs,
-  utc,
   utcOrNull,
 } from '../closed-pull-request';
 import { commitTimes } from '../commits-per-pr';
@@ -31,12 +31,12 @@ export const pullRequest: Metric<PullRequestOutput> = {
     const data = await readPullRequestData(ctx, payload);
     const api = data.ok ? data.value : null;
 
-    const endedAt = utc(merged && pr.merged_at ? pr.merged_at : pr.closed_at);
+    const endedAt = toUtcIso(merged && pr.merged_at ? pr.merged_at : pr.closed_at);
     const firstCommitAt = api ? commitTimes(api.commits).first_commit_at : null;
     const draft = api ? draftHistory(api.timeline, pr.created_at, pr.closed_at, pr.draft) : null;
     const firstReview = api ? firstReviewAt(api.reviews, author) : null;
     const firstApproval = api ? firstApprovalAt(api.reviews, author) : null;
-    const createdAt = utc(pr.created_at);
+    const createdAt = toUtcIso(pr.created_at);
     // Work may start before the first commit's author date claims (or a commit may be authored after
     // opening): the cycle starts at whichever came first.
     const cycleStart =
@@ -58,7 +58,7 @@ export const pullRequest: Metric<PullRequestOutput> = {
         draft: pr.draft,
         opened_as_draft: draft ? draft.opened_as_draft : null,
         created_at: createdAt,
-        closed_at: utc(pr.closed_at),
+        closed_at: toUtcIso(pr.closed_at),
         merged_at: merged ? utcOrNull(pr.merged_at) : null,
         merge_commit_sha: merged ? (pr.merge_commit_sha ?? null) : null,
         first_commit_at: firstCommitAt,

@@ -14,7 +14,6 @@ export const pushDeployment: Metric<PushDeploymentOutput> = {
   name: 'push-deployment',
   description: 'One record per deployment status pushed by another system (X-Telemetry-Event: deployment).',
   triggers: ['push::deployment'],
-  matches: (event) => event.trigger === 'push::deployment',
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(deploymentItem, event.payload, 'pushed deployment');

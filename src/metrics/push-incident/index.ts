@@ -11,7 +11,6 @@ export const pushIncident: Metric<PushIncidentOutput> = {
   description:
     'Incidents pushed by another system (X-Telemetry-Event: incident): an `opened` record, and a `resolved` one once resolved_at is known.',
   triggers: ['push::incident'],
-  matches: (event) => event.trigger === 'push::incident',
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(incidentItem, event.payload, 'pushed incident');

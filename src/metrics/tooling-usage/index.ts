@@ -159,7 +159,6 @@ export const toolingUsage: Metric<ToolingUsageOutput> = {
   description:
     'A daily snapshot of the tooling a repository uses: manifests, runtimes, actions, base images.',
   triggers: ['schedule::tooling-usage'],
-  matches: (event) => event.trigger === 'schedule::tooling-usage',
   async collect(event, ctx) {
     const { repository, ref } = parsePayload(
       toolingSchedulePayload,

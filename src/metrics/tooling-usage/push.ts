@@ -14,7 +14,6 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
   name: 'tooling-usage',
   description: 'Tooling a repository uses, pushed by another system (X-Telemetry-Event: tooling-usage).',
   triggers: ['push::tooling-usage'],
-  matches: (event) => event.trigger === 'push::tooling-usage',
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(toolingUsageItem, event.payload, 'pushed tooling usage');

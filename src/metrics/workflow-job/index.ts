@@ -84,7 +84,6 @@ export const workflowJob: Metric<WorkflowJobOutput> = {
   name: 'workflow-job',
   description: 'One record per completed workflow job (per run attempt): timing, queue time, runner, steps.',
   triggers: ['github::workflow_job.completed'],
-  matches: (event) => event.trigger === 'github::workflow_job.completed',
   async collect(event) {
     const { workflow_job: job, repository } = parsePayload(
       workflowJobPayload,

@@ -35,7 +35,6 @@ export const workflowRun: Metric<WorkflowRunOutput> = {
   name: 'workflow-run',
   description: 'One record per completed workflow run attempt: duration, queue time, conclusion, trigger.',
   triggers: ['github::workflow_run.completed'],
-  matches: (event) => event.trigger === 'github::workflow_run.completed',
   async collect(event) {
     const { workflow_run: run, repository } = parsePayload(
       workflowRunPayload,

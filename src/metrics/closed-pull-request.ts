@@ -8,8 +8,9 @@ import {
   type PullReview,
   type PullTimelineEvent,
 } from '../github/pull-request-data';
-import { type MetricDraft, toUtcIso } from '../pipeline/record';
+import type { MetricDraft } from '../pipeline/record';
 import type { SignedEvent } from '../pipeline/types';
+import { toUtcIso } from '../time';
 import { type Enriched, enrich } from './enrich';
 import { type MetricContext, shared } from './types';
 

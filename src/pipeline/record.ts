@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { toUtcIso } from '../time';
 import { COLLECTOR_VERSION } from '../version';
 import type { MetricRecord, RecordError, SignedEvent } from './types';
 
@@ -49,22 +50,6 @@ export function buildRecord<O>(
     collector_version: COLLECTOR_VERSION,
     output: draft.output,
   };
-}
-
-/** Normalises any ISO-8601 time (offsets, missing milliseconds) to `YYYY-MM-DDTHH:mm:ss.sssZ`. */
-export function toUtcIso(time: string): string {
-  const ms = Date.parse(time);
-  if (Number.isNaN(ms)) throw new Error(`not an ISO-8601 time: ${JSON.stringify(time)}`);
-  return new Date(ms).toISOString();
-}
-
-/** Milliseconds from `from` to `to`, or null when either is missing. */
-export function durationMs(from: string | null | undefined, to: string | null | undefined): number | null {
-  if (!from || !to) return null;
-  const a = Date.parse(from);
-  const b = Date.parse(to);
-  if (Number.isNaN(a) || Number.isNaN(b)) return null;
-  return b - a;
 }
 
 // A path segment that cannot climb out of the data directory or hide as a dot-file.

@@ -1,13 +1,6 @@
-import {
-  buildRecord,
-  durationMs,
-  isBetter,
-  recordId,
-  recordPath,
-  safeSegment,
-  toUtcIso,
-} from '../../src/pipeline/record';
+import { buildRecord, isBetter, recordId, recordPath, safeSegment } from '../../src/pipeline/record';
 import type { SignedEvent } from '../../src/pipeline/types';
+import { durationMs, toUtcIso } from '../../src/time';
 import { COLLECTOR_VERSION } from '../../src/version';
 
 const event: SignedEvent = {

@@ -1,5 +1,5 @@
 import type { PullTimelineEvent } from '../../github/pull-request-data';
-import { toUtcIso } from '../../pipeline/record';
+import { toUtcIso } from '../../time';
 import {
   closedPullRequestDraft,
   draftHistory,

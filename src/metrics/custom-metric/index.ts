@@ -1,6 +1,6 @@
 import { parsePayload } from '../../github/payloads';
-import { toUtcIso } from '../../pipeline/record';
 import { customMetricItem, splitRepository } from '../../push/kinds';
+import { toUtcIso } from '../../time';
 import { pushSender } from '../push-deployment';
 import type { Metric } from '../types';
 import type { CustomMetricOutput } from './output';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/payloads';
-import { durationMs, toUtcIso } from '../../pipeline/record';
 import type { RecordError } from '../../pipeline/types';
+import { durationMs, toUtcIso } from '../../time';
 import { enrich } from '../enrich';
 import { type Metric, type MetricContext, shared } from '../types';
 import type { DeploymentOutput } from './output';

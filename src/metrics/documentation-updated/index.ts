@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { toUtcIso } from '../../pipeline/record';
+import { toUtcIso } from '../../time';
 import {
   closedPullRequestDraft,
   isMergedPullRequest,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/payloads';
-import { durationMs, toUtcIso } from '../../pipeline/record';
 import type { SignedEvent } from '../../pipeline/types';
+import { durationMs, toUtcIso } from '../../time';
 import type { MetricSettings } from '../settings';
 import type { Metric } from '../types';
 import type { IncidentOutput } from './output';

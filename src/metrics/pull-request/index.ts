@@ -1,4 +1,4 @@
-import { toUtcIso } from '../../pipeline/record';
+import { toUtcIso } from '../../time';
 import {
   authorIsBot,
   closedPullRequestDraft,

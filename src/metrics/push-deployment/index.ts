@@ -1,6 +1,6 @@
 import { parsePayload } from '../../github/payloads';
-import { durationMs, toUtcIso } from '../../pipeline/record';
 import { deploymentItem, splitRepository } from '../../push/kinds';
+import { durationMs, toUtcIso } from '../../time';
 import type { Metric } from '../types';
 import type { PushDeploymentOutput } from './output';
 

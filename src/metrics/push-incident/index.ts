@@ -1,7 +1,7 @@
 import { parsePayload } from '../../github/payloads';
 import type { MetricDraft } from '../../pipeline/record';
-import { durationMs, toUtcIso } from '../../pipeline/record';
 import { incidentItem, splitRepository } from '../../push/kinds';
+import { durationMs, toUtcIso } from '../../time';
 import { pushSender } from '../push-deployment';
 import type { Metric } from '../types';
 import type { PushIncidentOutput } from './output';

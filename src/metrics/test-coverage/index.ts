@@ -1,5 +1,5 @@
 import { parsePayload } from '../../github/payloads';
-import { durationMs, toUtcIso } from '../../pipeline/record';
+import { durationMs, toUtcIso } from '../../time';
 import type { MetricSettings } from '../settings';
 import type { Metric } from '../types';
 import { workflowJobPayload } from '../workflow-job';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/payloads';
-import { durationMs } from '../../pipeline/record';
+import { durationMs } from '../../time';
 import type { Metric } from '../types';
 
 const stepSchema = z.looseObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/payloads';
-import { durationMs, toUtcIso } from '../../pipeline/record';
+import { durationMs, toUtcIso } from '../../time';
 import type { Metric } from '../types';
 import type { WorkflowRunOutput } from './output';
 

@@ -3,10 +3,32 @@ import { z } from 'zod';
 /** Settings that change what metrics collect. Part of the configuration file under `metrics`. */
 export const metricSettingsSchema = z
   .object({
-    /** Word-boundary patterns that mark a job or step as a test (test-coverage metric). */
+    /**
+     * Word-boundary patterns that mark a workflow, job or step as a test (test-coverage metric): generic words
+     * and the test runners whose step names often say nothing else ("Run cypress").
+     */
     testNamePatterns: z
       .array(z.string().min(1))
-      .default(['test', 'tests', 'testing', 'e2e', 'spec', 'specs', 'unit', 'integration', 'jest', 'pytest']),
+      .default([
+        'test',
+        'tests',
+        'testing',
+        'e2e',
+        'spec',
+        'specs',
+        'unit',
+        'integration',
+        'jest',
+        'pytest',
+        'cypress',
+        'playwright',
+        'puppeteer',
+        'selenium',
+        'mocha',
+        'jasmine',
+        'ava',
+        'vitest',
+      ]),
     /** Globs of documentation files (documentation-updated metric). */
     documentationGlobs: z.array(z.string().min(1)).default(['docs/**', '**/*.md', '**/*.mdx', '**/*.rst']),
     /** Issue labels that mark an incident (incident metric). */

@@ -107,7 +107,7 @@ export function generateDataDir(root: string, total: number, until: number, days
             head_branch: 'main',
             head_sha: 'a'.repeat(40),
             html_url: null,
-            steps: { count: 5, by_conclusion: { success: 5 }, slowest: null },
+            steps: { count: 5, by_conclusion: { success: 5 }, slowest: null, list: [] },
           };
           write(metric, `${output.job_id}:${output.run_attempt}`, repo, at, output);
           break;

@@ -276,7 +276,7 @@ export function workflowJob(
     head_branch: 'main',
     head_sha: 'e'.repeat(40),
     html_url: null,
-    steps: { count: 3, by_conclusion: { success: 3 }, slowest: null },
+    steps: { count: 3, by_conclusion: { success: 3 }, slowest: null, list: [] },
     ...fields,
     completed_at: iso(fields.completed_at),
   };

@@ -2,7 +2,7 @@ import { parsePayload } from '../../github/payloads';
 import { durationMs, toUtcIso } from '../../time';
 import type { MetricSettings } from '../settings';
 import type { Metric } from '../types';
-import { workflowJobPayload } from '../workflow-job';
+import { jobStep, workflowJobPayload } from '../workflow-job';
 import type { TestCoverageOutput, TestStep } from './output';
 
 export type { TestCoverageOutput, TestStep } from './output';
@@ -67,14 +67,7 @@ export const testCoverage: Metric<TestCoverageOutput> = {
       const stepPatterns = testPatternsIn(step.name, patterns);
       if (stepPatterns.length === 0) continue;
       for (const p of stepPatterns) matched.add(p);
-      testSteps.push({
-        name: step.name,
-        number: step.number,
-        conclusion: step.conclusion,
-        started_at: step.started_at ? toUtcIso(step.started_at) : null,
-        completed_at: step.completed_at ? toUtcIso(step.completed_at) : null,
-        duration_ms: durationMs(step.started_at, step.completed_at),
-      });
+      testSteps.push(jobStep(step));
     }
     if (matched.size === 0) return [];
     const count = (test: (conclusion: string | null) => boolean) =>

@@ -1,17 +1,12 @@
+import type { JobStep } from '../workflow-job';
+
 /**
  * `test-coverage`: one record per completed workflow job attempt whose workflow name, job name or step names
  * indicate tests. Natural key: job id + run attempt (a re-run is a new record). occurred_at = the job's completed_at.
  */
-export interface TestStep {
-  name: string;
-  number: number;
-  /** success, failure, skipped, cancelled, … (null when GitHub gave none). */
-  conclusion: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-  /** completed_at − started_at, in ms; null without both times. */
-  duration_ms: number | null;
-}
+
+/** A step whose name matched a test pattern: the same fields as every step of the workflow-job metric. */
+export type TestStep = JobStep;
 
 export interface TestCoverageOutput {
   job_id: string;

@@ -154,6 +154,7 @@ export function generateDataDir(root: string, total: number, until: number, days
             outcome: merged ? 'merged' : 'closed',
             base_branch: 'main',
             head_branch: `feature-${i}`,
+            head_sha: 'b'.repeat(40),
             into_default_branch: true,
             labels: [],
             draft: false,

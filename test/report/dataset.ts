@@ -194,6 +194,7 @@ export function pullRequest(
     outcome: 'merged',
     base_branch: 'main',
     head_branch: `feature-${fields.pull_request_id}`,
+    head_sha: 'f'.repeat(40),
     into_default_branch: true,
     labels: [],
     draft: false,

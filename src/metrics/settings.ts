@@ -31,6 +31,15 @@ export const metricSettingsSchema = z
       ]),
     /** Globs of documentation files (documentation-updated metric). */
     documentationGlobs: z.array(z.string().min(1)).default(['docs/**', '**/*.md', '**/*.mdx', '**/*.rst']),
+    /**
+     * Repositories (`owner/name`, case-insensitive) whose events make no record, from webhooks, backfills and
+     * scheduled jobs alike. The configured data repository is always among them (added when the configuration
+     * is read): its own workflow runs and pushes are the collector's doing, not telemetry, and recording them
+     * into it would feed on itself.
+     */
+    ignoredRepositories: z
+      .array(z.string().regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'owner/name'))
+      .default([]),
     /** Issue labels that mark an incident (incident metric). */
     incidentLabels: z.array(z.string().min(1)).default(['incident']),
     /**
@@ -63,3 +72,9 @@ export const metricSettingsSchema = z
 export type MetricSettings = z.infer<typeof metricSettingsSchema>;
 
 export const defaultMetricSettings: MetricSettings = metricSettingsSchema.parse({});
+
+/** Whether `owner/name` is one of `ignoredRepositories` (GitHub names are case-insensitive). */
+export function isIgnoredRepository(settings: MetricSettings, owner: string, name: string): boolean {
+  const full = `${owner}/${name}`.toLowerCase();
+  return settings.ignoredRepositories.some((r) => r.toLowerCase() === full);
+}

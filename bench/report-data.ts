@@ -213,6 +213,8 @@ export function generateDataDir(root: string, total: number, until: number, days
                     previous_deployment_id: null,
                     previous_sha: null,
                     baseline: false,
+                    compared_commit_count: commits,
+                    already_shipped_count: 0,
                     commit_count: commits,
                     first_commit_at: commits > 0 ? iso(at - int(72 * H)) : null,
                     lead_time_ms: commits > 0 ? int(72 * H) : null,

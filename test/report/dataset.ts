@@ -100,6 +100,8 @@ export function deploymentStatus(
             previous_deployment_id: null,
             previous_sha: null,
             baseline: false,
+            compared_commit_count: commits ?? 1,
+            already_shipped_count: 0,
             commit_count: commits ?? 1,
             first_commit_at: lead === null || lead === undefined ? null : new Date(at - lead).toISOString(),
             lead_time_ms: lead ?? null,

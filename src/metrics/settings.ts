@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\0]+$/;
+const FIELD_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
+
 /** Settings that change what metrics collect. Part of the configuration file under `metrics`. */
 export const metricSettingsSchema = z
   .object({
@@ -40,6 +43,46 @@ export const metricSettingsSchema = z
     ignoredRepositories: z
       .array(z.string().regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'owner/name'))
       .default([]),
+    /**
+     * The file and JSON field (dot path) that say which version a commit is (deployment metric): read at the
+     * deployed commit, so the record says which version went out.
+     */
+    versionFile: z
+      .object({
+        path: z.string().regex(RELATIVE_PATH, 'a relative file path inside the repository, without . or ..'),
+        field: z.string().regex(FIELD_PATH, 'a field name or dot path, e.g. version or tooling.version'),
+      })
+      .strict()
+      .default({ path: 'package.json', field: 'version' }),
+    /**
+     * Tool configuration files the tooling-usage snapshot reads, each a JSON file whose `versionField` (dot
+     * path) gives the version recorded under `tool`; the earlier collector's documentation skeleton is the
+     * default.
+     */
+    toolConfigFiles: z
+      .array(
+        z
+          .object({
+            path: z
+              .string()
+              .regex(RELATIVE_PATH, 'a relative file path inside the repository, without . or ..'),
+            tool: z
+              .string()
+              .regex(/^[A-Za-z0-9@._:/-]{1,100}$/, 'a tool name (letters, digits, @ . _ : / -)'),
+            versionField: z
+              .string()
+              .regex(FIELD_PATH, 'a field name or dot path, e.g. version or tooling.version')
+              .default('version'),
+          })
+          .strict(),
+      )
+      .default([
+        {
+          path: 'deven-skeleton-install.config.json',
+          tool: 'deven:documentation-skeleton',
+          versionField: 'version',
+        },
+      ]),
     /** Issue labels that mark an incident (incident metric). */
     incidentLabels: z.array(z.string().min(1)).default(['incident']),
     /**
@@ -47,14 +90,7 @@ export const metricSettingsSchema = z
      * directory whose files of a known kind are all read (not recursively).
      */
     toolingPaths: z
-      .array(
-        z
-          .string()
-          .regex(
-            /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\0]+$/,
-            'a relative path inside the repository, without . or ..',
-          ),
-      )
+      .array(z.string().regex(RELATIVE_PATH, 'a relative path inside the repository, without . or ..'))
       .default([
         'package.json',
         '.nvmrc',

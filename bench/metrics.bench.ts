@@ -4,7 +4,7 @@ import { metrics } from '../src/metrics/registry';
 import { defaultMetricSettings } from '../src/metrics/settings';
 import { collectMetrics } from '../src/pipeline/collect-metrics';
 import type { SignedEvent } from '../src/pipeline/types';
-import { contentsRoutes } from '../test/fake-github/routes/contents';
+import { contentsRoutes, setFilesAt } from '../test/fake-github/routes/contents';
 import {
   addCommits,
   addDeployment,
@@ -98,6 +98,11 @@ export async function run(): Promise<Record<string, unknown>> {
       Date.parse(own[own.length - 1]?.commit.author.date) + 30 * 60_000,
     ).toISOString();
     addMergedPull(world, repo, { number: 100 + p, commits: own, mergedAt });
+  }
+  // Each deployed commit declares its version in package.json (the deployment metric reads it there).
+  for (let k = 0; k < DEPLOYMENTS; k++) {
+    const sha = (commits[(k + 1) * COMMITS_PER_DEPLOYMENT - 1] as Rest).sha as string;
+    setFilesAt(repo, sha, { 'package.json': JSON.stringify({ name: 'shop', version: `1.${k}.0` }) });
   }
   const deployAt = (k: number) => {
     const last = commits[(k + 1) * COMMITS_PER_DEPLOYMENT - 1] as Rest;

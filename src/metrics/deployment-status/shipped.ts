@@ -77,7 +77,10 @@ function reachedBefore(
   if (bySuccess !== 0) return bySuccess < 0;
   const byCreation = Date.parse(a.createdAt) - Date.parse(b.createdAt);
   if (byCreation !== 0) return byCreation < 0;
-  return Number(a.deploymentId ?? 0) < Number(b.deploymentId ?? 0);
+  // Ids are decimal strings (they may pass 2^53): compare by length, then digits.
+  const x = a.deploymentId ?? '';
+  const y = b.deploymentId ?? '';
+  return x.length !== y.length ? x.length < y.length : x < y;
 }
 
 /** Reads one page of the environment's deployments (newest created first) into `history`. */
@@ -144,7 +147,7 @@ export async function previousSuccessfulDeployment(
   } while (history.successes.length === 0 && after !== null);
   let latest: EarlierSuccess | null = null;
   for (const s of history.successes) {
-    if (!latest || reachedBefore({ ...latest }, { ...s })) latest = s;
+    if (!latest || reachedBefore(latest, s)) latest = s;
   }
   return { previous: latest ? { deploymentId: latest.deploymentId, sha: latest.sha } : null, history };
 }

@@ -104,10 +104,11 @@ export async function run(): Promise<Record<string, unknown>> {
     ).toISOString();
     addMergedPull(world, repo, { number: 100 + p, commits: own, mergedAt });
   }
-  // What the tooling-usage snapshots read at each repository's head.
+  // What the tooling-usage snapshots read at each repository's head (the last deployed commit).
   setFiles(repo, {
     'package.json': JSON.stringify({
       name: 'shop',
+      version: `1.${DEPLOYMENTS - 1}.0`,
       engines: { node: '>=22' },
       devDependencies: { jest: '30.5.2' },
     }),
@@ -119,8 +120,8 @@ export async function run(): Promise<Record<string, unknown>> {
   addCommits(world, webRepo, 1, { start: new Date(t0).toISOString() });
   setFiles(webRepo, { 'package.json': JSON.stringify({ name: 'web', dependencies: { react: '19.2.0' } }) });
   let snapshot = 0;
-  // Each deployed commit declares its version in package.json (the deployment metric reads it there).
-  for (let k = 0; k < DEPLOYMENTS; k++) {
+  // Each earlier deployed commit declares its version in package.json (the deployment metric reads it there).
+  for (let k = 0; k < DEPLOYMENTS - 1; k++) {
     const sha = (commits[(k + 1) * COMMITS_PER_DEPLOYMENT - 1] as Rest).sha as string;
     setFilesAt(repo, sha, { 'package.json': JSON.stringify({ name: 'shop', version: `1.${k}.0` }) });
   }

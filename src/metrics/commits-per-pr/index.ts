@@ -42,8 +42,9 @@ export interface CommitsPerPrOutput {
   /** Times the head branch was force-pushed while the pull request was open. */
   force_pushes: number | null;
   /**
-   * Every listed commit in GitHub's order, with its author date (when it was written; kept by a rebase, new
-   * after a squash) and committer date (when it was last committed; a rebase or amend moves it).
+   * Every listed commit in GitHub's order, with its author date (when it was written; a rebase keeps it) and
+   * committer date (when it was last committed; a rebase or amend moves it). A squash merge's new commit on
+   * the base branch is not one of them.
    */
   commit_times: { sha: string; authored_at: string | null; committed_at: string | null }[] | null;
 }

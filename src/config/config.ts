@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { metricSettingsSchema } from '../metrics/settings';
+import { isIgnoredRepository, type MetricSettings, metricSettingsSchema } from '../metrics/settings';
 import { reportSettingsSchema } from '../report/settings';
 import { awsSettingsSchema } from './aws-settings';
 
@@ -116,7 +116,28 @@ export const configSchema = z
     /** The AWS deployment (CDK app): API throttling, callers, worker batching, alarms, log retention. */
     aws: awsSettingsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .transform(ignoreDataRepository);
+
+/**
+ * The data repository's own events are never telemetry (issue #16, R9): its name joins
+ * `metrics.ignoredRepositories`, so every path that collects (server, worker, backfill, scheduled jobs), whatever
+ * the store, skips it. Idempotent, as the functions parse the parsed configuration again.
+ */
+function ignoreDataRepository<
+  C extends { dataRepository?: { owner: string; name: string } | undefined; metrics: MetricSettings },
+>(config: C): C {
+  if (!config.dataRepository) return config;
+  const { owner, name } = config.dataRepository;
+  if (isIgnoredRepository(config.metrics, owner, name)) return config;
+  return {
+    ...config,
+    metrics: {
+      ...config.metrics,
+      ignoredRepositories: [...config.metrics.ignoredRepositories, `${owner}/${name}`],
+    },
+  };
+}
 
 export type TelemetryConfig = z.infer<typeof configSchema>;
 

@@ -3,7 +3,7 @@ import { metrics as allMetrics } from '../metrics/registry';
 import type { SignedEvent } from '../pipeline/types';
 import { RateBudget, StopJob } from './budget';
 import { checkBudget } from './listing';
-import { repositorySelection, selectRepositories } from './repositories';
+import { repositorySelection, selectRepositories, withoutIgnored } from './repositories';
 import { RecordSink } from './sink';
 import type { Job } from './types';
 
@@ -55,7 +55,10 @@ export const toolingUsage: Job<ToolingUsageInput> = {
     let stopped: string | null = null;
     let total = 0;
     try {
-      const repositories = await selectRepositories(lctx, input);
+      const { kept: repositories } = withoutIgnored(
+        await selectRepositories(lctx, input),
+        ctx.config.metrics,
+      );
       total = repositories.length;
       const day = ctx.now().toISOString().slice(0, 10).replaceAll('-', '');
       for (const repository of repositories) {

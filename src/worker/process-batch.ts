@@ -42,6 +42,13 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
   await forEachLimited(events, deps.concurrency ?? 8, async (event, index) => {
     const result = await collectMetrics(event, deps.metrics, deps.context);
     records.push(...result.records);
+    if (result.skipped) {
+      deps.logger.info('event skipped', {
+        delivery_id: event.deliveryId,
+        trigger: event.trigger,
+        reason: result.skipped,
+      });
+    }
     if (result.failures.length > 0) {
       const permanent = result.failures.every((f) => f.error instanceof InvalidPayloadError);
       const reason = result.failures.map((f) => `${f.metric}: ${f.message}`).join('; ');

@@ -68,6 +68,16 @@ describe('addSignature', () => {
     }
   });
 
+  it('keeps only the id of an app installation', () => {
+    const payload = {
+      ...example('check_suite', 'completed'),
+      installation: example('check_suite', 'requested').installation,
+    };
+    const result = addSignature(raw('check_suite', payload), collected);
+    if (result.kind !== 'accepted') throw new Error('not accepted');
+    expect(result.event.payload.installation).toEqual({ id: 957387 });
+  });
+
   it('queues only what metrics read of the envelope: no sender, organisation or installation, the repository identity', () => {
     const payload = example('workflow_job', 'completed');
     const result = addSignature(raw('workflow_job', payload), collected);

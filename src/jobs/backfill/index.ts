@@ -3,7 +3,7 @@ import { forEachLimited } from '../../concurrency';
 import { errorMessage } from '../../log/logger';
 import { metrics as allMetrics } from '../../metrics/registry';
 import { RateBudget, StopJob } from '../budget';
-import { type Repository, repositorySelection, selectRepositories } from '../repositories';
+import { type Repository, repositorySelection, selectRepositories, withoutIgnored } from '../repositories';
 import { RecordSink } from '../sink';
 import { readState, stateSegment, writeState } from '../state';
 import type { Job, JobContext, JobSummary } from '../types';
@@ -119,7 +119,10 @@ export const backfill: Job<BackfillInput> = {
 
     try {
       try {
-        repositories = await selectRepositories(kindCtx, input);
+        const selected = withoutIgnored(await selectRepositories(kindCtx, input), ctx.config.metrics);
+        repositories = selected.kept;
+        if (selected.ignored.length > 0)
+          ctx.logger.info('backfill: ignored repositories skipped', { repositories: selected.ignored });
       } catch (error) {
         if (!(error instanceof StopJob)) throw error;
         stopReason = error.message;

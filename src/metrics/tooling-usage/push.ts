@@ -27,7 +27,14 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
         owner,
         repo,
         occurredAt: observedAt,
-        output: { source: 'push', sender, sha: item.sha?.toLowerCase() ?? null, tools, files: [] },
+        output: {
+          source: 'push',
+          sender,
+          sha: item.sha?.toLowerCase() ?? null,
+          tools,
+          files: [],
+          config_files: [],
+        },
       },
     ];
   },

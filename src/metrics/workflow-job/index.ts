@@ -84,6 +84,7 @@ export const workflowJob: Metric<WorkflowJobOutput> = {
   name: 'workflow-job',
   description: 'One record per completed workflow job (per run attempt): timing, queue time, runner, steps.',
   triggers: ['github::workflow_job.completed'],
+  permissions: { actions: 'read' },
   async collect(event) {
     const { workflow_job: job, repository } = parsePayload(
       workflowJobPayload,

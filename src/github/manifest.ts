@@ -83,6 +83,8 @@ export interface ManifestOptions {
   url?: string;
   /** The App's name on GitHub (unique across GitHub); default `telemetry-<instance>` (`-data` for a data App). */
   name?: string;
+  /** Where GitHub sends the browser after creating the App, with the `code` to exchange for its key. */
+  redirectUrl?: string;
 }
 
 /** A GitHub App manifest (GitHub's "Registering a GitHub App from a manifest"): POST it to GitHub's form. */
@@ -92,6 +94,7 @@ export interface AppManifest {
   description: string;
   public: false;
   hook_attributes?: { url: string; active: boolean };
+  redirect_url?: string;
   default_permissions: Record<string, Access>;
   default_events: string[];
 }
@@ -127,6 +130,7 @@ export function appManifest(
     ...(options.webhookUrl && options.role === 'source'
       ? { hook_attributes: { url: options.webhookUrl, active: true } }
       : {}),
+    ...(options.redirectUrl ? { redirect_url: options.redirectUrl } : {}),
     default_permissions: needs.permissions,
     default_events: needs.events,
   };

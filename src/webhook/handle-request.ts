@@ -95,6 +95,7 @@ async function answer(request: TelemetryRequest, deps: TelemetryHandlerDeps): Pr
 
   const event = headers['x-github-event'];
   if (event === 'installation' || event === 'installation_repositories') {
+    if (!headers['x-github-delivery']) return reject(400, 'missing X-GitHub-Delivery header');
     return installationEvent(event, body, deps);
   }
 

@@ -22,25 +22,39 @@ export function registerApp(program: Command): void {
     )
     .option('--url <url>', "the App's homepage (default the data repository, else the webhook URL)")
     .option(
+      '--redirect-url <url>',
+      'where GitHub sends the browser after creating the App, with ?code= to exchange for the App id and key',
+    )
+    .option(
       '--name <name>',
       'the App name on GitHub (default telemetry-<instance>, telemetry-<instance>-data)',
     )
-    .action((options: { file?: string; role: string; webhookUrl?: string; url?: string; name?: string }) => {
-      if (options.role !== 'source' && options.role !== 'data') {
-        throw new CliError(`--role must be "source" or "data", got ${JSON.stringify(options.role)}`);
-      }
-      const config = loadConfig(options.file ? { file: options.file } : {});
-      try {
-        const manifest = appManifest(config, {
-          role: options.role as AppRole,
-          ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
-          ...(options.url ? { url: options.url } : {}),
-          ...(options.name ? { name: options.name } : {}),
-        });
-        process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
-      } catch (error) {
-        if (error instanceof ManifestError) throw new CliError(error.message);
-        throw error;
-      }
-    });
+    .action(
+      (options: {
+        file?: string;
+        role: string;
+        webhookUrl?: string;
+        url?: string;
+        name?: string;
+        redirectUrl?: string;
+      }) => {
+        if (options.role !== 'source' && options.role !== 'data') {
+          throw new CliError(`--role must be "source" or "data", got ${JSON.stringify(options.role)}`);
+        }
+        const config = loadConfig(options.file ? { file: options.file } : {});
+        try {
+          const manifest = appManifest(config, {
+            role: options.role as AppRole,
+            ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
+            ...(options.url ? { url: options.url } : {}),
+            ...(options.name ? { name: options.name } : {}),
+            ...(options.redirectUrl ? { redirectUrl: options.redirectUrl } : {}),
+          });
+          process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+        } catch (error) {
+          if (error instanceof ManifestError) throw new CliError(error.message);
+          throw error;
+        }
+      },
+    );
 }

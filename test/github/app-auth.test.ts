@@ -4,7 +4,7 @@ import { createGitHubClient } from '../../src/github/client';
 import { RateBudget } from '../../src/jobs/budget';
 import { silentLogger } from '../../src/log/logger';
 import { installApp } from '../fake-github/routes/app';
-import { APP_ID, type AppWorld, startAppWorld } from '../support/github-app';
+import { APP_ID, type AppWorld, appKeys, startAppWorld } from '../support/github-app';
 
 let w: AppWorld;
 const seen: { path: string; token: string | undefined }[] = [];
@@ -138,4 +138,28 @@ test('a job budget reads the installation limit: half of 12,500 is 6,250 request
   detach();
   expect(budget.limit).toBe(12_500);
   expect(budget.left).toBe((budget.remaining ?? 0) - 6_250);
+});
+
+test('a request GitHub keeps refusing fails with an error that carries no token, JWT or key', async () => {
+  const { github } = w.client();
+  const presented: string[] = [];
+  const check = w.fake.authenticate;
+  w.fake.authenticate = (request) => {
+    if (request.token) presented.push(request.token);
+    if (request.token?.startsWith('ghs_')) return { status: 401, body: { message: 'Bad credentials' } };
+    return check?.(request);
+  };
+  try {
+    const error = (await github
+      .request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'widgets' })
+      .catch((e: unknown) => e)) as Error & { request?: unknown; response?: unknown };
+    expect(error).toMatchObject({ status: 401 });
+    const text = JSON.stringify({ message: error.message, request: error.request, response: error.response });
+    const keyLine = appKeys().privateKey.split('\n')[1] as string;
+    expect(presented.some((t) => t.startsWith('ghs_'))).toBe(true);
+    expect(presented.some((t) => t.split('.').length === 3)).toBe(true); // the JWT that minted them
+    for (const secret of [...presented, keyLine]) expect(text.includes(secret)).toBe(false);
+  } finally {
+    w.fake.authenticate = check;
+  }
 });

@@ -206,7 +206,7 @@ export class GitHubApp {
       const owner = ownerOf(endpoint, path) ?? this.options.defaultOwner;
       if (!owner) {
         throw new Error(
-          `${endpoint.method} ${path} names no repository owner, so no App installation can answer it: set auth.owners`,
+          `${endpoint.method} ${path} names no repository owner, so no App installation can answer it: list the owners in githubAuth.owners`,
         );
       }
       const installationId = await this.installationId(request, owner);

@@ -163,3 +163,26 @@ test('a request GitHub keeps refusing fails with an error that carries no token,
     w.fake.authenticate = check;
   }
 });
+
+test('GraphQL: the owner variable picks the installation; a query naming none goes to the first configured owner', async () => {
+  const tokens: (string | undefined)[] = [];
+  w.fake.route('POST', '/graphql', (request) => {
+    tokens.push(request.token);
+    return { status: 200, body: { data: { ok: true } } };
+  });
+  const { github } = w.client({ defaultOwner: 'globex' });
+  await github.graphql(
+    'query Q($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { id } }',
+    {
+      owner: 'acme',
+      name: 'widgets',
+    },
+  );
+  await github.graphql('query N($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ['X'] });
+  expect(tokens.map(tokenOwner)).toEqual(['acme', 'globex']);
+
+  const { github: noDefault } = w.client();
+  await expect(
+    noDefault.graphql('query N($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ['X'] }),
+  ).rejects.toThrow('githubAuth.owners');
+});

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { installApp } from '../fake-github/routes/app';
+import { addDelivery } from '../fake-github/routes/hooks';
 import { APP_ID, type AppWorld, appKeys, startAppWorld } from '../support/github-app';
 import { tempDir } from '../support/temp';
 
@@ -100,7 +101,7 @@ test('config check passes when every installation grants what the metrics and jo
   expect(result.code).toBe(0);
 });
 
-test("a key that is not the App's fails authentication, naming the cause but not the key", async () => {
+test('a JWT GitHub does not accept (another App id) fails authentication, naming the cause', async () => {
   const result = await check(config, { GITHUB_APP_ID: String(APP_ID + 1) });
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/cannot authenticate \(401/);
@@ -110,4 +111,29 @@ test('App credentials missing: the variables to set are named', async () => {
   const result = await check(config, { GITHUB_APP_ID: '', GITHUB_APP_PRIVATE_KEY_FILE: '' });
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY');
+});
+
+test('telemetry redeliver --app (the installed bin) redelivers the App hook with the App credentials of the environment', async () => {
+  const failed = addDelivery(w.app.hook, {
+    guid: 'cli-lost',
+    deliveredAt: new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ok: false,
+  });
+  const file = join(dir.path, 'redeliver.config.json');
+  writeFileSync(file, JSON.stringify({ githubAuth: { source: 'app', owners: ['acme'] } }));
+  const { stdout } = await run(
+    process.execPath,
+    [BIN, 'redeliver', '--app', '--since', '24h', '--json', '--data', join(dir.path, 'data')],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        TELEMETRY_CONFIG: file,
+        GITHUB_API_URL: w.fake.baseUrl,
+        GITHUB_APP_ID: String(APP_ID),
+        GITHUB_APP_PRIVATE_KEY: appKeys().privateKey.replace(/\n/g, '\\n'), // escaped, as in a .env file
+      },
+    },
+  );
+  expect(JSON.parse(stdout)).toMatchObject({ job: 'redeliver', counts: { redelivered: 1 } });
+  expect(w.app.hook.attempts).toContain(failed.id);
 });

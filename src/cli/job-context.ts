@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import { loadConfig, type TelemetryConfig } from '../config/config';
-import { readLocalSecrets } from '../config/secrets';
+import { localGitHubSecrets, readLocalSecrets } from '../config/secrets';
 import { createGitHubClient } from '../github/client';
+import { roleAuths } from '../github/credentials';
 import type { JobContext, JobProgress, JobSummary } from '../jobs/types';
 import { errorMessage, jsonLogger, type Logger } from '../log/logger';
 import { FileStore } from '../store/file-store';
@@ -28,7 +29,7 @@ export const JOB_OPTION_HELP = {
 
 /**
  * Builds what a job needs from the environment, as the schedule Lambda does from AWS: configuration,
- * GITHUB_TOKEN (required: jobs read the GitHub API), the store (the local data directory, or the data
+ * GITHUB_TOKEN or the GitHub App (required: jobs read the GitHub API; `githubAuth` says which), the store (the local data directory, or the data
  * repository with `--store github`), an abort signal on Ctrl-C (the job stops cleanly and keeps its cursors).
  */
 export async function jobContextFromCli(
@@ -37,17 +38,21 @@ export async function jobContextFromCli(
   const env = { ...process.env, ...(options.data ? { TELEMETRY_DATA_DIR: options.data } : {}) };
   const config = loadConfig({ env });
   const secrets = readLocalSecrets(env);
-  if (!secrets.githubToken) throw new CliError('jobs read the GitHub API: set GITHUB_TOKEN');
+  const auths = roleAuths(config, localGitHubSecrets(secrets));
+  if (!auths.source)
+    throw new CliError(
+      'jobs read the GitHub API: set GITHUB_TOKEN (or use the GitHub App: githubAuth.source "app")',
+    );
   const logger = jsonLogger({
     level: options.verbose ? 'info' : 'warn',
     write: (line) => process.stderr.write(`${line}\n`),
   });
-  const github = createGitHubClient({ token: secrets.githubToken, baseUrl: config.github.apiUrl, logger });
+  const github = createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger });
   let store: Store;
   if (options.store === 'github') {
-    const token = secrets.dataRepositoryToken ?? secrets.githubToken;
+    if (!auths.data) throw new CliError('--store github needs DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)');
     const repoStore = githubRepoStoreFromConfig(config, {
-      github: createGitHubClient({ token, baseUrl: config.github.apiUrl, logger }),
+      github: createGitHubClient({ ...auths.data, baseUrl: config.github.apiUrl, logger }),
       logger,
     });
     try {

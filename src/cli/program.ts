@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { COLLECTOR_VERSION } from '../version';
+import { registerApp } from './commands/app';
 import { registerConfigCheck } from './commands/config-check';
 import { registerJobCommands } from './commands/jobs';
 import { registerReport } from './commands/report';
@@ -18,5 +19,6 @@ export function buildProgram(): Command {
   registerConfigCheck(program);
   registerReport(program);
   registerJobCommands(program);
+  registerApp(program);
   return program;
 }

@@ -47,6 +47,26 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * How the collector authenticates to GitHub, per role: a token (PAT) or a GitHub App (docs/DEPLOYMENT.md,
+     * "GitHub App"). Credentials are secrets: environment variables locally, SSM parameters in AWS.
+     */
+    githubAuth: z
+      .object({
+        /** Reading the source repositories (enrichment, backfill, redelivery): "token" or "app". */
+        source: z.enum(['token', 'app']).default('token'),
+        /** Writing the data repository: "token", the same App ("app"), or a second App ("data-app"). */
+        data: z.enum(['token', 'app', 'data-app']).default('token'),
+        /**
+         * Owners (organisations or users) the App must be installed on; `config check` verifies each. The
+         * first also answers requests that name no owner (GraphQL queries by node id).
+         */
+        owners: z
+          .array(z.string().regex(/^[A-Za-z0-9-]{1,39}$/, 'a GitHub user or organisation name'))
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     /** The GitHub repository records are committed to (AWS, or locally with `--store github`). */
     dataRepository: z
       .object({

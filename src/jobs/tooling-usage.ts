@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BASE_PERMISSIONS } from '../github/permissions';
 import { metrics as allMetrics } from '../metrics/registry';
 import type { SignedEvent } from '../pipeline/types';
 import { RateBudget, StopJob } from './budget';
@@ -30,6 +31,8 @@ export const toolingUsage: Job<ToolingUsageInput> = {
   name: 'tooling-usage',
   description: 'Snapshot the tooling every repository uses (package manifests, workflows, Dockerfiles).',
   input: toolingUsageInput,
+  // Listing the repositories only; the tooling-usage metric declares the contents it reads.
+  permissions: () => BASE_PERMISSIONS,
   async run(input, ctx) {
     const metrics = ctx.metrics ?? allMetrics;
     const sink = new RecordSink({

@@ -5,7 +5,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { ENV } from '../../lambda/adapters/environment';
 import { checkSchedules, createTelemetryApp, type JobShape } from '../../lib/app';
+import { githubParameters } from '../../lib/parameters';
 import { functionConfig } from '../../lib/telemetry-stack';
+import { awsNames } from '../../src/config/aws-settings';
 import { configSchema } from '../../src/config/config';
 import { collectedTriggers } from '../../src/metrics/registry';
 
@@ -449,6 +451,7 @@ describe('TelemetryStack', () => {
       'ClaimCheckBucketName',
       'DataTokenParameter',
       'DeadLetterQueueName',
+      'GitHubCredentialParameters',
       'QueueName',
       'ScheduleDeadLetterQueueName',
       'SendersPath',
@@ -468,6 +471,9 @@ describe('TelemetryStack', () => {
     expect(outputs.WebhookEvents?.Value).toContain('workflow_job');
     expect(outputs.WebhookSecretsPath?.Value).toBe('/telemetry/acme/webhook-secrets/');
     expect(outputs.DataTokenParameter?.Value).toBe('/telemetry/acme/data-repository-token');
+    expect(outputs.GitHubCredentialParameters?.Value).toBe(
+      '/telemetry/acme/source-repository-token, /telemetry/acme/data-repository-token',
+    );
     expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(/execute-api.*Stagev1.*\/telemetry/);
   });
 });
@@ -542,5 +548,52 @@ describe('schedule checks at synth time', () => {
       'unknown time zone Mars/Olympus',
     );
     expect(() => checkSchedules(withSchedule({}), findJob)).not.toThrow();
+  });
+});
+
+describe('GitHub credentials the functions read and are granted (githubAuth, least privilege)', () => {
+  const names = awsNames('acme');
+  const of = (githubAuth: Record<string, unknown>) =>
+    githubParameters(configSchema.parse({ githubAuth }), names);
+
+  it('tokens for both roles: the two token parameters only', () => {
+    expect(of({})).toEqual({
+      environment: {
+        [ENV.sourceTokenParameter]: '/telemetry/acme/source-repository-token',
+        [ENV.dataTokenParameter]: '/telemetry/acme/data-repository-token',
+      },
+      read: ['/telemetry/acme/source-repository-token', '/telemetry/acme/data-repository-token'],
+    });
+  });
+
+  it('one App for both roles: its id and key, no token parameter', () => {
+    expect(of({ source: 'app', data: 'app' }).read).toEqual([
+      '/telemetry/acme/github-app/app-id',
+      '/telemetry/acme/github-app/private-key',
+    ]);
+  });
+
+  it('the App reads, a second App writes: both Apps, nothing else', () => {
+    const github = of({ source: 'app', data: 'data-app' });
+    expect(github.read).toEqual([
+      '/telemetry/acme/github-app/app-id',
+      '/telemetry/acme/github-app/private-key',
+      '/telemetry/acme/data-github-app/app-id',
+      '/telemetry/acme/data-github-app/private-key',
+    ]);
+    expect(Object.keys(github.environment)).toEqual([
+      ENV.githubAppIdParameter,
+      ENV.githubAppKeyParameter,
+      ENV.dataAppIdParameter,
+      ENV.dataAppKeyParameter,
+    ]);
+  });
+
+  it('the App reads, a token writes', () => {
+    expect(of({ source: 'app', data: 'token' }).read).toEqual([
+      '/telemetry/acme/data-repository-token',
+      '/telemetry/acme/github-app/app-id',
+      '/telemetry/acme/github-app/private-key',
+    ]);
   });
 });

@@ -107,7 +107,8 @@ export function registerJobCommands(program: Command): void {
       )
       .option('--org <org>', 'organisation of an organisation webhook')
       .option('--repo <owner/name>', 'repository of a repository webhook')
-      .requiredOption('--hook <id>', 'the webhook id (Settings → Webhooks → the hook URL ends with it)')
+      .option('--app', "the GitHub App's own webhook (authenticated as the App: githubAuth.source app)")
+      .option('--hook <id>', 'the webhook id (Settings → Webhooks → the hook URL ends with it)')
       .option(
         '--since <age|time>',
         'how far back the first run looks (later runs start at the cursor)',
@@ -119,7 +120,8 @@ export function registerJobCommands(program: Command): void {
       options: JobCliOptions & {
         org?: string;
         repo?: string;
-        hook: string;
+        app?: boolean;
+        hook?: string;
         since: string;
         maxAttempts: string;
       },
@@ -129,7 +131,8 @@ export function registerJobCommands(program: Command): void {
         {
           ...(options.org ? { org: options.org } : {}),
           ...(options.repo ? { repo: options.repo } : {}),
-          hook: options.hook,
+          ...(options.app ? { app: true } : {}),
+          ...(options.hook ? { hook: options.hook } : {}),
           since: options.since,
           maxAttempts: Number(options.maxAttempts),
         },

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config';
-import { readLocalSecrets } from '../../config/secrets';
+import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
 import { createGitHubClient } from '../../github/client';
+import { roleAuths } from '../../github/credentials';
 import { errorMessage, jsonLogger } from '../../log/logger';
 import { createPushHandler } from '../../push/handler';
 import { staticSenderSecrets } from '../../push/secrets';
@@ -45,20 +46,20 @@ export function registerServe(program: Command): void {
           `No TELEMETRY_WEBHOOK_SECRET set: generated one for this run:\n\n  export TELEMETRY_WEBHOOK_SECRET=${generated}\n\nUse it as the webhook secret in GitHub (and in the shell where you run \`telemetry send\`);\nset the variable before \`npm start\` to keep the same secret across restarts.\n\n`,
         );
       }
-      if (!secrets.githubToken) {
+      const auths = roleAuths(config, localGitHubSecrets(secrets));
+      if (!auths.source) {
         process.stderr.write(
           'No GITHUB_TOKEN set: records that need the GitHub API are stored as partial.\n',
         );
       }
       let store: Store | undefined;
       if (options.store === 'github') {
-        const token = secrets.dataRepositoryToken ?? secrets.githubToken;
-        if (!token)
+        if (!auths.data)
           throw new CliError(
-            '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)',
+            '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN), or use the GitHub App (githubAuth.data)',
           );
         const github = createGitHubClient({
-          token,
+          ...auths.data,
           baseUrl: config.github.apiUrl,
           logger,
         });
@@ -81,7 +82,7 @@ export function registerServe(program: Command): void {
         config,
         ...(store ? { store } : {}),
         webhookSecrets,
-        ...(secrets.githubToken ? { githubToken: secrets.githubToken } : {}),
+        ...(auths.source ? { githubAuth: auths.source } : {}),
         logger,
         push: createPushHandler({
           senderSecrets: staticSenderSecrets(senders),

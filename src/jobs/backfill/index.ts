@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { forEachLimited } from '../../concurrency';
+import { type AppPermissions, BASE_PERMISSIONS, unionPermissions } from '../../github/permissions';
 import { errorMessage } from '../../log/logger';
 import { metrics as allMetrics } from '../../metrics/registry';
 import { RateBudget, StopJob } from '../budget';
@@ -47,6 +48,15 @@ export const backfillInput = z
   });
 export type BackfillInput = z.infer<typeof backfillInput>;
 
+/** What each kind's listings read (the metrics its items run through declare their own). */
+const KIND_PERMISSIONS: Readonly<Record<(typeof KIND_NAMES)[number], AppPermissions>> = {
+  pulls: { pull_requests: 'read' },
+  runs: { actions: 'read' },
+  deployments: { deployments: 'read' },
+  tags: { contents: 'read' },
+  incidents: { issues: 'read' },
+};
+
 export function kindStatePath(repository: Repository, kind: string): string {
   return `backfill/${stateSegment(repository.owner.login)}/${stateSegment(repository.name)}/${kind}.json`;
 }
@@ -63,6 +73,8 @@ export const backfill: Job<BackfillInput> = {
   description:
     'Collect the history of an organisation or repositories into the same records the webhook makes.',
   input: backfillInput,
+  permissions: (input) =>
+    unionPermissions([BASE_PERMISSIONS, ...input.kinds.map((kind) => KIND_PERMISSIONS[kind])]),
   async run(input, ctx) {
     const now = ctx.now();
     const window: Window = {

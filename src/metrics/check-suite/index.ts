@@ -50,6 +50,7 @@ export const checkSuite: Metric<CheckSuiteOutput> = {
   name: 'check-suite',
   description: 'One record per completed check suite: conclusion, app, head, duration, pull requests.',
   triggers: ['github::check_suite.completed'],
+  permissions: { checks: 'read' },
   async collect(event) {
     const {
       check_suite: suite,

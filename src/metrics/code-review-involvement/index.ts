@@ -69,6 +69,7 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
   description:
     'One record per closed pull request: who reviewed, who was requested, reviews by state, time to first review and approval.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isClosedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);

@@ -89,6 +89,7 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
   name: 'commits-per-pr',
   description: 'One record per merged pull request: commit count, first and last commit times, authors.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isMergedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);

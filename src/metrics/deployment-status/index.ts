@@ -127,6 +127,7 @@ export const deploymentStatus: Metric<DeploymentStatusOutput> = {
   description:
     'One record per deployment status; for successes, what was shipped and the lead time for changes.',
   triggers: ['github::deployment_status.created'],
+  permissions: { deployments: 'read', contents: 'read', pull_requests: 'read' },
   async collect(event, ctx) {
     const payload = parsePayload(deploymentStatusPayload, event.payload, 'deployment_status payload');
     const { deployment: d, deployment_status: status, repository } = payload;

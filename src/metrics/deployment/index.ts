@@ -106,6 +106,7 @@ export const deployment: Metric<DeploymentOutput> = {
   description:
     'One record per created deployment: environment, ref, sha, version, creator, time since the previous one.',
   triggers: ['github::deployment.created'],
+  permissions: { deployments: 'read' },
   async collect(event, ctx) {
     const { deployment: d, repository } = parsePayload(
       deploymentPayload,

@@ -54,6 +54,7 @@ export const documentationUpdated: Metric<DocumentationUpdatedOutput> = {
   description:
     'One record per merged pull request: whether documentation changed (configurable globs), over all changed files.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isMergedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);

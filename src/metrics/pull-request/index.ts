@@ -23,6 +23,7 @@ export const pullRequest: Metric<PullRequestOutput> = {
   description:
     'One record per closed pull request (merged or not): cycle-time stages, time in draft, size, labels.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isClosedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);

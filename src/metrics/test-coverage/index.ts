@@ -50,6 +50,7 @@ export const testCoverage: Metric<TestCoverageOutput> = {
   description:
     'Completed workflow jobs that run tests (by workflow, job or step name): each test step with its conclusion and duration.',
   triggers: ['github::workflow_job.completed'],
+  permissions: { actions: 'read' },
   matches: (event, settings) =>
     event.trigger === 'github::workflow_job.completed' && isTestJob(event.payload, settings),
   async collect(event, ctx) {

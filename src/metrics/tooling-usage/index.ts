@@ -204,6 +204,7 @@ export const toolingUsage: Metric<ToolingUsageOutput> = {
   description:
     'A daily snapshot of the tooling a repository uses: manifests, runtimes, actions, base images.',
   triggers: ['schedule::tooling-usage'],
+  permissions: { contents: 'read' },
   async collect(event, ctx) {
     const { repository, ref } = parsePayload(
       toolingSchedulePayload,

@@ -14,6 +14,7 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
   name: 'tooling-usage',
   description: 'Tooling a repository uses, pushed by another system (X-Telemetry-Event: tooling-usage).',
   triggers: ['push::tooling-usage'],
+  permissions: {},
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(toolingUsageItem, event.payload, 'pushed tooling usage');

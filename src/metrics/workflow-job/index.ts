@@ -110,6 +110,7 @@ export const workflowJob: Metric<WorkflowJobOutput> = {
   description:
     'One record per completed workflow job (per run attempt): timing, queue time, runner, every step.',
   triggers: ['github::workflow_job.completed'],
+  permissions: { actions: 'read' },
   async collect(event) {
     const { workflow_job: job, repository } = parsePayload(
       workflowJobPayload,

@@ -146,7 +146,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.file ?? env.TELEMETRY_CONFIG;
-  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
+  const file = configFilePath(options);
 
   let raw: Record<string, unknown> = {};
   if (explicit || existsSync(file)) {
@@ -192,4 +192,21 @@ export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
     );
   }
   return result.data;
+}
+
+/**
+ * The configuration file `loadConfig` reads with these options: `--file`, else TELEMETRY_CONFIG, else
+ * ./telemetry.config.json; undefined when there is none (defaults and environment only).
+ */
+export function configFile(options: LoadConfigOptions = {}): string | undefined {
+  const env = options.env ?? process.env;
+  const file = configFilePath(options);
+  return options.file || env.TELEMETRY_CONFIG || existsSync(file) ? file : undefined;
+}
+
+function configFilePath(options: LoadConfigOptions): string {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.TELEMETRY_CONFIG;
+  return explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
 }

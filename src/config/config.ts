@@ -144,7 +144,6 @@ const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | '
 /** Reads, merges and validates the configuration once; throws ConfigError naming every bad setting. */
 export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
   const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
   const explicit = options.file ?? env.TELEMETRY_CONFIG;
   const file = configFilePath(options);
 

@@ -69,4 +69,66 @@ describe('telemetry backfill / redeliver: mistakes and progress (real processes)
       await dir.remove();
     }
   });
+
+  it('outside a terminal, backfill writes its progress as JSON lines on stderr (counts, rate, ETA)', async () => {
+    const dir = await tempDir();
+    try {
+      const result = await telemetry(['backfill', '--org', 'acme', '--since', '30d'], dir.path);
+      expect(result.code).toBe(0);
+      const lines = result.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      const progress = lines.filter((l) => l.progress === 'backfill');
+      // The first update (repositories selected, none done) and the last one (all done).
+      expect(progress.length).toBeGreaterThanOrEqual(2);
+      expect(progress[0]).toMatchObject({ phase: 'repositories', done: 0, total: 1, eta_s: null });
+      expect(progress.at(-1)).toMatchObject({ done: 1, total: 1, eta_s: 0, items: 3 });
+      for (const line of progress) {
+        expect(Object.keys(line)).toEqual([
+          'progress',
+          'phase',
+          'done',
+          'total',
+          'items',
+          'records',
+          'requests_left',
+          'elapsed_s',
+          'items_per_s',
+          'records_per_s',
+          'eta_s',
+        ]);
+      }
+      expect(progress.at(-1).records).toBeGreaterThan(0);
+      expect(progress.at(-1).records_per_s).toBeGreaterThan(0);
+      // Without --verbose, no step logs.
+      expect(lines.filter((l) => l.level === 'info')).toEqual([]);
+      expect(result.stdout).toMatch(/^backfill of 1\/1 repositories/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('--verbose logs every step as JSON lines on stderr', async () => {
+    const dir = await tempDir();
+    try {
+      const result = await telemetry(['backfill', '--org', 'acme', '--since', '30d', '--verbose'], dir.path);
+      expect(result.code).toBe(0);
+      const lines = result.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      const steps = lines.filter((l) => l.level === 'info').map((l) => `${l.message} ${l.kind ?? ''}`.trim());
+      expect(steps).toEqual(
+        expect.arrayContaining([
+          'backfill: repositories selected',
+          'backfill: read runs',
+          'backfill: read pulls',
+          'backfill: repository done',
+        ]),
+      );
+    } finally {
+      await dir.remove();
+    }
+  });
 });

@@ -60,7 +60,7 @@ async function runFromCli(name: string, input: unknown, options: JobCliOptions):
     throw error;
   }
   const { ctx, dispose } = await jobContextFromCli(options);
-  const bar = progressBar();
+  const bar = progressBar({ job: name, ...(options.verbose ? { verbose: true } : {}) });
   try {
     const job = jobs.find((j) => j.name === name) as Job<unknown>;
     let summary: Awaited<ReturnType<typeof job.run>>;

@@ -120,6 +120,10 @@ export const backfill: Job<BackfillInput> = {
     try {
       try {
         repositories = await selectRepositories(kindCtx, input);
+        ctx.logger.info('backfill: repositories selected', {
+          repositories: repositories.length,
+          kinds: kinds.map((k) => k.name),
+        });
       } catch (error) {
         if (!(error instanceof StopJob)) throw error;
         stopReason = error.message;
@@ -148,6 +152,11 @@ export const backfill: Job<BackfillInput> = {
             continue;
           }
           states.push({ path, state: result.state });
+          ctx.logger.info('backfill: read', {
+            repository: repository.full_name,
+            kind: kind.name,
+            ...(result.stopped ? { stopped: true } : {}),
+          });
           if (result.stopped) {
             stopReason ??= ctx.signal?.aborted ? 'aborted' : 'request budget spent';
             break;
@@ -159,6 +168,12 @@ export const backfill: Job<BackfillInput> = {
           for (const { path, state } of states) await writeState(ctx.store, path, state);
         }
         if (!stopReason) reposDone += 1;
+        ctx.logger.info('backfill: repository done', {
+          repository: repository.full_name,
+          repositories_done: reposDone,
+          repositories: repositories.length,
+          records: sink.counts.records,
+        });
         report();
       });
       await sink.flush();

@@ -14,9 +14,14 @@ export interface ServeProcess {
 }
 
 /** Starts `telemetry serve [args]` as a real process (what `npm start` runs); resolves once it listens. */
-export function serveProcess(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
+export function serveProcess(
+  env: Record<string, string>,
+  args: string[] = [],
+  cwd?: string,
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

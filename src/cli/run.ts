@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config';
 import { CredentialsError } from '../github/credentials';
 import { SenderSecretsError } from '../push/secrets';
@@ -9,6 +9,8 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    // Commander has already printed its one line (or the help, or the version): exit 0 for those, 2 otherwise.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
     if (
       error instanceof CliError ||
       error instanceof ConfigError ||

@@ -185,9 +185,8 @@ const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | '
 /** Reads, merges and validates the configuration once; throws ConfigError naming every bad setting. */
 export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
   const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
   const explicit = options.file ?? env.TELEMETRY_CONFIG;
-  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
+  const file = configFilePath(options);
 
   let raw: Record<string, unknown> = {};
   if (explicit || existsSync(file)) {
@@ -233,4 +232,21 @@ export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
     );
   }
   return result.data;
+}
+
+/**
+ * The configuration file `loadConfig` reads with these options: `--file`, else TELEMETRY_CONFIG, else
+ * ./telemetry.config.json; undefined when there is none (defaults and environment only).
+ */
+export function configFile(options: LoadConfigOptions = {}): string | undefined {
+  const env = options.env ?? process.env;
+  const file = configFilePath(options);
+  return options.file || env.TELEMETRY_CONFIG || existsSync(file) ? file : undefined;
+}
+
+function configFilePath(options: LoadConfigOptions): string {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.TELEMETRY_CONFIG;
+  return explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
 }

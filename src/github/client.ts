@@ -78,7 +78,8 @@ function buildClient(
     ...(options.app ? options.app.octokitAuth() : { auth: options.token }),
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
-    request: { retries: options.retries ?? 3 },
+    // `retry`, not `request.retries`: a per-request `retries` makes plugin-retry retry every error, a 404 too.
+    retry: { retries: options.retries ?? 3 },
     // Octokit logs every failed request (a 304 too) on the console by default; callers report failures
     // themselves (partial records), so request failures are debug lines here.
     log: {

@@ -6,6 +6,12 @@ export type SignatureResult =
   | { kind: 'invalid'; message: string };
 
 /**
+ * The shape of GitHub's event names: lower case letters, digits and underscores (`projects_v2_item`). Every
+ * name of this shape that no metric collects is acknowledged (2xx), so GitHub never shows a failed delivery.
+ */
+const EVENT_NAME = /^[a-z0-9_]{1,64}$/;
+
+/**
  * Identifies a verified GitHub delivery: `github::<event>` plus `.<action>` when the payload has one.
  * Deliveries no metric listens to are `ignored` (acknowledged, never errors). The signature has already
  * been checked: this is the first place the body is parsed.
@@ -18,7 +24,7 @@ export function addSignature(
   const event = raw.headers['x-github-event'];
   const deliveryId = raw.headers['x-github-delivery'];
   if (!event) return { kind: 'invalid', message: 'missing X-GitHub-Event header' };
-  if (!/^[a-z_]{1,64}$/.test(event))
+  if (!EVENT_NAME.test(event))
     return { kind: 'invalid', message: 'X-GitHub-Event header is not an event name' };
   if (!deliveryId) return { kind: 'invalid', message: 'missing X-GitHub-Delivery header' };
   if (!/^[A-Za-z0-9-]{1,100}$/.test(deliveryId)) {

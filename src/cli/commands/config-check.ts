@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config/config';
+import { ConfigError, configFile, loadConfig } from '../../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
 import { checkApps } from '../../github/app-check';
 import { roleAuths } from '../../github/credentials';
@@ -20,6 +20,12 @@ export function registerConfigCheck(program: Command): void {
       // Each schedule's input is checked against its job's own schema, as the schedule Lambda will.
       const problems = scheduleProblems(resolved);
       if (problems.length > 0) throw new ConfigError(`invalid schedules:\n  ${problems.join('\n  ')}`);
+      const file = configFile(options.file ? { file: options.file } : {});
+      process.stderr.write(
+        file
+          ? `configuration read from ${file}, then the environment\n`
+          : 'no configuration file (neither TELEMETRY_CONFIG nor ./telemetry.config.json): defaults, then the environment\n',
+      );
       process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
 
       const usesApp = resolved.githubAuth.source === 'app' || resolved.githubAuth.data !== 'token';

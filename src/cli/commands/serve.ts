@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config';
+import { configFile, loadConfig } from '../../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
 import { createGitHubClient } from '../../github/client';
 import { roleAuths } from '../../github/credentials';
@@ -54,6 +54,11 @@ export function registerServe(program: Command): void {
       }
       let store: Store | undefined;
       if (options.store === 'github') {
+        if (!config.dataRepository) {
+          throw new CliError(
+            `--store github needs dataRepository ({ "owner", "name" }) in ${configFile({ env }) ?? './telemetry.config.json'}; without --store github records go to ${config.server.dataDir}`,
+          );
+        }
         if (!auths.data)
           throw new CliError(
             '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN), or use the GitHub App (githubAuth.data)',
@@ -89,6 +94,19 @@ export function registerServe(program: Command): void {
           maxSkewSeconds: config.push.maxSkewSeconds,
           logger,
         }),
+      }).catch((error: NodeJS.ErrnoException) => {
+        const where = `${config.server.host}:${config.server.port}`;
+        if (error.code === 'EADDRINUSE') {
+          throw new CliError(
+            `port ${config.server.port} is already in use (another collector?): stop it, or choose another port with --port ${config.server.port + 1} (or PORT=${config.server.port + 1})`,
+          );
+        }
+        if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+          throw new CliError(
+            `cannot listen on ${where} (${error.code}): choose another port (--port, PORT) or host (HOST)`,
+          );
+        }
+        throw error;
       });
       logger.info('listening', {
         url: collector.url,

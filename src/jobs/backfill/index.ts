@@ -135,6 +135,10 @@ export const backfill: Job<BackfillInput> = {
         repositories = selected.kept;
         if (selected.ignored.length > 0)
           ctx.logger.info('backfill: ignored repositories skipped', { repositories: selected.ignored });
+        ctx.logger.info('backfill: repositories selected', {
+          repositories: repositories.length,
+          kinds: kinds.map((k) => k.name),
+        });
       } catch (error) {
         if (!(error instanceof StopJob)) throw error;
         stopReason = error.message;
@@ -163,6 +167,11 @@ export const backfill: Job<BackfillInput> = {
             continue;
           }
           states.push({ path, state: result.state });
+          ctx.logger.info('backfill: read', {
+            repository: repository.full_name,
+            kind: kind.name,
+            ...(result.stopped ? { stopped: true } : {}),
+          });
           if (result.stopped) {
             stopReason ??= ctx.signal?.aborted ? 'aborted' : 'request budget spent';
             break;
@@ -174,6 +183,12 @@ export const backfill: Job<BackfillInput> = {
           for (const { path, state } of states) await writeState(ctx.store, path, state);
         }
         if (!stopReason) reposDone += 1;
+        ctx.logger.info('backfill: repository done', {
+          repository: repository.full_name,
+          repositories_done: reposDone,
+          repositories: repositories.length,
+          records: sink.counts.records,
+        });
         report();
       });
       await sink.flush();

@@ -1,6 +1,11 @@
+import { GitHubApp } from '../../src/github/auth';
+import { createGitHubClient } from '../../src/github/client';
+import { silentLogger } from '../../src/log/logger';
 import type { DeploymentStatusOutput } from '../../src/metrics/deployment-status';
+import { appRoutes, installApp } from '../fake-github/routes/app';
 import { addCommits, addDeployment, addMergedPull } from '../fake-github/routes/deployments';
 import type { FakeDeployment } from '../fake-github/world';
+import { APP_ID, appKeys } from '../support/github-app';
 import { expectDocumentedExample } from '../support/metrics-doc';
 import { examplesOf, signedEventFrom } from '../support/webhooks';
 import { collectRecords } from './collect';
@@ -102,6 +107,51 @@ describe('deployment-status', () => {
       'POST /graphql',
     ]);
     expectDocumentedExample(record!);
+  });
+
+  it("with a GitHub App, each query goes through the installation of the deployment's owner", async () => {
+    const { world, repo, shipped, head } = seed(2, 2);
+    addMergedPull(world, repo, { number: 7, commits: shipped, mergedAt: '2019-05-14T09:00:00Z' });
+    const { fake } = fixture();
+    const app = appRoutes(fake, world, { appId: APP_ID, publicKeyPem: appKeys().publicKey });
+    // The first configured owner (githubAuth.owners[0]) is another organisation with its own installation.
+    installApp(app, 'globex');
+    installApp(app, 'Codertocat');
+    const installationOf = (token: string | undefined) => {
+      const issued = token ? app.tokens.get(token) : undefined;
+      return app.installations.find((i) => i.id === issued?.installationId)?.owner;
+    };
+    const signedBy: string[] = [];
+    const check = fake.authenticate;
+    fake.authenticate = (request) => {
+      if (!request.path.startsWith('/app')) {
+        const operation = /\bquery\s+(\w+)/.exec((request.body as { query?: string })?.query ?? '')?.[1];
+        signedBy.push(`${operation ?? request.path}: ${installationOf(request.token)}`);
+      }
+      return check?.(request);
+    };
+    const github = createGitHubClient({
+      app: new GitHubApp(
+        { appId: String(APP_ID), privateKey: appKeys().privateKey },
+        { defaultOwner: 'globex' },
+      ),
+      baseUrl: fake.baseUrl,
+      retries: 0,
+      throttle: false,
+      logger: silentLogger,
+    });
+    const [record] = await collectRecords<DeploymentStatusOutput>(
+      signedEventFrom('deployment_status', success(head) as unknown as Record<string, unknown>),
+      'deployment-status',
+      { github },
+    );
+    expect(record?.status).toBe('complete');
+    expect(record?.output.shipped?.pull_requests.map((pr) => pr.number)).toEqual([7]);
+    expect(signedBy).toEqual([
+      'PreviousSuccessfulDeployment: Codertocat',
+      expect.stringMatching(/^\/repos\/Codertocat\/Hello-World\/compare\/.*: Codertocat$/),
+      'ShippedPullRequests: Codertocat',
+    ]);
   });
 
   it('reads every page: 310 shipped commits, 12 failed deployments in between', async () => {

@@ -112,7 +112,9 @@ async function shipped(
   }
   if (commits.length === 0) return { shipped: result, errors };
 
-  const pulls = await enrich(ctx, PULL_REQUESTS_CALL, (github) => pullRequestsOf(github, commits));
+  const pulls = await enrich(ctx, PULL_REQUESTS_CALL, (github) =>
+    pullRequestsOf(github, owner, repo, commits),
+  );
   if (!pulls.ok) return { shipped: result, errors: [pulls.error] };
   result.pull_requests = pulls.value.map((pr) => ({
     number: pr.number,

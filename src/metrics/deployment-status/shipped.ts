@@ -251,7 +251,10 @@ export async function commitsBetween(
   return commits;
 }
 
-const PULL_REQUESTS_QUERY = `query ShippedPullRequests($ids: [ID!]!) {
+// `repository` names the owner, so a GitHub App client signs the query with that owner's installation (one
+// that can see the commits); a query of node ids alone would go through the first configured owner's.
+const PULL_REQUESTS_QUERY = `query ShippedPullRequests($owner: String!, $name: String!, $ids: [ID!]!) {
+  repository(owner: $owner, name: $name) { id }
   nodes(ids: $ids) {
     ... on Commit {
       oid
@@ -274,12 +277,14 @@ interface PullRequestsPage {
  */
 export async function pullRequestsOf(
   github: GitHubClient,
+  owner: string,
+  repo: string,
   commits: readonly ComparedCommit[],
 ): Promise<{ number: number; merged_at: string | null }[]> {
   const found = new Map<number, string | null>();
   for (let i = 0; i < commits.length; i += 100) {
     const ids = commits.slice(i, i + 100).map((c) => c.node_id);
-    const page = await github.graphql<PullRequestsPage>(PULL_REQUESTS_QUERY, { ids });
+    const page = await github.graphql<PullRequestsPage>(PULL_REQUESTS_QUERY, { owner, name: repo, ids });
     for (const node of page.nodes) {
       for (const pr of node?.associatedPullRequests?.nodes ?? []) {
         if (!pr || pr.state === 'CLOSED') continue;

@@ -259,7 +259,9 @@ export function deploymentRoutes(fake: FakeGitHub, world: World): void {
   graphqlOperation(fake, 'ShippedPullRequests', (variables) => {
     const ids = (variables.ids ?? []) as string[];
     if (ids.length > 100) throw new Error('nodes(ids:) takes at most 100 ids');
+    const named = world.repo(String(variables.owner), String(variables.name));
     return {
+      repository: named ? { id: named.repo.node_id } : null,
       nodes: ids.map((id) => {
         for (const repo of world.repos.values()) {
           const commit = [...repo.commits.values()].find((c) => c.node_id === id);

@@ -4,6 +4,7 @@ import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type AwsSettings, awsNames } from '../src/config/aws-settings';
 import type { TelemetryConfig } from '../src/config/config';
+import { githubEventsOf } from '../src/github/permissions';
 import { TelemetryAlarms } from './alarms';
 import { EventQueue } from './event-queue';
 import { type GitHubParameters, githubParameters } from './parameters';
@@ -132,7 +133,7 @@ export class TelemetryStack extends Stack {
     );
     out(
       'WebhookEvents',
-      githubEvents(triggers).join(', ') || 'none',
+      githubEventsOf(triggers).join(', ') || 'none',
       'Events to tick on the organisation webhook',
     );
     out(
@@ -190,14 +191,6 @@ export class TelemetryStack extends Stack {
         'Claim checks are objects with generated keys under claim-checks/: the functions read or write only that prefix.',
     });
   }
-}
-
-/** The GitHub webhook events the collected triggers come from (`github::workflow_job.completed` → `workflow_job`). */
-export function githubEvents(triggers: readonly string[]): string[] {
-  const events = triggers
-    .filter((t) => t.startsWith('github::'))
-    .map((t) => t.slice(8).split('.')[0] as string);
-  return [...new Set(events)].sort();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config';
+import { AppNotInstalledError } from '../github/auth';
 import { CredentialsError } from '../github/credentials';
 import { SenderSecretsError } from '../push/secrets';
 import { CliError } from './errors';
@@ -15,7 +16,9 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
       error instanceof CliError ||
       error instanceof ConfigError ||
       error instanceof SenderSecretsError ||
-      error instanceof CredentialsError
+      error instanceof CredentialsError ||
+      // The App is not installed on an owner the command names (`--org`, `--repo`): the message says so.
+      error instanceof AppNotInstalledError
     ) {
       process.stderr.write(`telemetry: ${error.message}\n`);
       process.exit(2);

@@ -117,13 +117,14 @@ export const redeliver: Job<RedeliverInput> = {
     if (input.app) return {};
     return input.org ? { organization_hooks: 'write' } : { repository_hooks: 'write' };
   },
+  configProblem: (input, config) =>
+    input.app && config.githubAuth.source !== 'app'
+      ? 'redelivering the App\'s hook authenticates as the App: set githubAuth.source to "app" and give the App\'s credentials'
+      : undefined,
   async run(input, ctx) {
     const now = ctx.now();
-    if (input.app && ctx.config.githubAuth.source !== 'app') {
-      throw new Error(
-        'redelivering the App\'s hook authenticates as the App: set githubAuth.source to "app" and give the App\'s credentials',
-      );
-    }
+    const problem = redeliver.configProblem?.(input, ctx.config);
+    if (problem) throw new Error(problem);
     const base = hookPath(input);
     const path = redeliverStatePath(input);
     const saved: RedeliverState = (await readState(ctx.store, path, redeliverStateSchema)) ?? {

@@ -36,7 +36,9 @@ export function scheduleProblems(config: TelemetryConfig): string[] {
   const problems: string[] = [];
   for (const [i, schedule] of config.schedules.entries()) {
     try {
-      parseJobInput(schedule.job, schedule.input);
+      const input = parseJobInput(schedule.job, schedule.input);
+      const problem = findJob(schedule.job)?.configProblem?.(input, config);
+      if (problem) problems.push(`schedules.${i} (${schedule.name}): ${problem}`);
     } catch (error) {
       problems.push(`schedules.${i} (${schedule.name}): ${(error as Error).message}`);
     }

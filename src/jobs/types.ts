@@ -56,5 +56,10 @@ export interface Job<I = unknown> {
    * job calls no GitHub API of its own.
    */
   permissions?(input: I): AppPermissions;
+  /**
+   * Why this input cannot run with `config` (one line saying what to set), checked before a run by the CLI
+   * and `config check`, and by `run` itself; absent or undefined: it can.
+   */
+  configProblem?(input: I, config: TelemetryConfig): string | undefined;
   run(input: I, ctx: JobContext): Promise<JobSummary>;
 }

@@ -137,3 +137,65 @@ test('telemetry redeliver --app (the installed bin) redelivers the App hook with
   expect(JSON.parse(stdout)).toMatchObject({ job: 'redeliver', counts: { redelivered: 1 } });
   expect(w.app.hook.attempts).toContain(failed.id);
 });
+
+/** The installed bin as a real process with the App's credentials and `config`; exit code and output. */
+async function telemetry(cfg: unknown, args: string[], env: Record<string, string> = {}) {
+  const file = join(dir.path, 'mistakes.config.json');
+  writeFileSync(file, JSON.stringify(cfg));
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        TELEMETRY_CONFIG: file,
+        GITHUB_API_URL: w.fake.baseUrl,
+        GITHUB_APP_ID: String(APP_ID),
+        GITHUB_APP_PRIVATE_KEY_FILE: join(dir.path, 'app.pem'),
+        ...env,
+      },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('user mistakes with the App are one line and exit code 2, never a stack trace', async () => {
+  const data = ['--data', join(dir.path, 'mistakes-data')];
+  const asApp = { githubAuth: { source: 'app', owners: ['acme'] } };
+
+  // An organisation the App is not installed on.
+  const notInstalled = await telemetry(asApp, ['backfill', '--org', 'initech', ...data]);
+  expect(notInstalled.code).toBe(2);
+  expect(notInstalled.stderr).toMatch(/^telemetry: the GitHub App is not installed on "initech": .*\n$/m);
+  expect(notInstalled.stderr).not.toMatch(/\n\s+at /);
+
+  // The App's hook while the configuration reads GitHub with a token.
+  const withToken = await telemetry({ githubAuth: { source: 'token' } }, ['redeliver', '--app', ...data], {
+    GITHUB_TOKEN: 'ghp_not-used-here',
+  });
+  expect(withToken).toMatchObject({ code: 2, stdout: '' });
+  expect(withToken.stderr).toBe(
+    'telemetry: redelivering the App\'s hook authenticates as the App: set githubAuth.source to "app" and give the App\'s credentials\n',
+  );
+
+  // A wrong hook id: the line names the App and its permission, not a GITHUB_TOKEN that is not in use.
+  const wrongHook = await telemetry(asApp, ['redeliver', '--org', 'acme', '--hook', '999', ...data]);
+  expect(wrongHook.code).toBe(2);
+  expect(wrongHook.stderr).toContain('no hook 999 on organisation acme, or the GitHub App may not read');
+  expect(wrongHook.stderr).toContain('organization_hooks: write');
+  expect(wrongHook.stderr).not.toContain('GITHUB_TOKEN');
+
+  // A schedule that cannot run with this configuration is refused by config check, before a deployment.
+  const schedule = await telemetry(
+    {
+      githubAuth: { source: 'token' },
+      schedules: [{ name: 'app-hook', cron: 'cron(0 * * * ? *)', job: 'redeliver', input: { app: true } }],
+    },
+    ['config', 'check', '--skip-github'],
+  );
+  expect(schedule.code).toBe(2);
+  expect(schedule.stderr).toContain(
+    "schedules.0 (app-hook): redelivering the App's hook authenticates as the App",
+  );
+});

@@ -17,27 +17,36 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /**
  * A job stopped by GitHub refusing a request the user's options lead to (a wrong organisation, repository or
- * hook id, a token without access): one line naming the request and what to check; undefined otherwise.
+ * hook id, a credential without access): one line naming the request and what to check; undefined otherwise.
+ * `app`: the job read GitHub as the GitHub App (`githubAuth.source: "app"`), so the lines name it, not a token.
  */
-export function refusedByGitHub(error: unknown): string | undefined {
+export function refusedByGitHub(error: unknown, app = false): string | undefined {
   const { status, request } = error as { status?: unknown; request?: { method?: string; url?: string } };
   if (typeof status !== 'number' || status < 400 || status >= 500 || status === 429) return undefined;
   const path = request?.url ? new URL(request.url).pathname.replace(/^\/api\/v3/, '') : '';
   const asked = `GitHub answered ${status} to ${request?.method ?? 'GET'} ${path}`;
+  const who = app ? 'the GitHub App' : 'GITHUB_TOKEN';
+  const hookAccess = app
+    ? 'organization_hooks: write; a repository hook: repository_hooks: write'
+    : 'admin:org_hook; a repository hook: admin:repo_hook';
   const hook = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/hooks\/([^/]+)\//.exec(path);
-  if (status === 401) return `${asked}: GITHUB_TOKEN is not a valid token (expired or revoked?)`;
+  if (status === 401) {
+    return app
+      ? `${asked}: the GitHub App's credentials are not accepted (GITHUB_APP_ID and its private key: the right App? a revoked key?)`
+      : `${asked}: GITHUB_TOKEN is not a valid token (expired or revoked?)`;
+  }
   if (hook) {
-    return `${asked}: no hook ${hook[2]} on ${(hook[1] ?? '').replace(/^orgs\//, 'organisation ').replace(/^repos\//, 'repository ')}, or GITHUB_TOKEN may not read its deliveries (admin:org_hook; a repository hook: admin:repo_hook): check --hook, the number at the end of the webhook's settings URL`;
+    return `${asked}: no hook ${hook[2]} on ${(hook[1] ?? '').replace(/^orgs\//, 'organisation ').replace(/^repos\//, 'repository ')}, or ${who} may not read its deliveries (${hookAccess}): check --hook, the number at the end of the webhook's settings URL`;
   }
   const org = /^\/orgs\/([^/]+)\/repos$/.exec(path);
   if (org && status === 404) {
-    return `${asked}: there is no organisation ${org[1]}, or GITHUB_TOKEN cannot see it: check --org (a user's repositories: --repo owner/name)`;
+    return `${asked}: there is no organisation ${org[1]}, or ${who} cannot see it: check --org (a user's repositories: --repo owner/name)`;
   }
   const repo = /^\/repos\/([^/]+\/[^/]+)$/.exec(path);
   if (repo && status === 404) {
-    return `${asked}: there is no repository ${repo[1]}, or GITHUB_TOKEN cannot see it: check --repo`;
+    return `${asked}: there is no repository ${repo[1]}, or ${who} cannot see it: check --repo`;
   }
-  if (status === 403) return `${asked}: GITHUB_TOKEN may not read this (${errorMessage(error)})`;
+  if (status === 403) return `${asked}: ${who} may not read this (${errorMessage(error)})`;
   return undefined;
 }
 
@@ -59,15 +68,20 @@ async function runFromCli(name: string, input: unknown, options: JobCliOptions):
     if (error instanceof JobInputError) throw new CliError(error.message);
     throw error;
   }
+  const job = jobs.find((j) => j.name === name) as Job<unknown>;
   const { ctx, dispose } = await jobContextFromCli(options);
+  const problem = job.configProblem?.(parsed, ctx.config);
+  if (problem) {
+    dispose();
+    throw new CliError(problem);
+  }
   const bar = progressBar({ job: name, ...(options.verbose ? { verbose: true } : {}) });
   try {
-    const job = jobs.find((j) => j.name === name) as Job<unknown>;
     let summary: Awaited<ReturnType<typeof job.run>>;
     try {
       summary = await job.run(parsed, { ...ctx, onProgress: bar.onProgress });
     } catch (error) {
-      const line = refusedByGitHub(error);
+      const line = refusedByGitHub(error, ctx.config.githubAuth.source === 'app');
       if (line) throw new CliError(line);
       throw error;
     }

@@ -24,7 +24,7 @@ function documentedCommands(): { file: string; line: string }[] {
       const line = (match[1] as string).replace(/\\$/, '').trim();
       // Prose ("telemetry report works the same…") is not a command: a command's next word is a command name.
       if (
-        /^telemetry (serve|send|config|report|backfill|redeliver|job|redrive)\b/.test(line) ||
+        /^telemetry (serve|send|config|report|backfill|redeliver|job|app|redrive)\b/.test(line) ||
         line === 'telemetry'
       ) {
         out.push({ file, line });

@@ -106,7 +106,8 @@ export const deployment: Metric<DeploymentOutput> = {
   description:
     'One record per created deployment: environment, ref, sha, version, creator, time since the previous one.',
   triggers: ['github::deployment.created'],
-  permissions: { deployments: 'read' },
+  // contents: the version file at the deployed commit (R7).
+  permissions: { deployments: 'read', contents: 'read' },
   async collect(event, ctx) {
     const { deployment: d, repository } = parsePayload(
       deploymentPayload,

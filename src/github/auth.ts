@@ -50,6 +50,13 @@ const APP_ROUTE =
 /** The owner a REST path is about: `/repos/{owner}/…`, `/orgs/{org}/…`, `/users/{username}/…`. */
 const OWNER_IN_PATH = /^\/(?:repos|orgs|users)\/([^/?#]+)/i;
 
+/**
+ * The paths GitHub's `Link` headers give for the next pages of a listing: by numeric id, not by owner
+ * (`/repos/acme/widgets/pulls` → `/repositories/1296269/pulls?page=2`, `/orgs/acme/repos` →
+ * `/organizations/9919/repos?page=2`, `/users/octo/repos` → `/user/583231/repos?page=2`).
+ */
+const ID_IN_PATH = /^\/(repositories|organizations|user)\/(\d+)(?:\/|$)/i;
+
 const DEFAULT_REFRESH_BEFORE_MS = 5 * 60_000;
 const DEFAULT_INSTALLATIONS_TTL_MS = 10 * 60_000;
 const DEFAULT_MISS_RETRY_MS = 60_000;
@@ -105,6 +112,8 @@ export class GitHubApp {
   readonly tokens: ExpiringTokenCache;
   private readonly now: () => number;
   private installations?: { at: number; byOwner: Map<string, AppInstallation> };
+  /** `repositories/1296269` → `acme`: the owner of the id paths GitHub's `Link` headers pointed to. */
+  private readonly ownersById = new Map<string, string>();
   private listing?: Promise<Map<string, AppInstallation>>;
 
   constructor(
@@ -159,6 +168,27 @@ export class GitHubApp {
     };
   }
 
+  /** The owner whose listing's `Link` header gave this id path (the next pages of a paginated read). */
+  private ownerOfIdPath(path: string): string | undefined {
+    const key = idPathKey(path);
+    return key ? this.ownersById.get(key) : undefined;
+  }
+
+  /** Notes the owner of every id path in a response's `Link` header, so its next pages use the same installation. */
+  private rememberPages(headers: object | undefined, owner: string, baseUrl: string): void {
+    const link = (headers as { link?: unknown } | undefined)?.link;
+    if (typeof link !== 'string') return;
+    for (const [, url] of link.matchAll(/<([^>]+)>/g)) {
+      let key: string | undefined;
+      try {
+        key = idPathKey(pathOf(url as string, baseUrl));
+      } catch {
+        continue; // not a URL of this API: nothing to remember, the answer itself stands
+      }
+      if (key) this.ownersById.set(key, owner);
+    }
+  }
+
   private async readInstallations(request: RequestInterface): Promise<Map<string, AppInstallation>> {
     const byOwner = new Map<string, AppInstallation>();
     for (let page = 1; ; page += 1) {
@@ -201,29 +231,49 @@ export class GitHubApp {
       parameters?: RequestParameters,
     ) => {
       const endpoint = send.endpoint.merge(route as string, parameters);
-      const path = pathOf(endpoint.url ?? '', send.endpoint.DEFAULTS.baseUrl ?? '');
+      const baseUrl = send.endpoint.DEFAULTS.baseUrl ?? '';
+      const path = pathOf(endpoint.url ?? '', baseUrl);
       if (APP_ROUTE.test(path)) return appAuth.hook(send, route as Route, parameters);
-      const owner = ownerOf(endpoint, path) ?? this.options.defaultOwner;
+      const owner = ownerOf(endpoint, path) ?? this.ownerOfIdPath(path) ?? this.options.defaultOwner;
       if (!owner) {
         throw new Error(
           `${endpoint.method} ${path} names no repository owner, so no App installation can answer it: list the owners in githubAuth.owners`,
         );
       }
       const installationId = await this.installationId(request, owner);
+      const signed = async (token: string) => {
+        endpoint.headers.authorization = `token ${token}`;
+        try {
+          const response = await send(endpoint as EndpointOptions);
+          this.rememberPages(response.headers, owner, baseUrl);
+          return response;
+        } catch (error) {
+          // A 304 (answered from the ETag cache further out) carries the listing's links too.
+          this.rememberPages(
+            (error as { response?: { headers?: object } }).response?.headers,
+            owner,
+            baseUrl,
+          );
+          throw error;
+        }
+      };
       const first = await appAuth({ type: 'installation', installationId });
-      endpoint.headers.authorization = `token ${first.token}`;
       try {
-        return await send(endpoint as EndpointOptions);
+        return await signed(first.token);
       } catch (error) {
         if ((error as { status?: number }).status !== 401) throw error;
         // Revoked or expired early (GitHub's clock, a reinstall): one fresh token, then the answer stands.
         const again = await appAuth({ type: 'installation', installationId, refresh: true });
-        endpoint.headers.authorization = `token ${again.token}`;
-        return send(endpoint as EndpointOptions);
+        return signed(again.token);
       }
     };
     return Object.assign(auth, { hook });
   }
+}
+
+function idPathKey(path: string): string | undefined {
+  const match = ID_IN_PATH.exec(path);
+  return match ? `${(match[1] as string).toLowerCase()}/${match[2]}` : undefined;
 }
 
 function pathOf(url: string, baseUrl: string): string {

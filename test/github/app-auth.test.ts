@@ -186,3 +186,43 @@ test('GraphQL: the owner variable picks the installation; a query naming none go
     noDefault.graphql('query N($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ['X'] }),
   ).rejects.toThrow('githubAuth.owners');
 });
+
+test("a listing's next pages (GitHub links them by id: /repositories/ID, /organizations/ID) keep its owner's installation", async () => {
+  // As GitHub answers: page 1 by owner name, the Link header's next page by numeric id.
+  const pageOne = (next: string) => () => ({
+    status: 200,
+    body: [{ page: 1 }],
+    headers: {
+      link: `<${w.fake.baseUrl}${next}?page=2>; rel="next", <${w.fake.baseUrl}${next}?page=2>; rel="last"`,
+    },
+  });
+  const pageTwo = () => ({ status: 200, body: [{ page: 2 }] });
+  w.fake.route('GET', '/repos/{owner}/{repo}/labels', pageOne('/repositories/1296269/labels'));
+  w.fake.route('GET', '/repositories/{id}/labels', pageTwo);
+  w.fake.route('GET', '/orgs/{org}/teams', pageOne('/organizations/9919/teams'));
+  w.fake.route('GET', '/organizations/{id}/teams', pageTwo);
+  const signed: string[] = [];
+  const check = w.fake.authenticate;
+  w.fake.authenticate = (request) => {
+    if (/labels|teams/.test(request.path)) signed.push(`${request.path}: ${tokenOwner(request.token)}`);
+    return check?.(request);
+  };
+  try {
+    // The first configured owner is another organisation: the next pages must not go through its installation.
+    const { github } = w.client({ defaultOwner: 'acme' });
+    const labels = await github.paginate('GET /repos/{owner}/{repo}/labels', {
+      owner: 'globex',
+      repo: 'gears',
+    });
+    const teams = await github.paginate('GET /orgs/{org}/teams', { org: 'globex' });
+    expect([...labels, ...teams]).toEqual([{ page: 1 }, { page: 2 }, { page: 1 }, { page: 2 }]);
+    expect(signed).toEqual([
+      '/repos/globex/gears/labels: globex',
+      '/repositories/1296269/labels: globex',
+      '/orgs/globex/teams: globex',
+      '/organizations/9919/teams: globex',
+    ]);
+  } finally {
+    w.fake.authenticate = check;
+  }
+});

@@ -38,8 +38,9 @@ export interface CheckSuiteOutput {
   pull_requests: number[];
   check_runs: number | null;
   /**
-   * The event came through a GitHub App installation (the payload's `installation`): the suite belongs to an
-   * app installed on the repository or organisation, as the earlier collector's `is_app_owner` said.
+   * The delivery came through a GitHub App's webhook (the payload's `installation`), as the earlier
+   * collector's `is_app_owner`: how the event reached the collector, not which app ran the suite (`app_slug`).
+   * Always true when the collector is itself a GitHub App.
    */
   via_app_installation: boolean;
   /** That installation's id; null for deliveries of an organisation or repository webhook. */

@@ -18,3 +18,15 @@ export function durationMs(from: string | null | undefined, to: string | null | 
   if (Number.isNaN(a) || Number.isNaN(b)) return null;
   return b - a;
 }
+
+const AGE = /^(\d{1,6})([mhdw])$/;
+const AGE_UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * The span of a relative age as users type it (`90d`, `24h`, `30m`, `2w`: minutes, hours, days, weeks), in
+ * ms; undefined when `spec` is not one. The jobs' windows and the report's `--since` take the same words.
+ */
+export function ageMs(spec: string): number | undefined {
+  const age = AGE.exec(spec.trim());
+  return age ? Number(age[1]) * (AGE_UNIT_MS[age[2] as string] as number) : undefined;
+}

@@ -1,12 +1,12 @@
+import { ageMs } from '../time';
+
 /**
  * Times users type for job windows: a relative age (`90d`, `24h`, `30m`, `2w`) counted back from now, or an
  * ISO-8601 time. One parser for the CLI and for schedule inputs, so both accept the same words.
  */
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 export function parseTimeSpec(spec: string, now: Date): Date {
-  const relative = /^(\d{1,6})([mhdw])$/.exec(spec.trim());
-  if (relative) return new Date(now.getTime() - Number(relative[1]) * (UNIT_MS[relative[2] as string] ?? 0));
+  const age = ageMs(spec);
+  if (age !== undefined) return new Date(now.getTime() - age);
   if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
     const ms = Date.parse(spec);
     if (!Number.isNaN(ms)) return new Date(ms);

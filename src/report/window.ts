@@ -1,3 +1,5 @@
+import { ageMs } from '../time';
+
 /** The time window a report covers: records whose `occurred_at` is in [start, end). */
 export interface ReportWindow {
   start: number;
@@ -5,9 +7,6 @@ export interface ReportWindow {
 }
 
 const DAY_MS = 86_400_000;
-const RELATIVE = /^(\d{1,6})([mhdw])$/;
-/** The units of a relative `--since`, as the backfill and redelivery take them (src/jobs/window.ts). */
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 export class WindowError extends Error {
@@ -26,9 +25,9 @@ export function parseWindow(
 ): ReportWindow {
   const end = until === undefined ? now : parseTime(until, '--until', true);
   let start: number;
-  const relative = since === undefined ? ['', '90', 'd'] : RELATIVE.exec(since.trim());
-  if (relative) {
-    const span = Number(relative[1]) * (UNIT_MS[relative[2] as string] ?? DAY_MS);
+  // A relative `--since` takes the words the backfill and redelivery take (src/time.ts, ageMs).
+  const span = since === undefined ? 90 * DAY_MS : ageMs(since);
+  if (span !== undefined) {
     if (span === 0) throw new WindowError(`--since ${since} is an empty window`);
     start = end - span;
   } else {

@@ -17,6 +17,9 @@ describe('report inputs', () => {
     expect(parseWindow('2026-10-01T12:00:00+02:00', '2026-10-02T00:00:00Z', NOW).start).toBe(
       Date.parse('2026-10-01T10:00:00Z'),
     );
+    // The ages the backfill takes: hours and minutes too.
+    expect(parseWindow('24h', undefined, NOW)).toEqual({ start: NOW - 86_400_000, end: NOW });
+    expect(parseWindow('30m', undefined, NOW).start).toBe(NOW - 1_800_000);
     expect(() => parseWindow('yesterday', undefined, NOW)).toThrow(WindowError);
     expect(() => parseWindow('0d', undefined, NOW)).toThrow(/empty window/);
     expect(() => parseWindow('2026-11-05', '2026-11-01', NOW)).toThrow(/must be before --until/);

@@ -2,7 +2,7 @@ import examples from '@octokit/webhooks-examples';
 import { collectedTriggers, metrics } from '../metrics/registry';
 import type { MetricSettings } from '../metrics/settings';
 import { addSignature } from '../pipeline/add-signature';
-import { collects } from '../pipeline/collect-metrics';
+import { collects, listensTo } from '../pipeline/collect-metrics';
 
 export interface BundledExample {
   event: string;
@@ -53,9 +53,7 @@ export function exampleCoverage(
   );
   if (signed.kind !== 'accepted') return none;
   const event = signed.event;
-  const listening = metrics.filter((m) =>
-    m.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)),
-  );
+  const listening = metrics.filter((m) => listensTo(m, event.trigger));
   return {
     recording: listening.filter((m) => collects(m, event, settings)).map((m) => m.name),
     notMatching: listening.filter((m) => !collects(m, event, settings)).map((m) => m.name),

@@ -30,12 +30,14 @@ export function eventRepository(event: SignedEvent): { owner: string; name: stri
   return typeof login === 'string' && typeof name === 'string' ? { owner: login, name } : null;
 }
 
+/** Whether one of the metric's triggers covers `trigger` (a trigger also covers its actions). */
+export function listensTo(metric: Metric<unknown>, trigger: string): boolean {
+  return metric.triggers.some((t) => t === trigger || trigger.startsWith(`${t}.`));
+}
+
 /** A metric's whole condition: one of its triggers (a trigger also covers its actions), then `matches`. */
 export function collects(metric: Metric<unknown>, event: SignedEvent, settings: MetricSettings): boolean {
-  return (
-    metric.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)) &&
-    (metric.matches?.(event, settings) ?? true)
-  );
+  return listensTo(metric, event.trigger) && (metric.matches?.(event, settings) ?? true);
 }
 
 /**

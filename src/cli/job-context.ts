@@ -8,7 +8,7 @@ import { errorMessage, jsonLogger, type Logger } from '../log/logger';
 import { FileStore } from '../store/file-store';
 import { githubRepoStoreFromConfig } from '../store/github-repo-store';
 import type { Store } from '../store/types';
-import { CliError } from './errors';
+import { CliError, dataRepositoryMissing } from './errors';
 
 export interface JobCliOptions {
   data?: string;
@@ -50,6 +50,7 @@ export async function jobContextFromCli(
   const github = createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger });
   let store: Store;
   if (options.store === 'github') {
+    if (!config.dataRepository) throw dataRepositoryMissing(config, env);
     if (!auths.data) throw new CliError('--store github needs DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)');
     const repoStore = githubRepoStoreFromConfig(config, {
       github: createGitHubClient({ ...auths.data, baseUrl: config.github.apiUrl, logger }),

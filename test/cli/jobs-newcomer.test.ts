@@ -54,6 +54,26 @@ describe('telemetry backfill / redeliver: mistakes and progress (real processes)
     }
   });
 
+  it('--store github without dataRepository: one line naming the file to add it to, exit 2, nothing read', async () => {
+    const dir = await tempDir();
+    try {
+      const before = env.fake.requests.length;
+      for (const args of [
+        ['backfill', '--org', 'acme', '--store', 'github'],
+        ['redeliver', '--org', 'acme', '--hook', '123', '--store', 'github'],
+      ]) {
+        const result = await telemetry(args, dir.path);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(
+          /^telemetry: --store github needs dataRepository \(\{ "owner", "name" \}\) in \.\/telemetry\.config\.json; without --store github records go to .+\n$/,
+        );
+      }
+      expect(env.fake.requests.length).toBe(before);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('backfill of an unknown organisation is an error, not a success with 0 repositories', async () => {
     const dir = await tempDir();
     try {

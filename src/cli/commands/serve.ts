@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { configFile, loadConfig } from '../../config/config';
+import { loadConfig } from '../../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
 import { createGitHubClient } from '../../github/client';
 import { roleAuths } from '../../github/credentials';
@@ -10,7 +10,7 @@ import { staticSenderSecrets } from '../../push/secrets';
 import { startLocalCollector } from '../../server/server';
 import { githubRepoStoreFromConfig } from '../../store/github-repo-store';
 import type { Store } from '../../store/types';
-import { CliError } from '../errors';
+import { CliError, dataRepositoryMissing } from '../errors';
 
 export function registerServe(program: Command): void {
   program
@@ -54,11 +54,7 @@ export function registerServe(program: Command): void {
       }
       let store: Store | undefined;
       if (options.store === 'github') {
-        if (!config.dataRepository) {
-          throw new CliError(
-            `--store github needs dataRepository ({ "owner", "name" }) in ${configFile({ env }) ?? './telemetry.config.json'}; without --store github records go to ${config.server.dataDir}`,
-          );
-        }
+        if (!config.dataRepository) throw dataRepositoryMissing(config, env);
         if (!auths.data)
           throw new CliError(
             '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN), or use the GitHub App (githubAuth.data)',

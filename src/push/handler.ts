@@ -31,13 +31,15 @@ export interface ItemError {
 export type ItemResult = { index: number; id: string } | { index: number; errors: ItemError[] };
 
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
+/** The one answer to an unknown sender and to a bad signature. */
+export const UNAUTHENTICATED = 'unknown sender or invalid signature';
 const MAX_ERRORS_PER_ITEM = 20;
 
 /**
  * The push contract of docs/PUSH.md. Runs after handleTelemetryRequest's size (413) and content-type (415)
- * checks: authenticate (401: sender, timestamp skew, signature over `<timestamp>.<raw body>`), then parse
- * (400 / 413 above 500 items), validate every item on its own, enqueue the valid ones as `push::<kind>`
- * events and answer 202 with one result per item. Nothing is parsed before the signature holds.
+ * checks: authenticate (401: timestamp skew, then the v2 signature over `<timestamp>.<sender>.<kind>.<raw
+ * body>`), then parse (400 / 413 above 500 items), validate every item on its own, enqueue the valid ones as
+ * `push::<kind>` events and answer 202 with one result per item. Nothing is parsed before the signature holds.
  */
 export function createPushHandler(deps: PushHandlerDeps): PushHandler {
   const maxSkew = deps.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
@@ -49,7 +51,6 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     const timestamp = headers['x-telemetry-timestamp'];
     const signature = headers['x-telemetry-signature-256'];
     if (!sender) return reject(401, 'missing X-Telemetry-Sender header');
-    if (!SENDER_NAME.test(sender)) return reject(401, 'unknown sender');
     if (!timestamp) return reject(401, 'missing X-Telemetry-Timestamp header');
     if (!/^\d{1,12}$/.test(timestamp)) return reject(401, 'X-Telemetry-Timestamp must be unix seconds');
     const skew = Math.abs(now().getTime() / 1000 - Number(timestamp));
@@ -61,17 +62,22 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     }
     if (!signature) return reject(401, 'missing X-Telemetry-Signature-256 header');
 
-    let secrets: readonly string[];
-    try {
-      secrets = await deps.senderSecrets(sender);
-    } catch (error) {
-      deps.logger.error('sender secrets unavailable', { sender, error: errorMessage(error) });
-      return { status: 500, body: { error: 'sender secrets are unavailable', outcome: 'error' } };
+    let secrets: readonly string[] = [];
+    if (SENDER_NAME.test(sender)) {
+      try {
+        secrets = await deps.senderSecrets(sender);
+      } catch (error) {
+        deps.logger.error('sender secrets unavailable', { sender, error: errorMessage(error) });
+        return { status: 500, body: { error: 'sender secrets are unavailable', outcome: 'error' } };
+      }
     }
-    if (secrets.length === 0) return reject(401, `unknown sender ${sender}`);
-    if (!verifyPushSignature(secrets, timestamp, body, signature)) return reject(401, 'invalid signature');
-
     const kind = headers['x-telemetry-event'] ?? '';
+    // An unknown sender and a bad signature get the same answer (and the same HMAC work), so sender names
+    // cannot be enumerated.
+    if (!verifyPushSignature(secrets, { timestamp, sender, kind }, body, signature)) {
+      return reject(401, UNAUTHENTICATED);
+    }
+
     if (!isPushKind(kind)) {
       return reject(
         400,

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type * as z from 'zod/mini';
 import { errorMessage, type Logger } from '../log/logger';
 import type { SignedEvent } from '../pipeline/types';
-import type { TelemetryRequest, TelemetryResponse } from '../webhook/handle-request';
+import {
+  loggedHeader,
+  type TelemetryRequest,
+  type TelemetryResponse,
+  tooDeep,
+  unavailable,
+} from '../webhook/handle-request';
 import { isPushKind, MAX_ITEM_BYTES, MAX_ITEMS, type PushKind, pushKinds, RESERVED_KEYS } from './kinds';
 import { SENDER_NAME, type SenderSecrets } from './secrets';
 import { verifyPushSignature } from './signature';
@@ -67,7 +73,10 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       try {
         secrets = await deps.senderSecrets(sender);
       } catch (error) {
-        deps.logger.error('sender secrets unavailable', { sender, error: errorMessage(error) });
+        deps.logger.error('sender secrets unavailable', {
+          sender: loggedHeader(sender),
+          error: errorMessage(error),
+        });
         return { status: 500, body: { error: 'sender secrets are unavailable', outcome: 'error' } };
       }
     }
@@ -85,6 +94,8 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       );
     }
 
+    const deep = tooDeep(body);
+    if (deep) return deep;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -127,7 +138,7 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       await enqueue(events);
     } catch (error) {
       deps.logger.error('enqueue failed', { sender, kind, items: events.length, error: errorMessage(error) });
-      return { status: 503, body: { error: 'could not queue the items; send them again', outcome: 'error' } };
+      return unavailable(error, 'could not queue the items; send them again');
     }
     return { status: 202, body: { outcome: 'queued', results } };
   };
@@ -186,19 +197,32 @@ export function validateItem(
  * so a deeply nested body cannot overflow the stack.
  */
 function reservedKeyErrors(item: object): ItemError[] {
+  // Each node points at its parent: a path is built only for an error, so the walk is linear in the size of
+  // the item whatever its depth (copying the path at every level would be quadratic).
+  interface Node {
+    value: unknown;
+    key: string;
+    parent: Node | undefined;
+  }
+  const pathOf = (node: Node): string => {
+    const keys: string[] = [];
+    for (let at: Node | undefined = node; at?.parent; at = at.parent) keys.push(at.key);
+    return keys.reverse().join('.');
+  };
   const errors: ItemError[] = [];
-  const stack: { value: unknown; path: string[] }[] = [{ value: item, path: [] }];
+  const stack: Node[] = [{ value: item, key: '', parent: undefined }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop() as { value: unknown; path: string[] };
+    const node = stack.pop() as Node;
+    const value = node.value;
     if (value === null || typeof value !== 'object') continue;
     for (const key of Object.keys(value)) {
-      const child = [...path, key];
+      const child: Node = { value: (value as Record<string, unknown>)[key], key, parent: node };
       if (RESERVED_KEYS.has(key)) {
-        errors.push({ path: child.join('.'), message: `the key ${key} is not allowed` });
+        errors.push({ path: pathOf(child), message: `the key ${key} is not allowed` });
         if (errors.length >= MAX_ERRORS_PER_ITEM) return errors;
         continue;
       }
-      stack.push({ value: (value as Record<string, unknown>)[key], path: child });
+      stack.push(child);
     }
   }
   return errors;

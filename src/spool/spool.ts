@@ -165,9 +165,9 @@ export class Spool {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ frames, entries, resolve, reject });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
+      // One flush loop at a time; it picks up whatever was queued meanwhile before it ends (synchronously
+      // with clearing `flushing`, so no append is ever left behind).
+      this.flushing ??= this.flush();
     });
   }
 
@@ -212,7 +212,12 @@ export class Spool {
   }
 
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    await Promise.resolve();
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.flushing = undefined;
+        return;
+      }
       const batch = this.queue;
       this.queue = [];
       const data = Buffer.concat(batch.flatMap((p) => p.frames));

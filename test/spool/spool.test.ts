@@ -1,0 +1,144 @@
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SignedEvent } from '../../src/pipeline/types';
+import { nodeSpoolFiles, Spool, type SpoolFiles, SpoolWriteError } from '../../src/spool/spool';
+import { tempDir } from '../support/temp';
+import { example, signedEventFrom } from '../support/webhooks';
+
+const event = (id: string): SignedEvent => ({
+  trigger: 'github::workflow_job.completed',
+  source: 'github',
+  event: 'workflow_job',
+  action: 'completed',
+  deliveryId: id,
+  receivedAt: '2026-11-01T12:00:00.000Z',
+  collectedBy: 'webhook',
+  payload: { id: Number(id.replace(/\D/g, '') || 1), note: 'é ✓' },
+});
+const item = (id: string) => ({ key: 'github', event: event(id) });
+
+/** node:fs with switches that make the next writes or fsyncs fail like a full disk, and counts fsyncs. */
+function faultyFiles() {
+  const state = { failWrite: false, failSync: false, syncs: 0 };
+  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const files: SpoolFiles = {
+    ...nodeSpoolFiles,
+    async openAppend(path) {
+      const handle = await nodeSpoolFiles.openAppend(path);
+      return {
+        async write(data) {
+          if (state.failWrite) {
+            // A full disk takes part of the write, then refuses the rest: the tail is torn.
+            await handle.write(data.subarray(0, Math.floor(data.length / 2)));
+            throw enospc();
+          }
+          await handle.write(data);
+        },
+        async datasync() {
+          state.syncs += 1;
+          if (state.failSync) throw enospc();
+          await handle.datasync();
+        },
+        close: () => handle.close(),
+      };
+    },
+  };
+  return { files, state };
+}
+
+describe('the spool', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const opened: Spool[] = [];
+  /** Opens the spool as a (re)started process would; the test's end closes every one. */
+  async function open(options: Parameters<typeof Spool.open>[1] = {}) {
+    const result = await Spool.open(dir.path, options);
+    opened.push(result.spool);
+    return result;
+  }
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    for (const spool of opened.splice(0)) await spool.close();
+    await dir.remove();
+  });
+
+  it('replays at start-up every acknowledged entry not marked done, byte for byte, and nothing done', async () => {
+    const real = signedEventFrom('workflow_job', example('workflow_job', 'completed'));
+    const { spool } = await open();
+    const entries = await spool.append([item('d1'), { key: 'push:jenkins', event: real }, item('d3')]);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    await spool.complete([1]);
+    // No close: the process dies here (a SIGKILL leaves exactly these files behind).
+    const again = await open();
+    expect(again.replay.map((e) => [e.seq, e.key, e.event.deliveryId])).toEqual([
+      [2, 'push:jenkins', real.deliveryId],
+      [3, 'github', 'd3'],
+    ]);
+    expect(again.replay[0]?.event).toEqual(real);
+    // New entries continue the numbering in a new segment.
+    const [next] = await again.spool.append([item('d4')]);
+    expect(next?.seq).toBe(4);
+    await again.spool.complete([2, 3, 4]);
+    await again.spool.close();
+    expect(await readdir(dir.path)).toEqual([]);
+    expect((await open()).replay).toEqual([]);
+  });
+
+  it('a torn or corrupt tail (a crash in the middle of a write) ends the segment; what came before replays', async () => {
+    const { spool } = await open();
+    await spool.append([item('a1'), item('a2')]);
+    await spool.append([item('a3')]);
+    const [segment] = await readdir(dir.path);
+    const file = join(dir.path, segment as string);
+    const size = (await readFile(file)).length;
+    await truncate(file, size - 5);
+    expect((await open()).replay.map((e) => e.event.deliveryId)).toEqual(['a1', 'a2']);
+
+    // Flip one byte inside the second frame's payload: its checksum no longer holds.
+    const bytes = await readFile(file);
+    const second = 8 + bytes.readUInt32BE(0);
+    bytes[second + 8 + 5] = (bytes[second + 8 + 5] as number) ^ 0xff;
+    await writeFile(file, bytes);
+    expect((await open()).replay.map((e) => e.event.deliveryId)).toEqual(['a1']);
+  });
+
+  it('group commit: 200 concurrent appends share a handful of fsyncs', async () => {
+    const { files, state } = faultyFiles();
+    const { spool } = await open({ files });
+    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => spool.append([item(`g${i}`)])));
+    expect(all.flat()).toHaveLength(200);
+    expect(state.syncs).toBeLessThanOrEqual(3);
+    expect((await open()).replay).toHaveLength(200);
+  });
+
+  it('disk full: the append is refused and the spool says why; it recovers in a new segment, no torn frame hides later entries', async () => {
+    const { files, state } = faultyFiles();
+    const { spool } = await open({ files });
+    await spool.append([item('before')]);
+    state.failWrite = true;
+    await expect(spool.append([item('refused')])).rejects.toBeInstanceOf(SpoolWriteError);
+    expect(spool.unhealthy).toBe('spool cannot write: ENOSPC: no space left on device, write');
+    state.failWrite = false;
+    state.failSync = true;
+    await expect(spool.append([item('unsynced')])).rejects.toThrow('spool cannot write: ENOSPC');
+    state.failSync = false;
+    await spool.append([item('after')]);
+    expect(spool.unhealthy).toBeUndefined();
+    const replayed = (await open()).replay.map((e) => e.event.deliveryId);
+    // Every acknowledged entry survives; a write whose fsync failed was never acknowledged (it may replay).
+    expect(replayed).toEqual(expect.arrayContaining(['before', 'after']));
+    expect(replayed).not.toContain('refused');
+  });
+
+  it('rotates segments and deletes each one once all its entries are done', async () => {
+    const { spool } = await open({ segmentBytes: 300 });
+    const entries = [];
+    for (let i = 0; i < 6; i++) entries.push(...(await spool.append([item(`r${i}`)])));
+    const segments = (await readdir(dir.path)).filter((f) => f.endsWith('.log'));
+    expect(segments).toHaveLength(3);
+    await spool.complete(entries.slice(0, 4).map((e) => e.seq));
+    expect((await readdir(dir.path)).filter((f) => f.endsWith('.log'))).toEqual([segments[2]]);
+    expect((await open()).replay.map((e) => e.event.deliveryId)).toEqual(['r4', 'r5']);
+  });
+});

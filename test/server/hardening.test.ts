@@ -286,4 +286,67 @@ describe('local collector under hostile input and failing disks', () => {
       expect((await listFiles(dir.path)).filter((f) => f.startsWith('workflow-job/'))).toHaveLength(1);
     });
   });
+
+  describe('smaller defects', () => {
+    const job = () =>
+      structuredClone(example('workflow_job', 'completed')) as { workflow_job: Record<string, unknown> };
+    const storedJobs = async (): Promise<MetricRecord[]> => {
+      await (collector as LocalCollector).queue.drain();
+      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('workflow-job/'));
+      const { readFile } = await import('node:fs/promises');
+      const { join } = await import('node:path');
+      return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))));
+    };
+
+    it('a job id above 2^53 sent as a JSON number is stored exactly, not rounded or dead-lettered', async () => {
+      await start();
+      const payload = job();
+      payload.workflow_job.id = 'BIG-ID';
+      const body = JSON.stringify(payload).replace('"BIG-ID"', '12345678901234567891');
+      const delivery = await signedDelivery('workflow_job', body, SECRET);
+      expect((await post(delivery.headers, body)).status).toBe(202);
+      const [record, ...more] = await storedJobs();
+      expect(more).toEqual([]);
+      expect(record?.output.job_id).toBe('12345678901234567891');
+      expect((await listFiles(dir.path)).filter((f) => f.startsWith('_dead-letter/'))).toEqual([]);
+    });
+
+    it('a step conclusion named toString or __proto__ is counted like any other', async () => {
+      await start();
+      const payload = job();
+      const steps = payload.workflow_job.steps as Record<string, unknown>[];
+      payload.workflow_job.steps = [
+        { ...steps[0], number: 1, conclusion: 'toString' },
+        { ...steps[0], number: 2, conclusion: '__proto__' },
+        { ...steps[0], number: 3, conclusion: 'success' },
+      ];
+      const delivery = await signedDelivery('workflow_job', payload, SECRET);
+      expect((await post(delivery.headers, delivery.body)).status).toBe(202);
+      const [record] = await storedJobs();
+      expect(JSON.parse(JSON.stringify(record?.output.steps))).toMatchObject({
+        count: 3,
+        by_conclusion: { toString: 1, ['__proto__']: 1, success: 1 },
+      });
+    });
+
+    it('dates such as "1" or 2021-02-30 are refused, never filed under 2001 or March', async () => {
+      await start();
+      for (const [index, bad] of ['1', '2021-02-30T10:00:00Z'].entries()) {
+        const payload = job();
+        payload.workflow_job.id = 900 + index;
+        payload.workflow_job.completed_at = bad;
+        const delivery = await signedDelivery('workflow_job', payload, SECRET);
+        expect((await post(delivery.headers, delivery.body)).status).toBe(202);
+      }
+      expect(await storedJobs()).toEqual([]);
+      expect((await listFiles(dir.path)).filter((f) => f.startsWith('_dead-letter/'))).toHaveLength(2);
+      const body = JSON.stringify({
+        id: 'INC-1',
+        repository: 'octo-org/billing',
+        opened_at: '2021-02-30T10:00:00Z',
+      });
+      const pushed = await post(pushHeaders('incident', 'jenkins', PUSH_SECRET, body), body);
+      expect(pushed.status).toBe(400);
+    });
+  });
 });

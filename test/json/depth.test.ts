@@ -1,4 +1,4 @@
-import { jsonDepth, MAX_JSON_DEPTH } from '../../src/webhook/json-depth';
+import { jsonDepth, MAX_JSON_DEPTH } from '../../src/json/depth';
 import { examplesOf } from '../support/webhooks';
 
 const depthOf = (text: string, limit?: number) => jsonDepth(Buffer.from(text), limit);

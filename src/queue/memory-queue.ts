@@ -134,32 +134,26 @@ export class MemoryQueue {
       this.counters.refused += events.length;
       throw new StoreOutageError(outage);
     }
-    const items = events.map((event) => {
-      const key = shareKey(event);
-      return { key, event, bytes: this.options.spool ? 0 : Buffer.byteLength(JSON.stringify(event)) + 8 };
-    });
-    // Without a spool the size is known now; with one it is the frame size, estimated here for the check.
-    const estimate = items.map((i) => i.bytes || Buffer.byteLength(JSON.stringify(i.event)) + 8);
-    this.checkRoom(items, estimate);
-    const reserved = items.map((item, index) => ({ ...item, bytes: estimate[index] as number }));
-    for (const item of reserved) this.account(item.key, 1, item.bytes);
+    const items = events.map((event) => ({ key: shareKey(event), event }));
+    // With a spool the events are serialised once, into their frames, whose size is what they count.
+    const prepared = this.options.spool?.prepare(items);
+    const sized =
+      prepared ?? items.map((item) => ({ ...item, bytes: Buffer.byteLength(JSON.stringify(item.event)) }));
+    this.checkRoom(sized);
+    for (const item of sized) this.account(item.key, 1, item.bytes);
     let entries: Entry[];
-    if (this.options.spool) {
+    if (this.options.spool && prepared) {
       let written: SpoolEntry[];
       try {
-        written = await this.options.spool.append(items);
+        written = await this.options.spool.write(prepared);
       } catch (error) {
-        for (const item of reserved) this.account(item.key, -1, -item.bytes);
+        for (const item of sized) this.account(item.key, -1, -item.bytes);
         this.settle();
         throw error;
       }
-      entries = written.map((w, index) => {
-        const bytes = (reserved[index] as { bytes: number }).bytes;
-        this.account(w.key, 0, w.bytes - bytes);
-        return { event: w.event, attempts: 0, key: w.key, bytes: w.bytes, seq: w.seq };
-      });
+      entries = written.map((w) => ({ event: w.event, attempts: 0, key: w.key, bytes: w.bytes, seq: w.seq }));
     } else {
-      entries = reserved.map((r) => ({ event: r.event, attempts: 0, key: r.key, bytes: r.bytes }));
+      entries = sized.map((s) => ({ event: s.event, attempts: 0, key: s.key, bytes: s.bytes }));
     }
     this.counters.accepted += entries.length;
     for (const entry of entries) this.pending.push(entry);
@@ -207,15 +201,15 @@ export class MemoryQueue {
     this.waiting.clear();
   }
 
-  private checkRoom(items: readonly { key: string }[], bytes: readonly number[]): void {
+  private checkRoom(items: readonly { key: string; bytes: number }[]): void {
     const { maxPending, maxBytes, senderShare } = this.options;
     const add = (filter: (key: string) => boolean): Usage => {
       const usage = { count: 0, bytes: 0 };
-      items.forEach((item, index) => {
-        if (!filter(item.key)) return;
+      for (const item of items) {
+        if (!filter(item.key)) continue;
         usage.count += 1;
-        usage.bytes += bytes[index] as number;
-      });
+        usage.bytes += item.bytes;
+      }
       return usage;
     };
     const all = add(() => true);

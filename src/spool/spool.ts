@@ -30,6 +30,11 @@ export interface SpoolEntry {
   bytes: number;
 }
 
+/** An entry serialised and numbered, not yet written. */
+export interface PreparedEntry extends SpoolEntry {
+  frame: Buffer;
+}
+
 /** The file system calls the spool makes: node:fs/promises, replaceable in tests to inject disk faults. */
 export interface SpoolFiles {
   mkdir(path: string): Promise<void>;
@@ -150,19 +155,30 @@ export class Spool {
   }
 
   /**
-   * Appends the events and resolves once they are on disk (written and fdatasync'd): only then may the
-   * delivery be acknowledged. Rejects when the write or the fsync fails; nothing is acknowledged then.
+   * Serialises the events into frames (numbering them) without writing anything: the caller learns their
+   * exact size, checks its bounds, then hands them to `write`. Serialised once, written once.
    */
-  append(items: readonly { key: string; event: SignedEvent }[]): Promise<SpoolEntry[]> {
-    if (this.closed) return Promise.reject(new Error('spool is closed'));
-    const frames: Buffer[] = [];
-    const entries: SpoolEntry[] = [];
-    for (const { key, event } of items) {
+  prepare(items: readonly { key: string; event: SignedEvent }[]): PreparedEntry[] {
+    return items.map(({ key, event }) => {
       const seq = this.nextSeq++;
       const frame = encodeFrame(seq, key, event);
-      frames.push(frame);
-      entries.push({ seq, key, event, bytes: frame.length });
-    }
+      return { seq, key, event, bytes: frame.length, frame };
+    });
+  }
+
+  /** `prepare` then `write`. */
+  append(items: readonly { key: string; event: SignedEvent }[]): Promise<SpoolEntry[]> {
+    return this.write(this.prepare(items));
+  }
+
+  /**
+   * Appends prepared entries and resolves once they are on disk (written and fdatasync'd): only then may the
+   * delivery be acknowledged. Rejects when the write or the fsync fails; nothing is acknowledged then.
+   */
+  write(prepared: readonly PreparedEntry[]): Promise<SpoolEntry[]> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    const frames = prepared.map((p) => p.frame);
+    const entries: SpoolEntry[] = prepared.map(({ seq, key, event, bytes }) => ({ seq, key, event, bytes }));
     return new Promise((resolve, reject) => {
       this.queue.push({ frames, entries, resolve, reject });
       // One flush loop at a time; it picks up whatever was queued meanwhile before it ends (synchronously

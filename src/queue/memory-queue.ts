@@ -57,6 +57,8 @@ export class StoreOutageError extends Error {
 interface Entry {
   event: SignedEvent;
   attempts: number;
+  /** Retries during an outage of ours (they do not use up attempts, but do back off). */
+  outageRetries?: number;
   key: string;
   bytes: number;
   /** Spool sequence number (durable queues only). */
@@ -318,7 +320,11 @@ export class MemoryQueue {
   private retryLater(entry: Entry, outage: boolean): void {
     this.counters.retried += 1;
     if (this.stopped) return;
-    const exponent = Math.min(Math.max(entry.attempts - 1, 0) + (outage ? 3 : 0), 20);
+    if (outage) entry.outageRetries = (entry.outageRetries ?? 0) + 1;
+    const exponent = Math.min(
+      Math.max(entry.attempts - 1, 0) + (outage ? 2 + (entry.outageRetries ?? 0) : 0),
+      20,
+    );
     const delay = Math.min(this.options.retryDelayMs * 2 ** exponent, this.options.maxRetryDelayMs);
     const timer = setTimeout(() => {
       this.waiting.delete(timer);

@@ -247,7 +247,7 @@ describe('local collector under hostile input and failing disks', () => {
         },
         readFile: (path) => files.readFile(path),
         writeFile: async (path, content) => {
-          if (failing) throw new Error('EROFS: read-only file system');
+          if (failing) throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
           return files.writeFile(path, content);
         },
       };
@@ -267,6 +267,25 @@ describe('local collector under hostile input and failing disks', () => {
       expect(stored.filter((f) => f.startsWith('workflow-job/'))).toHaveLength(1);
       expect(stored.filter((f) => f.startsWith('_dead-letter/'))).toEqual([]);
       expect((await health()).status).toBe(200);
+    });
+
+    it('a write failure that is not the medium (a poison event) is dead-lettered as usual and stops nothing', async () => {
+      const files = new FileStore(dir.path);
+      const store: Store = {
+        write: async () => {
+          throw new Error('the store refuses this record');
+        },
+        readFile: (path) => files.readFile(path),
+        writeFile: (path, content) => files.writeFile(path, content),
+      };
+      await start({}, { store });
+      const poison = await signedDelivery('workflow_job', example('workflow_job', 'completed'), SECRET);
+      expect((await post(poison.headers, poison.body)).status).toBe(202);
+      await (collector as LocalCollector).queue.drain();
+      expect((await listFiles(dir.path)).filter((f) => f.startsWith('_dead-letter/'))).toHaveLength(1);
+      expect((await health()).status).toBe(200);
+      const next = await signedDelivery('workflow_job', example('workflow_job', 'completed'), SECRET);
+      expect((await post(next.headers, next.body)).status).toBe(202);
     });
 
     it('SIGTERM-style close with a store that hangs returns within the drain time; the spool replays the rest', async () => {

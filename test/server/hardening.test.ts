@@ -208,8 +208,8 @@ describe('local collector under hostile input and failing disks', () => {
       let full = false;
       const spoolFiles: SpoolFiles = {
         ...nodeSpoolFiles,
-        async openAppend(path) {
-          const handle = await nodeSpoolFiles.openAppend(path);
+        async openSegment(path, size) {
+          const handle = await nodeSpoolFiles.openSegment(path, size);
           return {
             ...handle,
             async write(data) {

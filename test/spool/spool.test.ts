@@ -1,4 +1,4 @@
-import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignedEvent } from '../../src/pipeline/types';
 import { nodeSpoolFiles, Spool, type SpoolFiles, SpoolWriteError } from '../../src/spool/spool';
@@ -23,8 +23,8 @@ function faultyFiles() {
   const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
   const files: SpoolFiles = {
     ...nodeSpoolFiles,
-    async openAppend(path) {
-      const handle = await nodeSpoolFiles.openAppend(path);
+    async openSegment(path, size) {
+      const handle = await nodeSpoolFiles.openSegment(path, size);
       return {
         async write(data) {
           if (state.failWrite) {
@@ -87,20 +87,30 @@ describe('the spool', () => {
 
   it('a torn or corrupt tail (a crash in the middle of a write) ends the segment; what came before replays', async () => {
     const { spool } = await open();
-    await spool.append([item('a1'), item('a2')]);
-    await spool.append([item('a3')]);
+    const first = await spool.append([item('a1'), item('a2')]);
+    const [third] = await spool.append([item('a3')]);
     const [segment] = await readdir(dir.path);
     const file = join(dir.path, segment as string);
-    const size = (await readFile(file)).length;
-    await truncate(file, size - 5);
+    const offsets = [0, first[0]?.bytes ?? 0, (first[0]?.bytes ?? 0) + (first[1]?.bytes ?? 0)];
+    const end = (offsets[2] as number) + (third?.bytes ?? 0);
+    // The last frame's final bytes never reached the disk: the zero fill shows through.
+    const bytes = await readFile(file);
+    bytes.fill(0, end - 5, end);
+    await writeFile(file, bytes);
     expect((await open()).replay.map((e) => e.event.deliveryId)).toEqual(['a1', 'a2']);
 
-    // Flip one byte inside the second frame's payload: its checksum no longer holds.
-    const bytes = await readFile(file);
-    const second = 8 + bytes.readUInt32BE(0);
-    bytes[second + 8 + 5] = (bytes[second + 8 + 5] as number) ^ 0xff;
+    // One byte flipped inside the second frame's payload: its checksum no longer holds.
+    const at = (offsets[1] as number) + 8 + 5;
+    bytes[at] = (bytes[at] as number) ^ 0xff;
     await writeFile(file, bytes);
     expect((await open()).replay.map((e) => e.event.deliveryId)).toEqual(['a1']);
+  });
+
+  it('segments are zero-filled up front, so an fsync after a write never changes the file size', async () => {
+    const { spool } = await open({ segmentBytes: 64 * 1024 });
+    await spool.append([item('z1')]);
+    const [segment] = await readdir(dir.path);
+    expect((await readFile(join(dir.path, segment as string))).length).toBe(64 * 1024);
   });
 
   it('group commit: 200 concurrent appends share a handful of fsyncs', async () => {

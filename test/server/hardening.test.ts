@@ -251,7 +251,9 @@ describe('local collector under hostile input and failing disks', () => {
           return files.writeFile(path, content);
         },
       };
-      await start({}, { store });
+      const lines: { level: string; message: string }[] = [];
+      const logger = jsonLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line)) });
+      await start({}, { store, logger });
       const first = await signedDelivery('workflow_job', example('workflow_job', 'completed'), SECRET);
       expect((await post(first.headers, first.body)).status).toBe(202);
       const reasons = await waitFor(async () => {
@@ -261,12 +263,29 @@ describe('local collector under hostile input and failing disks', () => {
       expect(reasons).toEqual(['store cannot write: EROFS: read-only file system']);
       const second = await signedDelivery('workflow_job', example('workflow_job', 'completed'), SECRET);
       expect(await post(second.headers, second.body)).toMatchObject({ status: 503, retryAfter: '30' });
+      // Retried meanwhile, logged once: a line per state change, not one per retry.
+      await waitFor(async () =>
+        (collector as LocalCollector).queue.counters.retried >= 2 ? true : undefined,
+      );
       failing = false;
       await (collector as LocalCollector).queue.drain();
+      const errors = lines.filter((l) => l.level === 'error' || l.level === 'warn').map((l) => l.message);
+      expect(errors.filter((m) => m !== 'enqueue failed')).toEqual(['store unhealthy']);
+      expect(lines.filter((l) => l.message === 'store healthy again')).toHaveLength(1);
       const stored = await listFiles(dir.path);
       expect(stored.filter((f) => f.startsWith('workflow-job/'))).toHaveLength(1);
       expect(stored.filter((f) => f.startsWith('_dead-letter/'))).toEqual([]);
       expect((await health()).status).toBe(200);
+    });
+
+    it('queue full: 503 with Retry-After', async () => {
+      await start({ maxQueuedBytes: 1000 });
+      const delivery = await signedDelivery('workflow_job', example('workflow_job', 'completed'), SECRET);
+      expect(await post(delivery.headers, delivery.body)).toMatchObject({
+        status: 503,
+        retryAfter: '10',
+        body: { outcome: 'error' },
+      });
     });
 
     it('a write failure that is not the medium (a poison event) is dead-lettered as usual and stops nothing', async () => {

@@ -21,6 +21,11 @@ export interface MemoryQueueOptions {
   spool?: Spool;
   /** Events per batch handed to `process` (one store write each). */
   batchSize?: number;
+  /**
+   * Batches processed at once (default 1). Two batches in flight never hold the same delivery id, so a
+   * redelivery is never written concurrently with its first copy.
+   */
+  concurrency?: number;
   /** Attempts before an event is dead-lettered (the local stand-in for SQS maxReceiveCount). */
   maxAttempts?: number;
   /** First retry delay in ms, doubled per attempt up to `maxRetryDelayMs`. */
@@ -89,7 +94,8 @@ export class MemoryQueue {
   private readonly usage = new Map<string, Usage>();
   private readonly total: Usage = { count: 0, bytes: 0 };
   private readonly pushTotal: Usage = { count: 0, bytes: 0 };
-  private running = false;
+  private workers = 0;
+  private readonly inFlight = new Map<string, number>();
   private stopped = false;
   private deadLetterFailure: string | undefined;
   private readonly options: Required<Omit<MemoryQueueOptions, 'spool' | 'outage'>> &
@@ -100,6 +106,7 @@ export class MemoryQueue {
   constructor(options: MemoryQueueOptions) {
     this.options = {
       batchSize: 100,
+      concurrency: 1,
       maxAttempts: 3,
       retryDelayMs: 200,
       maxRetryDelayMs: 30_000,
@@ -258,15 +265,50 @@ export class MemoryQueue {
   }
 
   private kick(): void {
-    if (this.running || this.stopped || this.pending.length === 0) return;
-    this.running = true;
-    // setImmediate lets concurrent deliveries pile up into one batch.
-    setImmediate(() => void this.loop());
+    while (!this.stopped && this.workers < this.options.concurrency && this.workers < this.pending.length) {
+      this.workers += 1;
+      // setImmediate lets concurrent deliveries pile up into one batch.
+      setImmediate(() => void this.loop());
+    }
+  }
+
+  /** Up to batchSize pending entries, skipping (and keeping in order) those whose delivery is in flight. */
+  private takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    const skipped: Entry[] = [];
+    let scanned = 0;
+    for (const entry of this.pending) {
+      if (batch.length >= this.options.batchSize) break;
+      scanned += 1;
+      if (this.inFlight.has(entry.event.deliveryId)) skipped.push(entry);
+      else batch.push(entry);
+    }
+    this.pending.splice(0, scanned, ...skipped);
+    for (const entry of batch) {
+      const id = entry.event.deliveryId;
+      this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+    }
+    return batch;
+  }
+
+  private release(batch: readonly Entry[]): void {
+    for (const entry of batch) {
+      const id = entry.event.deliveryId;
+      const count = (this.inFlight.get(id) ?? 1) - 1;
+      if (count <= 0) this.inFlight.delete(id);
+      else this.inFlight.set(id, count);
+    }
   }
 
   private async loop(): Promise<void> {
+    let blocked = false;
     while (this.pending.length > 0 && !this.stopped) {
-      const batch = this.pending.splice(0, this.options.batchSize);
+      const batch = this.takeBatch();
+      if (batch.length === 0) {
+        // Everything pending belongs to deliveries in flight: their worker kicks again when it is done.
+        blocked = true;
+        break;
+      }
       for (const entry of batch) entry.attempts += 1;
       let outcome: BatchOutcome;
       try {
@@ -303,10 +345,13 @@ export class MemoryQueue {
         }
       }
       await this.finish(finished);
+      this.release(batch);
       // An entry counts until finished or re-queued (its dead letter written), so drain() never resolves early.
       this.settle();
     }
-    this.running = false;
+    this.workers -= 1;
+    // Entries skipped because their delivery was in flight may be waiting for a worker.
+    if (!blocked) this.kick();
     this.settle();
   }
 

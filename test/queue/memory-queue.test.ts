@@ -246,4 +246,36 @@ describe('MemoryQueue', () => {
     expect(await queue.drain(20)).toBe(false);
     await expect(queue.send([event('after')])).rejects.toBeInstanceOf(QueueFullError);
   });
+
+  it('processes batches concurrently, but never two copies of one delivery at once', async () => {
+    let active = 0;
+    let most = 0;
+    const inFlight = new Set<string>();
+    const overlaps: string[] = [];
+    const queue = new MemoryQueue({
+      logger: silentLogger,
+      batchSize: 2,
+      concurrency: 3,
+      process: async (events) => {
+        active += 1;
+        most = Math.max(most, active);
+        // Within one batch a repeat is fine (the store keeps the better record); across batches it is not.
+        const own = new Set(events.map((e) => e.deliveryId));
+        for (const id of own) if (inFlight.has(id)) overlaps.push(id);
+        for (const id of own) inFlight.add(id);
+        await new Promise((r) => setTimeout(r, 10));
+        for (const id of own) inFlight.delete(id);
+        active -= 1;
+        return ok(events.length);
+      },
+      deadLetter: async () => {},
+    });
+    // A redelivery (same id) right behind its first copy, among others.
+    const ids = ['a', 'a', 'b', 'c', 'a', 'd', 'e', 'f', 'g', 'h'];
+    await queue.send(ids.map((id) => event(id)));
+    await queue.drain();
+    expect(queue.counters.stored).toBe(ids.length);
+    expect(overlaps).toEqual([]);
+    expect(most).toBeGreaterThan(1);
+  });
 });

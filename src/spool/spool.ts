@@ -125,6 +125,7 @@ interface PendingAppend {
 
 const HEADER_BYTES = 8;
 const SEGMENT = /^seg-(\d{10})\.log$/;
+const DONE = /^seg-(\d{10})\.done$/;
 
 export class Spool {
   private readonly files: SpoolFiles;
@@ -299,14 +300,26 @@ export class Spool {
     }
   }
 
+  /**
+   * The `.done` file goes first: a crash between the two unlinks leaves a segment without done marks, whose
+   * entries are replayed (idempotent), never a `.done` file that could mark a later segment's entries done.
+   */
   private async removeSegment(number: number): Promise<void> {
-    await this.files.unlink(this.path(number, 'log'));
     await this.files.unlink(this.path(number, 'done'));
+    await this.files.unlink(this.path(number, 'log'));
   }
 
   private async recover(): Promise<SpoolEntry[]> {
     await this.files.mkdir(this.dir);
-    const numbers = (await this.files.readdir(this.dir))
+    const names = await this.files.readdir(this.dir);
+    // Done marks without their segment (left by an older version or a failed unlink) must never apply to a
+    // new segment that gets the same number.
+    for (const name of names) {
+      const orphan = DONE.exec(name)?.[1];
+      if (orphan !== undefined && !names.includes(`seg-${orphan}.log`))
+        await this.files.unlink(join(this.dir, name));
+    }
+    const numbers = names
       .map((name) => SEGMENT.exec(name)?.[1])
       .filter((n): n is string => n !== undefined)
       .map(Number)

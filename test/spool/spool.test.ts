@@ -113,6 +113,13 @@ describe('the spool', () => {
     expect((await readFile(join(dir.path, segment as string))).length).toBe(64 * 1024);
   });
 
+  it('a done file left without its segment (a crash between the two unlinks) never marks a new segment done', async () => {
+    await writeFile(join(dir.path, 'seg-0000000001.done'), '1\n2\n');
+    const { spool } = await open();
+    await spool.append([item('n1'), item('n2')]);
+    expect((await open()).replay.map((e) => e.event.deliveryId)).toEqual(['n1', 'n2']);
+  });
+
   it('group commit: 200 concurrent appends share a handful of fsyncs', async () => {
     const { files, state } = faultyFiles();
     const { spool } = await open({ files });

@@ -140,6 +140,8 @@ export class Spool {
   private doneChain: Promise<void> = Promise.resolve();
   private failure: string | undefined;
   private closed = false;
+  /** The segment after the current one, being zero-filled. */
+  private spare: Promise<{ number: number; handle: SpoolHandle }> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -240,6 +242,12 @@ export class Spool {
     await this.doneChain;
     await this.seal();
     await this.doneChain;
+    const spare = await this.spare?.catch(() => undefined);
+    this.spare = undefined;
+    if (spare) {
+      await spare.handle.close().catch(() => undefined);
+      await this.removeSegment(spare.number).catch(() => undefined);
+    }
   }
 
   private async flush(): Promise<void> {
@@ -278,12 +286,26 @@ export class Spool {
 
   private async writable(): Promise<{ segment: Segment; handle: SpoolHandle; size: number }> {
     if (this.current) return this.current;
-    const number = this.nextSegment++;
-    const handle = await this.files.openSegment(this.path(number, 'log'), this.segmentBytes);
+    const next = this.spare ?? this.createSegment();
+    this.spare = undefined;
+    const { number, handle } = await next;
     const segment: Segment = { number, live: new Set(), sealed: false };
     this.segments.set(number, segment);
     this.current = { segment, handle, size: 0 };
+    // The next segment is zero-filled in the background, so a rotation does not hold acknowledgements up.
+    if (!this.closed) {
+      const spare = this.createSegment();
+      spare.catch(() => undefined);
+      this.spare = spare;
+    }
     return this.current;
+  }
+
+  private createSegment(): Promise<{ number: number; handle: SpoolHandle }> {
+    const number = this.nextSegment++;
+    return this.files
+      .openSegment(this.path(number, 'log'), this.segmentBytes)
+      .then((handle) => ({ number, handle }));
   }
 
   private async seal(): Promise<void> {

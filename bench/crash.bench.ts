@@ -8,12 +8,14 @@ import { serveProcess } from '../test/support/serve-process';
 import { example, signedDelivery } from '../test/support/webhooks';
 import { round } from './stats';
 import { crashLoad } from './support/crash';
+import { loadLocalCollector } from './support/load';
 
 /**
  * `crash`: 5,000 signed deliveries (distinct completed workflow jobs) over 16 connections to the real local
  * collector, SIGKILLed at 5 random points and restarted on the same data directory; every delivery is sent
  * until it is acknowledged. Measured twice in the same run: with the spool (durable acknowledgement, the
- * default) and without it (`TELEMETRY_SPOOL=off`, the old in-memory queue). Then the hostile-input figures:
+ * default) and without it (`TELEMETRY_SPOOL=off`, the old in-memory queue); then both again without kills
+ * (steady intake, alternated, two runs each). Then the hostile-input figures:
  * signed bodies nested 100,000 levels, and 60 concurrent 24 MB bodies with junk signatures (peak RSS).
  */
 const DELIVERIES = Number(process.env.BENCH_CRASH_DELIVERIES ?? 5_000);
@@ -49,8 +51,29 @@ export async function run(): Promise<Record<string, unknown>> {
     concurrency: CONCURRENCY,
     killAt,
   });
+  // The same deliveries without kills: the steady intake rate of each mode, alternated so neither gets the
+  // warm-up of the other (the first collector a bench process starts is measurably slower).
+  const steady: Record<string, { deliveries_per_s: number; p50_ms: number; p99_ms: number }[]> = {
+    spool: [],
+    without_spool: [],
+  };
+  for (const mode of ['without_spool', 'spool', 'without_spool', 'spool'] as const) {
+    const load = await loadLocalCollector({
+      name: 'crash-steady',
+      env: { TELEMETRY_WEBHOOK_SECRET: SECRET, TELEMETRY_SPOOL: mode === 'spool' ? 'on' : 'off' },
+      requests: deliveries,
+      concurrency: CONCURRENCY,
+      prepare: (delivery) => ({ headers: delivery.headers, body: delivery.body }),
+    });
+    steady[mode]?.push({
+      deliveries_per_s: Math.round(load.accepted / load.seconds),
+      p50_ms: load.p50_ms,
+      p99_ms: load.p99_ms,
+    });
+  }
   return {
     concurrency: CONCURRENCY,
+    steady_no_kills: steady,
     kill_points: killAt,
     ...durable,
     without_spool: memory,

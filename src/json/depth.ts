@@ -20,16 +20,22 @@ const BACKSLASH = 0x5c; // \
 export function jsonDepth(body: Uint8Array, limit = MAX_JSON_DEPTH): number {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-      continue;
-    }
-    if (byte === QUOTE) inString = true;
-    else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+  const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  for (let i = 0; i < buffer.length; i++) {
+    const byte = buffer[i];
+    if (byte === QUOTE) {
+      // Jump over the string with a native search for its closing quote (most bytes of a payload are in
+      // strings): a quote preceded by an odd number of backslashes is escaped, keep searching.
+      let end = buffer.indexOf(QUOTE, i + 1);
+      while (end > 0) {
+        let slashes = 0;
+        while (buffer[end - 1 - slashes] === BACKSLASH) slashes++;
+        if (slashes % 2 === 0) break;
+        end = buffer.indexOf(QUOTE, end + 1);
+      }
+      if (end < 0) return deepest;
+      i = end;
+    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth++;
       if (depth > deepest) {
         deepest = depth;

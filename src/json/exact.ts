@@ -6,6 +6,8 @@
  * reach the schemas as exact decimal strings (`githubId` accepts both). Everything else is JSON.parse's.
  */
 export function parseJsonExact(text: string): unknown {
+  // Fast path: with no run of 16 digits anywhere (the usual case), no integer literal can pass 2^53.
+  if (!SIXTEEN_DIGITS.test(text)) return JSON.parse(text);
   const spans = unsafeIntegers(text);
   if (spans.length === 0) return JSON.parse(text);
   let out = '';
@@ -18,6 +20,7 @@ export function parseJsonExact(text: string): unknown {
 }
 
 const MAX_SAFE = String(Number.MAX_SAFE_INTEGER);
+const SIXTEEN_DIGITS = /\d{16}/;
 
 /** [start, end) of every integer literal outside strings whose value is above Number.MAX_SAFE_INTEGER. */
 function unsafeIntegers(text: string): [number, number][] {

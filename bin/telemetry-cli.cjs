@@ -4,6 +4,9 @@
 // (the commands that load a module on first use, such as `redrive`).
 const { register } = require('node:module');
 const { pathToFileURL } = require('node:url');
+// The local collector's file system work (record files, the spool's fdatasync) runs on libuv's thread pool;
+// its default of 4 threads makes an acknowledgement's fsync queue behind record writes. Set before any use.
+process.env.UV_THREADPOOL_SIZE ??= '16';
 require('tsx/cjs');
 register('tsx/esm', { parentURL: pathToFileURL(__filename), data: {} });
 require('./cli.ts');

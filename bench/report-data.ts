@@ -29,6 +29,28 @@ const H = 3_600_000;
 const M = 60_000;
 
 export function generateDataDir(root: string, total: number, until: number, days = 90): number {
+  const made = new Set<string>();
+  return generateRecords(total, until, days, (record) => {
+    const path = join(root, recordPath(record));
+    const dir = dirname(path);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    writeFileSync(path, serializeRecord(record));
+  });
+}
+
+/**
+ * The reference mix's records, handed to `emit` one by one (occurred_at uniform over `days` before
+ * `until`); returns how many. The report and growth benchmarks both use it.
+ */
+export function generateRecords(
+  total: number,
+  until: number,
+  days: number,
+  emit: (record: MetricRecord<unknown>) => void,
+): number {
   let seed = 42;
   const random = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -43,7 +65,6 @@ export function generateDataDir(root: string, total: number, until: number, days
   }));
   const start = until - days * 86_400_000;
   const when = () => start + int(days * 86_400_000);
-  const made = new Set<string>();
   let written = 0;
 
   const write = (
@@ -70,13 +91,7 @@ export function generateDataDir(root: string, total: number, until: number, days
       collector_version: '0.1.0',
       output,
     };
-    const path = join(root, recordPath(record));
-    const dir = dirname(path);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
-    writeFileSync(path, serializeRecord(record as MetricRecord<unknown>));
+    emit(record as MetricRecord<unknown>);
     written += 1;
   };
 

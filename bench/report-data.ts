@@ -50,6 +50,8 @@ export function generateRecords(
   until: number,
   days: number,
   emit: (record: MetricRecord<unknown>) => void,
+  /** Prefixed to every natural key, so several generated slices (one per day) have distinct ids. */
+  keyPrefix = '',
 ): number {
   let seed = 42;
   const random = () => {
@@ -75,7 +77,7 @@ export function generateRecords(
     output: object,
   ) => {
     const record: MetricRecord<object> = {
-      id: recordId(metric, key),
+      id: recordId(metric, `${keyPrefix}${key}`),
       schema_version: 1,
       metric,
       trigger: `bench::${metric}`,

@@ -4,7 +4,7 @@ import { metrics } from '../src/metrics/registry';
 import { defaultMetricSettings } from '../src/metrics/settings';
 import { collectMetrics } from '../src/pipeline/collect-metrics';
 import type { SignedEvent } from '../src/pipeline/types';
-import { contentsRoutes } from '../test/fake-github/routes/contents';
+import { contentsRoutes, setFiles, setFilesAt } from '../test/fake-github/routes/contents';
 import {
   addCommits,
   addDeployment,
@@ -24,7 +24,9 @@ import { percentile, round } from './stats';
  * deployment_status, 2% create, 3% issues). Every event goes through collectMetrics with the real registry
  * and the real client against the fake GitHub, one at a time so each request is attributed to its event. The
  * world is seeded so that every enrichment finds its data (no partial records), and deployments appear in it
- * as their events arrive, as they would live.
+ * as their events arrive, as they would live. After them, the day's scheduled tooling-usage snapshot of each of
+ * the two repositories (package manifests, workflows, Dockerfile, the documentation skeleton's configuration)
+ * is counted in too: 3,002 events.
  *
  * Route modules registered: this branch's (deployments, contents). Pull-request routes belong to the
  * pull-request metrics: register them here too once those metrics are in the registry.
@@ -42,7 +44,8 @@ type Kind =
   | 'pull_request.other'
   | 'deployment'
   | 'create'
-  | 'issues';
+  | 'issues'
+  | 'tooling-usage';
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same mix. */
 function prng(seed: number): () => number {
@@ -70,6 +73,8 @@ function mix(random: () => number): Kind[] {
     const j = Math.floor(random() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j] as Kind, kinds[i] as Kind];
   }
+  // The daily snapshot of each repository, after the day's deliveries.
+  kinds.push('tooling-usage', 'tooling-usage');
   return kinds;
 }
 
@@ -98,6 +103,27 @@ export async function run(): Promise<Record<string, unknown>> {
       Date.parse(own[own.length - 1]?.commit.author.date) + 30 * 60_000,
     ).toISOString();
     addMergedPull(world, repo, { number: 100 + p, commits: own, mergedAt });
+  }
+  // What the tooling-usage snapshots read at each repository's head (the last deployed commit).
+  setFiles(repo, {
+    'package.json': JSON.stringify({
+      name: 'shop',
+      version: `1.${DEPLOYMENTS - 1}.0`,
+      engines: { node: '>=22' },
+      devDependencies: { jest: '30.5.2' },
+    }),
+    '.nvmrc': '22.11.0\n',
+    Dockerfile: 'FROM node:22-alpine\nCOPY . /app\n',
+    '.github/workflows/ci.yml': 'jobs:\n  test:\n    steps:\n      - uses: actions/checkout@v4\n',
+    'deven-skeleton-install.config.json': '{"version": "2.1.0", "documentationDirectory": "docs"}',
+  });
+  addCommits(world, webRepo, 1, { start: new Date(t0).toISOString() });
+  setFiles(webRepo, { 'package.json': JSON.stringify({ name: 'web', dependencies: { react: '19.2.0' } }) });
+  let snapshot = 0;
+  // Each earlier deployed commit declares its version in package.json (the deployment metric reads it there).
+  for (let k = 0; k < DEPLOYMENTS - 1; k++) {
+    const sha = (commits[(k + 1) * COMMITS_PER_DEPLOYMENT - 1] as Rest).sha as string;
+    setFilesAt(repo, sha, { 'package.json': JSON.stringify({ name: 'shop', version: `1.${k}.0` }) });
   }
   const deployAt = (k: number) => {
     const last = commits[(k + 1) * COMMITS_PER_DEPLOYMENT - 1] as Rest;
@@ -189,6 +215,18 @@ export async function run(): Promise<Record<string, unknown>> {
         tag++;
         return signedEventFrom('create', payload, delivery);
       }
+      case 'tooling-usage': {
+        const target = snapshot++ === 0 ? repo : webRepo;
+        return {
+          trigger: 'schedule::tooling-usage',
+          source: 'schedule',
+          event: 'tooling-usage',
+          deliveryId: `schedule-tooling-usage-${target.repo.id}-20261001`,
+          receivedAt: delivery.receivedAt,
+          collectedBy: 'schedule',
+          payload: { repository: target.repo.full_name },
+        };
+      }
       case 'issues': {
         // A third are incidents (labelled, or closed), the rest ordinary issue activity.
         const n = issue++;
@@ -256,7 +294,7 @@ export async function run(): Promise<Record<string, unknown>> {
     records,
     partial_records: partial,
     registered_metrics: metrics.map((m) => m.name),
-    note: 'Every registered metric runs against the fake GitHub API; closed pull requests are real builders (1-20 commits, 1-40 files, 0-6 reviews).',
+    note: 'Every registered metric runs against the fake GitHub API; closed pull requests are real builders (1-20 commits, 1-40 files, 0-6 reviews); a created deployment reads its version file; the last 2 events are the daily tooling-usage snapshots of the 2 repositories.',
     by_trigger: byTrigger,
   };
 }

@@ -124,7 +124,7 @@ export function generateRecords(
             head_branch: 'main',
             head_sha: 'a'.repeat(40),
             html_url: null,
-            steps: { count: 5, by_conclusion: { success: 5 }, slowest: null },
+            steps: { count: 5, by_conclusion: { success: 5 }, slowest: null, list: [] },
           };
           write(metric, `${output.job_id}:${output.run_attempt}`, repo, at, output);
           break;
@@ -171,6 +171,7 @@ export function generateRecords(
             outcome: merged ? 'merged' : 'closed',
             base_branch: 'main',
             head_branch: `feature-${i}`,
+            head_sha: 'b'.repeat(40),
             into_default_branch: true,
             labels: [],
             draft: false,
@@ -229,6 +230,8 @@ export function generateRecords(
                     previous_deployment_id: null,
                     previous_sha: null,
                     baseline: false,
+                    compared_commit_count: commits,
+                    already_shipped_count: 0,
                     commit_count: commits,
                     first_commit_at: commits > 0 ? iso(at - int(72 * H)) : null,
                     lead_time_ms: commits > 0 ? int(72 * H) : null,

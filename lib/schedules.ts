@@ -7,7 +7,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
-import { grantReadParameters } from './parameters';
+import { type GitHubParameters, grantReadParameters } from './parameters';
 import { storeMaxWaitMs, TelemetryFunction } from './telemetry-function';
 
 /** One schedule of the configuration (`schedules[]`). */
@@ -28,8 +28,8 @@ export interface SchedulesProps {
   readonly deadLetterQueueName: string;
   readonly schedules: readonly ScheduleDefinition[];
   readonly configJson: string;
-  readonly sourceTokenParameter: string;
-  readonly dataTokenParameter: string;
+  /** The SSM parameters of the GitHub credentials `githubAuth` uses (lib/parameters.ts). */
+  readonly github: GitHubParameters;
   readonly secretCacheTtl: Duration;
   readonly memoryMb: number;
   readonly timeout: Duration;
@@ -71,8 +71,7 @@ export class Schedules extends Construct {
       logRetention: props.logRetention,
       environment: {
         [ENV.config]: props.configJson,
-        [ENV.sourceTokenParameter]: props.sourceTokenParameter,
-        [ENV.dataTokenParameter]: props.dataTokenParameter,
+        ...props.github.environment,
         [ENV.storeMaxWaitMs]: String(storeMaxWaitMs(props.timeout)),
         [ENV.secretCacheTtlSeconds]: String(props.secretCacheTtl.toSeconds()),
       },
@@ -83,7 +82,7 @@ export class Schedules extends Construct {
       maxEventAge: Duration.hours(6),
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
-    grantReadParameters(fn, this, [props.sourceTokenParameter, props.dataTokenParameter]);
+    grantReadParameters(fn, this, props.github.read);
 
     this.group = new ScheduleGroup(this, 'Group', { scheduleGroupName: props.scheduleGroupName });
     for (const definition of props.schedules) {

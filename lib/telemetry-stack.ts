@@ -6,6 +6,7 @@ import { type AwsSettings, awsNames } from '../src/config/aws-settings';
 import type { TelemetryConfig } from '../src/config/config';
 import { TelemetryAlarms } from './alarms';
 import { EventQueue } from './event-queue';
+import { type GitHubParameters, githubParameters } from './parameters';
 import { Schedules } from './schedules';
 import { WebhookApi } from './webhook-api';
 import { Worker } from './worker';
@@ -74,8 +75,7 @@ export class TelemetryStack extends Stack {
       functionName: names.function('worker'),
       events: this.events,
       configJson,
-      sourceTokenParameter: names.sourceTokenParameter,
-      dataTokenParameter: names.dataTokenParameter,
+      github: githubParameters(config, names),
       secretCacheTtl,
       batchSize: aws.worker.batchSize,
       maxBatchingWindow: Duration.seconds(aws.worker.maxBatchingWindowSeconds),
@@ -90,8 +90,7 @@ export class TelemetryStack extends Stack {
       deadLetterQueueName: names.scheduleDeadLetterQueue,
       schedules: config.schedules,
       configJson,
-      sourceTokenParameter: names.sourceTokenParameter,
-      dataTokenParameter: names.dataTokenParameter,
+      github: githubParameters(config, names),
       secretCacheTtl,
       memoryMb: aws.schedule.memoryMb,
       timeout: Duration.seconds(aws.schedule.timeoutSeconds),
@@ -116,10 +115,14 @@ export class TelemetryStack extends Stack {
       );
     }
     this.acknowledgeSharedFindings();
-    this.outputs(names, props.collectedTriggers);
+    this.outputs(names, props.collectedTriggers, githubParameters(config, names));
   }
 
-  private outputs(names: ReturnType<typeof awsNames>, triggers: readonly string[]): void {
+  private outputs(
+    names: ReturnType<typeof awsNames>,
+    triggers: readonly string[],
+    github: GitHubParameters,
+  ): void {
     const out = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
     out(
@@ -146,6 +149,11 @@ export class TelemetryStack extends Stack {
       'DataTokenParameter',
       names.dataTokenParameter,
       'SSM SecureString: token committing to the data repository',
+    );
+    out(
+      'GitHubCredentialParameters',
+      github.read.join(', '),
+      'SSM parameters the functions read GitHub credentials from (githubAuth: tokens or the GitHub App)',
     );
     out('SendersPath', `${names.sendersPath}/`, 'SSM path: one SecureString per push sender');
     out('QueueName', this.events.queue.queueName, 'Event queue');

@@ -5,7 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/adapters/environment';
 import type { EventQueue } from './event-queue';
-import { grantReadParameters } from './parameters';
+import { type GitHubParameters, grantReadParameters } from './parameters';
 import { storeMaxWaitMs, TelemetryFunction } from './telemetry-function';
 
 export interface WorkerProps {
@@ -13,8 +13,8 @@ export interface WorkerProps {
   readonly events: EventQueue;
   /** The validated configuration as JSON (metric settings, data repository). */
   readonly configJson: string;
-  readonly sourceTokenParameter: string;
-  readonly dataTokenParameter: string;
+  /** The SSM parameters of the GitHub credentials `githubAuth` uses (lib/parameters.ts). */
+  readonly github: GitHubParameters;
   readonly secretCacheTtl: Duration;
   /** Messages per invocation, and how long SQS gathers them first. */
   readonly batchSize: number;
@@ -49,8 +49,7 @@ export class Worker extends Construct {
         [ENV.config]: props.configJson,
         [ENV.deadLetterQueueUrl]: events.deadLetterQueue.queueUrl,
         [ENV.claimCheckBucket]: events.claimCheckBucket.bucketName,
-        [ENV.sourceTokenParameter]: props.sourceTokenParameter,
-        [ENV.dataTokenParameter]: props.dataTokenParameter,
+        ...props.github.environment,
         [ENV.storeMaxWaitMs]: String(storeMaxWaitMs(props.timeout)),
         [ENV.secretCacheTtlSeconds]: String(props.secretCacheTtl.toSeconds()),
       },
@@ -71,6 +70,6 @@ export class Worker extends Construct {
         resources: [events.claimCheckBucket.arnForObjects('claim-checks/*')],
       }),
     );
-    grantReadParameters(fn, this, [props.sourceTokenParameter, props.dataTokenParameter]);
+    grantReadParameters(fn, this, props.github.read);
   }
 }

@@ -29,6 +29,11 @@ export const ENV = {
   collectedTriggers: 'COLLECTED_TRIGGERS',
   sourceTokenParameter: 'SOURCE_TOKEN_PARAMETER',
   dataTokenParameter: 'DATA_TOKEN_PARAMETER',
+  /** SSM parameters of the GitHub App (`githubAuth`), set only when the configuration uses it. */
+  githubAppIdParameter: 'GITHUB_APP_ID_PARAMETER',
+  githubAppKeyParameter: 'GITHUB_APP_PRIVATE_KEY_PARAMETER',
+  dataAppIdParameter: 'DATA_APP_ID_PARAMETER',
+  dataAppKeyParameter: 'DATA_APP_PRIVATE_KEY_PARAMETER',
   /** Longest the store's write pacer may hold a commit back: the function's timeout less a minute. */
   storeMaxWaitMs: 'STORE_MAX_WAIT_MS',
   /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */

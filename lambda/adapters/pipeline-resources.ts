@@ -1,6 +1,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { TelemetryConfig } from '../../src/config/config';
 import { createGitHubClient, type GitHubClient } from '../../src/github/client';
+import { type GitHubSecrets, roleAuths } from '../../src/github/credentials';
 import type { Logger } from '../../src/log/logger';
 import type { Store } from '../../src/store/types';
 import { createDataStore } from './data-store';
@@ -13,66 +14,107 @@ export interface PipelineResources {
   store: Store;
 }
 
+/** SSM parameter names of the GitHub credentials, as the stack hands them over (only those `githubAuth` uses). */
+export interface GitHubParameterNames {
+  sourceToken?: string;
+  dataToken?: string;
+  appId?: string;
+  appKey?: string;
+  dataAppId?: string;
+  dataAppKey?: string;
+}
+
 export interface PipelineResourcesOptions {
   config: TelemetryConfig;
   secrets: SsmSecrets;
-  sourceTokenParameter: string;
-  dataTokenParameter: string;
+  parameters: GitHubParameterNames;
   logger: Logger;
   /** See `DataStoreOptions.maxWaitMs`. */
   storeMaxWaitMs?: number;
 }
 
 /**
- * The GitHub client and the store of the worker and schedule functions, built from the tokens in SSM and
- * rebuilt only when a token changes (rotation), so throttling state and the store's write pacer and tree
+ * The GitHub client and the store of the worker and schedule functions, built from the credentials in SSM
+ * that `githubAuth` names (a token or the GitHub App, per role) and rebuilt only when one changes
+ * (rotation), so throttling state, the App's installations and tokens, and the store's write pacer and tree
  * cache survive across invocations. A store that fails its start-up check is not kept: the next batch
  * tries again (the failed batch is retried by SQS).
  */
 export function pipelineResources(options: PipelineResourcesOptions): () => Promise<PipelineResources> {
-  let built: { source: string | undefined; data: string; value: PipelineResources } | undefined;
+  const { config, parameters: names } = options;
+  let built: { key: string; value: PipelineResources } | undefined;
+  const read = (name: string | undefined) =>
+    name ? options.secrets.parameter(name) : Promise.resolve(undefined);
   return async () => {
-    const [source, data] = await Promise.all([
-      options.secrets.parameter(options.sourceTokenParameter),
-      options.secrets.parameter(options.dataTokenParameter),
-    ]);
-    if (!data) {
-      throw new Error(`SSM parameter ${options.dataTokenParameter} does not exist (see docs/DEPLOYMENT.md)`);
+    const values = await Promise.all(
+      [names.sourceToken, names.dataToken, names.appId, names.appKey, names.dataAppId, names.dataAppKey].map(
+        read,
+      ),
+    );
+    const [token, dataToken, appId, appKey, dataAppId, dataAppKey] = values;
+    if (config.githubAuth.data === 'token' && !dataToken) {
+      throw new Error(`SSM parameter ${names.dataToken} does not exist (see docs/DEPLOYMENT.md)`);
     }
-    if (built && built.source === source && built.data === data) return built.value;
-    if (!source) {
+    // Compared in memory only, never logged: a rotated credential rebuilds the clients.
+    const key = JSON.stringify(values);
+    if (built && built.key === key) return built.value;
+    const secrets: GitHubSecrets = {
+      ...(token ? { token } : {}),
+      ...(dataToken ? { dataToken } : {}),
+      ...(appId && appKey ? { app: { appId: appId.trim(), privateKey: appKey } } : {}),
+      ...(dataAppId && dataAppKey ? { dataApp: { appId: dataAppId.trim(), privateKey: dataAppKey } } : {}),
+    };
+    const auths = roleAuths(config, secrets, {
+      token: `the SSM parameter ${names.sourceToken}`,
+      dataToken: `the SSM parameter ${names.dataToken}`,
+      app: `the SSM parameters ${names.appId} and ${names.appKey}`,
+      dataApp: `the SSM parameters ${names.dataAppId} and ${names.dataAppKey}`,
+    });
+    if (!auths.source) {
       options.logger.warn(
         'no source-repository token: records that need the GitHub API are stored as partial',
-        {
-          parameter: options.sourceTokenParameter,
-        },
+        { parameter: names.sourceToken },
       );
     }
-    const github = source
-      ? createGitHubClient({ token: source, baseUrl: options.config.github.apiUrl, logger: options.logger })
+    if (!auths.data) throw new Error('no credential for the data repository (see docs/DEPLOYMENT.md)');
+    const github = auths.source
+      ? createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger: options.logger })
       : undefined;
     const store = await createDataStore({
-      config: options.config,
-      token: data,
+      config,
+      auth: auths.data,
       logger: options.logger,
       ...(options.storeMaxWaitMs !== undefined ? { maxWaitMs: options.storeMaxWaitMs } : {}),
     });
-    built = { source, data, value: { ...(github ? { github } : {}), store } };
+    built = { key, value: { ...(github ? { github } : {}), store } };
     return built.value;
   };
 }
 
-/** The worker's and the schedule's resources, from the environment the stack sets (tokens from SSM, cached). */
+const optionalEnv = (name: string, env: NodeJS.ProcessEnv) => (env[name] ? env[name] : undefined);
+
+/** The worker's and the schedule's resources, from the environment the stack sets (credentials from SSM, cached). */
 export function pipelineResourcesFromEnvironment(
   config: TelemetryConfig,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
 ): () => Promise<PipelineResources> {
+  const parameters: GitHubParameterNames = {};
+  const set = (key: keyof GitHubParameterNames, variable: string) => {
+    const value = optionalEnv(variable, env);
+    if (value) parameters[key] = value;
+  };
+  set('sourceToken', ENV.sourceTokenParameter);
+  set('dataToken', ENV.dataTokenParameter);
+  set('appId', ENV.githubAppIdParameter);
+  set('appKey', ENV.githubAppKeyParameter);
+  set('dataAppId', ENV.dataAppIdParameter);
+  set('dataAppKey', ENV.dataAppKeyParameter);
+  if (config.githubAuth.data === 'token' && !parameters.dataToken) requireEnv(ENV.dataTokenParameter, env);
   return pipelineResources({
     config,
     secrets: new SsmSecrets({ ssm: new SSMClient({}), ttlMs: intEnv(ENV.secretCacheTtlSeconds, env) * 1000 }),
-    sourceTokenParameter: requireEnv(ENV.sourceTokenParameter, env),
-    dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
+    parameters,
     storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
     logger,
   });

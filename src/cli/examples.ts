@@ -1,4 +1,8 @@
 import examples from '@octokit/webhooks-examples';
+import { collectedTriggers, metrics } from '../metrics/registry';
+import type { MetricSettings } from '../metrics/settings';
+import { addSignature } from '../pipeline/add-signature';
+import { collects } from '../pipeline/collect-metrics';
 
 export interface BundledExample {
   event: string;
@@ -26,4 +30,34 @@ export function exampleNames(): string[] {
     }
   }
   return [...names].sort();
+}
+
+/**
+ * What the collector does with a bundled example under these settings: the metrics that make records from
+ * it, and the metrics that listen to its trigger (it is queued) but whose other conditions it does not meet.
+ */
+export function exampleCoverage(
+  name: string,
+  settings: MetricSettings,
+): { recording: string[]; notMatching: string[] } {
+  const example = findExample(name);
+  const none = { recording: [], notMatching: [] };
+  if (!example) return none;
+  const signed = addSignature(
+    {
+      headers: { 'x-github-event': example.event, 'x-github-delivery': 'example' },
+      body: Buffer.from(JSON.stringify(example.payload)),
+      receivedAt: new Date(0).toISOString(),
+    },
+    collectedTriggers(),
+  );
+  if (signed.kind !== 'accepted') return none;
+  const event = signed.event;
+  const listening = metrics.filter((m) =>
+    m.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)),
+  );
+  return {
+    recording: listening.filter((m) => collects(m, event, settings)).map((m) => m.name),
+    notMatching: listening.filter((m) => !collects(m, event, settings)).map((m) => m.name),
+  };
 }

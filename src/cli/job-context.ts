@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import { loadConfig, type TelemetryConfig } from '../config/config';
-import { readLocalSecrets } from '../config/secrets';
+import { localGitHubSecrets, readLocalSecrets } from '../config/secrets';
 import { createGitHubClient } from '../github/client';
+import { roleAuths } from '../github/credentials';
 import type { JobContext, JobProgress, JobSummary } from '../jobs/types';
 import { errorMessage, jsonLogger, type Logger } from '../log/logger';
 import { FileStore } from '../store/file-store';
@@ -23,12 +24,12 @@ export const JOB_OPTION_HELP = {
   store: 'where records and cursors go: "file" (the data directory) or "github" (config dataRepository)',
   dryRun: 'read GitHub and collect, but write nothing (no records, no cursors, no redeliveries)',
   json: 'print the summary as JSON',
-  verbose: 'log every step (JSON lines on stderr)',
+  verbose: 'log each repository and kind as it is read, and every progress update (JSON lines on stderr)',
 };
 
 /**
  * Builds what a job needs from the environment, as the schedule Lambda does from AWS: configuration,
- * GITHUB_TOKEN (required: jobs read the GitHub API), the store (the local data directory, or the data
+ * GITHUB_TOKEN or the GitHub App (required: jobs read the GitHub API; `githubAuth` says which), the store (the local data directory, or the data
  * repository with `--store github`), an abort signal on Ctrl-C (the job stops cleanly and keeps its cursors).
  */
 export async function jobContextFromCli(
@@ -37,17 +38,21 @@ export async function jobContextFromCli(
   const env = { ...process.env, ...(options.data ? { TELEMETRY_DATA_DIR: options.data } : {}) };
   const config = loadConfig({ env });
   const secrets = readLocalSecrets(env);
-  if (!secrets.githubToken) throw new CliError('jobs read the GitHub API: set GITHUB_TOKEN');
+  const auths = roleAuths(config, localGitHubSecrets(secrets));
+  if (!auths.source)
+    throw new CliError(
+      'jobs read the GitHub API: set GITHUB_TOKEN (or use the GitHub App: githubAuth.source "app")',
+    );
   const logger = jsonLogger({
     level: options.verbose ? 'info' : 'warn',
     write: (line) => process.stderr.write(`${line}\n`),
   });
-  const github = createGitHubClient({ token: secrets.githubToken, baseUrl: config.github.apiUrl, logger });
+  const github = createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger });
   let store: Store;
   if (options.store === 'github') {
-    const token = secrets.dataRepositoryToken ?? secrets.githubToken;
+    if (!auths.data) throw new CliError('--store github needs DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)');
     const repoStore = githubRepoStoreFromConfig(config, {
-      github: createGitHubClient({ token, baseUrl: config.github.apiUrl, logger }),
+      github: createGitHubClient({ ...auths.data, baseUrl: config.github.apiUrl, logger }),
       logger,
     });
     try {
@@ -79,20 +84,112 @@ export async function jobContextFromCli(
   return { ctx, config, logger, dispose: () => process.off('SIGINT', onSignal) };
 }
 
-/** A progress bar on stderr (only on a terminal): repositories, items, records, requests left, time left. */
-export function progressBar(): { onProgress: (p: JobProgress) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { onProgress: () => {}, stop: () => {} };
+/** Where a job's progress goes: how often a line is written when stderr is not a terminal. */
+export interface ProgressOptions {
+  job: string;
+  /** Write every update (`--verbose`), not one every `intervalMs`. */
+  verbose?: boolean;
+  intervalMs?: number;
+  /** Defaults: process.stderr, its isTTY, Date.now. */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  now?: () => number;
+}
+
+/** What the progress display shows, computed from the job's updates and the clock. */
+export interface ProgressLine {
+  progress: string;
+  phase: string;
+  done: number;
+  total: number | null;
+  items: number;
+  records: number;
+  requests_left: number | null;
+  elapsed_s: number;
+  /** Items and records per second since the start. */
+  items_per_s: number;
+  records_per_s: number;
+  /** Seconds left, from the time the finished repositories took; null until one has finished. */
+  eta_s: number | null;
+}
+
+export function progressLine(job: string, p: JobProgress, startedAt: number, now: number): ProgressLine {
+  const elapsed = Math.max(now - startedAt, 1) / 1000;
+  const remaining = p.total === null ? null : Math.max(p.total - p.done, 0);
+  const eta = remaining === 0 ? 0 : remaining !== null && p.done > 0 ? (elapsed / p.done) * remaining : null;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    progress: job,
+    phase: p.phase,
+    done: p.done,
+    total: p.total,
+    items: p.items ?? 0,
+    records: p.records ?? 0,
+    requests_left: p.requestsLeft ?? null,
+    elapsed_s: round(elapsed),
+    items_per_s: round((p.items ?? 0) / elapsed),
+    records_per_s: round((p.records ?? 0) / elapsed),
+    eta_s: eta === null ? null : Math.round(eta),
+  };
+}
+
+/** `1h 05m`, `3m 20s`, `42s`; "estimating" while no repository has finished. */
+function etaText(seconds: number | null): string {
+  if (seconds === null) return 'estimating';
+  if (seconds < 60) return `${seconds}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * A job's progress on stderr. On a terminal: a bar (repositories, items, records, requests left, time left).
+ * Elsewhere (CI logs, cron, a pipe): JSON lines, `{"progress":"backfill","done":…,"eta_s":…}`, one every
+ * 10 seconds and a last one at the end; every update with `--verbose`.
+ */
+export function progressBar(options: ProgressOptions): {
+  onProgress: (p: JobProgress) => void;
+  stop: () => void;
+} {
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  if (!stream.isTTY) {
+    const interval = options.verbose ? 0 : (options.intervalMs ?? 10_000);
+    let last: JobProgress | undefined;
+    let writtenAt = Number.NEGATIVE_INFINITY;
+    let pending = false;
+    const write = (p: JobProgress) => {
+      writtenAt = now();
+      pending = false;
+      stream.write(`${JSON.stringify(progressLine(options.job, p, startedAt, writtenAt))}\n`);
+    };
+    return {
+      onProgress(p) {
+        last = p;
+        pending = true;
+        if (now() - writtenAt >= interval) write(p);
+      },
+      stop: () => {
+        if (last && pending) write(last);
+      },
+    };
+  }
   const bar = new SingleBar({
     format:
-      '{bar} {value}/{total} repositories | {items} items | {records} records | {requests} requests left | {eta_formatted} left',
-    stream: process.stderr,
+      '{bar} {value}/{total} repositories | {items} items | {records} records | {requests} requests left | {eta_text} left',
+    stream,
     hideCursor: true,
-    etaBuffer: 20,
   });
   let started = false;
   return {
     onProgress(p) {
-      const payload = { items: p.items ?? 0, records: p.records ?? 0, requests: p.requestsLeft ?? '?' };
+      const line = progressLine(options.job, p, startedAt, now());
+      const payload = {
+        items: line.items,
+        records: line.records,
+        requests: line.requests_left ?? '?',
+        eta_text: etaText(line.eta_s),
+      };
       if (!started) {
         bar.start(p.total ?? 0, p.done, payload);
         started = true;
@@ -103,6 +200,7 @@ export function progressBar(): { onProgress: (p: JobProgress) => void; stop: () 
     },
     stop: () => {
       if (started) bar.stop();
+      started = false;
     },
   };
 }

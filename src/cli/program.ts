@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { COLLECTOR_VERSION } from '../version';
+import { registerApp } from './commands/app';
 import { registerConfigCheck } from './commands/config-check';
 import { registerDataCommands } from './commands/data';
 import { registerJobCommands } from './commands/jobs';
@@ -12,13 +13,25 @@ export function buildProgram(): Command {
   const program = new Command('telemetry')
     .description('github-telemetry: engineering telemetry from GitHub and other CI/CD systems.')
     .version(COLLECTOR_VERSION)
-    .showHelpAfterError()
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // A wrong option or argument is one line (`telemetry: …`) and exit code 2, like every mistake a user can
+    // make; `--help` shows the usage. Subcommands inherit both settings.
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) => {
+        const line = text
+          .replace(/^error: /, '')
+          .trim()
+          .replace(/\s*\n\s*/g, ' ');
+        write(`telemetry: ${line}${line.includes('Did you mean') ? '' : ' (see --help)'}\n`);
+      },
+    });
   registerServe(program);
   registerSend(program);
   registerConfigCheck(program);
   registerReport(program);
   registerJobCommands(program);
+  registerApp(program);
   registerDataCommands(program);
   return program;
 }

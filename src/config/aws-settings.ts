@@ -118,6 +118,12 @@ export function awsNames(instance: string) {
     sourceTokenParameter: `${parameters}/source-repository-token`,
     /** Token that commits records to the data repository. */
     dataTokenParameter: `${parameters}/data-repository-token`,
+    /** The GitHub App (`githubAuth` "app"): its numeric id, and its PEM private key (SecureString). */
+    githubAppIdParameter: `${parameters}/github-app/app-id`,
+    githubAppKeyParameter: `${parameters}/github-app/private-key`,
+    /** A second App that only writes the data repository (`githubAuth.data` "data-app"). */
+    dataAppIdParameter: `${parameters}/data-github-app/app-id`,
+    dataAppKeyParameter: `${parameters}/data-github-app/private-key`,
     /** One SecureString per push sender: `${parameters}/senders/<name>`. */
     sendersPath: `${parameters}/senders`,
   };

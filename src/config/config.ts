@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { metricSettingsSchema } from '../metrics/settings';
+import { isIgnoredRepository, type MetricSettings, metricSettingsSchema } from '../metrics/settings';
 import { reportSettingsSchema } from '../report/settings';
 import { awsSettingsSchema } from './aws-settings';
 
@@ -44,6 +44,26 @@ export const configSchema = z
       .object({
         /** GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3). */
         apiUrl: z.url().default('https://api.github.com'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * How the collector authenticates to GitHub, per role: a token (PAT) or a GitHub App (docs/DEPLOYMENT.md,
+     * "GitHub App"). Credentials are secrets: environment variables locally, SSM parameters in AWS.
+     */
+    githubAuth: z
+      .object({
+        /** Reading the source repositories (enrichment, backfill, redelivery): "token" or "app". */
+        source: z.enum(['token', 'app']).default('token'),
+        /** Writing the data repository: "token", the same App ("app"), or a second App ("data-app"). */
+        data: z.enum(['token', 'app', 'data-app']).default('token'),
+        /**
+         * Owners (organisations or users) the App must be installed on; `config check` verifies each. The
+         * first also answers requests that name no owner (GraphQL queries by node id).
+         */
+        owners: z
+          .array(z.string().regex(/^[A-Za-z0-9-]{1,39}$/, 'a GitHub user or organisation name'))
+          .default([]),
       })
       .strict()
       .prefault({}),
@@ -129,7 +149,28 @@ export const configSchema = z
     /** The AWS deployment (CDK app): API throttling, callers, worker batching, alarms, log retention. */
     aws: awsSettingsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .transform(ignoreDataRepository);
+
+/**
+ * The data repository's own events are never telemetry (issue #16, R9): its name joins
+ * `metrics.ignoredRepositories`, so every path that collects (server, worker, backfill, scheduled jobs), whatever
+ * the store, skips it. Idempotent, as the functions parse the parsed configuration again.
+ */
+function ignoreDataRepository<
+  C extends { dataRepository?: { owner: string; name: string } | undefined; metrics: MetricSettings },
+>(config: C): C {
+  if (!config.dataRepository) return config;
+  const { owner, name } = config.dataRepository;
+  if (isIgnoredRepository(config.metrics, owner, name)) return config;
+  return {
+    ...config,
+    metrics: {
+      ...config.metrics,
+      ignoredRepositories: [...config.metrics.ignoredRepositories, `${owner}/${name}`],
+    },
+  };
+}
 
 export type TelemetryConfig = z.infer<typeof configSchema>;
 
@@ -157,9 +198,8 @@ const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | '
 /** Reads, merges and validates the configuration once; throws ConfigError naming every bad setting. */
 export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
   const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
   const explicit = options.file ?? env.TELEMETRY_CONFIG;
-  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
+  const file = configFilePath(options);
 
   let raw: Record<string, unknown> = {};
   if (explicit || existsSync(file)) {
@@ -205,4 +245,21 @@ export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
     );
   }
   return result.data;
+}
+
+/**
+ * The configuration file `loadConfig` reads with these options: `--file`, else TELEMETRY_CONFIG, else
+ * ./telemetry.config.json; undefined when there is none (defaults and environment only).
+ */
+export function configFile(options: LoadConfigOptions = {}): string | undefined {
+  const env = options.env ?? process.env;
+  const file = configFilePath(options);
+  return options.file || env.TELEMETRY_CONFIG || existsSync(file) ? file : undefined;
+}
+
+function configFilePath(options: LoadConfigOptions): string {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.TELEMETRY_CONFIG;
+  return explicit ? resolve(cwd, explicit) : resolve(cwd, 'telemetry.config.json');
 }

@@ -97,6 +97,16 @@ const workflowJob = {
     count: 'int',
     by_conclusion: 'json',
     slowest: struct({ name: 'string', number: 'int', duration_ms: 'ms' }),
+    list: list(
+      struct({
+        name: 'string',
+        number: 'int',
+        conclusion: 'string',
+        started_at: 'timestamp',
+        completed_at: 'timestamp',
+        duration_ms: 'ms',
+      }),
+    ),
   }),
 } satisfies Columns<WorkflowJobOutput>;
 
@@ -111,6 +121,8 @@ const checkSuite = {
   duration_ms: 'ms',
   pull_requests: list('int'),
   check_runs: 'int',
+  via_app_installation: 'boolean',
+  installation_id: 'string',
 } satisfies Columns<CheckSuiteOutput>;
 
 const releaseVersions = {
@@ -134,6 +146,7 @@ const pullRequest = {
   outcome: 'string',
   base_branch: 'string',
   head_branch: 'string',
+  head_sha: 'string',
   into_default_branch: 'boolean',
   labels: list('string'),
   draft: 'boolean',
@@ -163,6 +176,7 @@ const codeReviewInvolvement = {
   created_at: 'timestamp',
   closed_at: 'timestamp',
   merged_at: 'timestamp',
+  head_sha: 'string',
   reviewers: list(struct({ login: 'string', is_bot: 'boolean', reviews: 'int', states: 'json' })),
   reviewer_count: 'int',
   requested_reviewers: list(struct({ login: 'string', is_bot: 'boolean' })),
@@ -173,6 +187,9 @@ const codeReviewInvolvement = {
   reviews_by_state: 'json',
   reviews: 'int',
   review_comments: 'int',
+  comments: 'int',
+  merged_by: 'string',
+  self_merged: 'boolean',
   first_review_at: 'timestamp',
   first_approval_at: 'timestamp',
   time_to_first_review_ms: 'ms',
@@ -185,6 +202,7 @@ const commitsPerPr = {
   number: 'int',
   base_branch: 'string',
   merged_at: 'timestamp',
+  head_sha: 'string',
   commits: 'int',
   commits_listed: 'int',
   commits_truncated: 'boolean',
@@ -195,6 +213,7 @@ const commitsPerPr = {
   author_count: 'int',
   bot_commits: 'int',
   force_pushes: 'int',
+  commit_times: list(struct({ sha: 'string', authored_at: 'timestamp', committed_at: 'timestamp' })),
 } satisfies Columns<CommitsPerPrOutput>;
 
 const documentationUpdated = {
@@ -202,6 +221,7 @@ const documentationUpdated = {
   number: 'int',
   base_branch: 'string',
   merged_at: 'timestamp',
+  head_sha: 'string',
   globs: list('string'),
   documentation_updated: 'boolean',
   changed_files: 'int',
@@ -246,6 +266,7 @@ const testCoverage = {
   completed_at: 'timestamp',
   duration_ms: 'ms',
   job_matched: 'boolean',
+  workflow_matched: 'boolean',
   matched_patterns: list('string'),
   test_steps: list(
     struct({
@@ -276,6 +297,8 @@ const deployment = {
   created_at: 'timestamp',
   since_previous_ms: 'ms',
   previous_deployment_id: 'string',
+  version: 'string',
+  version_file: 'string',
 } satisfies Columns<DeploymentOutput>;
 
 const deploymentStatus = {
@@ -297,6 +320,8 @@ const deploymentStatus = {
     previous_deployment_id: 'string',
     previous_sha: 'string',
     baseline: 'boolean',
+    compared_commit_count: 'int',
+    already_shipped_count: 'int',
     commit_count: 'int',
     first_commit_at: 'timestamp',
     lead_time_ms: 'ms',
@@ -325,6 +350,9 @@ const toolingUsage = {
   sha: 'string',
   tools: 'json',
   files: list(struct({ path: 'string', kind: 'string' })),
+  config_files: list(
+    struct({ path: 'string', tool: 'string', present: 'boolean', parsable: 'boolean', version: 'string' }),
+  ),
 } satisfies Columns<ToolingUsageOutput>;
 
 const pushDeployment = {

@@ -3,6 +3,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../log/logger';
 import { USER_AGENT } from '../version';
+import type { GitHubApp } from './auth';
 import { conditionalRequests, type EtagCache } from './etag-cache';
 
 // conditionalRequests first: its hook then runs inside throttling and retry, so a 304 is already a response
@@ -13,7 +14,10 @@ const TelemetryOctokit = Octokit.plugin(conditionalRequests, throttling, retry);
 export type GitHubClient = InstanceType<typeof TelemetryOctokit>;
 
 export interface GitHubClientOptions {
-  token: string;
+  /** A personal access token (or any token GitHub accepts); exactly one of `token` and `app`. */
+  token?: string;
+  /** Authenticate as a GitHub App: each request with the installation of its owner (src/github/auth.ts). */
+  app?: GitHubApp;
   /** API root; tests point it at the local fake server. */
   baseUrl?: string;
   logger?: Logger;
@@ -71,10 +75,11 @@ function buildClient(
 ): GitHubClient {
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   return new TelemetryOctokit({
-    auth: options.token,
+    ...(options.app ? options.app.octokitAuth() : { auth: options.token }),
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
-    request: { retries: options.retries ?? 3 },
+    // `retry`, not `request.retries`: a per-request `retries` makes plugin-retry retry every error, a 404 too.
+    retry: { retries: options.retries ?? 3 },
     // Octokit logs every failed request (a 304 too) on the console by default; callers report failures
     // themselves (partial records), so request failures are debug lines here.
     log: {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoTime } from '../github/payloads';
+import type { AppPermissions } from '../github/permissions';
 import { RateBudget, StopJob } from './budget';
 import { checkBudget, listPages } from './listing';
 import { readState, stateSegment, writeState } from './state';
@@ -39,9 +40,13 @@ export const redeliverInput = z
       .string()
       .regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'owner/name')
       .optional(),
+    /** The GitHub App's own webhook (`/app/hook/deliveries`, authenticated as the App with its JWT). */
+    app: z.boolean().default(false),
+    /** The hook's id (organisation and repository hooks; the App has one hook, named by `app: true`). */
     hook: z
       .union([z.number().int().positive(), z.string().regex(/^\d+$/, 'a hook id (digits)')])
-      .transform(String),
+      .transform(String)
+      .optional(),
     /** How far back to look on the first run (later runs start at the cursor); GitHub keeps 3 days. */
     since: z.string().refine(isTimeSpec, 'an age (24h, 3d) or an ISO-8601 time').default('24h'),
     /** Redeliveries per delivery guid before giving up on it. */
@@ -49,9 +54,14 @@ export const redeliverInput = z
     budgetShare: z.number().gt(0).max(1).default(0.5),
   })
   .strict()
-  .refine((i) => (i.org === undefined) !== (i.repo === undefined), {
-    message: 'name exactly one of org (organisation hook) or repo (repository hook)',
+  .refine((i) => [i.org !== undefined, i.repo !== undefined, i.app].filter(Boolean).length === 1, {
+    message:
+      'name exactly one of org (organisation hook), repo (repository hook) or app: true (the App hook)',
     path: ['org'],
+  })
+  .refine((i) => i.app || i.hook !== undefined, {
+    message: 'an organisation or repository hook needs its id (hook)',
+    path: ['hook'],
   });
 export type RedeliverInput = z.infer<typeof redeliverInput>;
 
@@ -72,9 +82,18 @@ export const redeliverStateSchema = z.looseObject({
 });
 type RedeliverState = z.infer<typeof redeliverStateSchema>;
 
-export function redeliverStatePath(input: Pick<RedeliverInput, 'org' | 'repo' | 'hook'>): string {
+export function redeliverStatePath(input: Pick<RedeliverInput, 'org' | 'repo' | 'hook' | 'app'>): string {
+  if (input.app) return 'redeliver/app-hook.json';
   const scope = input.org ? `org-${stateSegment(input.org)}` : `repo-${stateSegment(input.repo ?? '')}`;
   return `redeliver/${scope}-hook-${input.hook}.json`;
+}
+
+/** The hook's API path: the App's, an organisation's or a repository's. */
+function hookPath(input: RedeliverInput): string {
+  if (input.app) return '/app/hook';
+  return input.org
+    ? `/orgs/${encodeURIComponent(input.org)}/hooks/${input.hook}`
+    : `/repos/${input.repo}/hooks/${input.hook}`;
 }
 
 function isOk(delivery: Delivery): boolean {
@@ -92,11 +111,20 @@ export const redeliver: Job<RedeliverInput> = {
   name: 'redeliver',
   description: "Redeliver the webhook's failed deliveries (3-day window), once per delivery guid.",
   input: redeliverInput,
+  // GitHub asks write access to a hook to redeliver from it; the App's own hook takes the App's JWT and no
+  // installation permission at all.
+  permissions: (input): AppPermissions => {
+    if (input.app) return {};
+    return input.org ? { organization_hooks: 'write' } : { repository_hooks: 'write' };
+  },
   async run(input, ctx) {
     const now = ctx.now();
-    const base = input.org
-      ? `/orgs/${encodeURIComponent(input.org)}/hooks/${input.hook}`
-      : `/repos/${input.repo}/hooks/${input.hook}`;
+    if (input.app && ctx.config.githubAuth.source !== 'app') {
+      throw new Error(
+        'redelivering the App\'s hook authenticates as the App: set githubAuth.source to "app" and give the App\'s credentials',
+      );
+    }
+    const base = hookPath(input);
     const path = redeliverStatePath(input);
     const saved: RedeliverState = (await readState(ctx.store, path, redeliverStateSchema)) ?? {
       cursor: null,
@@ -222,7 +250,7 @@ export const redeliver: Job<RedeliverInput> = {
       await writeState(ctx.store, path, state);
     }
     const verb = ctx.dryRun ? 'would redeliver' : 'redelivered';
-    const head = `hook ${input.hook}: ${counts.listed} deliveries, ${counts.guids} guids, ${counts.ok} ok, ${verb} ${counts.redelivered}, ${counts.expired} past the 3-day window, ${counts.gave_up} given up after ${input.maxAttempts} attempts, ${counts.refused} refused`;
+    const head = `${input.app ? 'App hook' : `hook ${input.hook}`}: ${counts.listed} deliveries, ${counts.guids} guids, ${counts.ok} ok, ${verb} ${counts.redelivered}, ${counts.expired} past the 3-day window, ${counts.gave_up} given up after ${input.maxAttempts} attempts, ${counts.refused} refused`;
     return {
       job: 'redeliver',
       finished: stopped === null,

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { parsePayload, repositorySchema } from '../github/payloads';
+import { isIgnoredRepository, type MetricSettings } from '../metrics/settings';
 import { checkBudget, type ListingContext, listPages, type Rest } from './listing';
 
 export const repositorySelection = {
@@ -72,4 +73,18 @@ export async function selectRepositories(
 function asRepository(value: unknown): Repository {
   parsePayload(repositorySchema, value, 'repository');
   return value as Repository;
+}
+
+/** The selection without the repositories the metrics ignore (the data repository first of all): no request is spent on them. */
+export function withoutIgnored(
+  repositories: readonly Repository[],
+  settings: MetricSettings,
+): { kept: Repository[]; ignored: string[] } {
+  const kept: Repository[] = [];
+  const ignored: string[] = [];
+  for (const repo of repositories) {
+    if (isIgnoredRepository(settings, repo.owner.login, repo.name)) ignored.push(repo.full_name);
+    else kept.push(repo);
+  }
+  return { kept, ignored };
 }

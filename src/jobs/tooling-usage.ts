@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { BASE_PERMISSIONS } from '../github/permissions';
 import { metrics as allMetrics } from '../metrics/registry';
 import type { SignedEvent } from '../pipeline/types';
 import { RateBudget, StopJob } from './budget';
 import { checkBudget } from './listing';
-import { repositorySelection, selectRepositories } from './repositories';
+import { repositorySelection, selectRepositories, withoutIgnored } from './repositories';
 import { RecordSink } from './sink';
 import type { Job } from './types';
 
@@ -30,6 +31,8 @@ export const toolingUsage: Job<ToolingUsageInput> = {
   name: 'tooling-usage',
   description: 'Snapshot the tooling every repository uses (package manifests, workflows, Dockerfiles).',
   input: toolingUsageInput,
+  // Listing the repositories only; the tooling-usage metric declares the contents it reads.
+  permissions: () => BASE_PERMISSIONS,
   async run(input, ctx) {
     const metrics = ctx.metrics ?? allMetrics;
     const sink = new RecordSink({
@@ -55,7 +58,10 @@ export const toolingUsage: Job<ToolingUsageInput> = {
     let stopped: string | null = null;
     let total = 0;
     try {
-      const repositories = await selectRepositories(lctx, input);
+      const { kept: repositories } = withoutIgnored(
+        await selectRepositories(lctx, input),
+        ctx.config.metrics,
+      );
       total = repositories.length;
       const day = ctx.now().toISOString().slice(0, 10).replaceAll('-', '');
       for (const repository of repositories) {

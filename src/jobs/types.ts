@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { TelemetryConfig } from '../config/config';
 import type { GitHubClient } from '../github/client';
+import type { AppPermissions } from '../github/permissions';
 import type { Logger } from '../log/logger';
 import type { Metric } from '../metrics/types';
 import type { Store } from '../store/types';
@@ -49,5 +50,11 @@ export interface Job<I = unknown> {
   name: string;
   description: string;
   input: z.ZodType<I>;
+  /**
+   * The GitHub App permissions a run with this input needs for its own API calls (the metrics it runs
+   * declare theirs); the App manifest and `config check` take the union over the scheduled runs. Absent: the
+   * job calls no GitHub API of its own.
+   */
+  permissions?(input: I): AppPermissions;
   run(input: I, ctx: JobContext): Promise<JobSummary>;
 }

@@ -37,6 +37,7 @@ export const closedPullRequestPayload = z.looseObject({
     closed_at: isoTime,
     merged_at: isoTime.nullable().optional(),
     merge_commit_sha: z.string().nullable().optional(),
+    merged_by: login.nullable().optional(),
     base: z.looseObject({ ref: z.string() }),
     head: z.looseObject({ ref: z.string(), sha: z.string().optional() }),
     labels: z.array(z.looseObject({ name: z.string() })).default([]),
@@ -47,6 +48,7 @@ export const closedPullRequestPayload = z.looseObject({
     deletions: z.number().int().nonnegative().optional(),
     changed_files: z.number().int().nonnegative().optional(),
     review_comments: z.number().int().nonnegative().optional(),
+    comments: z.number().int().nonnegative().optional(),
   }),
   repository: repositorySchema,
 });
@@ -112,6 +114,9 @@ export function closedPullRequestDraft<O>(
     output,
   };
 }
+
+/** The head commit when closed: joins a pull request to its check suites and jobs (their `head_sha`). */
+export const headSha = (payload: ClosedPullRequest) => payload.pull_request.head.sha ?? null;
 
 export const authorIsBot = (payload: ClosedPullRequest) =>
   payload.pull_request.user?.type === 'Bot' || isBotLogin(payload.pull_request.user?.login);

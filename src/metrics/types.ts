@@ -1,4 +1,5 @@
 import type { GitHubClient } from '../github/client';
+import type { AppPermissions } from '../github/permissions';
 import type { MetricDraft } from '../pipeline/record';
 import type { SignedEvent } from '../pipeline/types';
 import type { MetricSettings } from './settings';
@@ -37,6 +38,11 @@ export interface Metric<O = Record<string, unknown>> {
   name: string;
   description: string;
   triggers: readonly string[];
+  /**
+   * The GitHub App permissions it needs: to receive its triggers' events (src/github/permissions.ts,
+   * EVENT_PERMISSIONS) and for every API call it makes. `{}` for pushes from other systems.
+   */
+  permissions: AppPermissions;
   /** Conditions beyond the trigger (a tag that is a version, an incident label); absent: every event of a trigger. */
   matches?(event: SignedEvent, settings: MetricSettings): boolean;
   collect(event: SignedEvent, ctx: MetricContext): Promise<MetricDraft<O>[]>;

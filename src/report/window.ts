@@ -5,7 +5,9 @@ export interface ReportWindow {
 }
 
 const DAY_MS = 86_400_000;
-const RELATIVE = /^(\d{1,5})([dw])$/;
+const RELATIVE = /^(\d{1,6})([mhdw])$/;
+/** The units of a relative `--since`, as the backfill and redelivery take them (src/jobs/window.ts). */
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 export class WindowError extends Error {
@@ -14,7 +16,7 @@ export class WindowError extends Error {
 
 /**
  * `--until`: a date means the end of that UTC day (inclusive), a full ISO time is taken as it is;
- * default now. `--since`: `90d` / `12w` before the end, a date (start of that UTC day) or an ISO time;
+ * default now. `--since`: `90d` / `12w` / `24h` / `30m` before the end, a date (start of that UTC day) or an ISO time;
  * default 90 days before the end.
  */
 export function parseWindow(
@@ -26,9 +28,9 @@ export function parseWindow(
   let start: number;
   const relative = since === undefined ? ['', '90', 'd'] : RELATIVE.exec(since.trim());
   if (relative) {
-    const days = Number(relative[1]) * (relative[2] === 'w' ? 7 : 1);
-    if (days === 0) throw new WindowError(`--since ${since} is an empty window`);
-    start = end - days * DAY_MS;
+    const span = Number(relative[1]) * (UNIT_MS[relative[2] as string] ?? DAY_MS);
+    if (span === 0) throw new WindowError(`--since ${since} is an empty window`);
+    start = end - span;
   } else {
     start = parseTime(since as string, '--since', false);
   }
@@ -53,7 +55,7 @@ function parseTime(value: string, option: string, endOfDay: boolean): number {
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new WindowError(
-      `${option} ${JSON.stringify(value)} is not a duration (90d, 12w), a date (2026-11-01) or an ISO time`,
+      `${option} ${JSON.stringify(value)} is not a duration (90d, 12w, 24h), a date (2026-11-01) or an ISO time`,
     );
   }
   return ms;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { TelemetryConfig } from '../config/config';
 import { createGitHubClient } from '../github/client';
+import type { RoleAuth } from '../github/credentials';
 import { errorMessage, type Logger } from '../log/logger';
 import { metrics as allMetrics, collectedTriggers } from '../metrics/registry';
 import type { Metric } from '../metrics/types';
@@ -20,6 +21,8 @@ export interface LocalCollectorOptions {
   config: TelemetryConfig;
   webhookSecrets: readonly string[];
   githubToken?: string;
+  /** A token or the GitHub App for reading the source repositories (instead of `githubToken`). */
+  githubAuth?: RoleAuth;
   logger: Logger;
   /** Defaults to a FileStore on `config.server.dataDir`. */
   store?: Store;
@@ -50,9 +53,8 @@ export async function startLocalCollector(options: LocalCollectorOptions): Promi
   const { config, logger } = options;
   const metrics = options.metrics ?? allMetrics;
   const store = options.store ?? new FileStore(config.server.dataDir);
-  const github = options.githubToken
-    ? createGitHubClient({ token: options.githubToken, baseUrl: config.github.apiUrl, logger })
-    : undefined;
+  const auth = options.githubAuth ?? (options.githubToken ? { token: options.githubToken } : undefined);
+  const github = auth ? createGitHubClient({ ...auth, baseUrl: config.github.apiUrl, logger }) : undefined;
   const now = options.now ?? (() => new Date());
 
   const queue = new MemoryQueue({
@@ -113,6 +115,7 @@ export async function startLocalCollector(options: LocalCollectorOptions): Promi
       maxBodyBytes: config.server.maxBodyBytes,
       logger,
       now,
+      ...(auth && 'app' in auth ? { onInstallationChange: () => auth.app.invalidateInstallations() } : {}),
       ...(push ? { push: (r: TelemetryRequest) => push(r, enqueue) } : {}),
     });
     send(res, response);

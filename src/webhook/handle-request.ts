@@ -26,6 +26,11 @@ export interface TelemetryHandlerDeps {
   maxBodyBytes: number;
   logger: Logger;
   now?: () => Date;
+  /**
+   * Called once per `installation` / `installation_repositories` event of the GitHub App (the owners and
+   * repositories it can read changed): the process forgets the installations it knew.
+   */
+  onInstallationChange?: (change: InstallationChange) => void;
   /** Custom pushes from other systems (requests with X-Telemetry-Event); absent means pushes are refused. */
   push?: (request: TelemetryRequest) => Promise<TelemetryResponse>;
 }
@@ -88,6 +93,12 @@ async function answer(request: TelemetryRequest, deps: TelemetryHandlerDeps): Pr
     return reject(401, 'invalid signature');
   }
 
+  const event = headers['x-github-event'];
+  if (event === 'installation' || event === 'installation_repositories') {
+    if (!headers['x-github-delivery']) return reject(400, 'missing X-GitHub-Delivery header');
+    return installationEvent(event, body, deps);
+  }
+
   const receivedAt = (deps.now?.() ?? new Date()).toISOString();
   const signed = addSignature({ headers, body, receivedAt }, deps.collected);
   if (signed.kind === 'invalid') return reject(400, signed.message);
@@ -118,6 +129,77 @@ async function answer(request: TelemetryRequest, deps: TelemetryHandlerDeps): Pr
       delivery_id: signed.event.deliveryId,
       trigger: signed.event.trigger,
       ...(signed.event.action ? { action: signed.event.action } : {}),
+    },
+  };
+}
+
+/** What an App installation event changed: where the App is installed and which repositories it reads. */
+export interface InstallationChange {
+  event: 'installation' | 'installation_repositories';
+  action: string;
+  installation_id: string | null;
+  owner: string | null;
+  repository_selection: string | null;
+  repositories_added: string[];
+  repositories_removed: string[];
+}
+
+const names = (list: unknown): string[] =>
+  Array.isArray(list)
+    ? list
+        .map((r) => (r as { full_name?: unknown }).full_name)
+        .filter((n): n is string => typeof n === 'string')
+    : [];
+
+/**
+ * The GitHub App's `installation` (created, deleted, suspend, unsuspend, new_permissions_accepted) and
+ * `installation_repositories` (added, removed) events: nothing is stored, what is collected changes. The
+ * change is logged once, here, and the process forgets the installations it knew (`onInstallationChange`);
+ * other processes (the AWS worker) re-read them within their cache time or on the first unknown owner.
+ */
+function installationEvent(
+  event: 'installation' | 'installation_repositories',
+  body: Buffer,
+  deps: TelemetryHandlerDeps,
+): TelemetryResponse {
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(body.toString('utf8'));
+  } catch {
+    return reject(400, 'body is not valid JSON');
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return reject(400, 'body must be a JSON object');
+  }
+  const installation = (payload.installation ?? {}) as Record<string, unknown>;
+  const account = (installation.account ?? {}) as Record<string, unknown>;
+  const action = typeof payload.action === 'string' ? payload.action : 'unknown';
+  const change: InstallationChange = {
+    event,
+    action,
+    installation_id: installation.id === undefined ? null : String(installation.id),
+    owner: typeof account.login === 'string' ? account.login : null,
+    repository_selection:
+      typeof payload.repository_selection === 'string'
+        ? payload.repository_selection
+        : typeof installation.repository_selection === 'string'
+          ? installation.repository_selection
+          : null,
+    repositories_added: names(
+      event === 'installation' && action === 'created' ? payload.repositories : payload.repositories_added,
+    ),
+    repositories_removed: names(
+      event === 'installation' && action === 'deleted' ? payload.repositories : payload.repositories_removed,
+    ),
+  };
+  deps.logger.info('github app installation changed: what is collected changes', { ...change });
+  deps.onInstallationChange?.(change);
+  return {
+    status: 202,
+    body: {
+      outcome: 'installation',
+      action,
+      message: `${event}.${action} for ${change.owner ?? 'an unknown owner'}: nothing stored, the installations are read again`,
     },
   };
 }

@@ -2,7 +2,7 @@ import { forEachLimited } from '../concurrency';
 import { InvalidPayloadError } from '../github/payloads';
 import { errorMessage, type Logger } from '../log/logger';
 import type { Metric, MetricContext } from '../metrics/types';
-import { collectMetrics } from '../pipeline/collect-metrics';
+import { collectMetrics, collects } from '../pipeline/collect-metrics';
 import type { MetricRecord, SignedEvent } from '../pipeline/types';
 import type { Store } from '../store/types';
 
@@ -42,6 +42,19 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
   await forEachLimited(events, deps.concurrency ?? 8, async (event, index) => {
     const result = await collectMetrics(event, deps.metrics, deps.context);
     records.push(...result.records);
+    if (result.skipped) {
+      deps.logger.info('event skipped', {
+        delivery_id: event.deliveryId,
+        trigger: event.trigger,
+        reason: result.skipped,
+      });
+    } else if (result.records.length === 0 && result.failures.length === 0) {
+      deps.logger.info('no record', {
+        delivery_id: event.deliveryId,
+        trigger: event.trigger,
+        reason: whyNoRecord(event, deps),
+      });
+    }
     if (result.failures.length > 0) {
       const permanent = result.failures.every((f) => f.error instanceof InvalidPayloadError);
       const reason = result.failures.map((f) => `${f.metric}: ${f.message}`).join('; ');
@@ -78,4 +91,17 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
       ),
     };
   }
+}
+
+/** Why an accepted event made no record, for the log: it was queued, so some metric listens to its trigger. */
+function whyNoRecord(event: SignedEvent, deps: WorkerDeps): string {
+  const matched = deps.metrics.filter((m) => collects(m, event, deps.context.settings)).map((m) => m.name);
+  if (matched.length > 0) return `${matched.join(', ')} found nothing to record in this event`;
+  const listening = deps.metrics
+    .filter((m) => m.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)))
+    .map((m) => m.name);
+  const hint = listening.includes('incident')
+    ? `; incident needs one of the labels ${deps.context.settings.incidentLabels.join(', ')} (metrics.incidentLabels)`
+    : '';
+  return `${listening.join(', ') || 'no metric'}: its conditions beyond the trigger are not met (METRICS.md)${hint}`;
 }

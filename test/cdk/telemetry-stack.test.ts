@@ -1,17 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { ENV } from '../../lambda/adapters/environment';
 import { checkSchedules, createTelemetryApp, type JobShape } from '../../lib/app';
+import { githubParameters } from '../../lib/parameters';
 import { functionConfig } from '../../lib/telemetry-stack';
+import { awsNames } from '../../src/config/aws-settings';
 import { configSchema } from '../../src/config/config';
 import { collectedTriggers } from '../../src/metrics/registry';
 
-// Synthesised once per configuration (aws-cdk-lib is slow to load); bundling skipped (esbuild runs in
-// `npm run synth` and the lambda benchmark).
-const NO_BUNDLING = { context: { 'aws:cdk:bundling-stacks': [] } };
+// Synthesised once per configuration (aws-cdk-lib is slow to load), with the feature flags of cdk.json as
+// `cdk synth` and `cdk deploy` use them; bundling skipped (esbuild runs in `npm run synth` and the lambda
+// benchmark).
+const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+const NO_BUNDLING = { context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } };
 const backfill: JobShape = { input: z.object({ days: z.number().int().positive() }).strict() };
 const findJob = (name: string) => (name === 'backfill' ? backfill : undefined);
 
@@ -80,6 +87,7 @@ const policyOf = (name: string) => {
   return docs[0] as { Action: string | string[]; Resource: unknown; Effect: string }[];
 };
 
+// Statements list their actions and resources sorted (flag @aws-cdk/aws-iam:minimizePolicies).
 describe('TelemetryStack', () => {
   it('passes cdk-nag AwsSolutions with every acknowledgement carrying a reason, and no warnings', () => {
     expect(assembly.getStackArtifact(stack.artifactId).messages.filter((m) => m.level !== 'info')).toEqual(
@@ -94,6 +102,14 @@ describe('TelemetryStack', () => {
       expect.arrayContaining(['Annotation::AwsSolutions-APIG2', 'Annotation::AwsSolutions-S1']),
     );
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+
+  it('cdk.json sets every feature flag the installed aws-cdk-lib recommends, as `cdk init` writes them', () => {
+    const flags = Object.fromEntries(
+      Object.entries(CDK_JSON.context).filter(([name]) => name.startsWith('@aws-cdk')),
+    );
+    expect(flags).toEqual(CURRENTLY_RECOMMENDED_FLAGS);
+    expect(Object.keys(flags)).toEqual(Object.keys(flags).sort());
   });
 
   it('fails the synth on an unacknowledged finding (the nag check is live)', () => {
@@ -136,7 +152,22 @@ describe('TelemetryStack', () => {
       status: '$context.status',
     });
     const accessLogs = ref('AWS::Logs::LogGroup', /^WebhookAccessLogs/);
-    expect(stage.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [accessLogs, 'Arn'] });
+    // The log group's ARN without the trailing `:*` (flag @aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard).
+    expect(stage.AccessLogSetting.DestinationArn).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':logs:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':log-group:',
+          { Ref: accessLogs },
+        ],
+      ],
+    });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     // Execution logging needs the account-level CloudWatch role.
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
@@ -263,7 +294,7 @@ describe('TelemetryStack', () => {
     expect(policyOf('Webhook')).toEqual([
       {
         Effect: 'Allow',
-        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
       },
       {
@@ -274,7 +305,7 @@ describe('TelemetryStack', () => {
       {
         Effect: 'Allow',
         Action: 'ssm:GetParametersByPath',
-        Resource: [parameterArn('/telemetry/acme/webhook-secrets'), parameterArn('/telemetry/acme/senders')],
+        Resource: [parameterArn('/telemetry/acme/senders'), parameterArn('/telemetry/acme/webhook-secrets')],
       },
     ]);
   });
@@ -284,17 +315,17 @@ describe('TelemetryStack', () => {
       {
         Effect: 'Allow',
         Action: [
-          'sqs:ReceiveMessage',
           'sqs:ChangeMessageVisibility',
-          'sqs:GetQueueUrl',
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
         ],
         Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
       },
       {
         Effect: 'Allow',
-        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
       },
       {
@@ -306,8 +337,8 @@ describe('TelemetryStack', () => {
         Effect: 'Allow',
         Action: 'ssm:GetParameter',
         Resource: [
-          parameterArn('/telemetry/acme/source-repository-token'),
           parameterArn('/telemetry/acme/data-repository-token'),
+          parameterArn('/telemetry/acme/source-repository-token'),
         ],
       },
     ]);
@@ -383,8 +414,8 @@ describe('TelemetryStack', () => {
           Effect: 'Allow',
           Action: 'ssm:GetParameter',
           Resource: [
-            parameterArn('/telemetry/acme/source-repository-token'),
             parameterArn('/telemetry/acme/data-repository-token'),
+            parameterArn('/telemetry/acme/source-repository-token'),
           ],
         },
       ]),
@@ -449,6 +480,7 @@ describe('TelemetryStack', () => {
       'ClaimCheckBucketName',
       'DataTokenParameter',
       'DeadLetterQueueName',
+      'GitHubCredentialParameters',
       'QueueName',
       'ScheduleDeadLetterQueueName',
       'SendersPath',
@@ -468,6 +500,9 @@ describe('TelemetryStack', () => {
     expect(outputs.WebhookEvents?.Value).toContain('workflow_job');
     expect(outputs.WebhookSecretsPath?.Value).toBe('/telemetry/acme/webhook-secrets/');
     expect(outputs.DataTokenParameter?.Value).toBe('/telemetry/acme/data-repository-token');
+    expect(outputs.GitHubCredentialParameters?.Value).toBe(
+      '/telemetry/acme/source-repository-token, /telemetry/acme/data-repository-token',
+    );
     expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(/execute-api.*Stagev1.*\/telemetry/);
   });
 });
@@ -542,5 +577,52 @@ describe('schedule checks at synth time', () => {
       'unknown time zone Mars/Olympus',
     );
     expect(() => checkSchedules(withSchedule({}), findJob)).not.toThrow();
+  });
+});
+
+describe('GitHub credentials the functions read and are granted (githubAuth, least privilege)', () => {
+  const names = awsNames('acme');
+  const of = (githubAuth: Record<string, unknown>) =>
+    githubParameters(configSchema.parse({ githubAuth }), names);
+
+  it('tokens for both roles: the two token parameters only', () => {
+    expect(of({})).toEqual({
+      environment: {
+        [ENV.sourceTokenParameter]: '/telemetry/acme/source-repository-token',
+        [ENV.dataTokenParameter]: '/telemetry/acme/data-repository-token',
+      },
+      read: ['/telemetry/acme/source-repository-token', '/telemetry/acme/data-repository-token'],
+    });
+  });
+
+  it('one App for both roles: its id and key, no token parameter', () => {
+    expect(of({ source: 'app', data: 'app' }).read).toEqual([
+      '/telemetry/acme/github-app/app-id',
+      '/telemetry/acme/github-app/private-key',
+    ]);
+  });
+
+  it('the App reads, a second App writes: both Apps, nothing else', () => {
+    const github = of({ source: 'app', data: 'data-app' });
+    expect(github.read).toEqual([
+      '/telemetry/acme/github-app/app-id',
+      '/telemetry/acme/github-app/private-key',
+      '/telemetry/acme/data-github-app/app-id',
+      '/telemetry/acme/data-github-app/private-key',
+    ]);
+    expect(Object.keys(github.environment)).toEqual([
+      ENV.githubAppIdParameter,
+      ENV.githubAppKeyParameter,
+      ENV.dataAppIdParameter,
+      ENV.dataAppKeyParameter,
+    ]);
+  });
+
+  it('the App reads, a token writes', () => {
+    expect(of({ source: 'app', data: 'token' }).read).toEqual([
+      '/telemetry/acme/data-repository-token',
+      '/telemetry/acme/github-app/app-id',
+      '/telemetry/acme/github-app/private-key',
+    ]);
   });
 });

@@ -109,6 +109,13 @@ export class FakeGitHub {
   readonly primaryLimit: number;
   private readonly random: () => number;
   baseUrl = '';
+  /**
+   * Checks a request's credentials before it is routed (routes/app.ts: the App's JWT and installation
+   * tokens); an answer refuses the request. Absent: every token is accepted, as a PAT would be.
+   */
+  authenticate?: (request: FakeRequest) => FakeResponse | undefined;
+  /** The primary limit of a token when it differs from `primaryLimit` (an App installation's 5,000 to 12,500). */
+  limitFor?: (token: string) => number | undefined;
 
   constructor(options: FakeGitHubOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -230,6 +237,9 @@ export class FakeGitHub {
     if (fault && fault !== 'lost-response')
       return this.finish(req, res, method, url.pathname, this.faultResponse(fault), bytes);
 
+    const refused = this.authenticate?.(request);
+    if (refused) return this.finish(req, res, method, url.pathname, refused, bytes);
+
     const limited = this.chargePrimary(token ?? 'anonymous');
     if (!limited.exhausted && isContentCreating(method, url.pathname)) {
       const refusal = this.chargeContent(token ?? 'anonymous', method, url.pathname);
@@ -266,7 +276,8 @@ export class FakeGitHub {
       if (!response) continue;
       response.headers = { ...limited.headers, ...response.headers };
       const answer = this.conditional(request, response, token);
-      this.lastResponses.push({ method, route: route.path, status: answer.status, body: answer.body });
+      const body = answer.body ?? (answer.raw ? JSON.parse(answer.raw) : undefined);
+      this.lastResponses.push({ method, route: route.path, status: answer.status, body });
       if (this.lastResponses.length > 1000) this.lastResponses.shift();
       if (fault === 'lost-response') {
         this.requests.push({ method, path: url.pathname, status: 0, at: this.now(), bytes });
@@ -367,9 +378,10 @@ export class FakeGitHub {
     if (state && state.used > 0) state.used -= 1;
     const used = state?.used ?? 0;
     const reset = Math.ceil(((state?.windowStart ?? this.now()) + 3_600_000) / 1000);
+    const limit = this.limitFor?.(token) ?? this.primaryLimit;
     return {
-      'x-ratelimit-limit': String(this.primaryLimit),
-      'x-ratelimit-remaining': String(Math.max(0, this.primaryLimit - used)),
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': String(Math.max(0, limit - used)),
       'x-ratelimit-used': String(used),
       'x-ratelimit-reset': String(reset),
       'x-ratelimit-resource': 'core',
@@ -419,14 +431,15 @@ export class FakeGitHub {
       state = { windowStart: now, used: 0 };
       this.primaryUsed.set(token, state);
     }
-    const exhausted = state.used >= this.primaryLimit;
+    const limit = this.limitFor?.(token) ?? this.primaryLimit;
+    const exhausted = state.used >= limit;
     if (!exhausted) state.used += 1;
     const reset = Math.ceil((state.windowStart + 3_600_000) / 1000);
     return {
       exhausted,
       headers: {
-        'x-ratelimit-limit': String(this.primaryLimit),
-        'x-ratelimit-remaining': String(Math.max(0, this.primaryLimit - state.used)),
+        'x-ratelimit-limit': String(limit),
+        'x-ratelimit-remaining': String(Math.max(0, limit - state.used)),
         'x-ratelimit-used': String(state.used),
         'x-ratelimit-reset': String(reset),
         'x-ratelimit-resource': 'core',

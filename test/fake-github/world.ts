@@ -53,6 +53,8 @@ export interface FakeRepo {
   history: string[];
   /** File contents at the default branch head: path → text (GET /repos/{owner}/{repo}/contents/{path}). */
   files: Map<string, string>;
+  /** File contents at older commits (`?ref=<sha>`): sha → path → text; a commit not here reads `files`. */
+  filesAt: Map<string, Map<string, string>>;
 }
 
 export interface FakeHook {
@@ -104,6 +106,7 @@ export class World {
       commits: new Map(),
       history: [],
       files: new Map(),
+      filesAt: new Map(),
     };
     this.repos.set(full.toLowerCase(), repo);
     return repo;

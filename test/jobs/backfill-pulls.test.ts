@@ -15,6 +15,7 @@ const closedPulls: Metric<Rest> = {
   name: 'pull-request',
   description: 'test stand-in',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: (event) => event.trigger === 'github::pull_request.closed',
   async collect(event) {
     const pull = event.payload.pull_request as Rest;

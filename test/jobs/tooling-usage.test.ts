@@ -12,6 +12,7 @@ const snapshot: Metric<{ full_name: string }> = {
   name: 'tooling-usage',
   description: 'test stand-in',
   triggers: ['schedule::tooling-usage'],
+  permissions: { contents: 'read' },
   matches: (event) => event.trigger === 'schedule::tooling-usage',
   async collect(event, ctx) {
     const repository = event.payload.repository as {

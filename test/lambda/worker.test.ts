@@ -121,6 +121,7 @@ describe('worker Lambda', () => {
       name: 'flaky',
       description: 'fails for one delivery, as a GitHub outage would',
       triggers: ['github::workflow_job.completed'],
+      permissions: { actions: 'read' },
       matches: (event) => event.deliveryId === 'd-2',
       collect: async () => {
         throw new Error('GitHub API 502');

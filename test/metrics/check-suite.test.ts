@@ -38,6 +38,20 @@ describe('check-suite metric', () => {
     expect((record!.output as { app: { slug: string } }).app.slug).toBe('github-actions');
   });
 
+  it('says whether the suite came through a GitHub App installation (R11)', async () => {
+    // The completed examples come from a repository webhook; GitHub adds `installation` when it delivers the
+    // same event to an installed app (as in the real `requested` example of this very suite).
+    const requested = examplesOf('check_suite', 'requested')[0] as { installation: { id: number } };
+    const viaApp = structuredClone(completed[0]) as Record<string, unknown>;
+    viaApp.installation = requested.installation;
+    const [direct] = await collectAll(
+      signedEventFrom('check_suite', completed[0] as Record<string, unknown>),
+    );
+    const [installed] = await collectAll(signedEventFrom('check_suite', viaApp));
+    expect(direct?.output).toMatchObject({ via_app_installation: false, installation_id: null });
+    expect(installed?.output).toMatchObject({ via_app_installation: true, installation_id: '957387' });
+  });
+
   it('ignores requested and rerequested suites', async () => {
     for (const action of ['requested', 'rerequested']) {
       for (const payload of examplesOf('check_suite', action)) {

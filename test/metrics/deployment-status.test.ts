@@ -1,5 +1,6 @@
 import type { DeploymentStatusOutput } from '../../src/metrics/deployment-status';
 import { addCommits, addDeployment, addMergedPull } from '../fake-github/routes/deployments';
+import type { FakeDeployment } from '../fake-github/world';
 import { expectDocumentedExample } from '../support/metrics-doc';
 import { examplesOf, signedEventFrom } from '../support/webhooks';
 import { collectRecords } from './collect';
@@ -181,6 +182,8 @@ describe('deployment-status', () => {
       previous_deployment_id: null,
       previous_sha: null,
       baseline: true,
+      compared_commit_count: 0,
+      already_shipped_count: 0,
       commit_count: 0,
       first_commit_at: null,
       lead_time_ms: null,
@@ -244,5 +247,165 @@ describe('deployment-status', () => {
       expect.objectContaining({ call: 'GET /repos/{owner}/{repo}/compare/{basehead}', status: 500 }),
     ]);
     expect(failed?.output.shipped?.previous_sha).not.toBeNull();
+  });
+});
+
+/**
+ * The real `success` payload as GitHub sends it for one deployment of a seeded history: that deployment's id,
+ * sha and creation time, the status's own id and time.
+ */
+function successOf(deployment: FakeDeployment, statusId: number): Payload {
+  const d = deployment.deployment;
+  const status = deployment.statuses.find((s) => s.state === 'success') as { created_at: string };
+  const payload = success(d.sha as string);
+  Object.assign(payload.deployment, { id: d.id, created_at: d.created_at });
+  Object.assign(payload.deployment_status, { id: statusId, created_at: status.created_at });
+  return payload;
+}
+
+const day = (n: number, time = '12:00:00') => `2019-05-${String(n).padStart(2, '0')}T${time}Z`;
+
+describe('each commit counts once, when it first reaches production (DORA)', () => {
+  /**
+   * Codertocat/Hello-World, every commit 1 h apart from 2019-05-01: c0–c2 (A = c2), c3–c5 (B = c5), c6–c7
+   * (C = c7). Production: A on the 2nd, B on the 6th, a rollback to A on the 8th, C with the real payload's
+   * deployment on the 15th.
+   */
+  function rollbackHistory(failuresBetween = 0) {
+    const { world } = fixture();
+    const repo = world.addRepo('Codertocat', 'Hello-World');
+    const c = addCommits(world, repo, 8, { start: '2019-05-01T00:00:00Z', stepMs: 3_600_000 });
+    const sha = (i: number) => c[i]!.sha as string;
+    const deploy = (id: number, at: string, commit: number) =>
+      addDeployment(world, repo, {
+        id,
+        environment: 'production',
+        sha: sha(commit),
+        createdAt: at,
+        statuses: [{ state: 'success', createdAt: at.replace(':00:00Z', ':04:00Z') }],
+      });
+    const a = deploy(1001, day(2), 2);
+    const b = deploy(1002, day(6), 5);
+    for (let i = 0; i < failuresBetween; i++) {
+      addDeployment(world, repo, {
+        environment: 'production',
+        sha: sha(5),
+        createdAt: day(7, `${String(i + 8).padStart(2, '0')}:00:00`),
+        statuses: [{ state: 'failure', createdAt: day(7, `${String(i + 8).padStart(2, '0')}:05:00`) }],
+      });
+    }
+    const rollback = deploy(1003, day(8), 2);
+    const release = deploy(DEPLOYMENT_ID, CREATED, 7);
+    release.statuses[0]!.created_at = DEPLOYED;
+    addMergedPull(world, repo, { number: 11, commits: c.slice(3, 6), mergedAt: day(5) });
+    addMergedPull(world, repo, { number: 12, commits: c.slice(6), mergedAt: day(14) });
+    fixture().takeRequests();
+    return { c, sha, a, b, rollback, release };
+  }
+
+  it('after a rollback, the next release counts only what production never had', async () => {
+    const { c, sha, b, rollback, release } = rollbackHistory();
+    const [record] = await collect(successOf(release, 5004));
+    expect(record?.status).toBe('complete');
+    // A..C holds c3–c7; c3–c5 reached production with B on the 6th (before the rollback): not again.
+    expect(record?.output.shipped).toEqual({
+      previous_deployment_id: '1003',
+      previous_sha: sha(2),
+      baseline: false,
+      compared_commit_count: 5,
+      already_shipped_count: 3,
+      commit_count: 2,
+      first_commit_at: '2019-05-01T06:00:00.000Z',
+      lead_time_ms: Date.parse(DEPLOYED) - Date.parse(c[6]!.commit.author.date),
+      pull_requests: [
+        { number: 12, merged_at: '2019-05-14T12:00:00.000Z', merged_to_deployed_ms: expect.any(Number) },
+      ],
+    });
+    // Still three requests: B was on the page the lookup read.
+    expect(fixture().takeRequests()).toEqual([
+      'POST /graphql',
+      `GET /repos/Codertocat/Hello-World/compare/${sha(2)}...${sha(7)}`,
+      'POST /graphql',
+    ]);
+
+    // The whole history, one status at a time as the webhook delivers them: every commit after A once.
+    const [first] = await collect(successOf(b, 5002));
+    const [back] = await collect(successOf(rollback, 5003));
+    expect(first?.output.shipped).toMatchObject({ previous_deployment_id: '1001', commit_count: 3 });
+    expect(back?.output.shipped).toMatchObject({
+      previous_deployment_id: '1002',
+      compared_commit_count: 0,
+      commit_count: 0,
+      lead_time_ms: null,
+    });
+    const counts = [first, back, record].map((r) => r?.output.shipped?.commit_count);
+    expect(counts).toEqual([3, 0, 2]);
+    expect(counts.reduce((x, y) => (x ?? 0) + (y ?? 0), 0)).toBe(c.length - 3);
+  });
+
+  it('reads further back when the release before the rollback is beyond the lookup page', async () => {
+    const { sha } = rollbackHistory(12);
+    const [record] = await collect(success(sha(7)));
+    expect(record?.output.shipped).toMatchObject({
+      previous_deployment_id: '1003',
+      compared_commit_count: 5,
+      already_shipped_count: 3,
+      commit_count: 2,
+    });
+    // The lookup's page (the release, the rollback, 8 failures) reaches back to the 7th; c3 was committed on
+    // the 1st, so one more page (100 deployments) finds B.
+    expect(fixture().takeRequests()).toEqual([
+      'POST /graphql',
+      `GET /repos/Codertocat/Hello-World/compare/${sha(2)}...${sha(7)}`,
+      'POST /graphql',
+      'POST /graphql',
+    ]);
+  });
+
+  it('overlapping deployments: "previous" is the last to reach production, and no commit counts twice', async () => {
+    const { world } = fixture();
+    const repo = world.addRepo('Codertocat', 'Hello-World');
+    const c = addCommits(world, repo, 9, { start: '2019-05-01T00:00:00Z', stepMs: 3_600_000 });
+    const sha = (i: number) => c[i]!.sha as string;
+    const deploy = (id: number, commit: number, createdAt: string, succeededAt: string) =>
+      addDeployment(world, repo, {
+        id,
+        environment: 'production',
+        sha: sha(commit),
+        createdAt,
+        statuses: [
+          { state: 'in_progress', createdAt },
+          { state: 'success', createdAt: succeededAt },
+        ],
+      });
+    deploy(2001, 2, day(2), day(2, '12:05:00'));
+    // A slow deployment of c4 is overtaken by a fast one of c6, created a minute later and done first.
+    const slow = deploy(2002, 4, day(10, '09:00:00'), day(10, '09:40:00'));
+    const fast = deploy(2003, 6, day(10, '09:01:00'), day(10, '09:06:00'));
+    const next = deploy(DEPLOYMENT_ID, 8, CREATED, DEPLOYED);
+    fixture().takeRequests();
+
+    const [fastRecord] = await collect(successOf(fast, 6003));
+    const [slowRecord] = await collect(successOf(slow, 6002));
+    const [nextRecord] = await collect(successOf(next, 6004));
+    // c3–c6 reached production with the fast one; the slow one, finishing later, brought nothing new.
+    expect(fastRecord?.output.shipped).toMatchObject({ previous_deployment_id: '2001', commit_count: 4 });
+    expect(slowRecord?.output.shipped).toMatchObject({
+      previous_deployment_id: '2003',
+      compared_commit_count: 0,
+      commit_count: 0,
+    });
+    // The last to finish before the next one is the slow one (c4), though the fast one was created later:
+    // c5 and c6 are in c4..c8 but production had them.
+    expect(nextRecord?.output.shipped).toMatchObject({
+      previous_deployment_id: '2002',
+      previous_sha: sha(4),
+      compared_commit_count: 4,
+      already_shipped_count: 2,
+      commit_count: 2,
+      first_commit_at: '2019-05-01T07:00:00.000Z',
+    });
+    const counts = [fastRecord, slowRecord, nextRecord].map((r) => r?.output.shipped?.commit_count ?? 0);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(c.length - 3);
   });
 });

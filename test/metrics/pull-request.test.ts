@@ -174,6 +174,85 @@ describe('the pull request metrics on the real pull_request.closed examples', ()
   });
 });
 
+describe('restored fields: comments, who merged, commit times, head sha', () => {
+  test('a pull request merged by a maintainer, with conversation comments and a rebased commit', async () => {
+    // The real merged example, as it looks in a repository where a maintainer merges: 4 conversation comments,
+    // merged by monalisa, one commit rebased (its committer date moved, its author date kept).
+    const pull = addPullRequest(world, helloWorld, {
+      number: 2,
+      id: 279147437,
+      author: 'Codertocat',
+      createdAt: CREATED,
+      closedAt: CLOSED,
+      merged: true,
+      base: 'master',
+      head: 'changes',
+      commits: [
+        { author: 'Codertocat', authoredAt: '2019-05-15T15:10:02Z' },
+        {
+          author: 'Codertocat',
+          authoredAt: '2019-05-14T09:00:00Z',
+          committedAt: '2019-05-15T15:19:55+02:00',
+        },
+      ],
+      files: ['src/hello.js'],
+      reviews: [{ user: 'monalisa', state: 'APPROVED', at: '2019-05-15T15:21:07Z' }],
+    });
+    const payload = closedExample(pull, {
+      merged: true,
+      merged_at: CLOSED,
+      merged_by: { login: 'monalisa', type: 'User' },
+      comments: 4,
+    });
+    const records = await collect(payload, contextFor(fake));
+    const headSha = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821'; // the real payload's head.sha
+    expect(records['code-review-involvement']?.output).toMatchObject({
+      head_sha: headSha,
+      comments: 4,
+      review_comments: pull.pull.review_comments,
+      merged_by: 'monalisa',
+      self_merged: false,
+    });
+    for (const metric of ['pull-request', 'commits-per-pr', 'documentation-updated']) {
+      expect(records[metric]?.output.head_sha).toBe(headSha);
+    }
+    const commits = pull.commits as { sha: string }[];
+    expect(records['commits-per-pr']?.output.commit_times).toEqual([
+      {
+        sha: commits[0]?.sha,
+        authored_at: '2019-05-15T15:10:02.000Z',
+        committed_at: '2019-05-15T15:10:02.000Z',
+      },
+      {
+        sha: commits[1]?.sha,
+        authored_at: '2019-05-14T09:00:00.000Z',
+        committed_at: '2019-05-15T13:19:55.000Z',
+      },
+    ]);
+
+    // The author merging their own pull request; and one closed without merging (nobody merged it).
+    const own = await collect(
+      {
+        ...payload,
+        pull_request: { ...payload.pull_request, merged_by: { login: 'Codertocat', type: 'User' } },
+      },
+      contextFor(fake),
+    );
+    expect(own['code-review-involvement']?.output).toMatchObject({
+      merged_by: 'Codertocat',
+      self_merged: true,
+    });
+    const closed = await collect(
+      {
+        ...payload,
+        pull_request: { ...payload.pull_request, merged: false, merged_at: null, merged_by: null },
+      },
+      contextFor(fake),
+    );
+    expect(closed['code-review-involvement']?.output).toMatchObject({ merged_by: null, self_merged: null });
+  });
+});
+
 describe('natural key: pull request id + closed_at', () => {
   test('a redelivery lands on the same ids; reopened and closed again is a new record', async () => {
     const pull = seedExamplePull(true);

@@ -162,6 +162,7 @@ describe('tooling-usage metric (push side)', () => {
       sha: 'abcdef1',
       tools: { jdk: '21', 'maven:junit': '5.11.0', 'maven:spring-boot': '3.4.1', sonar: '*' },
       files: [],
+      config_files: [],
     });
     expect(Object.keys((record!.output as { tools: object }).tools)).toEqual([
       'jdk',

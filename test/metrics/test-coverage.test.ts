@@ -35,15 +35,29 @@ describe('test name patterns', () => {
     ['e2e-chrome', ['e2e']],
     ['Integration testing', ['testing', 'integration']],
     ['pytest -q', ['pytest']],
+    ['Run cypress', ['cypress']],
+    ['npx playwright test --project=chromium', ['test', 'playwright']],
+    ['Puppeteer smoke', ['puppeteer']],
+    ['selenium-grid', ['selenium']],
+    ['yarn mocha', ['mocha']],
+    ['karma start jasmine.conf.js', ['jasmine']],
+    ['npx ava', ['ava']],
+    ['vitest run', ['vitest']],
   ])('"%s" is a test (%j)', (name, expected) => {
     expect(testPatternsIn(name, patterns)).toEqual(expected);
   });
-  it.each(['ubuntu-latest', 'Run latest build', 'Attest build provenance', 'attestation', 'contest', 'Lint'])(
-    '"%s" is not a test',
-    (name) => {
-      expect(testPatternsIn(name, patterns)).toEqual([]);
-    },
-  );
+  it.each([
+    'ubuntu-latest',
+    'Run latest build',
+    'Attest build provenance',
+    'attestation',
+    'contest',
+    'Lint',
+    'Set up Java',
+    'Cypres dashboard login',
+  ])('"%s" is not a test', (name) => {
+    expect(testPatternsIn(name, patterns)).toEqual([]);
+  });
 });
 
 describe('test-coverage', () => {
@@ -95,6 +109,38 @@ describe('test-coverage', () => {
       failed: 0,
       conclusion: 'success',
     });
+  });
+
+  it('records a job whose workflow alone says tests (steps named after nothing)', async () => {
+    // The real "CodeQL" workflow's job, in a repository whose workflow is called "Test the application" and
+    // whose job is "build": before, only the job and step names were looked at, so this was no test job.
+    const payload = examplesOf('workflow_job', 'completed')[1] as unknown as JobPayload & {
+      workflow_job: { workflow_name: string };
+    };
+    payload.workflow_job.workflow_name = 'Test the application';
+    payload.workflow_job.name = 'build';
+    const [record] = await collect(payload);
+    expect(record?.output).toMatchObject({
+      workflow_name: 'Test the application',
+      workflow_matched: true,
+      job_matched: false,
+      matched_patterns: ['test'],
+      test_steps: [],
+    });
+    payload.workflow_job.workflow_name = 'Tests';
+    const [tests] = await collect(payload);
+    expect(tests?.output).toMatchObject({ workflow_matched: true, matched_patterns: ['tests'] });
+  });
+
+  it('counts a failing "Run cypress" step as a failure with the default patterns', async () => {
+    // The real failing job: its failing step renamed as an end-to-end suite runs in many repositories.
+    const payload = examplesOf('workflow_job', 'completed')[0] as unknown as JobPayload;
+    payload.workflow_job.steps[7]!.name = 'Run cypress';
+    const [record] = await collect(payload);
+    expect(record?.output).toMatchObject({ matched_patterns: ['cypress'], failed: 1, passed: 0 });
+    expect(record?.output.test_steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ['Run cypress', 'failure'],
+    ]);
   });
 
   it('uses the configured patterns', async () => {

@@ -54,6 +54,8 @@ function seedRepo() {
     '.github/CODEOWNERS': '* @octo-org/platform\n',
     'services/api/package.json': JSON.stringify({ dependencies: { express: '5.1.0' } }),
     'README.md': '# Hello\n',
+    // The documentation skeleton's configuration, as its installer writes it (version filled in).
+    'deven-skeleton-install.config.json': '{\n  "version": "2.1.0",\n  "documentationDirectory": "docs"\n}\n',
   });
   fixture().takeRequests();
   return { world, repo, sha: head!.sha as string };
@@ -75,6 +77,7 @@ const EXPECTED_TOOLS = {
   'actions:actions/checkout': 'v3, v4',
   'actions:actions/setup-node': 'v4',
   'actions:github/codeql-action/init': 'v3',
+  'deven:documentation-skeleton': '2.1.0',
   'docker:alpine': '3.20',
   'docker:gcr.io/distroless/nodejs20-debian12': 'sha256:0123',
   'docker:node': '20-alpine',
@@ -97,12 +100,22 @@ describe('snapshotTooling', () => {
       { path: '.github/workflows/ci.yml', kind: 'workflow' },
       { path: '.github/workflows/release.yaml', kind: 'workflow' },
       { path: '.nvmrc', kind: 'nvmrc' },
+      { path: 'deven-skeleton-install.config.json', kind: 'config' },
       { path: 'Dockerfile', kind: 'dockerfile' },
       { path: 'package.json', kind: 'package.json' },
     ]);
+    expect(output.config_files).toEqual([
+      {
+        path: 'deven-skeleton-install.config.json',
+        tool: 'deven:documentation-skeleton',
+        present: true,
+        parsable: true,
+        version: '2.1.0',
+      },
+    ]);
     const requests = fixture().takeRequests();
-    // 1 commit + 2 listings (root, .github/workflows) + 5 files; absent files cost nothing.
-    expect(requests).toHaveLength(8);
+    // 1 commit + 2 listings (root, .github/workflows) + 6 files; absent files cost nothing.
+    expect(requests).toHaveLength(9);
     expect(requests.filter((r) => r.includes('/contents/.tool-versions'))).toEqual([]);
   });
 
@@ -110,9 +123,75 @@ describe('snapshotTooling', () => {
     seedRepo();
     const { output } = await snapshotTooling(fixture().github, 'Codertocat', 'Hello-World', undefined, {
       paths: ['services/api/package.json', 'services/web/package.json'],
+      configFiles: [],
     });
     expect(output.tools).toEqual({ 'npm:express': '5.1.0' });
     expect(output.files).toEqual([{ path: 'services/api/package.json', kind: 'package.json' }]);
+  });
+
+  it('reads the configured tool configuration files and their version field (R8)', async () => {
+    const { repo } = seedRepo();
+    setFiles(repo, {
+      // A monorepo's lerna.json (its release version), a broken skeleton config, a nested version field.
+      'lerna.json': '{"version": "3.1.0", "npmClient": "pnpm"}',
+      'deven-skeleton-install.config.json': '{"version": "2.1.0",',
+      'tools/platform.json': JSON.stringify({ platform: { release: 7 } }),
+    });
+    const { output, errors } = await snapshotTooling(
+      fixture().github,
+      'Codertocat',
+      'Hello-World',
+      undefined,
+      {
+        paths: ['.nvmrc'],
+        configFiles: [
+          {
+            path: 'deven-skeleton-install.config.json',
+            tool: 'deven:documentation-skeleton',
+            versionField: 'version',
+          },
+          { path: 'lerna.json', tool: 'lerna:release', versionField: 'version' },
+          { path: 'tools/platform.json', tool: 'platform', versionField: 'platform.release' },
+          { path: 'tools/absent.json', tool: 'absent', versionField: 'version' },
+        ],
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(output.config_files).toEqual([
+      {
+        path: 'deven-skeleton-install.config.json',
+        tool: 'deven:documentation-skeleton',
+        present: true,
+        parsable: false,
+        version: null,
+      },
+      { path: 'lerna.json', tool: 'lerna:release', present: true, parsable: true, version: '3.1.0' },
+      { path: 'tools/platform.json', tool: 'platform', present: true, parsable: true, version: '7' },
+      { path: 'tools/absent.json', tool: 'absent', present: false, parsable: null, version: null },
+    ]);
+    // Present counts as in use: "*" when no version could be read.
+    expect(output.tools).toEqual({
+      'deven:documentation-skeleton': '*',
+      'lerna:release': '3.1.0',
+      node: '20.19.0',
+      platform: '7',
+    });
+  });
+
+  it('a repository without the skeleton says so', async () => {
+    const { repo } = seedRepo();
+    repo.files.delete('deven-skeleton-install.config.json');
+    const { output } = await snapshotTooling(fixture().github, 'Codertocat', 'Hello-World');
+    expect(output.config_files).toEqual([
+      {
+        path: 'deven-skeleton-install.config.json',
+        tool: 'deven:documentation-skeleton',
+        present: false,
+        parsable: null,
+        version: null,
+      },
+    ]);
+    expect(output.tools['deven:documentation-skeleton']).toBeUndefined();
   });
 
   it('names files too large for the contents API', async () => {

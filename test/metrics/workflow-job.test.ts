@@ -63,6 +63,48 @@ describe('workflow-job metric', () => {
     expect(summary.slowest).toEqual({ name: 'Run yarn install', number: 6, duration_ms: 10_000 });
   });
 
+  it('lists every step with name, number, conclusion, start, end and duration (R3)', async () => {
+    // The real failing "linters" job, with its last step still running when the job was cancelled around it
+    // (GitHub then sends a step without conclusion or end time).
+    const payload = structuredClone(completed[0]) as {
+      workflow_job: { steps: { conclusion: string | null; completed_at: string | null }[] };
+    };
+    const last = payload.workflow_job.steps.at(-1)!;
+    last.conclusion = null;
+    last.completed_at = null;
+    const [record] = (await collectAll(signedEventFrom('workflow_job', payload as never))).filter(
+      (r) => r.metric === 'workflow-job',
+    );
+    const list = (record!.output as { steps: { list: Record<string, unknown>[] } }).steps.list;
+    expect(list).toHaveLength(12);
+    expect(list.slice(4, 8)).toEqual([
+      {
+        name: 'Run actions/cache@v2',
+        number: 5,
+        conclusion: 'success',
+        started_at: '2021-08-05T10:26:12.000Z',
+        completed_at: '2021-08-05T10:26:15.000Z',
+        duration_ms: 3_000,
+      },
+      {
+        name: 'Run yarn install',
+        number: 6,
+        conclusion: 'success',
+        started_at: '2021-08-05T10:26:15.000Z',
+        completed_at: '2021-08-05T10:26:25.000Z',
+        duration_ms: 10_000,
+      },
+      expect.objectContaining({ number: 7, conclusion: 'success', duration_ms: 2_000 }),
+      expect.objectContaining({ number: 8, conclusion: 'failure', duration_ms: 1_000 }),
+    ]);
+    expect(list.at(-1)).toMatchObject({
+      number: 17,
+      conclusion: null,
+      completed_at: null,
+      duration_ms: null,
+    });
+  });
+
   it('ignores jobs that are not completed and refuses a completed payload of the wrong shape', async () => {
     expect(
       await collectAll(

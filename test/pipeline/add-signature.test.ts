@@ -1,3 +1,4 @@
+import examples from '@octokit/webhooks-examples';
 import { collectedTriggers } from '../../src/metrics/registry';
 import { addSignature } from '../../src/pipeline/add-signature';
 import { example } from '../support/webhooks';
@@ -45,6 +46,20 @@ describe('addSignature', () => {
     expect(addSignature(raw('star', { action: 'created' }), collected)).toMatchObject({ kind: 'ignored' });
   });
 
+  it('acknowledges every event GitHub sends, digits included (projects_v2_item): never a failed delivery', () => {
+    const groups = examples as unknown as { name: string; examples: Record<string, unknown>[] }[];
+    expect(groups.map((g) => g.name)).toContain('projects_v2_item');
+    for (const group of groups) {
+      for (const payload of group.examples) {
+        expect(addSignature(raw(group.name, payload), collected).kind).not.toBe('invalid');
+      }
+    }
+    expect(addSignature(raw('projects_v2_item', { action: 'created' }), collected)).toMatchObject({
+      kind: 'ignored',
+      reason: 'projects_v2_item.created is not collected',
+    });
+  });
+
   it('refuses missing or malformed headers and bodies with a message naming the problem', () => {
     expect(addSignature(raw(undefined, {}), collected)).toEqual({
       kind: 'invalid',
@@ -66,6 +81,16 @@ describe('addSignature', () => {
         message: 'body must be a JSON object',
       });
     }
+  });
+
+  it('keeps only the id of an app installation', () => {
+    const payload = {
+      ...example('check_suite', 'completed'),
+      installation: example('check_suite', 'requested').installation,
+    };
+    const result = addSignature(raw('check_suite', payload), collected);
+    if (result.kind !== 'accepted') throw new Error('not accepted');
+    expect(result.event.payload.installation).toEqual({ id: 957387 });
   });
 
   it('queues only what metrics read of the envelope: no sender, organisation or installation, the repository identity', () => {

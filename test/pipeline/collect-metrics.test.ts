@@ -9,6 +9,7 @@ const metric = (name: string, collect: Metric['collect'], triggers = ['github::w
   name,
   description: name,
   triggers,
+  permissions: { actions: 'read' },
   matches: () => true,
   collect,
 });

@@ -9,12 +9,19 @@ export interface ServeProcess {
   /** The URL of POST /telemetry, from the collector's "listening" log line. */
   url: string;
   stderr: () => string;
+  /** Everything the collector logged so far (JSON lines on standard output). */
+  stdout: () => string;
 }
 
 /** Starts `telemetry serve [args]` as a real process (what `npm start` runs); resolves once it listens. */
-export function serveProcess(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
+export function serveProcess(
+  env: Record<string, string>,
+  args: string[] = [],
+  cwd?: string,
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -26,11 +33,7 @@ export function serveProcess(env: Record<string, string>, args: string[] = []): 
     const onData = (chunk: Buffer) => {
       stdout += chunk;
       const match = /"message":"listening","url":"([^"]+)"/.exec(stdout);
-      if (match?.[1]) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve({ child, url: match[1], stderr: () => stderr });
-      }
+      if (match?.[1]) resolve({ child, url: match[1], stderr: () => stderr, stdout: () => stdout });
     };
     child.stdout?.on('data', onData);
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));

@@ -3,6 +3,7 @@ import { redeliver } from '../../jobs/redeliver';
 import { jobs } from '../../jobs/registry';
 import { JobInputError, parseJobInput } from '../../jobs/run-job';
 import type { Job } from '../../jobs/types';
+import { errorMessage } from '../../log/logger';
 import { CliError } from '../errors';
 import {
   JOB_OPTION_HELP,
@@ -13,6 +14,32 @@ import {
 } from '../job-context';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * A job stopped by GitHub refusing a request the user's options lead to (a wrong organisation, repository or
+ * hook id, a token without access): one line naming the request and what to check; undefined otherwise.
+ */
+export function refusedByGitHub(error: unknown): string | undefined {
+  const { status, request } = error as { status?: unknown; request?: { method?: string; url?: string } };
+  if (typeof status !== 'number' || status < 400 || status >= 500 || status === 429) return undefined;
+  const path = request?.url ? new URL(request.url).pathname.replace(/^\/api\/v3/, '') : '';
+  const asked = `GitHub answered ${status} to ${request?.method ?? 'GET'} ${path}`;
+  const hook = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/hooks\/([^/]+)\//.exec(path);
+  if (status === 401) return `${asked}: GITHUB_TOKEN is not a valid token (expired or revoked?)`;
+  if (hook) {
+    return `${asked}: no hook ${hook[2]} on ${(hook[1] ?? '').replace(/^orgs\//, 'organisation ').replace(/^repos\//, 'repository ')}, or GITHUB_TOKEN may not read its deliveries (admin:org_hook; a repository hook: admin:repo_hook): check --hook, the number at the end of the webhook's settings URL`;
+  }
+  const org = /^\/orgs\/([^/]+)\/repos$/.exec(path);
+  if (org && status === 404) {
+    return `${asked}: there is no organisation ${org[1]}, or GITHUB_TOKEN cannot see it: check --org (a user's repositories: --repo owner/name)`;
+  }
+  const repo = /^\/repos\/([^/]+\/[^/]+)$/.exec(path);
+  if (repo && status === 404) {
+    return `${asked}: there is no repository ${repo[1]}, or GITHUB_TOKEN cannot see it: check --repo`;
+  }
+  if (status === 403) return `${asked}: GITHUB_TOKEN may not read this (${errorMessage(error)})`;
+  return undefined;
+}
 
 function withJobOptions(command: Command): Command {
   return command
@@ -33,10 +60,17 @@ async function runFromCli(name: string, input: unknown, options: JobCliOptions):
     throw error;
   }
   const { ctx, dispose } = await jobContextFromCli(options);
-  const bar = progressBar();
+  const bar = progressBar({ job: name, ...(options.verbose ? { verbose: true } : {}) });
   try {
     const job = jobs.find((j) => j.name === name) as Job<unknown>;
-    const summary = await job.run(parsed, { ...ctx, onProgress: bar.onProgress });
+    let summary: Awaited<ReturnType<typeof job.run>>;
+    try {
+      summary = await job.run(parsed, { ...ctx, onProgress: bar.onProgress });
+    } catch (error) {
+      const line = refusedByGitHub(error);
+      if (line) throw new CliError(line);
+      throw error;
+    }
     bar.stop();
     printSummary(summary, options.json);
   } finally {
@@ -107,7 +141,8 @@ export function registerJobCommands(program: Command): void {
       )
       .option('--org <org>', 'organisation of an organisation webhook')
       .option('--repo <owner/name>', 'repository of a repository webhook')
-      .requiredOption('--hook <id>', 'the webhook id (Settings → Webhooks → the hook URL ends with it)')
+      .option('--app', "the GitHub App's own webhook (authenticated as the App: githubAuth.source app)")
+      .option('--hook <id>', 'the webhook id (Settings → Webhooks → the hook URL ends with it)')
       .option(
         '--since <age|time>',
         'how far back the first run looks (later runs start at the cursor)',
@@ -119,7 +154,8 @@ export function registerJobCommands(program: Command): void {
       options: JobCliOptions & {
         org?: string;
         repo?: string;
-        hook: string;
+        app?: boolean;
+        hook?: string;
         since: string;
         maxAttempts: string;
       },
@@ -129,7 +165,8 @@ export function registerJobCommands(program: Command): void {
         {
           ...(options.org ? { org: options.org } : {}),
           ...(options.repo ? { repo: options.repo } : {}),
-          hook: options.hook,
+          ...(options.app ? { app: true } : {}),
+          ...(options.hook ? { hook: options.hook } : {}),
           since: options.since,
           maxAttempts: Number(options.maxAttempts),
         },

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config';
 import { FORMATS, type ReportFormat, renderReport } from '../../report/format';
+import { reportNotices } from '../../report/format/notices';
 import { buildReport, ReportError } from '../../report/report';
 import { loadTeams, TeamsError } from '../../report/teams';
 import { parseWindow, WindowError } from '../../report/window';
@@ -27,7 +28,7 @@ export function registerReport(program: Command): void {
       '--data <dir>',
       'data directory or data-repository clone (default: server.dataDir of the configuration)',
     )
-    .option('--since <when>', 'start: 90d, 12w, a date (2026-08-01) or an ISO time', '90d')
+    .option('--since <when>', 'start: 90d, 12w, 24h, a date (2026-08-01) or an ISO time', '90d')
     .option('--until <when>', 'end: a date (inclusive) or an ISO time (default: now)')
     .option(
       '--repo <owner/repo>',
@@ -50,6 +51,10 @@ export function registerReport(program: Command): void {
       } else {
         process.stdout.write(output.text);
       }
+      // The table prints them itself; a file or JSON on stdout would hide them from the person who ran it.
+      if (options.format !== 'table' || options.out) {
+        for (const notice of output.notices) process.stderr.write(`note: ${notice}\n`);
+      }
       if (options.format !== 'table' && output.warnings.length > 0) {
         process.stderr.write(
           `warnings (files left out):\n${output.warnings.map((w) => `  ${w}\n`).join('')}`,
@@ -62,7 +67,7 @@ export function registerReport(program: Command): void {
 export async function runReport(
   options: ReportCommandOptions,
   now = Date.now(),
-): Promise<{ text: string; warnings: string[] }> {
+): Promise<{ text: string; warnings: string[]; notices: string[] }> {
   const config = loadConfig();
   try {
     const window = parseWindow(options.since, options.until, now);
@@ -75,7 +80,11 @@ export async function runReport(
       settings: config.report,
       now,
     });
-    return { text: renderReport(report, options.format), warnings: report.warnings };
+    return {
+      text: renderReport(report, options.format),
+      warnings: report.warnings,
+      notices: reportNotices(report),
+    };
   } catch (error) {
     if (error instanceof WindowError || error instanceof TeamsError || error instanceof ReportError) {
       throw new CliError(error.message);

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/config';
 import { readLocalSecrets, splitSecretList } from '../../config/secrets';
+import type { MetricSettings } from '../../metrics/settings';
 import { isPushKind, pushKinds } from '../../push/kinds';
 import { pushHeaders } from '../../push/signature';
 import { signGitHubBody } from '../../webhook/verify';
 import { CliError } from '../errors';
-import { exampleNames, findExample } from '../examples';
+import { exampleCoverage, exampleNames, findExample } from '../examples';
 
 export interface SendOptions {
   url: string;
@@ -70,7 +72,7 @@ export function registerSend(program: Command): void {
     )
     .action(async (target: string | undefined, options: SendOptions) => {
       if (options.list) {
-        process.stdout.write(`${exampleNames().join('\n')}\n`);
+        process.stdout.write(listExamples(loadConfig().metrics));
         return;
       }
       if (options.kind !== undefined || options.sender !== undefined) {
@@ -102,6 +104,23 @@ export function registerSend(program: Command): void {
       process.stdout.write(`${response.status} ${delivery.headers['x-github-delivery']} ${text}\n`);
       if (!response.ok) process.exitCode = 1;
     });
+}
+
+/** `send --list`: every bundled example, and the metrics that make records from it (or that none does). */
+export function listExamples(settings: MetricSettings): string {
+  const names = exampleNames();
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  const lines = names.map((name) => {
+    const { recording, notMatching } = exampleCoverage(name, settings);
+    const status =
+      recording.length > 0
+        ? `recorded by ${recording.join(', ')}`
+        : notMatching.length > 0
+          ? `queued, no record: this payload does not meet the conditions of ${notMatching.join(', ')}`
+          : 'not collected (answered 202, no record)';
+    return `${name.padEnd(width)}${status}`;
+  });
+  return `bundled examples (real payloads from @octokit/webhooks-examples) and what the collector makes of them:\n${lines.join('\n')}\n`;
 }
 
 /** `--kind K --sender S FILE`: posts FILE's bytes unchanged (one item or {"items": [...]}), signed. */

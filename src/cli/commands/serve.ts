@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config';
-import { readLocalSecrets } from '../../config/secrets';
+import { configFile, loadConfig } from '../../config/config';
+import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
 import { createGitHubClient } from '../../github/client';
+import { roleAuths } from '../../github/credentials';
 import { errorMessage, jsonLogger } from '../../log/logger';
 import { createPushHandler } from '../../push/handler';
 import { staticSenderSecrets } from '../../push/secrets';
@@ -45,20 +46,25 @@ export function registerServe(program: Command): void {
           `No TELEMETRY_WEBHOOK_SECRET set: generated one for this run:\n\n  export TELEMETRY_WEBHOOK_SECRET=${generated}\n\nUse it as the webhook secret in GitHub (and in the shell where you run \`telemetry send\`);\nset the variable before \`npm start\` to keep the same secret across restarts.\n\n`,
         );
       }
-      if (!secrets.githubToken) {
+      const auths = roleAuths(config, localGitHubSecrets(secrets));
+      if (!auths.source) {
         process.stderr.write(
           'No GITHUB_TOKEN set: records that need the GitHub API are stored as partial.\n',
         );
       }
       let store: Store | undefined;
       if (options.store === 'github') {
-        const token = secrets.dataRepositoryToken ?? secrets.githubToken;
-        if (!token)
+        if (!config.dataRepository) {
           throw new CliError(
-            '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)',
+            `--store github needs dataRepository ({ "owner", "name" }) in ${configFile({ env }) ?? './telemetry.config.json'}; without --store github records go to ${config.server.dataDir}`,
+          );
+        }
+        if (!auths.data)
+          throw new CliError(
+            '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN), or use the GitHub App (githubAuth.data)',
           );
         const github = createGitHubClient({
-          token,
+          ...auths.data,
           baseUrl: config.github.apiUrl,
           logger,
         });
@@ -81,13 +87,26 @@ export function registerServe(program: Command): void {
         config,
         ...(store ? { store } : {}),
         webhookSecrets,
-        ...(secrets.githubToken ? { githubToken: secrets.githubToken } : {}),
+        ...(auths.source ? { githubAuth: auths.source } : {}),
         logger,
         push: createPushHandler({
           senderSecrets: staticSenderSecrets(senders),
           maxSkewSeconds: config.push.maxSkewSeconds,
           logger,
         }),
+      }).catch((error: NodeJS.ErrnoException) => {
+        const where = `${config.server.host}:${config.server.port}`;
+        if (error.code === 'EADDRINUSE') {
+          throw new CliError(
+            `port ${config.server.port} is already in use (another collector?): stop it, or choose another port with --port ${config.server.port + 1} (or PORT=${config.server.port + 1})`,
+          );
+        }
+        if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+          throw new CliError(
+            `cannot listen on ${where} (${error.code}): choose another port (--port, PORT) or host (HOST)`,
+          );
+        }
+        throw error;
       });
       logger.info('listening', {
         url: collector.url,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { forEachLimited } from '../../concurrency';
+import { type AppPermissions, BASE_PERMISSIONS, unionPermissions } from '../../github/permissions';
 import { errorMessage } from '../../log/logger';
 import { metrics as allMetrics } from '../../metrics/registry';
 import { RateBudget, StopJob } from '../budget';
-import { type Repository, repositorySelection, selectRepositories } from '../repositories';
+import { type Repository, repositorySelection, selectRepositories, withoutIgnored } from '../repositories';
 import { RecordSink } from '../sink';
 import { readState, stateSegment, writeState } from '../state';
 import type { Job, JobContext, JobSummary } from '../types';
@@ -47,6 +48,15 @@ export const backfillInput = z
   });
 export type BackfillInput = z.infer<typeof backfillInput>;
 
+/** What each kind's listings read (the metrics its items run through declare their own). */
+const KIND_PERMISSIONS: Readonly<Record<(typeof KIND_NAMES)[number], AppPermissions>> = {
+  pulls: { pull_requests: 'read' },
+  runs: { actions: 'read' },
+  deployments: { deployments: 'read' },
+  tags: { contents: 'read' },
+  incidents: { issues: 'read' },
+};
+
 export function kindStatePath(repository: Repository, kind: string): string {
   return `backfill/${stateSegment(repository.owner.login)}/${stateSegment(repository.name)}/${kind}.json`;
 }
@@ -63,6 +73,8 @@ export const backfill: Job<BackfillInput> = {
   description:
     'Collect the history of an organisation or repositories into the same records the webhook makes.',
   input: backfillInput,
+  permissions: (input) =>
+    unionPermissions([BASE_PERMISSIONS, ...input.kinds.map((kind) => KIND_PERMISSIONS[kind])]),
   async run(input, ctx) {
     const now = ctx.now();
     const window: Window = {
@@ -119,7 +131,14 @@ export const backfill: Job<BackfillInput> = {
 
     try {
       try {
-        repositories = await selectRepositories(kindCtx, input);
+        const selected = withoutIgnored(await selectRepositories(kindCtx, input), ctx.config.metrics);
+        repositories = selected.kept;
+        if (selected.ignored.length > 0)
+          ctx.logger.info('backfill: ignored repositories skipped', { repositories: selected.ignored });
+        ctx.logger.info('backfill: repositories selected', {
+          repositories: repositories.length,
+          kinds: kinds.map((k) => k.name),
+        });
       } catch (error) {
         if (!(error instanceof StopJob)) throw error;
         stopReason = error.message;
@@ -148,6 +167,11 @@ export const backfill: Job<BackfillInput> = {
             continue;
           }
           states.push({ path, state: result.state });
+          ctx.logger.info('backfill: read', {
+            repository: repository.full_name,
+            kind: kind.name,
+            ...(result.stopped ? { stopped: true } : {}),
+          });
           if (result.stopped) {
             stopReason ??= ctx.signal?.aborted ? 'aborted' : 'request budget spent';
             break;
@@ -159,6 +183,12 @@ export const backfill: Job<BackfillInput> = {
           for (const { path, state } of states) await writeState(ctx.store, path, state);
         }
         if (!stopReason) reposDone += 1;
+        ctx.logger.info('backfill: repository done', {
+          repository: repository.full_name,
+          repositories_done: reposDone,
+          repositories: repositories.length,
+          records: sink.counts.records,
+        });
         report();
       });
       await sink.flush();

@@ -19,6 +19,8 @@ export const checkSuitePayload = z.looseObject({
     rerequestable: z.boolean().optional(),
     runs_rerequestable: z.boolean().optional(),
   }),
+  /** Present when GitHub delivered the event to a GitHub App for one of its installations. */
+  installation: z.looseObject({ id: githubId }).nullable().optional(),
   repository: repositorySchema,
 });
 
@@ -35,18 +37,26 @@ export interface CheckSuiteOutput {
   duration_ms: number;
   pull_requests: number[];
   check_runs: number | null;
+  /**
+   * The event came through a GitHub App installation (the payload's `installation`): the suite belongs to an
+   * app installed on the repository or organisation, as the earlier collector's `is_app_owner` said.
+   */
+  via_app_installation: boolean;
+  /** That installation's id; null for deliveries of an organisation or repository webhook. */
+  installation_id: string | null;
 }
 
 export const checkSuite: Metric<CheckSuiteOutput> = {
   name: 'check-suite',
   description: 'One record per completed check suite: conclusion, app, head, duration, pull requests.',
   triggers: ['github::check_suite.completed'],
+  permissions: { checks: 'read' },
   async collect(event) {
-    const { check_suite: suite, repository } = parsePayload(
-      checkSuitePayload,
-      event.payload,
-      'check_suite payload',
-    );
+    const {
+      check_suite: suite,
+      installation,
+      repository,
+    } = parsePayload(checkSuitePayload, event.payload, 'check_suite payload');
     return [
       {
         naturalKey: suite.id,
@@ -64,6 +74,8 @@ export const checkSuite: Metric<CheckSuiteOutput> = {
           duration_ms: durationMs(suite.created_at, suite.updated_at) ?? 0,
           pull_requests: suite.pull_requests.map((pr) => pr.number),
           check_runs: suite.latest_check_runs_count ?? null,
+          via_app_installation: Boolean(installation),
+          installation_id: installation?.id ?? null,
         },
       },
     ];

@@ -5,6 +5,7 @@ import {
   draftHistory,
   firstApprovalAt,
   firstReviewAt,
+  headSha,
   isClosedPullRequest,
   isMerged,
   othersReviews,
@@ -25,6 +26,8 @@ export interface CodeReviewInvolvementOutput {
   number: number;
   author: string | null;
   outcome: 'merged' | 'closed';
+  /** The pull request's head commit when closed (join key to check-suite, workflow-job, workflow-run). */
+  head_sha: string | null;
   created_at: string;
   closed_at: string;
   merged_at: string | null;
@@ -45,6 +48,12 @@ export interface CodeReviewInvolvementOutput {
   reviews: number | null;
   /** Review comments (comments on lines of the diff), from the payload's count. */
   review_comments: number;
+  /** Comments in the pull request's conversation (not on the diff), from the payload's count. */
+  comments: number;
+  /** Who merged it; null when not merged or GitHub does not say. */
+  merged_by: string | null;
+  /** The author merged their own pull request; null when not merged or the merger is unknown. */
+  self_merged: boolean | null;
   first_review_at: string | null;
   first_approval_at: string | null;
   /** First review − when it was opened for review (created, or first ready for review when opened as a draft), in ms; null without a review. */
@@ -60,6 +69,7 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
   description:
     'One record per closed pull request: who reviewed, who was requested, reviews by state, time to first review and approval.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isClosedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);
@@ -80,6 +90,7 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
       ? draftHistory(api.timeline, pr.created_at, pr.closed_at, pr.draft).review_open_at
       : null;
     const mergedAt = merged ? utcOrNull(pr.merged_at ?? pr.closed_at) : null;
+    const mergedBy = merged ? (pr.merged_by?.login ?? null) : null;
 
     return [
       closedPullRequestDraft(payload, data, {
@@ -87,6 +98,7 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
         number: pr.number,
         author,
         outcome: merged ? 'merged' : 'closed',
+        head_sha: headSha(payload),
         created_at: toUtcIso(pr.created_at),
         closed_at: toUtcIso(pr.closed_at),
         merged_at: mergedAt,
@@ -106,6 +118,9 @@ export const codeReviewInvolvement: Metric<CodeReviewInvolvementOutput> = {
         reviews_by_state: reviews ? countStates(reviews.map((r) => r.state)) : null,
         reviews: reviews ? reviews.length : null,
         review_comments: pr.review_comments ?? 0,
+        comments: pr.comments ?? 0,
+        merged_by: mergedBy,
+        self_merged: mergedBy === null || author === null ? null : mergedBy === author,
         first_review_at: firstReview,
         first_approval_at: firstApproval,
         time_to_first_review_ms: stageMs(openAt, firstReview),

@@ -2,6 +2,7 @@ import { isBotLogin, type PullCommit } from '../../github/pull-request-data';
 import { toUtcIso } from '../../time';
 import {
   closedPullRequestDraft,
+  headSha,
   isMergedPullRequest,
   parseClosedPullRequest,
   readPullRequestData,
@@ -17,6 +18,8 @@ export interface CommitsPerPrOutput {
   pull_request_id: string;
   number: number;
   base_branch: string;
+  /** The pull request's head commit when merged (join key to check-suite, workflow-job, workflow-run). */
+  head_sha: string | null;
   merged_at: string;
   /** Commits in the pull request: the REST count of the payload (authoritative). */
   commits: number;
@@ -38,7 +41,15 @@ export interface CommitsPerPrOutput {
   bot_commits: number | null;
   /** Times the head branch was force-pushed while the pull request was open. */
   force_pushes: number | null;
+  /**
+   * Every listed commit in GitHub's order, with its author date (when it was written; a rebase keeps it) and
+   * committer date (when it was last committed; a rebase or amend moves it). A squash merge's new commit on
+   * the base branch is not one of them.
+   */
+  commit_times: { sha: string; authored_at: string | null; committed_at: string | null }[] | null;
 }
+
+const isoOrNull = (time: string) => (Number.isNaN(Date.parse(time)) ? null : toUtcIso(time));
 
 /** First author date and last committer date, whatever order the commits come in (rebases reorder them). */
 export function commitTimes(commits: readonly PullCommit[]): {
@@ -78,6 +89,7 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
   name: 'commits-per-pr',
   description: 'One record per merged pull request: commit count, first and last commit times, authors.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isMergedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);
@@ -92,6 +104,7 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
         pull_request_id: pr.id,
         number: pr.number,
         base_branch: pr.base.ref,
+        head_sha: headSha(payload),
         merged_at: toUtcIso(pr.merged_at ?? pr.closed_at),
         commits,
         commits_listed: api ? api.commits.length : null,
@@ -102,6 +115,13 @@ export const commitsPerPr: Metric<CommitsPerPrOutput> = {
         author_count: authors ? authors.length : null,
         bot_commits: api ? api.commits.filter(commitIsBot).length : null,
         force_pushes: api ? api.timeline.filter((e) => e.type === 'head_ref_force_pushed').length : null,
+        commit_times: api
+          ? api.commits.map((c) => ({
+              sha: c.sha,
+              authored_at: isoOrNull(c.authored_at),
+              committed_at: isoOrNull(c.committed_at),
+            }))
+          : null,
       }),
     ];
   },

@@ -12,6 +12,7 @@ export const customMetric: Metric<CustomMetricOutput> = {
   name: 'custom-metric',
   description: 'One record per value pushed by another system (X-Telemetry-Event: custom-metric).',
   triggers: ['push::custom-metric'],
+  permissions: {},
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(customMetricItem, event.payload, 'pushed custom metric');

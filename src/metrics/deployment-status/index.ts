@@ -10,10 +10,12 @@ import {
   COMPARE_CALL,
   type ComparedCommit,
   commitsBetween,
+  firstShipped,
   PREVIOUS_SUCCESS_CALL,
   PULL_REQUESTS_CALL,
   previousSuccessfulDeployment,
   pullRequestsOf,
+  readEarlierSuccesses,
 } from './shipped';
 
 export type { DeploymentStatusOutput } from './output';
@@ -33,10 +35,12 @@ type Payload = z.infer<typeof deploymentStatusPayload>;
 type Shipped = NonNullable<DeploymentStatusOutput['shipped']>;
 
 /**
- * What a successful deployment shipped: the commits since the previous successful deployment's sha to the
- * same environment, their earliest author time (lead time for changes) and their pull requests. The first
- * successful deployment to an environment is a baseline: with nothing to compare against, it reports no
- * commits and no lead time rather than the repository's whole history.
+ * What a successful deployment shipped for the first time: the commits since the sha of the deployment that
+ * last reached production before it (same environment), less those an earlier successful deployment had
+ * already shipped (a release after a rollback, overlapping deployments); their earliest author time (lead
+ * time for changes) and their pull requests. The first successful deployment to an environment is a
+ * baseline: with nothing to compare against, it reports no commits and no lead time rather than the
+ * repository's whole history.
  */
 async function shipped(
   ctx: MetricContext,
@@ -46,30 +50,34 @@ async function shipped(
   const owner = repository.owner.login;
   const repo = repository.name;
   const deployedAt = status.created_at;
+  const self = { id: d.id, createdAt: d.created_at, succeededAt: deployedAt };
   const errors: RecordError[] = [];
   const result: Shipped = {
     previous_deployment_id: null,
     previous_sha: null,
     baseline: false,
+    compared_commit_count: 0,
+    already_shipped_count: 0,
     commit_count: 0,
     first_commit_at: null,
     lead_time_ms: null,
     pull_requests: [],
   };
 
-  const previous = await enrich(ctx, PREVIOUS_SUCCESS_CALL, (github) =>
+  const lookup = await enrich(ctx, PREVIOUS_SUCCESS_CALL, (github) =>
     shared(ctx, `previous-success:${owner}/${repo}:${d.environment}:${d.id}`, () =>
-      previousSuccessfulDeployment(github, owner, repo, d.environment, d.created_at, deployedAt),
+      previousSuccessfulDeployment(github, owner, repo, d.environment, self),
     ),
   );
-  if (!previous.ok) return { shipped: result, errors: [previous.error] };
-  if (!previous.value) return { shipped: { ...result, baseline: true }, errors };
-  result.previous_deployment_id = previous.value.deploymentId;
-  result.previous_sha = previous.value.sha;
+  if (!lookup.ok) return { shipped: result, errors: [lookup.error] };
+  const { previous, history } = lookup.value;
+  if (!previous) return { shipped: { ...result, baseline: true }, errors };
+  result.previous_deployment_id = previous.deploymentId;
+  result.previous_sha = previous.sha;
 
   let commits: ComparedCommit[] = [];
-  if (previous.value.sha !== d.sha) {
-    const base = previous.value.sha;
+  if (previous.sha !== d.sha) {
+    const base = previous.sha;
     const compared = await enrich(ctx, COMPARE_CALL, (github) =>
       shared(ctx, `compare:${owner}/${repo}:${base}...${d.sha}`, () =>
         commitsBetween(github, owner, repo, base, d.sha),
@@ -77,6 +85,22 @@ async function shipped(
     );
     if (!compared.ok) return { shipped: result, errors: [compared.error] };
     commits = compared.value;
+  }
+  result.compared_commit_count = commits.length;
+  if (commits.length > 0) {
+    const committed = commits
+      .map((c) => Date.parse(c.committed_at ?? c.authored_at ?? ''))
+      .filter((t) => !Number.isNaN(t));
+    const since = committed.length > 0 ? new Date(Math.min(...committed)).toISOString() : null;
+    if (since) {
+      const earlier = await enrich(ctx, PREVIOUS_SUCCESS_CALL, (github) =>
+        readEarlierSuccesses(github, owner, repo, d.environment, self, history, since),
+      );
+      if (!earlier.ok) return { shipped: result, errors: [earlier.error] };
+    }
+    const split = firstShipped(commits, history.successes);
+    commits = split.first;
+    result.already_shipped_count = split.already.length;
   }
   result.commit_count = commits.length;
   const authored = commits
@@ -103,6 +127,7 @@ export const deploymentStatus: Metric<DeploymentStatusOutput> = {
   description:
     'One record per deployment status; for successes, what was shipped and the lead time for changes.',
   triggers: ['github::deployment_status.created'],
+  permissions: { deployments: 'read', contents: 'read', pull_requests: 'read' },
   async collect(event, ctx) {
     const payload = parsePayload(deploymentStatusPayload, event.payload, 'deployment_status payload');
     const { deployment: d, deployment_status: status, repository } = payload;

@@ -24,10 +24,12 @@ export interface DeploymentStatusOutput {
   /** status_created_at − deployment_created_at, in ms. */
   deploy_duration_ms: number | null;
   /**
-   * Only for state = success (null otherwise): what this deployment shipped, i.e. the commits between the
-   * previous successful deployment's sha to the same environment and this sha (compare API, all pages).
+   * Only for state = success (null otherwise): what this deployment shipped for the first time, i.e. the
+   * commits between the sha of the deployment that last reached production before it (same environment)
+   * and this sha (compare API, all pages), less those an earlier successful deployment already shipped.
    */
   shipped: {
+    /** The deployment that last reached success before this one (by success time, not creation). */
     previous_deployment_id: string | null;
     previous_sha: string | null;
     /**
@@ -35,7 +37,13 @@ export interface DeploymentStatusOutput {
      * commit_count is 0 and lead_time_ms null (counting the whole history would report the repository's age).
      */
     baseline: boolean;
+    /** Commits in previous_sha..sha. */
+    compared_commit_count: number;
+    /** Of those, commits production already had (shipped by an earlier deployment before a rollback or an overlap): not counted. */
+    already_shipped_count: number;
+    /** Commits that reached production for the first time with this deployment (what DORA counts). */
     commit_count: number;
+    /** Earliest author date among the commits shipped for the first time. */
     first_commit_at: string | null;
     /** status_created_at − first_commit_at, in ms: lead time for changes. */
     lead_time_ms: number | null;

@@ -38,60 +38,177 @@ interface PreviousSuccessPage {
   } | null;
 }
 
+/** A deployment to the environment that reached `success`, and when it first did. */
+export interface EarlierSuccess {
+  deploymentId: string | null;
+  sha: string;
+  createdAt: string;
+  succeededAt: string;
+}
+
 export interface PreviousSuccess {
   deploymentId: string | null;
   sha: string;
 }
 
+/** Where the reading of the environment's deployments stopped, to read further back when needed. */
+export interface DeploymentHistory {
+  /** Every deployment read that reached success before this one did (newest created first). */
+  successes: EarlierSuccess[];
+  /** createdAt of the oldest deployment read. */
+  oldestCreatedAt: string | null;
+  /** Cursor of the next page, null when the environment has no more. */
+  next: string | null;
+}
+
+interface ThisDeployment {
+  id: string;
+  createdAt: string;
+  /** When this deployment reached success (the status being collected). */
+  succeededAt: string;
+}
+
+/** Orders successes by when they reached production; equal times by creation, then id. */
+function reachedBefore(
+  a: { succeededAt: string; createdAt: string; deploymentId: string | null },
+  b: { succeededAt: string; createdAt: string; deploymentId: string | null },
+): boolean {
+  const bySuccess = Date.parse(a.succeededAt) - Date.parse(b.succeededAt);
+  if (bySuccess !== 0) return bySuccess < 0;
+  const byCreation = Date.parse(a.createdAt) - Date.parse(b.createdAt);
+  if (byCreation !== 0) return byCreation < 0;
+  // Ids are decimal strings (they may pass 2^53): compare by length, then digits.
+  const x = a.deploymentId ?? '';
+  const y = b.deploymentId ?? '';
+  return x.length !== y.length ? x.length < y.length : x < y;
+}
+
+/** Reads one page of the environment's deployments (newest created first) into `history`. */
+async function readDeployments(
+  github: GitHubClient,
+  query: { owner: string; repo: string; environment: string; first: number },
+  self: ThisDeployment,
+  history: DeploymentHistory,
+  after: string | null,
+): Promise<void> {
+  const page: PreviousSuccessPage = await github.graphql<PreviousSuccessPage>(PREVIOUS_SUCCESS_QUERY, {
+    owner: query.owner,
+    name: query.repo,
+    environment: query.environment,
+    first: query.first,
+    after,
+  });
+  if (!page.repository)
+    throw Object.assign(new Error(`repository ${query.owner}/${query.repo} not found`), { status: 404 });
+  const { nodes, pageInfo } = page.repository.deployments;
+  const me = { ...self, deploymentId: self.id };
+  for (const node of nodes) {
+    if (!node) continue;
+    history.oldestCreatedAt = node.createdAt;
+    const deploymentId = node.databaseId === null ? null : String(node.databaseId);
+    if (deploymentId === self.id) continue;
+    const successes = (node.statuses?.nodes ?? [])
+      .filter((s) => s?.state === 'SUCCESS')
+      .map((s) => Date.parse(s?.createdAt ?? ''))
+      .filter((t) => !Number.isNaN(t));
+    if (successes.length === 0) continue;
+    const success: EarlierSuccess = {
+      deploymentId,
+      sha: node.commitOid,
+      createdAt: node.createdAt,
+      succeededAt: new Date(Math.min(...successes)).toISOString(),
+    };
+    if (reachedBefore(success, me)) history.successes.push(success);
+  }
+  history.next = pageInfo.hasNextPage && pageInfo.endCursor ? pageInfo.endCursor : null;
+}
+
 /**
- * The newest deployment to `environment` created before `before` that reached `success` no later than
- * `succeededBy`. A deployment that succeeded and was later marked `inactive` (GitHub does that to the previous
- * deployment when a new one succeeds) still counts: its statuses, not its latest one, are checked. Pages of
- * 10 deployments, newest first, read until one is found or the environment has no more.
+ * The deployment to `environment` that reached production last before this one did: of the deployments
+ * read, the one whose first `success` status is the latest before this deployment's. Not the most recently
+ * *created*: when deployments overlap, an older one can finish after a newer one, and the production state
+ * this deployment replaces is the last one to finish. A deployment that succeeded and was later marked
+ * `inactive` (GitHub does that when a newer one succeeds) still counts: all its statuses are checked.
+ * Pages of 10 deployments, newest created first, read until one that succeeded is found; the rest of that
+ * page is looked at too (overlaps are between neighbours).
  */
 export async function previousSuccessfulDeployment(
   github: GitHubClient,
   owner: string,
   repo: string,
   environment: string,
-  before: string,
-  succeededBy: string,
-): Promise<PreviousSuccess | null> {
-  const createdBefore = Date.parse(before);
-  const successBy = Date.parse(succeededBy);
+  self: ThisDeployment,
+): Promise<{ previous: PreviousSuccess | null; history: DeploymentHistory }> {
+  const history: DeploymentHistory = { successes: [], oldestCreatedAt: null, next: null };
   let after: string | null = null;
-  for (;;) {
-    const page: PreviousSuccessPage = await github.graphql<PreviousSuccessPage>(PREVIOUS_SUCCESS_QUERY, {
-      owner,
-      name: repo,
-      environment,
-      first: 10,
-      after,
-    });
-    if (!page.repository)
-      throw Object.assign(new Error(`repository ${owner}/${repo} not found`), { status: 404 });
-    const { nodes, pageInfo } = page.repository.deployments;
-    for (const node of nodes) {
-      if (!node || Date.parse(node.createdAt) >= createdBefore) continue;
-      const succeeded = (node.statuses?.nodes ?? []).some(
-        (s) => s?.state === 'SUCCESS' && Date.parse(s.createdAt) <= successBy,
-      );
-      if (succeeded) {
-        return {
-          deploymentId: node.databaseId === null ? null : String(node.databaseId),
-          sha: node.commitOid,
-        };
-      }
-    }
-    if (!pageInfo.hasNextPage || !pageInfo.endCursor) return null;
-    after = pageInfo.endCursor;
+  do {
+    await readDeployments(github, { owner, repo, environment, first: 10 }, self, history, after);
+    after = history.next;
+  } while (history.successes.length === 0 && after !== null);
+  let latest: EarlierSuccess | null = null;
+  for (const s of history.successes) {
+    if (!latest || reachedBefore(latest, s)) latest = s;
   }
+  return { previous: latest ? { deploymentId: latest.deploymentId, sha: latest.sha } : null, history };
+}
+
+/** At most this many further deployments are read (100 a page) to find the earlier successes of a range. */
+export const EARLIER_SUCCESS_PAGES = 3;
+
+/**
+ * Reads further back in the environment's deployments until every deployment created since `since` (the
+ * oldest committer date of the compared commits: no deployment of one of them can be older) is known, at
+ * most EARLIER_SUCCESS_PAGES pages of 100. Usually nothing to read: the lookup's page already reaches back
+ * that far.
+ */
+export async function readEarlierSuccesses(
+  github: GitHubClient,
+  owner: string,
+  repo: string,
+  environment: string,
+  self: ThisDeployment,
+  history: DeploymentHistory,
+  since: string,
+): Promise<void> {
+  for (let page = 0; page < EARLIER_SUCCESS_PAGES; page++) {
+    if (history.next === null) return;
+    if (history.oldestCreatedAt !== null && Date.parse(history.oldestCreatedAt) < Date.parse(since)) return;
+    await readDeployments(github, { owner, repo, environment, first: 100 }, self, history, history.next);
+  }
+}
+
+/**
+ * The commits of `previous..sha` that reach production for the first time: those that are not the sha of an
+ * earlier successful deployment, or an ancestor of one, within the range. After a rollback (B deployed, then
+ * A again, then C), the range A..C holds B's commits, which production already had: they are not counted
+ * twice. The same holds for overlapping deployments. Ancestry is followed through the compared commits'
+ * parents, so it costs no request.
+ */
+export function firstShipped(
+  commits: readonly ComparedCommit[],
+  earlier: readonly EarlierSuccess[],
+): { first: ComparedCommit[]; already: ComparedCommit[] } {
+  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  const shipped = new Set<string>();
+  const stack = earlier.map((e) => e.sha).filter((sha) => bySha.has(sha));
+  while (stack.length > 0) {
+    const sha = stack.pop() as string;
+    if (shipped.has(sha)) continue;
+    shipped.add(sha);
+    for (const parent of bySha.get(sha)?.parents ?? []) if (bySha.has(parent)) stack.push(parent);
+  }
+  return {
+    first: commits.filter((c) => !shipped.has(c.sha)),
+    already: commits.filter((c) => shipped.has(c.sha)),
+  };
 }
 
 export interface ComparedCommit {
   sha: string;
   node_id: string;
   authored_at: string | null;
+  committed_at: string | null;
+  parents: string[];
 }
 
 /**
@@ -114,10 +231,21 @@ export async function commitsBetween(
   });
   for await (const page of pages) {
     const data = page.data as unknown as {
-      commits?: { sha: string; node_id: string; commit: { author: { date?: string } | null } }[];
+      commits?: {
+        sha: string;
+        node_id: string;
+        commit: { author: { date?: string } | null; committer: { date?: string } | null };
+        parents?: { sha: string }[];
+      }[];
     };
     for (const c of data.commits ?? []) {
-      commits.push({ sha: c.sha, node_id: c.node_id, authored_at: c.commit.author?.date ?? null });
+      commits.push({
+        sha: c.sha,
+        node_id: c.node_id,
+        authored_at: c.commit.author?.date ?? null,
+        committed_at: c.commit.committer?.date ?? null,
+        parents: (c.parents ?? []).map((p) => p.sha),
+      });
     }
   }
   return commits;

@@ -3,6 +3,7 @@ import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/
 import type { RecordError } from '../../pipeline/types';
 import { durationMs, toUtcIso } from '../../time';
 import { enrich } from '../enrich';
+import { CONTENTS_CALL, readJsonField } from '../repository-file';
 import { type Metric, type MetricContext, shared } from '../types';
 import type { DeploymentOutput } from './output';
 
@@ -72,11 +73,40 @@ export async function previousDeployment(
   return result.ok ? { value: result.value } : { value: null, error: result.error };
 }
 
+/**
+ * The version the deployed commit declares (`metrics.versionFile`, default package.json `version`): which
+ * version went out. One request. A file or field that is not there is null, not an error, once the
+ * repository is known to be readable (the deployments listing answered); any other failure is named.
+ */
+export async function deployedVersion(
+  ctx: MetricContext,
+  owner: string,
+  repo: string,
+  sha: string,
+  repositoryReadable: boolean,
+): Promise<{ value: string | null; error?: RecordError }> {
+  const { path, field } = ctx.settings.versionFile;
+  const result = await enrich(ctx, CONTENTS_CALL, (github) =>
+    shared(ctx, `version:${owner}/${repo}@${sha}:${path}#${field}`, () =>
+      readJsonField(github, { owner, repo, path, ref: sha }, field),
+    ),
+  );
+  if (!result.ok) return { value: null, error: result.error };
+  if (!result.value.present && !repositoryReadable) {
+    return {
+      value: null,
+      error: { call: CONTENTS_CALL, status: 404, message: `${path} at ${sha}: the token cannot read it` },
+    };
+  }
+  return { value: result.value.present ? result.value.value : null };
+}
+
 export const deployment: Metric<DeploymentOutput> = {
   name: 'deployment',
   description:
-    'One record per created deployment: environment, ref, sha, creator, time since the previous one.',
+    'One record per created deployment: environment, ref, sha, version, creator, time since the previous one.',
   triggers: ['github::deployment.created'],
+  permissions: { deployments: 'read' },
   async collect(event, ctx) {
     const { deployment: d, repository } = parsePayload(
       deploymentPayload,
@@ -86,6 +116,8 @@ export const deployment: Metric<DeploymentOutput> = {
     const owner = repository.owner.login;
     const repo = repository.name;
     const previous = await previousDeployment(ctx, owner, repo, d);
+    const version = await deployedVersion(ctx, owner, repo, d.sha, !previous.error);
+    const errors = [previous.error, version.error].filter((e): e is RecordError => e !== undefined);
     const output: DeploymentOutput = {
       deployment_id: d.id,
       environment: d.environment,
@@ -98,6 +130,8 @@ export const deployment: Metric<DeploymentOutput> = {
       created_at: toUtcIso(d.created_at),
       since_previous_ms: previous.value ? durationMs(previous.value.created_at, d.created_at) : null,
       previous_deployment_id: previous.value?.id ?? null,
+      version: version.value,
+      version_file: `${ctx.settings.versionFile.path}#${ctx.settings.versionFile.field}`,
     };
     return [
       {
@@ -106,7 +140,7 @@ export const deployment: Metric<DeploymentOutput> = {
         repo,
         occurredAt: d.created_at,
         output,
-        ...(previous.error ? { errors: [previous.error] } : {}),
+        ...(errors.length > 0 ? { errors } : {}),
       },
     ];
   },

@@ -17,4 +17,11 @@ export interface DeploymentOutput {
   /** ms since the previous deployment to the same environment (null when there is none). */
   since_previous_ms: number | null;
   previous_deployment_id: string | null;
+  /**
+   * The version the deployed commit declares: `metrics.versionFile` (default package.json `version`) read at
+   * `sha`. Null when the file or the field is not there, or it could not be read (then the record is partial).
+   */
+  version: string | null;
+  /** Where `version` was read: `<path>#<field>`, e.g. `package.json#version`. */
+  version_file: string;
 }

@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { toUtcIso } from '../../time';
 import {
   closedPullRequestDraft,
+  headSha,
   isMergedPullRequest,
   parseClosedPullRequest,
   readPullRequestData,
@@ -16,6 +17,8 @@ export interface DocumentationUpdatedOutput {
   pull_request_id: string;
   number: number;
   base_branch: string;
+  /** The pull request's head commit when merged (join key to check-suite, workflow-job, workflow-run). */
+  head_sha: string | null;
   merged_at: string;
   /** The globs matched against (settings `metrics.documentationGlobs`). */
   globs: string[];
@@ -51,6 +54,7 @@ export const documentationUpdated: Metric<DocumentationUpdatedOutput> = {
   description:
     'One record per merged pull request: whether documentation changed (configurable globs), over all changed files.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isMergedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);
@@ -63,6 +67,7 @@ export const documentationUpdated: Metric<DocumentationUpdatedOutput> = {
         pull_request_id: pr.id,
         number: pr.number,
         base_branch: pr.base.ref,
+        head_sha: headSha(payload),
         merged_at: toUtcIso(pr.merged_at ?? pr.closed_at),
         globs: [...globs],
         documentation_updated: docs ? docs.length > 0 : null,

@@ -87,6 +87,7 @@ export const incident: Metric<IncidentOutput> = {
   name: 'incident',
   description: 'Issues labelled as incidents: one record when opened (or labelled), one when closed.',
   triggers: TRIGGERS,
+  permissions: { issues: 'read' },
   matches: (event, settings) => TRIGGERS.includes(event.trigger) && isIncidentEvent(event, settings),
   async collect(event) {
     const { action, issue, repository } = parsePayload(incidentPayload, event.payload, 'issues payload');

@@ -5,6 +5,7 @@ import {
   draftHistory,
   firstApprovalAt,
   firstReviewAt,
+  headSha,
   isClosedPullRequest,
   isMerged,
   othersReviews,
@@ -22,6 +23,7 @@ export const pullRequest: Metric<PullRequestOutput> = {
   description:
     'One record per closed pull request (merged or not): cycle-time stages, time in draft, size, labels.',
   triggers: ['github::pull_request.closed'],
+  permissions: { pull_requests: 'read' },
   matches: isClosedPullRequest,
   async collect(event, ctx) {
     const payload = parseClosedPullRequest(event);
@@ -53,6 +55,7 @@ export const pullRequest: Metric<PullRequestOutput> = {
         outcome: merged ? 'merged' : 'closed',
         base_branch: pr.base.ref,
         head_branch: pr.head.ref,
+        head_sha: headSha(payload),
         into_default_branch: merged && pr.base.ref === payload.repository.default_branch,
         labels: pr.labels.map((l) => l.name),
         draft: pr.draft,

@@ -13,6 +13,8 @@ export interface PullRequestOutput {
   outcome: 'merged' | 'closed';
   base_branch: string;
   head_branch: string;
+  /** The head commit when closed: joins the pull request to its check suites, workflow runs and jobs. */
+  head_sha: string | null;
   /** Merged into the repository's default branch (the DORA-relevant merges). */
   into_default_branch: boolean;
   labels: string[];

@@ -14,6 +14,7 @@ export const pushDeployment: Metric<PushDeploymentOutput> = {
   name: 'push-deployment',
   description: 'One record per deployment status pushed by another system (X-Telemetry-Event: deployment).',
   triggers: ['push::deployment'],
+  permissions: {},
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(deploymentItem, event.payload, 'pushed deployment');

@@ -11,6 +11,7 @@ export const pushIncident: Metric<PushIncidentOutput> = {
   description:
     'Incidents pushed by another system (X-Telemetry-Event: incident): an `opened` record, and a `resolved` one once resolved_at is known.',
   triggers: ['push::incident'],
+  permissions: {},
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(incidentItem, event.payload, 'pushed incident');

@@ -45,6 +45,7 @@ export const releaseVersions: Metric<ReleaseVersionOutput> = {
   name: 'release-versions',
   description: 'One record per tag created whose name is a semantic version (with or without a leading v).',
   triggers: ['github::create'],
+  permissions: { contents: 'read' },
   matches: (event) =>
     event.trigger === 'github::create' &&
     event.payload.ref_type === 'tag' &&

@@ -2,7 +2,7 @@ import { parsePayload } from '../../github/payloads';
 import { durationMs, toUtcIso } from '../../time';
 import type { MetricSettings } from '../settings';
 import type { Metric } from '../types';
-import { workflowJobPayload } from '../workflow-job';
+import { jobStep, workflowJobPayload } from '../workflow-job';
 import type { TestCoverageOutput, TestStep } from './output';
 
 export type { TestCoverageOutput, TestStep } from './output';
@@ -31,9 +31,15 @@ export function testPatternsIn(name: string, patterns: readonly string[]): strin
 }
 
 function isTestJob(payload: Record<string, unknown>, settings: MetricSettings): boolean {
-  const job = payload.workflow_job as { name?: unknown; steps?: { name?: unknown }[] } | undefined;
+  const job = payload.workflow_job as
+    | { name?: unknown; workflow_name?: unknown; steps?: { name?: unknown }[] }
+    | undefined;
   if (!job) return false;
-  const names = [job.name, ...(Array.isArray(job.steps) ? job.steps.map((s) => s?.name) : [])];
+  const names = [
+    job.workflow_name,
+    job.name,
+    ...(Array.isArray(job.steps) ? job.steps.map((s) => s?.name) : []),
+  ];
   return names.some((n) => typeof n === 'string' && testPatternsIn(n, settings.testNamePatterns).length > 0);
 }
 
@@ -41,8 +47,10 @@ const FAILED = new Set(['failure', 'timed_out']);
 
 export const testCoverage: Metric<TestCoverageOutput> = {
   name: 'test-coverage',
-  description: 'Completed workflow jobs that run tests: each test step with its conclusion and duration.',
+  description:
+    'Completed workflow jobs that run tests (by workflow, job or step name): each test step with its conclusion and duration.',
   triggers: ['github::workflow_job.completed'],
+  permissions: { actions: 'read' },
   matches: (event, settings) =>
     event.trigger === 'github::workflow_job.completed' && isTestJob(event.payload, settings),
   async collect(event, ctx) {
@@ -53,20 +61,14 @@ export const testCoverage: Metric<TestCoverageOutput> = {
     );
     const patterns = ctx.settings.testNamePatterns;
     const jobPatterns = testPatternsIn(job.name, patterns);
-    const matched = new Set(jobPatterns);
+    const workflowPatterns = job.workflow_name ? testPatternsIn(job.workflow_name, patterns) : [];
+    const matched = new Set([...workflowPatterns, ...jobPatterns]);
     const testSteps: TestStep[] = [];
     for (const step of job.steps) {
       const stepPatterns = testPatternsIn(step.name, patterns);
       if (stepPatterns.length === 0) continue;
       for (const p of stepPatterns) matched.add(p);
-      testSteps.push({
-        name: step.name,
-        number: step.number,
-        conclusion: step.conclusion,
-        started_at: step.started_at ? toUtcIso(step.started_at) : null,
-        completed_at: step.completed_at ? toUtcIso(step.completed_at) : null,
-        duration_ms: durationMs(step.started_at, step.completed_at),
-      });
+      testSteps.push(jobStep(step));
     }
     if (matched.size === 0) return [];
     const count = (test: (conclusion: string | null) => boolean) =>
@@ -90,6 +92,7 @@ export const testCoverage: Metric<TestCoverageOutput> = {
           started_at: toUtcIso(job.started_at),
           completed_at: toUtcIso(completedAt),
           duration_ms: durationMs(job.started_at, completedAt) ?? 0,
+          workflow_matched: workflowPatterns.length > 0,
           job_matched: jobPatterns.length > 0,
           matched_patterns: patterns.filter((p) => matched.has(p)),
           test_steps: testSteps,

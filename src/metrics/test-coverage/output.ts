@@ -1,17 +1,12 @@
+import type { JobStep } from '../workflow-job';
+
 /**
- * `test-coverage`: one record per completed workflow job attempt whose job name or step names indicate
- * tests. Natural key: job id + run attempt (a re-run is a new record). occurred_at = the job's completed_at.
+ * `test-coverage`: one record per completed workflow job attempt whose workflow name, job name or step names
+ * indicate tests. Natural key: job id + run attempt (a re-run is a new record). occurred_at = the job's completed_at.
  */
-export interface TestStep {
-  name: string;
-  number: number;
-  /** success, failure, skipped, cancelled, … (null when GitHub gave none). */
-  conclusion: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-  /** completed_at − started_at, in ms; null without both times. */
-  duration_ms: number | null;
-}
+
+/** A step whose name matched a test pattern: the same fields as every step of the workflow-job metric. */
+export type TestStep = JobStep;
 
 export interface TestCoverageOutput {
   job_id: string;
@@ -27,9 +22,11 @@ export interface TestCoverageOutput {
   completed_at: string;
   /** completed_at − started_at of the whole job, in ms. */
   duration_ms: number;
+  /** The workflow's name matched a test pattern ("Tests", "Test the application"). */
+  workflow_matched: boolean;
   /** The job name itself matched a test pattern. */
   job_matched: boolean;
-  /** The configured patterns that matched the job name or a step name, in configuration order. */
+  /** The configured patterns that matched the workflow name, the job name or a step name, in configuration order. */
   matched_patterns: string[];
   /** Steps whose names match a test pattern, in step order. */
   test_steps: TestStep[];

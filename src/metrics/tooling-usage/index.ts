@@ -4,12 +4,13 @@ import type { GitHubClient } from '../../github/client';
 import { parsePayload } from '../../github/payloads';
 import type { RecordError } from '../../pipeline/types';
 import { enrich } from '../enrich';
-import { defaultMetricSettings } from '../settings';
+import { jsonFieldOf } from '../repository-file';
+import { defaultMetricSettings, type MetricSettings } from '../settings';
 import type { Metric, MetricContext } from '../types';
-import type { ToolingUsageOutput } from './output';
+import type { ToolConfigFile, ToolingUsageOutput } from './output';
 import { parseTooling, type ToolingKind, toolingKind } from './parse';
 
-export type { ToolingUsageOutput } from './output';
+export type { ToolConfigFile, ToolingUsageOutput } from './output';
 export { parseTooling, type ToolingKind, toolingKind } from './parse';
 
 export const COMMIT_CALL = 'GET /repos/{owner}/{repo}/commits/{ref}';
@@ -55,7 +56,7 @@ export async function snapshotTooling(
   owner: string,
   repo: string,
   ref?: string,
-  options: { paths?: readonly string[] } = {},
+  options: { paths?: readonly string[]; configFiles?: MetricSettings['toolConfigFiles'] } = {},
 ): Promise<ToolingSnapshot> {
   const ctx: MetricContext = {
     ...(github ? { github } : {}),
@@ -63,12 +64,15 @@ export async function snapshotTooling(
     now: () => new Date(),
   };
   const paths = options.paths ?? defaultMetricSettings.toolingPaths;
+  const configFiles = options.configFiles ?? defaultMetricSettings.toolConfigFiles;
+  const configs = new Map(configFiles.map((c) => [c.path.replace(/\/+$/, ''), c]));
   const output: ToolingUsageOutput = {
     source: 'repository-snapshot',
     sender: null,
     sha: null,
     tools: {},
     files: [],
+    config_files: [],
   };
   const errors: RecordError[] = [];
 
@@ -88,13 +92,13 @@ export async function snapshotTooling(
     });
 
   // Which files exist: list every directory that holds a configured file, and every configured directory.
-  const wantedFiles = new Set(paths.filter((p) => !p.endsWith('/')));
+  const wantedFiles = new Set([...paths.filter((p) => !p.endsWith('/')), ...configs.keys()]);
   const directories = new Set<string>([
     ...[...wantedFiles].map((p) => p.split('/').slice(0, -1).join('/')),
     ...paths.filter((p) => p.endsWith('/')).map((p) => p.replace(/\/+$/, '')),
   ]);
   const wantedDirectories = new Set(paths.filter((p) => p.endsWith('/')).map((p) => p.replace(/\/+$/, '')));
-  const found = new Map<string, ToolingKind>();
+  const found = new Map<string, ToolingKind | 'config'>();
   await forEachLimited([...directories], 4, async (directory) => {
     const listing = await read(directory);
     if (!listing.ok) {
@@ -104,6 +108,10 @@ export async function snapshotTooling(
     if (!Array.isArray(listing.value)) return;
     for (const entry of listing.value as Listing) {
       if (entry.type !== 'file') continue;
+      if (configs.has(entry.path)) {
+        found.set(entry.path, 'config');
+        continue;
+      }
       const kind = toolingKind(entry.path);
       if (kind && (wantedFiles.has(entry.path) || wantedDirectories.has(directory)))
         found.set(entry.path, kind);
@@ -111,11 +119,24 @@ export async function snapshotTooling(
   });
 
   const versions = new Map<string, Set<string>>();
+  const addVersion = (tool: string, version: string) => {
+    const set = versions.get(tool) ?? new Set<string>();
+    set.add(version);
+    versions.set(tool, set);
+  };
+  const configRead = new Map<string, ToolConfigFile>();
   const files = [...found].sort(([a], [b]) => a.localeCompare(b));
   await forEachLimited(files, 4, async ([path, kind]) => {
+    const config = configs.get(path);
+    // A configuration file that is there but could not be read: present, nothing known about it.
+    const unread = () => {
+      if (config)
+        configRead.set(path, { path, tool: config.tool, present: true, parsable: null, version: null });
+    };
     const file = await read(path);
     if (!file.ok) {
       errors.push(file.error);
+      unread();
       return;
     }
     const body = file.value as FileBody;
@@ -124,14 +145,38 @@ export async function snapshotTooling(
         call: CONTENTS_CALL,
         message: `${path}: not read, the contents API does not inline files above 1 MB`,
       });
+      unread();
       return;
     }
-    for (const [tool, version] of parseTooling(kind, Buffer.from(body.content, 'base64').toString('utf8'))) {
-      const set = versions.get(tool) ?? new Set<string>();
-      set.add(version);
-      versions.set(tool, set);
+    const text = Buffer.from(body.content, 'base64').toString('utf8');
+    if (kind === 'config' && config) {
+      const field = jsonFieldOf(text, config.versionField);
+      const version = field.present ? field.value : null;
+      configRead.set(path, {
+        path,
+        tool: config.tool,
+        present: true,
+        parsable: field.present ? field.parsable : null,
+        version,
+      });
+      // A configuration file that is there counts as the tool in use, with or without a version.
+      addVersion(config.tool, version ?? '*');
+      return;
     }
+    if (kind === 'config') return;
+    for (const [tool, version] of parseTooling(kind, text)) addVersion(tool, version);
   });
+  // Every configured file, in configuration order: found and read, or absent at this commit.
+  output.config_files = [...configs.entries()].map(
+    ([path, c]) =>
+      configRead.get(path) ?? {
+        path,
+        tool: c.tool,
+        present: false,
+        parsable: null,
+        version: null,
+      },
+  );
   output.files = files.map(([path, kind]) => ({ path, kind }));
   // Several files may name the same tool (two workflows, two Dockerfiles): every distinct version, sorted.
   for (const tool of [...versions.keys()].sort()) {
@@ -159,6 +204,7 @@ export const toolingUsage: Metric<ToolingUsageOutput> = {
   description:
     'A daily snapshot of the tooling a repository uses: manifests, runtimes, actions, base images.',
   triggers: ['schedule::tooling-usage'],
+  permissions: { contents: 'read' },
   async collect(event, ctx) {
     const { repository, ref } = parsePayload(
       toolingSchedulePayload,
@@ -171,6 +217,7 @@ export const toolingUsage: Metric<ToolingUsageOutput> = {
         : [typeof repository.owner === 'string' ? repository.owner : repository.owner.login, repository.name];
     const snapshot = await snapshotTooling(ctx.github, owner, repo, ref, {
       paths: ctx.settings.toolingPaths,
+      configFiles: ctx.settings.toolConfigFiles,
     });
     return [
       {

@@ -17,4 +17,21 @@ export interface ToolingUsageOutput {
   tools: Record<string, string>;
   /** Files the snapshot read, with their kind (package.json, workflow, Dockerfile, ...). Empty for pushes. */
   files: { path: string; kind: string }[];
+  /**
+   * Every configured tool configuration file (`metrics.toolConfigFiles`, by default the documentation
+   * skeleton's `deven-skeleton-install.config.json`), found or not. Empty for pushes.
+   */
+  config_files: ToolConfigFile[];
+}
+
+export interface ToolConfigFile {
+  path: string;
+  /** The tool it configures: the key of its version in `tools`. */
+  tool: string;
+  /** The file exists at the snapshot's commit. */
+  present: boolean;
+  /** The file is a JSON object; null when absent. */
+  parsable: boolean | null;
+  /** Its `versionField`; null when absent, not parsable, or without that field. */
+  version: string | null;
 }

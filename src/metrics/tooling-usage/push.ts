@@ -14,6 +14,7 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
   name: 'tooling-usage',
   description: 'Tooling a repository uses, pushed by another system (X-Telemetry-Event: tooling-usage).',
   triggers: ['push::tooling-usage'],
+  permissions: {},
   async collect(event) {
     const sender = pushSender(event);
     const item = parsePayload(toolingUsageItem, event.payload, 'pushed tooling usage');
@@ -27,7 +28,14 @@ export const toolingUsagePush: Metric<ToolingUsageOutput> = {
         owner,
         repo,
         occurredAt: observedAt,
-        output: { source: 'push', sender, sha: item.sha?.toLowerCase() ?? null, tools, files: [] },
+        output: {
+          source: 'push',
+          sender,
+          sha: item.sha?.toLowerCase() ?? null,
+          tools,
+          files: [],
+          config_files: [],
+        },
       },
     ];
   },

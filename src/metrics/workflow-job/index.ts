@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { githubId, isoTime, parsePayload, repositorySchema } from '../../github/payloads';
-import { durationMs } from '../../time';
+import { durationMs, toUtcIso } from '../../time';
 import type { Metric } from '../types';
 
 const stepSchema = z.looseObject({
@@ -34,6 +34,29 @@ export const workflowJobPayload = z.looseObject({
   repository: repositorySchema,
 });
 
+/** One step of a job, as GitHub Actions shows it. */
+export interface JobStep {
+  name: string;
+  number: number;
+  /** success, failure, skipped, cancelled, … (null when GitHub gave none, e.g. a step that never ran). */
+  conclusion: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  /** completed_at − started_at, in ms; null without both times. */
+  duration_ms: number | null;
+}
+
+export function jobStep(step: z.infer<typeof stepSchema>): JobStep {
+  return {
+    name: step.name,
+    number: step.number,
+    conclusion: step.conclusion,
+    started_at: step.started_at ? toUtcIso(step.started_at) : null,
+    completed_at: step.completed_at ? toUtcIso(step.completed_at) : null,
+    duration_ms: durationMs(step.started_at, step.completed_at),
+  };
+}
+
 export interface StepSummary {
   /** Number of steps. */
   count: number;
@@ -41,6 +64,8 @@ export interface StepSummary {
   by_conclusion: Record<string, number>;
   /** The longest step, or null when no step has both times. */
   slowest: { name: string; number: number; duration_ms: number } | null;
+  /** Every step, in step order. */
+  list: JobStep[];
 }
 
 export interface WorkflowJobOutput {
@@ -77,13 +102,15 @@ export function summarizeSteps(steps: z.infer<typeof stepSchema>[]): StepSummary
       slowest = { name: step.name, number: step.number, duration_ms: ms };
     }
   }
-  return { count: steps.length, by_conclusion: byConclusion, slowest };
+  return { count: steps.length, by_conclusion: byConclusion, slowest, list: steps.map(jobStep) };
 }
 
 export const workflowJob: Metric<WorkflowJobOutput> = {
   name: 'workflow-job',
-  description: 'One record per completed workflow job (per run attempt): timing, queue time, runner, steps.',
+  description:
+    'One record per completed workflow job (per run attempt): timing, queue time, runner, every step.',
   triggers: ['github::workflow_job.completed'],
+  permissions: { actions: 'read' },
   async collect(event) {
     const { workflow_job: job, repository } = parsePayload(
       workflowJobPayload,

@@ -35,6 +35,7 @@ export const workflowRun: Metric<WorkflowRunOutput> = {
   name: 'workflow-run',
   description: 'One record per completed workflow run attempt: duration, queue time, conclusion, trigger.',
   triggers: ['github::workflow_run.completed'],
+  permissions: { actions: 'read' },
   async collect(event) {
     const { workflow_run: run, repository } = parsePayload(
       workflowRunPayload,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Report } from '../report';
 import { lastDay } from '../window';
+import { reportNotices } from './notices';
 
 /**
  * One self-contained HTML file: the report's figures as JSON, Chart.js (UMD build, inlined) and a small
@@ -47,6 +48,9 @@ export function renderHtml(report: Report): string {
   <p id="subtitle"></p>
   <label>Scope <select id="scope"></select></label>
 </header>
+${reportNotices(report)
+  .map((notice) => `<p class="notice">${escapeHtml(notice)}</p>`)
+  .join('\n')}
 <main>
   <section><h2>DORA keys</h2><div id="dora" class="cards"></div></section>
   <section class="grid">
@@ -135,6 +139,7 @@ th { background: var(--bg); font-size: 12px; color: var(--muted); }
 td.num, th.num { text-align: right; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
 .empty { color: var(--muted); font-style: italic; }
+.notice { margin: 12px 24px; padding: 10px 14px; border-left: 4px solid #bc4c00; background: #fff8c5; color: #1f2328; }
 `;
 
 // Plain browser JavaScript (no build step): reads #report-data and draws with the global Chart.
@@ -205,7 +210,9 @@ const CLIENT = `
       card('Cycle time', dur(f.cycle_time.p50), 'median; p90 ' + dur(f.cycle_time.p90) + '; ' + f.merged + ' merged'),
       card('Pickup', dur(f.stages.pickup.p50), 'median opened → first review'),
       card('Size', (f.size.p50 === null ? '–' : f.size.p50) + ' lines', 'median; p90 ' + (f.size.p90 === null ? '–' : f.size.p90)),
-      card('Merged without review', pct(f.merged_without_review.rate), f.merged_without_review.count + ' of ' + f.merged)
+      f.merged_without_review.unknown > 0
+        ? card('Merged without review', f.merged_without_review.rate === null ? 'unknown' : pct(f.merged_without_review.rate), f.merged_without_review.count + ' of ' + (f.merged - f.merged_without_review.unknown) + ' known; ' + f.merged_without_review.unknown + ' unknown (no reviews recorded)')
+        : card('Merged without review', pct(f.merged_without_review.rate), f.merged_without_review.count + ' of ' + f.merged)
     ]);
     fill('ci', [
       card('Run duration', dur(ci.runs.duration.p50), 'median; p90 ' + dur(ci.runs.duration.p90) + '; ' + ci.runs.count + ' runs'),

@@ -3,6 +3,7 @@ import type { Distribution } from '../stats';
 import { humanDuration } from '../stats';
 import type { Summary } from '../summarize';
 import { lastDay } from '../window';
+import { reportNotices } from './notices';
 
 /** The default format: aligned plain-text tables for a terminal. */
 export function renderTable(report: Report): string {
@@ -14,6 +15,7 @@ export function renderTable(report: Report): string {
   out.push(
     `records: ${records.used} used, ${records.duplicates} duplicate files counted once, ${records.invalid} invalid files, ${records.files} files read`,
   );
+  for (const notice of reportNotices(report)) out.push(`note: ${notice}`);
   out.push('');
   out.push(...section('DORA', doraRows(report)));
   out.push(...section('Flow (merged pull requests)', flowRows(report)));
@@ -164,11 +166,14 @@ function flowRows(report: Report): string[][] {
     '',
     '',
   ]);
+  const unknown = f.merged_without_review.unknown;
   rows.push([
     'merged without review',
-    pct(f.merged_without_review.rate),
+    unknown > 0 && f.merged_without_review.rate === null ? 'unknown' : pct(f.merged_without_review.rate),
     '',
-    `${f.merged_without_review.count}/${f.merged}`,
+    unknown > 0
+      ? `${f.merged_without_review.count}/${f.merged - unknown} known, ${unknown} unknown`
+      : `${f.merged_without_review.count}/${f.merged}`,
   ]);
   rows.push(['closed unmerged', '', '', String(f.closed_unmerged)]);
   return rows;

@@ -19,6 +19,13 @@ export function setFiles(repo: FakeRepo, files: Record<string, string>): void {
   for (const [path, text] of Object.entries(files)) repo.files.set(path.replace(/^\/+/, ''), text);
 }
 
+/** Puts files (path → text) at one commit of the history, for reads with `?ref=<sha>`. */
+export function setFilesAt(repo: FakeRepo, sha: string, files: Record<string, string>): void {
+  const at = repo.filesAt.get(sha) ?? new Map<string, string>();
+  for (const [path, text] of Object.entries(files)) at.set(path.replace(/^\/+/, ''), text);
+  repo.filesAt.set(sha, at);
+}
+
 const blobSha = (text: string) =>
   createHash('sha1')
     .update(`blob ${Buffer.byteLength(text)}\0${text}`)
@@ -61,6 +68,8 @@ export function contentsRoutes(fake: FakeGitHub, world: World): void {
     }
     const path = (request.params.path ?? '').replace(/^\/+|\/+$/g, '');
     const full = repo.repo.full_name;
+    const resolved = ref === null ? undefined : resolveRef(repo, ref);
+    const files = (resolved && repo.filesAt.get(resolved)) || repo.files;
     const entry = (type: 'file' | 'dir', entryPath: string, text?: string) => ({
       type,
       name: entryPath.split('/').pop(),
@@ -72,7 +81,7 @@ export function contentsRoutes(fake: FakeGitHub, world: World): void {
       download_url: text === undefined ? null : `https://raw.githubusercontent.com/${full}/HEAD/${entryPath}`,
     });
 
-    const text = repo.files.get(path);
+    const text = files.get(path);
     if (text !== undefined && path !== '') {
       const size = Buffer.byteLength(text);
       const base64 = Buffer.from(text).toString('base64').replace(/.{60}/g, '$&\n');
@@ -87,7 +96,7 @@ export function contentsRoutes(fake: FakeGitHub, world: World): void {
     }
     const prefix = path === '' ? '' : `${path}/`;
     const children = new Map<string, ReturnType<typeof entry>>();
-    for (const [filePath, fileText] of repo.files) {
+    for (const [filePath, fileText] of files) {
       if (!filePath.startsWith(prefix)) continue;
       const [name, ...rest] = filePath.slice(prefix.length).split('/');
       if (!name) continue;

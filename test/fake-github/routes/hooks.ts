@@ -16,48 +16,63 @@ export function hookRoutes(fake: FakeGitHub, world: World): void {
     { prefix: '/repos/{owner}/{repo}', scope: (r: FakeRequest) => `repo/${r.params.owner}/${r.params.repo}` },
   ];
   for (const { prefix, scope } of scopes) {
-    fake.route('GET', `${prefix}/hooks/{hook_id}/deliveries`, (request) => {
-      const hook = findHook(world, scope(request), request.params.hook_id ?? '');
-      if (!hook) return notFound();
-      const perPage = Math.min(100, Math.max(1, Number(request.query.get('per_page') ?? 30) || 30));
-      const cursor = request.query.get('cursor');
-      const start = cursor ? hook.deliveries.findIndex((d) => String(d.id) === cursor) + 1 : 0;
-      if (cursor && start === 0) return { status: 422, body: { message: 'Invalid cursor' } };
-      const slice = hook.deliveries.slice(start, start + perPage);
-      const headers: Record<string, string> = {};
-      if (start + perPage < hook.deliveries.length && slice.length > 0) {
-        const query = new URLSearchParams({ per_page: String(perPage), cursor: String(slice.at(-1)?.id) });
-        headers.link = `<${fake.baseUrl}${request.path}?${query}>; rel="next"`;
-      }
-      return { status: 200, raw: withNumericIds(slice), headers };
-    });
-
-    fake.route('POST', `${prefix}/hooks/{hook_id}/deliveries/{delivery_id}/attempts`, (request) => {
-      const hook = findHook(world, scope(request), request.params.hook_id ?? '');
-      const delivery = hook?.deliveries.find((d) => String(d.id) === request.params.delivery_id);
-      if (!hook || !delivery) return notFound();
-      if (fake.now() - Date.parse(delivery.delivered_at) > REDELIVERY_WINDOW_MS) {
-        return { status: 422, body: { message: 'This delivery is too old to be redelivered' } };
-      }
-      hook.attempts.push(String(delivery.id));
-      const ok = (hook.redeliveryStatus ?? 'OK') === 'OK';
-      hook.deliveries.unshift({
-        ...delivery,
-        id: nextDeliveryId(hook),
-        delivered_at: new Date(fake.now()).toISOString().replace('.000Z', 'Z'),
-        redelivery: true,
-        status: ok ? 'OK' : 'Service Unavailable',
-        status_code: ok ? 202 : 503,
-        duration: 0.05,
-      });
-      return { status: 202, body: {} };
-    });
+    fake.route('GET', `${prefix}/hooks/{hook_id}/deliveries`, (request) =>
+      listDeliveries(fake, findHook(world, scope(request), request.params.hook_id ?? ''), request),
+    );
+    fake.route('POST', `${prefix}/hooks/{hook_id}/deliveries/{delivery_id}/attempts`, (request) =>
+      redeliver(fake, findHook(world, scope(request), request.params.hook_id ?? ''), request),
+    );
   }
+}
+
+/** `GET …/deliveries` of one hook (an organisation's, a repository's or the App's own). */
+export function listDeliveries(
+  fake: FakeGitHub,
+  hook: FakeHookWithOutcome | undefined,
+  request: FakeRequest,
+): FakeResponse {
+  if (!hook) return notFound();
+  const perPage = Math.min(100, Math.max(1, Number(request.query.get('per_page') ?? 30) || 30));
+  const cursor = request.query.get('cursor');
+  const start = cursor ? hook.deliveries.findIndex((d) => String(d.id) === cursor) + 1 : 0;
+  if (cursor && start === 0) return { status: 422, body: { message: 'Invalid cursor' } };
+  const slice = hook.deliveries.slice(start, start + perPage);
+  const headers: Record<string, string> = {};
+  if (start + perPage < hook.deliveries.length && slice.length > 0) {
+    const query = new URLSearchParams({ per_page: String(perPage), cursor: String(slice.at(-1)?.id) });
+    headers.link = `<${fake.baseUrl}${request.path}?${query}>; rel="next"`;
+  }
+  return { status: 200, raw: withNumericIds(slice), headers };
+}
+
+/** `POST …/deliveries/{delivery_id}/attempts` of one hook: 202, or 422 past the 3-day window. */
+export function redeliver(
+  fake: FakeGitHub,
+  hook: FakeHookWithOutcome | undefined,
+  request: FakeRequest,
+): FakeResponse {
+  const delivery = hook?.deliveries.find((d) => String(d.id) === request.params.delivery_id);
+  if (!hook || !delivery) return notFound();
+  if (fake.now() - Date.parse(delivery.delivered_at) > REDELIVERY_WINDOW_MS) {
+    return { status: 422, body: { message: 'This delivery is too old to be redelivered' } };
+  }
+  hook.attempts.push(String(delivery.id));
+  const ok = (hook.redeliveryStatus ?? 'OK') === 'OK';
+  hook.deliveries.unshift({
+    ...delivery,
+    id: nextDeliveryId(hook),
+    delivered_at: new Date(fake.now()).toISOString().replace('.000Z', 'Z'),
+    redelivery: true,
+    status: ok ? 'OK' : 'Service Unavailable',
+    status_code: ok ? 202 : 503,
+    duration: 0.05,
+  });
+  return { status: 202, body: {} };
 }
 
 export type FakeHookWithOutcome = FakeHook & { redeliveryStatus?: 'OK' | 'failed' };
 
-/** Adds a hook; `scope` is `org/<org>` or `repo/<owner>/<repo>`. */
+/** Adds a hook; `scope` is `org/<org>`, `repo/<owner>/<repo>` or `app` (the App's own hook, id `app`). */
 export function addHook(world: World, scope: string, id: string): FakeHookWithOutcome {
   const hook: FakeHookWithOutcome = { scope, id, deliveries: [], attempts: [] };
   world.hooks.set(`${scope}#${id}`, hook);
@@ -67,7 +82,14 @@ export function addHook(world: World, scope: string, id: string): FakeHookWithOu
 /** Adds a delivery (newest first); ids grow from 2^53 + 10 upwards, so they only survive as strings. */
 export function addDelivery(
   hook: FakeHook,
-  spec: { guid: string; deliveredAt: string; ok: boolean; event?: string; action?: string | null },
+  spec: {
+    guid: string;
+    deliveredAt: string;
+    ok: boolean;
+    event?: string;
+    action?: string | null;
+    installationId?: number;
+  },
 ): Rest {
   const delivery = {
     id: nextDeliveryId(hook),
@@ -79,7 +101,7 @@ export function addDelivery(
     status_code: spec.ok ? 202 : 503,
     event: spec.event ?? 'workflow_job',
     action: spec.action === undefined ? 'completed' : spec.action,
-    installation_id: null,
+    installation_id: spec.installationId ?? null,
     repository_id: 1296269,
     throttled_at: null,
   };
@@ -88,7 +110,7 @@ export function addDelivery(
   return delivery;
 }
 
-function findHook(world: World, scope: string, id: string): FakeHookWithOutcome | undefined {
+export function findHook(world: World, scope: string, id: string): FakeHookWithOutcome | undefined {
   return world.hooks.get(`${scope}#${id}`);
 }
 

@@ -15,13 +15,16 @@ export function listingRoutes(fake: FakeGitHub, world: World): void {
   };
   const isResponse = (value: FakeRepo | FakeResponse): value is FakeResponse => 'status' in value;
 
-  fake.route('GET', '/orgs/{org}/repos', (request) =>
-    paginate(
+  // An organisation exists here when it has a repository; GitHub answers 404 for one it does not know.
+  fake.route('GET', '/orgs/{org}/repos', (request) => {
+    const repos = world.reposOf(request.params.org ?? '');
+    if (repos.length === 0) return { status: 404, body: { message: 'Not Found' } };
+    return paginate(
       request,
-      world.reposOf(request.params.org ?? '').map((r) => r.repo),
+      repos.map((r) => r.repo),
       fake.baseUrl,
-    ),
-  );
+    );
+  });
 
   fake.route('GET', '/repos/{owner}/{repo}', (request) => {
     const repo = repoOr404(request);

@@ -137,13 +137,15 @@ describe('typed column declarations', () => {
 
   it('splits a partition into files below the object size limit, ordered by occurred_at', async () => {
     const [example] = examples as [MetricRecord];
-    const records = Array.from({ length: 120 }, (_, i) => ({
+    const records = Array.from({ length: 200 }, (_, i) => ({
       ...example,
       id: `${example.metric}-${String(i).padStart(24, '0')}`,
-      occurred_at: new Date(Date.UTC(2026, 9, 1) + (120 - i) * 60_000).toISOString(),
+      occurred_at: new Date(Date.UTC(2026, 9, 1) + (200 - i) * 60_000).toISOString(),
     }));
-    const files = await writeParquet(example.metric, records, 20_000);
+    const [whole] = (await writeParquet(example.metric, records, Number.POSITIVE_INFINITY)) as [Uint8Array];
+    const limit = Math.ceil(whole.byteLength * 0.75);
+    const files = await writeParquet(example.metric, records, limit);
     expect(files.length).toBeGreaterThan(1);
-    for (const file of files) expect(file.byteLength).toBeLessThanOrEqual(20_000);
+    for (const file of files) expect(file.byteLength).toBeLessThanOrEqual(limit);
   });
 });

@@ -135,7 +135,7 @@ describe('typed column declarations', () => {
     }
   });
 
-  it('splits a partition into files below the object size limit, ordered by occurred_at', async () => {
+  it('splits a partition into files below the object size limit', async () => {
     const [example] = examples as [MetricRecord];
     const records = Array.from({ length: 200 }, (_, i) => ({
       ...example,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { COLLECTOR_VERSION } from '../version';
 import { registerApp } from './commands/app';
 import { registerConfigCheck } from './commands/config-check';
+import { registerDataCommands } from './commands/data';
 import { registerJobCommands } from './commands/jobs';
 import { registerReport } from './commands/report';
 import { registerSend } from './commands/send';
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerReport(program);
   registerJobCommands(program);
   registerApp(program);
+  registerDataCommands(program);
   return program;
 }

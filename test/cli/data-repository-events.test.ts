@@ -73,7 +73,9 @@ describe('telemetry serve --store github: the data repository’s own events (re
       const stored = [...(await git.files(repo!, 'main')).keys()];
       expect(stored).toEqual([
         'README.md',
-        expect.stringMatching(/^data\/workflow-job\/acme\/api\/2021\/08\/workflow-job-[0-9a-f]{24}\.json$/),
+        expect.stringMatching(
+          /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{3}0\/workflow-job-[0-9a-f]{24}\.json$/,
+        ),
       ]);
       expect((await git.log(repo!, 'main'))[0]?.message).toMatch(/^telemetry: 1 record \(workflow-job 1\)/);
     } finally {

@@ -68,7 +68,7 @@ test("an App delivery (same endpoint, same signature) is collected with the inst
   let files: string[] = [];
   for (let i = 0; i < 100 && files.length === 0; i += 1) {
     await new Promise((r) => setTimeout(r, 20));
-    files = (await listFiles(dir.path)).filter((f) => f.startsWith('deployment/'));
+    files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/deployment/'));
   }
   expect(files).toHaveLength(1);
   expect(w.app.tokensIssued).toBeGreaterThan(0);

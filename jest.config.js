@@ -8,7 +8,7 @@ module.exports = {
   },
   // All @octokit packages (and a few of their dependencies) are ESM-only: let swc turn them into CommonJS.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|fast-content-type-parse|bottleneck|content-type|json-with-bigint)/)',
+    '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|fast-content-type-parse|bottleneck|content-type|json-with-bigint|hyparquet|hyparquet-writer)/)',
   ],
   // @octokit/webhooks-methods declares only an `import` condition, which jest's CommonJS resolver cannot see.
   moduleNameMapper: {

@@ -1,10 +1,14 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { TelemetryConfig } from '../../src/config/config';
 import { createGitHubClient, type GitHubClient } from '../../src/github/client';
+import type { LakeObjects } from '../../src/lake/objects';
+import { LakeStore } from '../../src/lake/store';
 import type { Logger } from '../../src/log/logger';
 import type { Store } from '../../src/store/types';
 import { createDataStore } from './data-store';
 import { ENV, intEnv, requireEnv } from './environment';
+import { S3LakeObjects } from './lake-objects';
 import { SsmSecrets } from './ssm-secrets';
 
 export interface PipelineResources {
@@ -21,6 +25,8 @@ export interface PipelineResourcesOptions {
   logger: Logger;
   /** See `DataStoreOptions.maxWaitMs`. */
   storeMaxWaitMs?: number;
+  /** The lake (`aws.lake`), when records go there: with the data repository (`both`) or instead of it. */
+  lake?: { objects: LakeObjects; write: 'both' | 'lake-only' };
 }
 
 /**
@@ -30,13 +36,14 @@ export interface PipelineResourcesOptions {
  * tries again (the failed batch is retried by SQS).
  */
 export function pipelineResources(options: PipelineResourcesOptions): () => Promise<PipelineResources> {
-  let built: { source: string | undefined; data: string; value: PipelineResources } | undefined;
+  let built: { source: string | undefined; data: string | undefined; value: PipelineResources } | undefined;
   return async () => {
     const [source, data] = await Promise.all([
       options.secrets.parameter(options.sourceTokenParameter),
       options.secrets.parameter(options.dataTokenParameter),
     ]);
-    if (!data) {
+    const lakeOnly = options.lake?.write === 'lake-only';
+    if (!data && !lakeOnly) {
       throw new Error(`SSM parameter ${options.dataTokenParameter} does not exist (see docs/DEPLOYMENT.md)`);
     }
     if (built && built.source === source && built.data === data) return built.value;
@@ -51,12 +58,18 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
     const github = source
       ? createGitHubClient({ token: source, baseUrl: options.config.github.apiUrl, logger: options.logger })
       : undefined;
-    const store = await createDataStore({
-      config: options.config,
-      token: data,
-      logger: options.logger,
-      ...(options.storeMaxWaitMs !== undefined ? { maxWaitMs: options.storeMaxWaitMs } : {}),
-    });
+    const repository =
+      lakeOnly || !data
+        ? undefined
+        : await createDataStore({
+            config: options.config,
+            token: data,
+            logger: options.logger,
+            ...(options.storeMaxWaitMs !== undefined ? { maxWaitMs: options.storeMaxWaitMs } : {}),
+          });
+    const store: Store = options.lake
+      ? new LakeStore({ objects: options.lake.objects, ...(repository ? { repository } : {}) })
+      : (repository as Store);
     built = { source, data, value: { ...(github ? { github } : {}), store } };
     return built.value;
   };
@@ -75,5 +88,19 @@ export function pipelineResourcesFromEnvironment(
     dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
     storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
     logger,
+    ...lakeFromEnvironment(env),
   });
+}
+
+/** The lake the stack wires in (lib/lake.ts sets `LAKE_BUCKET` and `LAKE_WRITE`), or nothing. */
+export function lakeFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<PipelineResourcesOptions, 'lake'> {
+  const bucket = env[ENV.lakeBucket];
+  if (!bucket) return {};
+  const write = requireEnv(ENV.lakeWrite, env);
+  if (write !== 'both' && write !== 'lake-only') {
+    throw new Error(`environment variable ${ENV.lakeWrite} must be both or lake-only`);
+  }
+  return { lake: { objects: new S3LakeObjects(new S3Client({}), bucket), write } };
 }

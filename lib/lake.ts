@@ -225,25 +225,20 @@ export class Lake extends Construct {
     actions([this.bucket.arnForObjects(`${RECORDS_PREFIX}*/batch-*.parquet`)], ['s3:PutObject']);
     if (options.state) {
       actions([this.bucket.arnForObjects(`${STATE_PREFIX}*`)], ['s3:GetObject', 's3:PutObject']);
-      // Without ListBucket a missing cursor reads as 403 instead of 404.
+      // S3 answers a missing object with 404 (a job's first run: no cursor yet) only to a caller that may list
+      // the bucket, else 403. A GetObject carries no s3:prefix to condition on: the listing is the bucket's
+      // (key names only: metric, day, content hash).
       grantee.grantPrincipal.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${STATE_PREFIX}*`] } },
-        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
       );
     }
   }
 
   /** The compaction job: list and read `records/`, put compacted files, delete the files it merged. */
   grantCompact(grantee: IGrantable): void {
+    // Unconditioned, as for the writers: a file merged away since the listing must read as 404, not 403.
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${RECORDS_PREFIX}*`] } },
-      }),
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({

@@ -201,11 +201,12 @@ describe('the lake in the stack (aws.lake.enabled)', () => {
       expect(summary(writer)).toEqual([
         ['s3:PutObject', '/records/*/batch-*.parquet', null],
         [['s3:GetObject', 's3:PutObject'], '/_state/*', null],
-        ['s3:ListBucket', expect.any(String), { StringLike: { 's3:prefix': ['_state/*'] } }],
+        // Without ListBucket a missing object (a job's first run: no cursor) answers 403 instead of 404.
+        ['s3:ListBucket', expect.any(String), null],
       ]);
     }
     expect(summary(/LakeCompactionFunctionServiceRole/)).toEqual([
-      ['s3:ListBucket', expect.any(String), { StringLike: { 's3:prefix': ['records/*'] } }],
+      ['s3:ListBucket', expect.any(String), null],
       [['s3:GetObject', 's3:DeleteObject'], '/records/*', null],
       ['s3:PutObject', '/records/*/compacted-*.parquet', null],
     ]);

@@ -68,6 +68,15 @@ function columnValue(record: MetricRecord<unknown>, column: string, metric: stri
   return (record as unknown as Record<string, unknown>)[column];
 }
 
+/** One record as the writer's row: a value per column (Date, bigint, objects), `output_extra` split off. */
+export function columnRow(record: MetricRecord<unknown>, columns: Fields): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [name, type] of Object.entries(columns)) {
+    row[name] = toColumnValue(columnValue(record, name, record.metric), type, name);
+  }
+  return row;
+}
+
 /** Output fields without a declared column, as one object (null when there are none). */
 function extraFields(output: unknown, declared: Fields): Record<string, unknown> | null {
   if (!output || typeof output !== 'object') return null;
@@ -128,7 +137,8 @@ export function toColumnValue(value: unknown, type: ColumnType, path: string): u
   if (typeof type === 'string') {
     switch (type) {
       case 'string':
-        return typeof value === 'string' ? value : String(value);
+        if (typeof value !== 'string') throw new TypeError(`${path}: expected a string, got ${typeof value}`);
+        return value;
       case 'json':
         // The writer serializes JSON columns itself.
         return value;

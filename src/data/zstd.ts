@@ -9,6 +9,17 @@ export const ZSTD_LEVEL = 3;
 type NodeZstd = (input: Uint8Array, options?: { params?: Record<number, number> }) => Buffer;
 
 let loading: Promise<Compress> | undefined;
+let wasmLoading: Promise<typeof import('@bokuweb/zstd-wasm')> | undefined;
+
+/** The WASM module, initialised once: a second `init` would replace its memory under the other user. */
+function zstdWasm(): Promise<typeof import('@bokuweb/zstd-wasm')> {
+  wasmLoading ??= (async () => {
+    const wasm = await import('@bokuweb/zstd-wasm');
+    await wasm.init();
+    return wasm;
+  })();
+  return wasmLoading;
+}
 
 /**
  * A zstd compressor in pure JS/WASM terms: Node's own `zlib.zstdCompressSync` where the runtime has it
@@ -26,7 +37,23 @@ async function load(): Promise<Compress> {
   if (native && levelParam !== undefined) {
     return (input) => new Uint8Array(native(input, { params: { [levelParam]: ZSTD_LEVEL } }));
   }
-  const wasm = await import('@bokuweb/zstd-wasm');
-  await wasm.init();
+  const wasm = await zstdWasm();
   return (input) => wasm.compress(input, ZSTD_LEVEL);
+}
+
+/** Decompresses one Parquet page (for the compaction's merge of a day already written). */
+export type Decompress = (input: Uint8Array, outputLength: number) => Uint8Array;
+
+let loadingDecompress: Promise<Decompress> | undefined;
+
+export function zstdDecompressor(): Promise<Decompress> {
+  loadingDecompress ??= loadDecompress();
+  return loadingDecompress;
+}
+
+async function loadDecompress(): Promise<Decompress> {
+  const native = (zlib as unknown as { zstdDecompressSync?: NodeZstd }).zstdDecompressSync;
+  if (native) return (input) => new Uint8Array(native(input));
+  const wasm = await zstdWasm();
+  return (input, outputLength) => wasm.decompress(input, { defaultHeapSize: Math.max(outputLength, 1024) });
 }

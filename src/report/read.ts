@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
+import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
 import { isBetter } from '../pipeline/record';
+import type { MetricRecord } from '../pipeline/types';
 import { envelopeSchema, type Fact, isReportedMetric, REPORTED_METRICS, toFact } from './facts';
 import { monthOverlaps, type ReportWindow } from './window';
 
@@ -21,8 +23,10 @@ export interface ReadResult {
 }
 
 export interface RecordCounts {
-  /** Files opened. */
+  /** Record files opened (hot and first-layout JSON files). */
   files: number;
+  /** Rows read from Parquet partitions (in the window's days). */
+  partition_rows: number;
   /** Distinct valid records in the window, by metric. */
   by_metric: Record<string, number>;
   /** Distinct valid records in the window. */
@@ -39,15 +43,19 @@ export interface RecordCounts {
 const WARNING_LIMIT = 200;
 
 /**
- * Reads a data directory (<root>/<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json) file by file: month
- * folders outside the window are never opened, each file is parsed, validated and reduced to its fact
- * before the next one is read, and `_`-prefixed folders (dead letters, job state) are skipped.
+ * Reads a data directory (docs/DATA.md, "Layout"): the Parquet partitions through DuckDB (only the rows in
+ * the window), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
+ * first layout (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) file by file: month folders outside the
+ * window are never opened, each file is parsed, validated and reduced to its fact before the next one is
+ * read, and `_`-prefixed folders (dead letters, job state) are skipped. One fact per record id across all
+ * of them ("better record wins").
  */
-export function readFacts(root: string, options: ReadOptions): ReadResult {
+export async function readFacts(root: string, options: ReadOptions): Promise<ReadResult> {
   const repoMatcher = repoFilter(options.repos ?? []);
   const byId = new Map<string, { complete: boolean; fact: Fact }>();
   const counts: RecordCounts = {
     files: 0,
+    partition_rows: 0,
     by_metric: Object.fromEntries(REPORTED_METRICS.map((m) => [m, 0])),
     used: 0,
     duplicates: 0,
@@ -61,6 +69,77 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
     warningCount += 1;
     if (warnings.length < WARNING_LIMIT) warnings.push(`${relative(root, path)}: ${message}`);
   };
+
+  const offer = (outcome: { id: string; status: 'complete' | 'partial'; fact: Fact }, metric: string) => {
+    const seen = byId.get(outcome.id);
+    if (seen) {
+      counts.duplicates += 1;
+      if (isBetter(outcome, { status: seen.complete ? 'complete' : 'partial' })) {
+        byId.set(outcome.id, { complete: true, fact: outcome.fact });
+      }
+      return;
+    }
+    byId.set(outcome.id, { complete: outcome.status === 'complete', fact: outcome.fact });
+    counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
+  };
+  const readFile = (path: string, metric: string, repoCheck: boolean) => {
+    counts.files += 1;
+    const outcome = readOne(path, metric, options, repoCheck ? repoMatcher : undefined);
+    if (outcome === 'other-repository') return;
+    if (typeof outcome === 'string') {
+      warn(path, outcome);
+      return;
+    }
+    if (outcome === null) {
+      counts.outside_window += 1;
+      return;
+    }
+    offer(outcome, metric);
+  };
+
+  for (const record of await readPartitionRecords(root, options)) {
+    counts.partition_rows += 1;
+    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) continue;
+    try {
+      offer(
+        {
+          id: record.id,
+          status: record.status,
+          fact: toFact(record, { revertPattern: options.revertPattern }),
+        },
+        record.metric,
+      );
+    } catch (error) {
+      if (error instanceof ZodError) {
+        warn(
+          join(root, PARTITION_ROOT, record.metric, record.id),
+          `invalid ${record.metric} output: ${describe(error, 'output.')}`,
+        );
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  const hot = join(root, HOT_ROOT);
+  for (const metric of folders(hot)) {
+    if (!isReportedMetric(metric)) continue;
+    for (const year of folders(join(hot, metric))) {
+      if (!/^\d{4}$/.test(year)) continue;
+      for (const month of folders(join(hot, metric, year))) {
+        if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month))) continue;
+        for (const day of folders(join(hot, metric, year, month))) {
+          for (const shard of folders(join(hot, metric, year, month, day))) {
+            const dir = join(hot, metric, year, month, day, shard);
+            for (const file of readdirSync(dir).sort()) {
+              if (!file.endsWith('.json') || file.startsWith('.')) continue;
+              readFile(join(dir, file), metric, true);
+            }
+          }
+        }
+      }
+    }
+  }
 
   for (const metric of folders(root)) {
     if (!isReportedMetric(metric)) continue;
@@ -76,27 +155,7 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
             const monthDir = join(repoDir, year, month);
             for (const file of readdirSync(monthDir).sort()) {
               if (!file.endsWith('.json') || file.startsWith('.')) continue;
-              const path = join(monthDir, file);
-              counts.files += 1;
-              const outcome = readOne(path, metric, options);
-              if (typeof outcome === 'string') {
-                warn(path, outcome);
-                continue;
-              }
-              if (outcome === null) {
-                counts.outside_window += 1;
-                continue;
-              }
-              const seen = byId.get(outcome.id);
-              if (seen) {
-                counts.duplicates += 1;
-                if (isBetter(outcome, { status: seen.complete ? 'complete' : 'partial' })) {
-                  byId.set(outcome.id, { complete: true, fact: outcome.fact });
-                }
-                continue;
-              }
-              byId.set(outcome.id, { complete: outcome.status === 'complete', fact: outcome.fact });
-              counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
+              readFile(join(monthDir, file), metric, false);
             }
           }
         }
@@ -114,8 +173,16 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
 
 type Outcome = { id: string; status: 'complete' | 'partial'; fact: Fact } | null | string;
 
-/** One file: its fact, null when it is outside the window, or the reason it is not a valid record. */
-function readOne(path: string, folderMetric: string, options: ReadOptions): Outcome {
+/**
+ * One file: its fact, null when it is outside the window, `other-repository` when `repoMatcher` leaves
+ * it out, or the reason it is not a valid record.
+ */
+function readOne(
+  path: string,
+  folderMetric: string,
+  options: ReadOptions,
+  repoMatcher?: (repository: string) => boolean,
+): Outcome | 'other-repository' {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -130,6 +197,7 @@ function readOne(path: string, folderMetric: string, options: ReadOptions): Outc
   }
   const at = Date.parse(record.occurred_at);
   if (at < options.window.start || at >= options.window.end) return null;
+  if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return 'other-repository';
   try {
     return {
       id: record.id,
@@ -168,4 +236,47 @@ function repoFilter(patterns: readonly string[]): ((repository: string) => boole
   if (patterns.length === 0) return undefined;
   const globs = patterns.map((p) => (p.includes('/') ? p : `*/${p}`));
   return picomatch(globs, { nocase: true, dot: true });
+}
+
+/**
+ * The partition rows of the reported metrics whose `occurred_at` is in the window, through DuckDB (loaded
+ * only when the data directory has partitions). Rows are turned back into records, so a figure has one
+ * definition (src/report/derive.ts) whichever tier a record sits in.
+ */
+async function readPartitionRecords(
+  root: string,
+  options: ReadOptions,
+): Promise<MetricRecord<Record<string, unknown>>[]> {
+  const metrics = REPORTED_METRICS.filter((metric) => hasParquet(join(root, PARTITION_ROOT, metric)));
+  if (metrics.length === 0) return [];
+  const { openDuck, sqlString } = await import('../data/duckdb');
+  const { recordFromRow } = await import('../data/rows');
+  const { partitionSource } = await import('../data/views');
+  const duck = await openDuck();
+  try {
+    const start = new Date(options.window.start).toISOString();
+    const end = new Date(options.window.end).toISOString();
+    const records: MetricRecord<Record<string, unknown>>[] = [];
+    for (const metric of metrics) {
+      const rows = await duck.all(
+        `SELECT * FROM ${partitionSource(root, metric)}
+         WHERE occurred_at >= ${sqlString(start)}::TIMESTAMP AND occurred_at < ${sqlString(end)}::TIMESTAMP
+         ORDER BY occurred_at, id`,
+      );
+      for (const row of rows) records.push(recordFromRow(row));
+    }
+    return records;
+  } finally {
+    duck.close();
+  }
+}
+
+/** Whether a folder holds a Parquet file anywhere below it. */
+function hasParquet(dir: string): boolean {
+  try {
+    return readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.parquet'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }

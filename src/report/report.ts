@@ -40,7 +40,7 @@ export class ReportError extends Error {
   override readonly name = 'ReportError';
 }
 
-export function buildReport(options: ReportOptions): Report {
+export async function buildReport(options: ReportOptions): Promise<Report> {
   const dataDir = resolve(options.dataDir);
   let isDirectory = false;
   try {
@@ -51,7 +51,7 @@ export function buildReport(options: ReportOptions): Report {
   if (!isDirectory) throw new ReportError(`data directory ${dataDir} does not exist or is not a directory`);
 
   const { settings, window } = options;
-  const read: ReadResult = readFacts(dataDir, {
+  const read: ReadResult = await readFacts(dataDir, {
     window,
     ...(options.repos ? { repos: options.repos } : {}),
     revertPattern: new RegExp(settings.revertTitlePattern, 'i'),

@@ -1,0 +1,84 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  columnMetrics,
+  duckdbType,
+  ENVELOPE_COLUMNS,
+  EXTRA_COLUMN,
+  metricColumns,
+  tableName,
+} from './columns';
+import { sqlString } from './duckdb';
+import { HOT_ROOT, PARTITION_ROOT } from './layout';
+
+/** The envelope columns, in order, then `output` and `output_extra`: every metric view's columns. */
+const VIEW_COLUMNS = [...Object.keys(ENVELOPE_COLUMNS), 'output', EXTRA_COLUMN]
+  .map((c) => `"${c}"`)
+  .join(', ');
+
+/** `read_parquet(...)` over one metric's partition files (no Hive columns: the record is the row). */
+export function partitionSource(root: string, metric: string): string {
+  const glob = join(root, PARTITION_ROOT, metric, '**', '*.parquet');
+  return `read_parquet(${sqlString(glob)}, union_by_name = true, hive_partitioning = false)`;
+}
+
+/** `read_json(...)` over record files matching `glob`, typed by the metric's column declaration. */
+function jsonSource(glob: string, metric: string): string {
+  const columns = Object.entries(metricColumns(metric))
+    .filter(([name]) => name !== EXTRA_COLUMN)
+    .map(([name, type]) => `${sqlString(name)}: ${sqlString(duckdbType(type))}`)
+    .join(', ');
+  return `(SELECT *, NULL::VARCHAR AS "${EXTRA_COLUMN}" FROM read_json(${sqlString(glob)}, format = 'auto', columns = {${columns}}))`;
+}
+
+/** Whether `dir` has a file ending in `suffix` anywhere below it. */
+function hasFiles(dir: string, suffix: string): boolean {
+  try {
+    return readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith(suffix));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The SQL that creates one view per metric (`workflow_job`, `pull_request`, …: envelope columns, `output`
+ * as a typed struct, `output_extra`) over partitions, hot record files and first-layout files alike, one
+ * row per id (better record wins: complete before partial, then partitions before hot files), and a
+ * `records` view with every metric's envelope and `output` as JSON text.
+ */
+export function viewStatements(root: string): string[] {
+  const statements: string[] = [];
+  const recordParts: string[] = [];
+  for (const metric of columnMetrics()) {
+    const sources: string[] = [];
+    if (hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) {
+      sources.push(`SELECT ${VIEW_COLUMNS}, 0 AS tier_ FROM ${partitionSource(root, metric)}`);
+    }
+    if (hasFiles(join(root, HOT_ROOT, metric), '.json')) {
+      const glob = join(root, HOT_ROOT, metric, '*', '*', '*', '*', '*.json');
+      sources.push(`SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric)}`);
+    }
+    if (hasFiles(join(root, metric), '.json')) {
+      const glob = join(root, metric, '*', '*', '*', '*', '*.json');
+      sources.push(`SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric)}`);
+    }
+    const view = `"${tableName(metric)}"`;
+    if (sources.length === 0) {
+      const empty = Object.entries(metricColumns(metric))
+        .map(([name, type]) => `NULL::${duckdbType(type)} AS "${name}"`)
+        .join(', ');
+      statements.push(`CREATE OR REPLACE VIEW ${view} AS SELECT ${empty} WHERE false`);
+    } else {
+      statements.push(
+        `CREATE OR REPLACE VIEW ${view} AS SELECT ${VIEW_COLUMNS} FROM (${sources.join(' UNION ALL ')})
+         QUALIFY row_number() OVER (PARTITION BY id ORDER BY (status = 'complete') DESC, tier_) = 1`,
+      );
+    }
+    const envelope = Object.keys(ENVELOPE_COLUMNS)
+      .map((c) => `"${c}"`)
+      .join(', ');
+    recordParts.push(`SELECT ${envelope}, to_json(output)::VARCHAR AS output FROM ${view}`);
+  }
+  statements.push(`CREATE OR REPLACE VIEW records AS ${recordParts.join(' UNION ALL ')}`);
+  return statements;
+}

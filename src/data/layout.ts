@@ -2,10 +2,11 @@
  * The data repository's folder layout (docs/DATA.md, "Layout"). No folder ever holds more than 3,000
  * entries (GitHub's recommendation) at the volumes below:
  *
- * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`, by
- *   `occurred_at` (UTC); `<xx>` is the first two hex digits of the id's hash (256 shards), so a shard holds
- *   1/256 of one metric's day: 3,000 entries are reached at 768,000 records of one metric in one day (the
- *   target, 10,000 events/h, is 240,000 records a day across all metrics);
+ * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`, by
+ *   `occurred_at` (UTC), `<hhm0>` its ten-minute slot (`0840` holds 08:40–08:49): a day folder holds 144
+ *   slots, a slot reaches 3,000 entries at 18,000 records an hour of one metric (the target, 10,000 events
+ *   an hour, is about 11,000 records an hour across all metrics). Time slots rather than hash shards keep a
+ *   batch's records together: the GitHubRepoStore lists one or two folders per batch to know what exists;
  * - partitions: `parquet/<metric>/year=<yyyy>/month=<mm>/day=<dd>/<generation>-<nnn>.parquet`, one set of
  *   files per metric and closed UTC day (Hive-style folders, so DuckDB, Athena and Glue read the keys), each
  *   file below 1 MB;
@@ -39,24 +40,19 @@ export function utcDay(iso: string): { yyyy: string; mm: string; dd: string } {
   };
 }
 
-/** The shard of an id: two hex digits of its hash part (`<metric>-<24 hex>`), `00` for anything else. */
-export function shardOf(id: string): string {
-  const hex = /([0-9a-f]{2})[0-9a-f]*$/.exec(id);
-  return hex ? (hex[1] as string) : '00';
+/** The ten-minute slot of an ISO time, in UTC: `0840` for 08:40–08:49. */
+export function timeSlot(iso: string): string {
+  const when = new Date(iso);
+  return `${String(when.getUTCHours()).padStart(2, '0')}${Math.floor(when.getUTCMinutes() / 10)}0`;
 }
 
-/** `hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`, relative to the data root. */
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`, relative to the data root. */
 export function hotRecordPath(record: { id: string; metric: string; occurred_at: string }): string {
   const { yyyy, mm, dd } = utcDay(record.occurred_at);
-  return [
-    HOT_ROOT,
-    safeSegment(record.metric),
-    yyyy,
-    mm,
-    dd,
-    shardOf(record.id),
-    `${safeSegment(record.id)}.json`,
-  ].join('/');
+  const slot = timeSlot(record.occurred_at);
+  return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, slot, `${safeSegment(record.id)}.json`].join(
+    '/',
+  );
 }
 
 /** The folder of one metric's partition files for one UTC day (`yyyy-mm-dd`). */

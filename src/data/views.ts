@@ -22,13 +22,22 @@ export function partitionSource(root: string, metric: string): string {
   return `read_parquet(${sqlString(glob)}, union_by_name = true, hive_partitioning = false)`;
 }
 
-/** `read_json(...)` over record files matching `glob`, typed by the metric's column declaration. */
+/**
+ * Record files matching `glob` as rows typed by the metric's column declaration: each file is read as text
+ * and cast to the record's struct, so a file that is not JSON, or not a record, becomes no row instead of
+ * failing the query (DuckDB's `read_json` cannot skip a malformed pretty-printed file).
+ */
 function jsonSource(glob: string, metric: string): string {
-  const columns = Object.entries(metricColumns(metric))
+  const fields = Object.entries(metricColumns(metric))
     .filter(([name]) => name !== EXTRA_COLUMN)
-    .map(([name, type]) => `${sqlString(name)}: ${sqlString(duckdbType(type))}`)
+    .map(([name, type]) => `"${name}" ${duckdbType(type)}`)
     .join(', ');
-  return `(SELECT *, NULL::VARCHAR AS "${EXTRA_COLUMN}" FROM read_json(${sqlString(glob)}, format = 'auto', columns = {${columns}}))`;
+  return `(SELECT unnest(r), NULL::VARCHAR AS "${EXTRA_COLUMN}" FROM (SELECT TRY_CAST(TRY_CAST(content AS JSON) AS STRUCT(${fields})) AS r FROM read_text(${sqlString(glob)})) WHERE r IS NOT NULL)`;
+}
+
+/** Record files that are not JSON are skipped by `ignore_errors`; files that are not records of `metric`, here. */
+function validRows(metric: string): string {
+  return `WHERE id IS NOT NULL AND metric = ${sqlString(metric)} AND occurred_at IS NOT NULL AND status IN ('complete', 'partial')`;
 }
 
 /** Whether `dir` has a file ending in `suffix` anywhere below it. */
@@ -56,11 +65,15 @@ export function viewStatements(root: string): string[] {
     }
     if (hasFiles(join(root, HOT_ROOT, metric), '.json')) {
       const glob = join(root, HOT_ROOT, metric, '*', '*', '*', '*', '*.json');
-      sources.push(`SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric)}`);
+      sources.push(
+        `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric)} ${validRows(metric)}`,
+      );
     }
     if (hasFiles(join(root, metric), '.json')) {
       const glob = join(root, metric, '*', '*', '*', '*', '*.json');
-      sources.push(`SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric)}`);
+      sources.push(
+        `SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric)} ${validRows(metric)}`,
+      );
     }
     const view = `"${tableName(metric)}"`;
     if (sources.length === 0) {

@@ -56,8 +56,8 @@ export function buildRecord<O>(
 export { safeSegment } from '../data/layout';
 
 /**
- * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json` by
- * `occurred_at` (UTC), `<xx>` a hash shard of the id (src/data/layout.ts). Compaction later moves it into
+ * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json` by
+ * `occurred_at` (UTC), `<hhm0>` its ten-minute slot (src/data/layout.ts). Compaction later moves it into
  * its day's Parquet partition.
  */
 export function recordPath(record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'>): string {

@@ -2,7 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
+import { openDuck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
+import { recordFromRow } from '../data/rows';
+import { partitionSource } from '../data/views';
 import { isBetter } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { envelopeSchema, type Fact, isReportedMetric, REPORTED_METRICS, toFact } from './facts';
@@ -44,7 +47,7 @@ const WARNING_LIMIT = 200;
 
 /**
  * Reads a data directory (docs/DATA.md, "Layout"): the Parquet partitions through DuckDB (only the rows in
- * the window), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
+ * the window; DuckDB itself is loaded only then), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
  * first layout (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) file by file: month folders outside the
  * window are never opened, each file is parsed, validated and reduced to its fact before the next one is
  * read, and `_`-prefixed folders (dead letters, job state) are skipped. One fact per record id across all
@@ -129,8 +132,8 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       for (const month of folders(join(hot, metric, year))) {
         if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month))) continue;
         for (const day of folders(join(hot, metric, year, month))) {
-          for (const shard of folders(join(hot, metric, year, month, day))) {
-            const dir = join(hot, metric, year, month, day, shard);
+          for (const slot of folders(join(hot, metric, year, month, day))) {
+            const dir = join(hot, metric, year, month, day, slot);
             for (const file of readdirSync(dir).sort()) {
               if (!file.endsWith('.json') || file.startsWith('.')) continue;
               readFile(join(dir, file), metric, true);
@@ -249,9 +252,6 @@ async function readPartitionRecords(
 ): Promise<MetricRecord<Record<string, unknown>>[]> {
   const metrics = REPORTED_METRICS.filter((metric) => hasParquet(join(root, PARTITION_ROOT, metric)));
   if (metrics.length === 0) return [];
-  const { openDuck, sqlString } = await import('../data/duckdb');
-  const { recordFromRow } = await import('../data/rows');
-  const { partitionSource } = await import('../data/views');
   const duck = await openDuck();
   try {
     const start = new Date(options.window.start).toISOString();

@@ -45,7 +45,7 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
       expect(await exited).toBe(0);
       expect(await listFiles(join(dir.path, 'data'))).toEqual([
         expect.stringMatching(
-          /^push-deployment\/octo-org\/billing\/\d{4}\/\d{2}\/push-deployment-[0-9a-f]{24}\.json$/,
+          /^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{3}0\/push-deployment-[0-9a-f]{24}\.json$/,
         ),
       ]);
     } finally {

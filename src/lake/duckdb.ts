@@ -38,5 +38,10 @@ function tableSource(location: string, table: LakeTable, metricsWithFiles: Reado
     ? `${location.replace(/\/+$/, '')}/${prefix}*/*.parquet`
     : join(location, ...prefix.split('/').filter(Boolean), '*', '*.parquet');
   // The `metric=` folder would clash with the `metric` column as a Hive partition: `dt` is the record's day.
-  return `SELECT *, strftime(occurred_at, '%Y-%m-%d') AS dt FROM read_parquet(${sqlString(glob)}, hive_partitioning = false, union_by_name = true)`;
+  // Every column cast to its declared type, as `telemetry query` types its views (DuckDB reads the writer's
+  // JSON columns as its JSON type otherwise).
+  const columns = Object.entries(metricColumns(table.metric))
+    .map(([name, type]) => `CAST("${name}" AS ${duckdbType(type)}) AS "${name}"`)
+    .join(', ');
+  return `SELECT ${columns}, strftime(occurred_at, '%Y-%m-%d') AS dt FROM read_parquet(${sqlString(glob)}, hive_partitioning = false, union_by_name = true)`;
 }

@@ -435,3 +435,30 @@ export function duckdbType(type: ColumnType): string {
   }
   return `${duckdbType(type.list)}[]`;
 }
+
+/** The Glue / Athena (Hive DDL) type of a column, for the lake's tables over the same Parquet files. */
+export function glueType(type: ColumnType): string {
+  if (typeof type === 'string') {
+    switch (type) {
+      case 'string':
+      case 'json':
+        return 'string';
+      case 'int':
+        return 'int';
+      case 'ms':
+        return 'bigint';
+      case 'double':
+        return 'double';
+      case 'boolean':
+        return 'boolean';
+      case 'timestamp':
+        return 'timestamp';
+    }
+  }
+  if ('struct' in type) {
+    return `struct<${Object.entries(type.struct)
+      .map(([name, t]) => `${name}:${glueType(t)}`)
+      .join(',')}>`;
+  }
+  return `array<${glueType(type.list)}>`;
+}

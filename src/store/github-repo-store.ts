@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TelemetryConfig } from '../config/config';
+import type { DataFiles } from '../data/compact';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
@@ -108,7 +109,7 @@ class TreeTooLarge extends Error {
  * - All-or-error: when a write ultimately fails it throws and the caller retries the batch; records already
  *   committed are found on the retry and not written twice.
  */
-export class GitHubRepoStore implements Store {
+export class GitHubRepoStore implements Store, DataFiles {
   readonly owner: string;
   readonly repo: string;
   readonly branch: string;
@@ -240,6 +241,120 @@ export class GitHubRepoStore implements Store {
     await this.serialised(() =>
       this.commitEntries([file], async (_e, existing) => existing !== file.blobSha),
     );
+  }
+
+  /** Every file below `prefix` (relative to the data root) at the branch head, from the tree mirror. */
+  async listFiles(prefix: string): Promise<string[]> {
+    const start = this.inRoot(checkedPath(prefix));
+    return this.serialised(async () => {
+      const head = await this.readHead();
+      await this.mirror.moveTo(head.commit, head.tree);
+      const files: string[] = [];
+      const walk = async (folder: string): Promise<void> => {
+        const entries = await this.mirror.list(folder, head.tree);
+        for (const [name, e] of entries ?? []) {
+          const path = `${folder}/${name}`;
+          if (e.type === 'tree') await walk(path);
+          else if (e.type === 'blob') files.push(this.root === '' ? path : path.slice(this.root.length + 1));
+        }
+      };
+      await walk(start);
+      return files.sort();
+    });
+  }
+
+  async readBytes(path: string): Promise<Uint8Array | undefined> {
+    const full = this.inRoot(checkedPath(path));
+    return this.serialised(async () => {
+      const head = await this.readHead();
+      const sha = await this.blobAt(head, full);
+      return sha ? new Uint8Array(await this.readBlob(sha)) : undefined;
+    });
+  }
+
+  /**
+   * Adds `add` (binary files: one blob request each) and removes `remove` in **one commit**, paced by the
+   * write budget like every other write: the branch shows the old files or the new ones, never a mix. A
+   * lost ref race rebuilds the commit on the new head (files another writer added meanwhile are kept).
+   */
+  async replaceFiles(
+    add: ReadonlyMap<string, Uint8Array>,
+    remove: readonly string[],
+    options: { message?: string; onStep?: (step: string) => void } = {},
+  ): Promise<void> {
+    await this.serialised(async () => {
+      const blobs: { path: string; sha: string }[] = [];
+      for (const [path, bytes] of add) {
+        const created = await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/blobs',
+          { content: Buffer.from(bytes).toString('base64'), encoding: 'base64' },
+          true,
+        );
+        blobs.push({
+          path: this.inRoot(checkedPath(path)),
+          sha: parseAnswer(createdAnswer, created.data, 'POST /git/blobs').sha,
+        });
+        options.onStep?.(`blob ${path}`);
+      }
+      for (let attempt = 0; ; attempt += 1) {
+        const head = await this.readHead();
+        const gone: string[] = [];
+        for (const path of remove) {
+          const full = this.inRoot(checkedPath(path));
+          if (await this.blobAt(head, full)) gone.push(full);
+        }
+        const tree = await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/trees',
+          {
+            base_tree: head.tree,
+            tree: [
+              ...blobs.map((b) => ({ path: b.path, mode: '100644', type: 'blob', sha: b.sha })),
+              ...gone.map((path) => ({ path, mode: '100644', type: 'blob', sha: null })),
+            ],
+          },
+          true,
+        );
+        const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
+        options.onStep?.('tree');
+        const now = new Date(this.clock.now()).toISOString();
+        const created = await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/commits',
+          {
+            message: `telemetry: ${options.message ?? `replace ${add.size + gone.length} files`}`,
+            tree: treeSha,
+            parents: [head.commit],
+            author: { ...this.author, date: now },
+            committer: { ...this.committer, date: now },
+          },
+          true,
+        );
+        const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
+        options.onStep?.('commit');
+        try {
+          await this.requests.call(
+            'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+            { ref: `heads/${this.branch}`, sha: commitSha, force: false },
+            true,
+          );
+        } catch (error) {
+          const status = statusOf(error);
+          if (status !== 422 && status !== 409) throw error;
+          if ((await this.readHead()).commit !== commitSha) {
+            if (attempt >= this.maxConflictRetries) {
+              throw new StoreWriteError(
+                `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the compaction commit`,
+              );
+            }
+            await this.clock.sleep(this.requests.backoff(attempt + 1, 250));
+            continue;
+          }
+        }
+        this.commitTrees.set(commitSha, treeSha);
+        this.ledger.own(commitSha);
+        options.onStep?.('ref');
+        return;
+      }
+    });
   }
 
   /**

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import {
   type ColumnType,
   columnMetrics,
+  duckdbType,
   ENVELOPE_COLUMNS,
   type Fields,
+  glueType,
+  metricColumns,
   OUTPUT_COLUMNS,
 } from '../../src/data/columns';
 import { openDuck } from '../../src/data/duckdb';
@@ -100,6 +103,18 @@ describe('typed column declarations', () => {
     } finally {
       duck.close();
     }
+  });
+
+  it('gives each column its DuckDB and Glue type from the one declaration', () => {
+    const columns = metricColumns('workflow-job');
+    expect(duckdbType(columns.occurred_at as ColumnType)).toBe('TIMESTAMP');
+    expect(glueType(columns.errors as ColumnType)).toBe(
+      'array<struct<call:string,status:int,message:string>>',
+    );
+    expect(glueType((OUTPUT_COLUMNS['workflow-job'] as Fields).steps as ColumnType)).toBe(
+      'struct<count:int,by_conclusion:string,slowest:struct<name:string,number:int,duration_ms:bigint>>',
+    );
+    expect(duckdbType((OUTPUT_COLUMNS['pull-request'] as Fields).labels as ColumnType)).toBe('VARCHAR[]');
   });
 
   it('keeps an output field that has no column yet in output_extra, so compaction never drops it', async () => {

@@ -1,4 +1,4 @@
-import { type ColumnType, columnMetrics, metricColumns, tableName } from '../data/columns';
+import { columnMetrics, glueType, metricColumns, tableName } from '../data/columns';
 
 /** A Glue table over one metric's Parquet files: its columns are the metric's typed declaration. */
 export interface LakeTable {
@@ -8,36 +8,6 @@ export interface LakeTable {
   /** The view over the table, named as `telemetry query` names it. */
   view: string;
   columns: { name: string; type: string }[];
-}
-
-/**
- * The Glue (Hive DDL) type of a declared column: the same shapes the Parquet writer produces, so Athena
- * reads every file without a cast. `json` columns are text; `ms` durations 64-bit; `timestamp` a UTC instant.
- */
-export function glueType(type: ColumnType): string {
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'string':
-      case 'json':
-        return 'string';
-      case 'int':
-        return 'int';
-      case 'ms':
-        return 'bigint';
-      case 'double':
-        return 'double';
-      case 'boolean':
-        return 'boolean';
-      case 'timestamp':
-        return 'timestamp';
-    }
-  }
-  if ('struct' in type) {
-    return `struct<${Object.entries(type.struct)
-      .map(([name, t]) => `${name}:${glueType(t)}`)
-      .join(',')}>`;
-  }
-  return `array<${glueType(type.list)}>`;
 }
 
 /** One table per metric with declared columns, derived from `src/data/columns.ts` (never written twice). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { duckdbType, metricColumns } from '../data/columns';
+import { duckdbType, ENVELOPE_COLUMNS, metricColumns } from '../data/columns';
 import { sqlString } from '../data/duckdb';
 import { metricPrefix } from './layout';
 import { type LakeTable, lakeTables } from './tables';
@@ -9,7 +9,7 @@ import { viewSql } from './views';
  * DuckDB statements that give a lake (a local directory with the lake's layout, or `s3://bucket` where
  * DuckDB's httpfs extension and AWS credentials are at hand) the tables and views Athena has: one
  * `<metric>_records` table per metric over its Parquet files, with `dt` from the record's day, then the
- * very `CREATE VIEW` statements the stack saves as Athena named queries.
+ * very `CREATE VIEW` statements the stack saves as Athena named queries, and `telemetry query`'s `records`.
  */
 export function lakeViewStatements(
   location: string,
@@ -23,6 +23,15 @@ export function lakeViewStatements(
     );
     statements.push(viewSql(table));
   }
+  // `telemetry query`'s `records` view too (DuckDB only: Athena has the per-metric views).
+  const envelope = Object.keys(ENVELOPE_COLUMNS)
+    .map((c) => `"${c}"`)
+    .join(', ');
+  statements.push(
+    `CREATE OR REPLACE VIEW records AS ${tables
+      .map((t) => `SELECT ${envelope}, to_json(output)::VARCHAR AS output FROM "${t.view}"`)
+      .join(' UNION ALL ')}`,
+  );
   return statements;
 }
 

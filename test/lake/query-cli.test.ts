@@ -62,7 +62,8 @@ describe('telemetry query --lake (a real process)', () => {
       for (const sql of [
         documented.replace("'2026-11-01'", "'2021-01-01'"),
         'SELECT id, status, owner, repo, occurred_at, output.conclusion, output.duration_ms FROM workflow_job UNION ALL SELECT id, status, owner, repo, occurred_at, output.outcome, output.number FROM pull_request ORDER BY id',
-        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN ('workflow_job', 'pull_request') ORDER BY table_name, ordinal_position",
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN ('workflow_job', 'pull_request', 'records') ORDER BY table_name, ordinal_position",
+        'SELECT metric, count(*) AS n, count(DISTINCT id) AS ids, max(length(output)) AS longest FROM records GROUP BY metric ORDER BY metric',
       ]) {
         const fromLake = await query(['--lake', join(dir.path, 'lake')], sql);
         expect(fromLake.length).toBeGreaterThan(0);

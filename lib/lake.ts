@@ -2,7 +2,7 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations }
 import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type CfnFunction, type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
@@ -265,7 +265,7 @@ export interface TelemetryLakeProps {
   readonly names: AwsNames;
   readonly settings: LakeSettings;
   /** The worker and schedule functions: they write batches when `settings.write` is not `repo-only`. */
-  readonly writers: readonly IFunction[];
+  readonly writers: readonly LambdaFunction[];
   readonly logRetention: RetentionDays;
 }
 
@@ -307,10 +307,8 @@ export class TelemetryLake extends Construct {
     if (settings.write !== 'repo-only') {
       for (const fn of props.writers) {
         this.lake.grantWriteBatches(fn, { state: settings.write === 'lake-only' });
-        if (fn instanceof LambdaFunction) {
-          fn.addEnvironment(ENV.lakeBucket, this.lake.bucket.bucketName);
-          fn.addEnvironment(ENV.lakeWrite, settings.write);
-        }
+        fn.addEnvironment(ENV.lakeBucket, this.lake.bucket.bucketName);
+        fn.addEnvironment(ENV.lakeWrite, settings.write);
       }
     }
 

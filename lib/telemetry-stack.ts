@@ -7,6 +7,7 @@ import type { TelemetryConfig } from '../src/config/config';
 import { githubEventsOf } from '../src/github/permissions';
 import { TelemetryAlarms } from './alarms';
 import { EventQueue } from './event-queue';
+import { TelemetryLake } from './lake';
 import { type GitHubParameters, githubParameters } from './parameters';
 import { Schedules } from './schedules';
 import { WebhookApi } from './webhook-api';
@@ -33,6 +34,8 @@ export class TelemetryStack extends Stack {
   readonly worker: Worker;
   readonly schedules: Schedules;
   readonly alarms: TelemetryAlarms;
+  /** The S3 data lake, when `aws.lake.enabled`. */
+  readonly lake: TelemetryLake | undefined;
 
   constructor(scope: Construct, id: string, props: TelemetryStackProps) {
     super(scope, id, {
@@ -109,7 +112,16 @@ export class TelemetryStack extends Stack {
       ...(aws.alarmEmail ? { email: aws.alarmEmail } : {}),
     });
 
-    if (!config.dataRepository) {
+    this.lake = aws.lake.enabled
+      ? new TelemetryLake(this, 'Lake', {
+          names,
+          settings: aws.lake,
+          writers: [this.worker.handler.function, this.schedules.handler.function],
+          logRetention,
+        })
+      : undefined;
+
+    if (!config.dataRepository && !(aws.lake.enabled && aws.lake.write === 'lake-only')) {
       Annotations.of(this).addWarningV2(
         'telemetry:no-data-repository',
         'dataRepository is not configured: the worker cannot store records and will park every event in the dead-letter queue (docs/DEPLOYMENT.md, step 2)',

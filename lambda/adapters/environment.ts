@@ -38,4 +38,11 @@ export const ENV = {
   storeMaxWaitMs: 'STORE_MAX_WAIT_MS',
   /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */
   config: 'TELEMETRY_CONFIG_JSON',
+  /** The lake bucket the worker and the jobs write records to (set only when `aws.lake` writes). */
+  lakeBucket: 'LAKE_BUCKET',
+  /** `aws.lake.write` where the lake is written: `both` or `lake-only`. */
+  lakeWrite: 'LAKE_WRITE',
+  /** `aws.lake.compaction.minFiles` and `.lookbackDays`, for the compaction function. */
+  lakeCompactMinFiles: 'LAKE_COMPACT_MIN_FILES',
+  lakeCompactLookbackDays: 'LAKE_COMPACT_LOOKBACK_DAYS',
 } as const;

@@ -1,11 +1,15 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { TelemetryConfig } from '../../src/config/config';
 import { createGitHubClient, type GitHubClient } from '../../src/github/client';
 import { type GitHubSecrets, roleAuths } from '../../src/github/credentials';
+import type { LakeObjects } from '../../src/lake/objects';
+import { LakeStore } from '../../src/lake/store';
 import type { Logger } from '../../src/log/logger';
 import type { Store } from '../../src/store/types';
 import { createDataStore } from './data-store';
 import { ENV, intEnv, requireEnv } from './environment';
+import { S3LakeObjects } from './lake-objects';
 import { SsmSecrets } from './ssm-secrets';
 
 export interface PipelineResources {
@@ -31,6 +35,8 @@ export interface PipelineResourcesOptions {
   logger: Logger;
   /** See `DataStoreOptions.maxWaitMs`. */
   storeMaxWaitMs?: number;
+  /** The lake (`aws.lake`), when records go there: with the data repository (`both`) or instead of it. */
+  lake?: { objects: LakeObjects; write: 'both' | 'lake-only' };
 }
 
 /**
@@ -52,7 +58,8 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
       ),
     );
     const [token, dataToken, appId, appKey, dataAppId, dataAppKey] = values;
-    if (config.githubAuth.data === 'token' && !dataToken) {
+    const lakeOnly = options.lake?.write === 'lake-only';
+    if (config.githubAuth.data === 'token' && !dataToken && !lakeOnly) {
       throw new Error(`SSM parameter ${names.dataToken} does not exist (see docs/DEPLOYMENT.md)`);
     }
     // Compared in memory only, never logged: a rotated credential rebuilds the clients.
@@ -76,16 +83,23 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
         { parameter: names.sourceToken },
       );
     }
-    if (!auths.data) throw new Error('no credential for the data repository (see docs/DEPLOYMENT.md)');
+    if (!auths.data && !lakeOnly)
+      throw new Error('no credential for the data repository (see docs/DEPLOYMENT.md)');
     const github = auths.source
       ? createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger: options.logger })
       : undefined;
-    const store = await createDataStore({
-      config,
-      auth: auths.data,
-      logger: options.logger,
-      ...(options.storeMaxWaitMs !== undefined ? { maxWaitMs: options.storeMaxWaitMs } : {}),
-    });
+    const repository =
+      lakeOnly || !auths.data
+        ? undefined
+        : await createDataStore({
+            config,
+            auth: auths.data,
+            logger: options.logger,
+            ...(options.storeMaxWaitMs !== undefined ? { maxWaitMs: options.storeMaxWaitMs } : {}),
+          });
+    const store: Store = options.lake
+      ? new LakeStore({ objects: options.lake.objects, ...(repository ? { repository } : {}) })
+      : (repository as Store);
     built = { key, value: { ...(github ? { github } : {}), store } };
     return built.value;
   };
@@ -117,5 +131,19 @@ export function pipelineResourcesFromEnvironment(
     parameters,
     storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
     logger,
+    ...lakeFromEnvironment(env),
   });
+}
+
+/** The lake the stack wires in (lib/lake.ts sets `LAKE_BUCKET` and `LAKE_WRITE`), or nothing. */
+export function lakeFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<PipelineResourcesOptions, 'lake'> {
+  const bucket = env[ENV.lakeBucket];
+  if (!bucket) return {};
+  const write = requireEnv(ENV.lakeWrite, env);
+  if (write !== 'both' && write !== 'lake-only') {
+    throw new Error(`environment variable ${ENV.lakeWrite} must be both or lake-only`);
+  }
+  return { lake: { objects: new S3LakeObjects(new S3Client({}), bucket), write } };
 }

@@ -8,6 +8,57 @@ export const LOG_RETENTION_DAYS = [
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /**
+ * Where the worker and the jobs write records: the data repository and the lake (`both`), the lake alone
+ * (`lake-only`: organisations past the data repository's limits), or the data repository alone (`repo-only`:
+ * the lake stays deployed and queryable, nothing new is written to it).
+ */
+export const LAKE_WRITE_MODES = ['both', 'lake-only', 'repo-only'] as const;
+export type LakeWriteMode = (typeof LAKE_WRITE_MODES)[number];
+
+/** `aws.lake`: off by default; when off, the stack's template is exactly what it is without this section. */
+export const lakeSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    write: z.enum(LAKE_WRITE_MODES).default('both'),
+    /** Days a record file is kept under `records/`; absent: kept until the operator deletes it. */
+    retentionDays: z.number().int().min(1).max(36500).optional(),
+    /** Days a replaced object version (compaction, a rewritten batch) stays recoverable. */
+    noncurrentVersionDays: z.number().int().min(1).max(365).default(30),
+    /** Days the bucket's server access logs are kept. */
+    accessLogDays: z.number().int().min(1).max(3650).default(365),
+    athena: z
+      .object({
+        /** Per-query scan limit of the workgroup, in GB (Athena bills per TB scanned): a runaway query stops. */
+        scanLimitGb: z.number().int().min(1).max(10000).default(10),
+        /** Days query results stay in the results bucket. */
+        resultsExpiryDays: z.number().int().min(1).max(365).default(30),
+      })
+      .strict()
+      .prefault({}),
+    compaction: z
+      .object({
+        /** When the compaction job merges each day's small files (EventBridge Scheduler, UTC). */
+        cron: z
+          .string()
+          .regex(/^cron\(.+\)$|^rate\(.+\)$/, 'cron(...) or rate(...) as EventBridge Scheduler writes it')
+          .default('cron(30 3 * * ? *)'),
+        /** A partition (metric and day) is compacted once it holds at least this many files. */
+        minFiles: z.number().int().min(2).max(10000).default(4),
+        /** Partitions of the last days only: older ones were compacted already (backfills reopen them). */
+        lookbackDays: z.number().int().min(1).max(3650).default(7),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((lake) => lake.enabled || lake.write !== 'lake-only', {
+    message: 'lake-only needs the lake: set aws.lake.enabled to true',
+    path: ['write'],
+  });
+
+export type LakeSettings = z.infer<typeof lakeSettingsSchema>;
+
+/**
  * Settings of the AWS deployment (`aws` in the configuration file), read by the CDK app (bin/telemetry.ts).
  * Plain data only: the constructs in lib/ turn it into resources. Defaults are sized for an organisation of a
  * few hundred repositories: cheap at rest, batches big enough that one commit carries many records.
@@ -90,6 +141,8 @@ export const awsSettingsSchema = z
     alarmEmail: z.email().optional(),
     /** Oldest-message alarm threshold: the queue is not keeping up (or the worker is failing). */
     queueAgeAlarmSeconds: seconds(60, 1209600).default(3600),
+    /** The S3 data lake (docs/DEPLOYMENT.md, "The data lake"): Parquet records, Glue tables, an Athena workgroup. */
+    lake: lakeSettingsSchema.prefault({}),
   })
   .strict();
 
@@ -126,6 +179,12 @@ export function awsNames(instance: string) {
     dataAppKeyParameter: `${parameters}/data-github-app/private-key`,
     /** One SecureString per push sender: `${parameters}/senders/<name>`. */
     sendersPath: `${parameters}/senders`,
+    /** Glue database of the lake (Glue and Athena names take underscores, not dashes). */
+    lakeDatabase: `telemetry_${instance.replace(/-/g, '_')}`,
+    /** Athena workgroup analysts query the lake in. */
+    lakeWorkgroup: prefix,
+    /** The scheduled function that compacts the lake's small files. */
+    lakeCompactFunction: `${prefix}-lake-compact`,
   };
 }
 

@@ -56,3 +56,51 @@ describe('aws configuration section', () => {
     expect(names.function('webhook')).toBe('telemetry-acme-webhook');
   });
 });
+
+describe('aws.lake', () => {
+  it('is off by default, and writes both the data repository and the lake once enabled', () => {
+    const { lake } = configSchema.parse({}).aws;
+    expect(lake).toMatchObject({ enabled: false, write: 'both', noncurrentVersionDays: 30 });
+    expect(lake.retentionDays).toBeUndefined();
+    expect(lake.athena).toEqual({ scanLimitGb: 10, resultsExpiryDays: 30 });
+    expect(lake.compaction).toEqual({ cron: 'cron(30 3 * * ? *)', minFiles: 4, lookbackDays: 7 });
+    expect(configSchema.parse({ aws: { lake: { enabled: true, write: 'lake-only' } } }).aws.lake.write).toBe(
+      'lake-only',
+    );
+  });
+
+  it('names every bad lake setting', () => {
+    expect(
+      problems({
+        aws: {
+          lake: {
+            retentionDays: 0,
+            athena: { scanLimitGb: 0 },
+            compaction: { cron: 'daily', minFiles: 1 },
+            crawler: true,
+          },
+        },
+      }),
+    ).toEqual([
+      'aws.lake.retentionDays: Too small: expected number to be >=1',
+      'aws.lake.athena.scanLimitGb: Too small: expected number to be >=1',
+      'aws.lake.compaction.cron: cron(...) or rate(...) as EventBridge Scheduler writes it',
+      'aws.lake.compaction.minFiles: Too small: expected number to be >=2',
+      'aws.lake: Unrecognized key: "crawler"',
+    ]);
+    expect(problems({ aws: { lake: { write: 'lake-only' } } })).toEqual([
+      'aws.lake.write: lake-only needs the lake: set aws.lake.enabled to true',
+    ]);
+    expect(problems({ aws: { lake: { enabled: true, write: 'lake' } } })).toEqual([
+      'aws.lake.write: Invalid option: expected one of "both"|"lake-only"|"repo-only"',
+    ]);
+  });
+
+  it('names the Glue database, the Athena workgroup and the compaction function after the instance', () => {
+    expect(awsNames('acme-prod')).toMatchObject({
+      lakeDatabase: 'telemetry_acme_prod',
+      lakeWorkgroup: 'telemetry-acme-prod',
+      lakeCompactFunction: 'telemetry-acme-prod-lake-compact',
+    });
+  });
+});

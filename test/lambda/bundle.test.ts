@@ -54,6 +54,23 @@ describe('Lambda bundles (esbuild with the stack options)', () => {
     expect(worker.inputs.some((p) => p.includes('node_modules/@octokit/rest/'))).toBe(true);
     expect(worker.inputs.filter((p) => p.includes('node_modules/@aws-sdk/'))).toEqual([]);
   });
+
+  it('keeps the worker with the lake writer within 1.5 MB, and DuckDB out of every function (issue 12)', async () => {
+    const worker = await bundleLambda('worker', dir.path);
+    expect(worker.bytes).toBeLessThanOrEqual(1.5 * 1024 * 1024);
+    expect(worker.inputs).toEqual(
+      expect.arrayContaining(['src/lake/store.ts', 'src/data/parquet.ts', 'lambda/adapters/lake-objects.ts']),
+    );
+    const compact = await bundleLambda('lake-compact', dir.path);
+    expect(compact.bytes).toBeLessThanOrEqual(1.5 * 1024 * 1024);
+    expect(compact.inputs).toEqual(
+      expect.arrayContaining(['src/lake/compact.ts', 'src/lake/parquet-read.ts']),
+    );
+    for (const bundle of [worker, compact]) {
+      expect(bundle.inputs.filter((p) => p.includes('node_modules/@duckdb/'))).toEqual([]);
+      expect(bundle.inputs.filter((p) => p.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    }
+  });
 });
 
 /** SSM and SQS on loopback, speaking the AWS JSON protocols the SDK clients use. */

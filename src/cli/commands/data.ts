@@ -6,6 +6,7 @@ import { compact } from '../../data/compact';
 import { openDuck } from '../../data/duckdb';
 import { viewStatements } from '../../data/views';
 import { compactBefore } from '../../jobs/compact';
+import { LakeLocationError, lakeQueryStatements } from '../../lake/query';
 import { FileStore } from '../../store/file-store';
 import { CliError } from '../errors';
 
@@ -70,22 +71,39 @@ export function registerDataCommands(program: Command): void {
       '--data <dir>',
       'data directory or data-repository clone (default: server.dataDir of the configuration)',
     )
+    .option(
+      '--lake <dir-or-s3>',
+      'read the S3 data lake instead: a local copy of its layout (records/metric=…/dt=…/) or s3://<bucket> (DuckDB httpfs, AWS credentials)',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(QUERY_FORMATS).default('table'))
     .addHelpText(
       'after',
-      '\nExamples:\n  telemetry query "SELECT owner, repo, count(*) AS jobs FROM workflow_job GROUP BY ALL ORDER BY jobs DESC"\n  telemetry query --format csv "SELECT id, occurred_at, output.duration_ms FROM workflow_job"',
+      '\nExamples:\n  telemetry query "SELECT owner, repo, count(*) AS jobs FROM workflow_job GROUP BY ALL ORDER BY jobs DESC"\n  telemetry query --format csv "SELECT id, occurred_at, output.duration_ms FROM workflow_job"\n  telemetry query --lake ./lake "SELECT dt, count(*) FROM workflow_job_records GROUP BY dt"',
     )
-    .action(async (sql: string, options: { data?: string; format: QueryFormat }) => {
+    .action(async (sql: string, options: { data?: string; lake?: string; format: QueryFormat }) => {
+      if (options.lake !== undefined) {
+        const lake = await lakeQueryStatements(options.lake).catch((error: unknown) => {
+          throw error instanceof LakeLocationError ? new CliError(error.message) : error;
+        });
+        process.stdout.write(await runQuery(lake.location, sql, options.format, lake.statements));
+        return;
+      }
       const dir = dataDirectory(options.data);
       process.stdout.write(await runQuery(dir, sql, options.format));
     });
 }
 
 /** Runs `sql` with the views of `dir` defined, and renders the answer. */
-export async function runQuery(dir: string, sql: string, format: QueryFormat): Promise<string> {
+export async function runQuery(
+  dir: string,
+  sql: string,
+  format: QueryFormat,
+  /** The views to define first: the data directory's, or the lake's (`--lake`). */
+  statements: readonly string[] = viewStatements(dir),
+): Promise<string> {
   const duck = await openDuck();
   try {
-    for (const statement of viewStatements(dir)) await duck.run(statement);
+    for (const statement of statements) await duck.run(statement);
     let answer: { columns: string[]; rows: Record<string, unknown>[] };
     try {
       answer = await duck.table(sql);

@@ -111,7 +111,7 @@ export async function crashLoad(options: {
   last.agent.destroy();
 
   const files = (await readdir(dataDir, { recursive: true })).filter(
-    (f) => f.startsWith('workflow-job/') && f.endsWith('.json'),
+    (f) => f.startsWith('hot/workflow-job/') && f.endsWith('.json'),
   );
   const ids = new Set<string>();
   const jobs = new Set<string>();

@@ -18,6 +18,11 @@ export interface MetricDraft<O = Record<string, unknown>> {
   occurredAt: string;
   output: O;
   errors?: RecordError[];
+  /**
+   * For entities reported more than once as they change (a pipeline run's start and end): a string that
+   * sorts higher for a later report. The record with the higher revision wins (see `isBetter`).
+   */
+  revision?: string;
 }
 
 /** Deterministic id: `<metric>-<24 hex>` from a SHA-256 of the metric name and the natural key. */
@@ -48,6 +53,7 @@ export function buildRecord<O>(
     status: errors.length > 0 ? 'partial' : 'complete',
     errors,
     collector_version: COLLECTOR_VERSION,
+    ...(draft.revision !== undefined ? { revision: draft.revision } : {}),
     output: draft.output,
   };
 }
@@ -82,16 +88,32 @@ export function recordPath(
   ].join('/');
 }
 
+/** What "better record wins" compares: the envelope's status and, when the metric sets one, its revision. */
+export type Standing = Pick<MetricRecord, 'status'> & { revision?: string | undefined };
+
 /**
- * The "better record wins" rule: a new record replaces a stored one only when it is strictly better, i.e.
- * complete where the stored one is partial. Anything else (equal, or worse) is a no-op, which makes
- * redeliveries and backfills idempotent.
+ * The "better record wins" rule: a new record replaces a stored one with the same id only when it is
+ * strictly better. In order:
+ * 1. a retraction (status `retracted`, a tombstone) beats every other version, and nothing beats it;
+ * 2. a higher `revision` beats a lower one (a missing revision is the lowest), unless it would replace a
+ *    complete record by a partial one;
+ * 3. complete beats partial.
+ * Anything else (equal, or worse) is a no-op, which makes redeliveries, resends and backfills idempotent.
  */
-export function isBetter(
-  candidate: Pick<MetricRecord, 'status'>,
-  existing: Pick<MetricRecord, 'status'>,
-): boolean {
+export function isBetter(candidate: Standing, existing: Standing): boolean {
+  if (existing.status === 'retracted') return false;
+  if (candidate.status === 'retracted') return true;
+  const a = candidate.revision ?? '';
+  const b = existing.revision ?? '';
+  if (a !== b) return a > b && !(candidate.status === 'partial' && existing.status === 'complete');
   return candidate.status === 'complete' && existing.status === 'partial';
+}
+
+/** The part of a stored record `isBetter` needs (what a store remembers of a file it wrote or read). */
+export function standingOf(record: unknown): Standing {
+  const r = (record ?? {}) as { status?: unknown; revision?: unknown };
+  const status = r.status === 'complete' || r.status === 'retracted' ? r.status : 'partial';
+  return typeof r.revision === 'string' ? { status, revision: r.revision } : { status };
 }
 
 /** The canonical file content of a record: stable key order, two-space indent, trailing newline. */

@@ -36,9 +36,10 @@ export const envelopeSchema: z.ZodType<MetricRecord<Record<string, unknown>>> = 
   occurred_at: isoTime,
   received_at: isoTime,
   collected_at: isoTime,
-  status: z.enum(['complete', 'partial']),
+  status: z.enum(['complete', 'partial', 'retracted']),
   errors: z.array(recordErrorSchema),
   collector_version: z.string(),
+  revision: z.string().optional(),
   output: z.record(z.string(), z.unknown()),
 });
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
-import { isBetter } from '../pipeline/record';
+import { isBetter, type Standing, standingOf } from '../pipeline/record';
 import { envelopeSchema, type Fact, isReportedMetric, REPORTED_METRICS, toFact } from './facts';
 import { monthOverlaps, type ReportWindow } from './window';
 
@@ -33,6 +33,8 @@ export interface RecordCounts {
   invalid: number;
   /** Valid records outside the window (in a month folder that overlaps it). */
   outside_window: number;
+  /** Records left out because their sender retracted them (a tombstone with their id, docs/DATA.md). */
+  retracted: number;
 }
 
 /** At most this many warnings are listed one by one; the count says how many there were. */
@@ -45,7 +47,8 @@ const WARNING_LIMIT = 200;
  */
 export function readFacts(root: string, options: ReadOptions): ReadResult {
   const repoMatcher = repoFilter(options.repos ?? []);
-  const byId = new Map<string, { complete: boolean; fact: Fact }>();
+  // The winner per id ("better record wins"); a tombstone (fact null) beats every version of its id.
+  const byId = new Map<string, { standing: Standing; metric: string; fact: Fact | null }>();
   const counts: RecordCounts = {
     files: 0,
     by_metric: Object.fromEntries(REPORTED_METRICS.map((m) => [m, 0])),
@@ -53,6 +56,7 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
     duplicates: 0,
     invalid: 0,
     outside_window: 0,
+    retracted: 0,
   };
   const warnings: string[] = [];
   let warningCount = 0;
@@ -64,6 +68,14 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
 
   for (const metric of folders(root)) {
     if (!isReportedMetric(metric)) continue;
+    // Tombstones first, whatever the window and --repo: a retraction is filed by when it was made.
+    for (const tombstone of readTombstones(join(root, metric, RETRACTED_FOLDER), metric)) {
+      if (typeof tombstone === 'string') {
+        warn(join(root, metric, RETRACTED_FOLDER, tombstone), 'not a valid tombstone (status "retracted")');
+        continue;
+      }
+      byId.set(tombstone.id, { standing: { status: 'retracted' }, metric, fact: null });
+    }
     for (const owner of folders(join(root, metric))) {
       for (const repo of folders(join(root, metric, owner))) {
         if (repoMatcher && !repoMatcher(`${owner}/${repo}`)) continue;
@@ -88,15 +100,16 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
                 continue;
               }
               const seen = byId.get(outcome.id);
-              if (seen) {
-                counts.duplicates += 1;
-                if (isBetter(outcome, { status: seen.complete ? 'complete' : 'partial' })) {
-                  byId.set(outcome.id, { complete: true, fact: outcome.fact });
-                }
+              if (seen?.standing.status === 'retracted') {
+                if (outcome.fact !== null) counts.retracted += 1;
                 continue;
               }
-              byId.set(outcome.id, { complete: outcome.status === 'complete', fact: outcome.fact });
-              counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
+              if (seen) {
+                counts.duplicates += 1;
+                if (isBetter(outcome.standing, seen.standing)) byId.set(outcome.id, { ...outcome, metric });
+                continue;
+              }
+              byId.set(outcome.id, { ...outcome, metric });
             }
           }
         }
@@ -107,12 +120,41 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
     warnings.push(`… and ${warningCount - warnings.length} more invalid files`);
   }
   const facts: Fact[] = [];
-  for (const { fact } of byId.values()) facts.push(fact);
+  for (const { fact, metric } of byId.values()) {
+    if (fact === null) continue;
+    facts.push(fact);
+    counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
+  }
   counts.used = facts.length;
   return { facts, records: counts, warnings };
 }
 
-type Outcome = { id: string; status: 'complete' | 'partial'; fact: Fact } | null | string;
+type Outcome = { id: string; standing: Standing; fact: Fact | null } | null | string;
+
+/** Where the tombstones of a metric live: `<metric>/_retracted/<sender>/<yyyy>/<mm>/<id>.json`. */
+export const RETRACTED_FOLDER = '_retracted';
+
+/** Every tombstone under `dir` (any depth), or the reason a file is not one. */
+function readTombstones(dir: string, metric: string): ({ id: string } | string)[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const found: ({ id: string } | string)[] = [];
+  for (const file of files.sort()) {
+    if (!file.endsWith('.json') || file.split(sep).some((part) => part.startsWith('.'))) continue;
+    try {
+      const record = envelopeSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+      found.push(record.status === 'retracted' && record.metric === metric ? { id: record.id } : file);
+    } catch {
+      found.push(file);
+    }
+  }
+  return found;
+}
 
 /** One file: its fact, null when it is outside the window, or the reason it is not a valid record. */
 function readOne(path: string, folderMetric: string, options: ReadOptions): Outcome {
@@ -131,9 +173,12 @@ function readOne(path: string, folderMetric: string, options: ReadOptions): Outc
   const at = Date.parse(record.occurred_at);
   if (at < options.window.start || at >= options.window.end) return null;
   try {
+    // A tombstone filed with the records (as a store may write one over the record) carries no output.
+    if (record.status === 'retracted')
+      return { id: record.id, standing: { status: 'retracted' }, fact: null };
     return {
       id: record.id,
-      status: record.status,
+      standing: standingOf(record),
       fact: toFact(record, { revertPattern: options.revertPattern }),
     };
   } catch (error) {

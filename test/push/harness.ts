@@ -98,3 +98,14 @@ export const customMetricItem = (overrides: Record<string, unknown> = {}): Recor
   observed_at: '2026-11-01T12:00:00Z',
   ...overrides,
 });
+
+export const pipelineRun = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id: 'jenkins-billing-build-812',
+  repository: 'octo-org/billing',
+  pipeline: 'billing-build',
+  status: 'success',
+  queued_at: '2026-11-01T11:50:00Z',
+  started_at: '2026-11-01T11:52:10Z',
+  finished_at: '2026-11-01T11:58:42Z',
+  ...overrides,
+});

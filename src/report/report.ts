@@ -99,7 +99,17 @@ export function buildReport(options: ReportOptions): Report {
 
 type Item = { owner: string; repo: string; team: string };
 
-const EMPTY: Derived = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+const emptyDerived = (): Derived => ({
+  deployments: [],
+  incidents: [],
+  restores: [],
+  pullRequests: [],
+  jobs: [],
+  runs: [],
+  pipelineRuns: [],
+});
+
+const EMPTY: Derived = emptyDerived();
 
 /** Splits every list of `derived` by a key in one pass (teams, repositories). */
 function partition(derived: Derived, keyOf: (item: Item) => string): Map<string, Derived> {
@@ -109,7 +119,7 @@ function partition(derived: Derived, keyOf: (item: Item) => string): Map<string,
       const key = keyOf(item);
       let part = parts.get(key);
       if (!part) {
-        part = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+        part = emptyDerived();
         parts.set(key, part);
       }
       (part[list] as Item[]).push(item);

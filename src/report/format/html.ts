@@ -65,6 +65,7 @@ export function renderHtml(report: Report): string {
     <figure><figcaption>Slowest workflows (median minutes)</figcaption><canvas id="c-slowest"></canvas></figure>
     <figure><figcaption>Jobs by conclusion</figcaption><canvas id="c-conclusions"></canvas></figure>
   </section>
+  <section><h2>CI runs by source</h2><div id="t-sources"></div></section>
   <section><h2>Slowest workflows</h2><div id="t-workflows"></div></section>
   <section><h2>Slowest jobs</h2><div id="t-jobs"></div></section>
   <section id="teams-section"><h2>By team</h2><div id="t-teams"></div></section>
@@ -249,6 +250,8 @@ const CLIENT = `
       { data: conclusions.map(function (k) { return ci.jobs.by_conclusion[k]; }), backgroundColor: conclusions.map(function (k, i) { return CONCLUSION_COLORS[k] || COLORS[(i + 3) % COLORS.length]; }) }
     ] }, options: { interaction: { mode: 'nearest' }, plugins: { legend: { position: 'right' } } } });
 
+    table('t-sources', ['source', 'runs', 'p50', 'p90', 'failure'], ci.by_source.map(function (r) {
+      return [r.source, r.runs, dur(r.p50_ms), dur(r.p90_ms), pct(r.failure_rate)]; }), [0, 1, 1, 1, 1]);
     table('t-workflows', ['repository', 'workflow', 'runs', 'p50', 'p90', 'failure'], ci.slowest_workflows.map(function (w) {
       return [w.repository, w.workflow, w.runs, dur(w.p50_ms), dur(w.p90_ms), pct(w.failure_rate)]; }), [0, 0, 1, 1, 1, 1]);
     table('t-jobs', ['repository', 'workflow', 'job', 'jobs', 'p50', 'p90', 'failure'], ci.slowest_jobs.map(function (j) {

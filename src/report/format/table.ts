@@ -19,6 +19,24 @@ export function renderTable(report: Report): string {
   out.push(...section('Flow (merged pull requests)', flowRows(report)));
   out.push(...section('CI', ciRows(report)));
 
+  const sources = report.ci.by_source;
+  if (sources.length > 0) {
+    out.push(
+      ...section(
+        'CI runs by source',
+        [['source', 'runs', 'p50', 'p90', 'failure']].concat(
+          sources.map((r) => [
+            r.source,
+            String(r.runs),
+            humanDuration(r.p50_ms),
+            humanDuration(r.p90_ms),
+            pct(r.failure_rate),
+          ]),
+        ),
+        true,
+      ),
+    );
+  }
   const top = report.ci.slowest_workflows;
   if (top.length > 0) {
     out.push(

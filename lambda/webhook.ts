@@ -57,7 +57,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
         ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8')
         : Buffer.alloc(0);
       const response = await handleTelemetryRequest({ headers, body }, shared);
-      return json(response.status, response.body);
+      return json(response.status, response.body, response.headers);
     } catch (error) {
       // Our own fault: 5xx, so GitHub marks the delivery failed and the redelivery job recovers it.
       deps.logger.log.error('webhook failed', { error: errorMessage(error) });
@@ -66,10 +66,14 @@ export function createWebhookHandler(deps: WebhookDeps) {
   };
 }
 
-function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyResult {
+function json(
+  statusCode: number,
+  body: Record<string, unknown>,
+  extra: Record<string, string> = {},
+): APIGatewayProxyResult {
   return {
     statusCode,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+    headers: { ...extra, 'content-type': 'application/json; charset=utf-8' },
     body: JSON.stringify(body),
   };
 }

@@ -37,6 +37,29 @@ export const configSchema = z
           .int()
           .positive()
           .default(25 * 1024 * 1024),
+        /**
+         * Durable acknowledgement: a delivery is answered 2xx only once it is fsync'd to the spool in
+         * `<dataDir>/_spool/` (docs/ARCHITECTURE.md, "The spool"). Off: memory only, a crash loses the queue.
+         */
+        spool: z.boolean().default(true),
+        /** Bytes of queued events held in memory at most; beyond it new deliveries get 503 + Retry-After. */
+        maxQueuedBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024 * 1024),
+        /** Bytes of request bodies read but not yet authenticated, across all connections (beyond: 503). */
+        maxUnauthenticatedBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+        /** How long SIGTERM/SIGINT waits for the queue; what is left stays in the spool for the next start. */
+        drainTimeoutSeconds: z.number().int().min(0).default(10),
+        /** A client must send all request headers within this time. */
+        headersTimeoutMs: z.number().int().positive().default(10_000),
+        /** A client must send the whole request (headers and body) within this time. */
+        requestTimeoutMs: z.number().int().positive().default(60_000),
       })
       .strict()
       .prefault({}),
@@ -132,11 +155,14 @@ export interface LoadConfigOptions {
 }
 
 /** Environment variables that override settings (documented in the README's configuration table). */
-const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | 'string' }[] = [
+const ENV_OVERRIDES: { variable: string; path: [string, string]; kind: 'int' | 'string' | 'boolean' }[] = [
   { variable: 'PORT', path: ['server', 'port'], kind: 'int' },
   { variable: 'HOST', path: ['server', 'host'], kind: 'string' },
   { variable: 'TELEMETRY_DATA_DIR', path: ['server', 'dataDir'], kind: 'string' },
   { variable: 'TELEMETRY_MAX_BODY_BYTES', path: ['server', 'maxBodyBytes'], kind: 'int' },
+  { variable: 'TELEMETRY_SPOOL', path: ['server', 'spool'], kind: 'boolean' },
+  { variable: 'TELEMETRY_MAX_QUEUED_BYTES', path: ['server', 'maxQueuedBytes'], kind: 'int' },
+  { variable: 'TELEMETRY_DRAIN_TIMEOUT_SECONDS', path: ['server', 'drainTimeoutSeconds'], kind: 'int' },
   { variable: 'GITHUB_API_URL', path: ['github', 'apiUrl'], kind: 'string' },
   { variable: 'TELEMETRY_PUSH_MAX_SKEW_SECONDS', path: ['push', 'maxSkewSeconds'], kind: 'int' },
 ];
@@ -169,11 +195,16 @@ export function loadConfig(options: LoadConfigOptions = {}): TelemetryConfig {
   for (const { variable, path, kind } of ENV_OVERRIDES) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
-    let parsed: string | number = value;
+    let parsed: string | number | boolean = value;
     if (kind === 'int') {
       if (!/^\d+$/.test(value))
         throw new ConfigError(`${variable} must be a whole number, got ${JSON.stringify(value)}`);
       parsed = Number(value);
+    }
+    if (kind === 'boolean') {
+      if (!/^(true|false|on|off|1|0)$/.test(value))
+        throw new ConfigError(`${variable} must be on or off, got ${JSON.stringify(value)}`);
+      parsed = /^(true|on|1)$/.test(value);
     }
     const [section, key] = path;
     const current = (raw[section] ?? {}) as Record<string, unknown>;

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type * as z from 'zod/mini';
 import { errorMessage, type Logger } from '../log/logger';
 import type { SignedEvent } from '../pipeline/types';
-import type { TelemetryRequest, TelemetryResponse } from '../webhook/handle-request';
+import {
+  loggedHeader,
+  type TelemetryRequest,
+  type TelemetryResponse,
+  tooDeep,
+  unavailable,
+} from '../webhook/handle-request';
 import { isPushKind, MAX_ITEM_BYTES, MAX_ITEMS, type PushKind, pushKinds, RESERVED_KEYS } from './kinds';
 import { SENDER_NAME, type SenderSecrets } from './secrets';
 import { verifyPushSignature } from './signature';
@@ -31,13 +37,15 @@ export interface ItemError {
 export type ItemResult = { index: number; id: string } | { index: number; errors: ItemError[] };
 
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
+/** The one answer to an unknown sender and to a bad signature. */
+export const UNAUTHENTICATED = 'unknown sender or invalid signature';
 const MAX_ERRORS_PER_ITEM = 20;
 
 /**
  * The push contract of docs/PUSH.md. Runs after handleTelemetryRequest's size (413) and content-type (415)
- * checks: authenticate (401: sender, timestamp skew, signature over `<timestamp>.<raw body>`), then parse
- * (400 / 413 above 500 items), validate every item on its own, enqueue the valid ones as `push::<kind>`
- * events and answer 202 with one result per item. Nothing is parsed before the signature holds.
+ * checks: authenticate (401: timestamp skew, then the v2 signature over `<timestamp>.<sender>.<kind>.<raw
+ * body>`), then parse (400 / 413 above 500 items), validate every item on its own, enqueue the valid ones as
+ * `push::<kind>` events and answer 202 with one result per item. Nothing is parsed before the signature holds.
  */
 export function createPushHandler(deps: PushHandlerDeps): PushHandler {
   const maxSkew = deps.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
@@ -49,7 +57,6 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     const timestamp = headers['x-telemetry-timestamp'];
     const signature = headers['x-telemetry-signature-256'];
     if (!sender) return reject(401, 'missing X-Telemetry-Sender header');
-    if (!SENDER_NAME.test(sender)) return reject(401, 'unknown sender');
     if (!timestamp) return reject(401, 'missing X-Telemetry-Timestamp header');
     if (!/^\d{1,12}$/.test(timestamp)) return reject(401, 'X-Telemetry-Timestamp must be unix seconds');
     const skew = Math.abs(now().getTime() / 1000 - Number(timestamp));
@@ -61,17 +68,25 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     }
     if (!signature) return reject(401, 'missing X-Telemetry-Signature-256 header');
 
-    let secrets: readonly string[];
-    try {
-      secrets = await deps.senderSecrets(sender);
-    } catch (error) {
-      deps.logger.error('sender secrets unavailable', { sender, error: errorMessage(error) });
-      return { status: 500, body: { error: 'sender secrets are unavailable', outcome: 'error' } };
+    let secrets: readonly string[] = [];
+    if (SENDER_NAME.test(sender)) {
+      try {
+        secrets = await deps.senderSecrets(sender);
+      } catch (error) {
+        deps.logger.error('sender secrets unavailable', {
+          sender: loggedHeader(sender),
+          error: errorMessage(error),
+        });
+        return { status: 500, body: { error: 'sender secrets are unavailable', outcome: 'error' } };
+      }
     }
-    if (secrets.length === 0) return reject(401, `unknown sender ${sender}`);
-    if (!verifyPushSignature(secrets, timestamp, body, signature)) return reject(401, 'invalid signature');
-
     const kind = headers['x-telemetry-event'] ?? '';
+    // An unknown sender and a bad signature get the same answer (and the same HMAC work), so sender names
+    // cannot be enumerated.
+    if (!verifyPushSignature(secrets, { timestamp, sender, kind }, body, signature)) {
+      return reject(401, UNAUTHENTICATED);
+    }
+
     if (!isPushKind(kind)) {
       return reject(
         400,
@@ -79,6 +94,8 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       );
     }
 
+    const deep = tooDeep(body);
+    if (deep) return deep;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -121,7 +138,7 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       await enqueue(events);
     } catch (error) {
       deps.logger.error('enqueue failed', { sender, kind, items: events.length, error: errorMessage(error) });
-      return { status: 503, body: { error: 'could not queue the items; send them again', outcome: 'error' } };
+      return unavailable(error, 'could not queue the items; send them again');
     }
     return { status: 202, body: { outcome: 'queued', results } };
   };
@@ -180,19 +197,32 @@ export function validateItem(
  * so a deeply nested body cannot overflow the stack.
  */
 function reservedKeyErrors(item: object): ItemError[] {
+  // Each node points at its parent: a path is built only for an error, so the walk is linear in the size of
+  // the item whatever its depth (copying the path at every level would be quadratic).
+  interface Node {
+    value: unknown;
+    key: string;
+    parent: Node | undefined;
+  }
+  const pathOf = (node: Node): string => {
+    const keys: string[] = [];
+    for (let at: Node | undefined = node; at?.parent; at = at.parent) keys.push(at.key);
+    return keys.reverse().join('.');
+  };
   const errors: ItemError[] = [];
-  const stack: { value: unknown; path: string[] }[] = [{ value: item, path: [] }];
+  const stack: Node[] = [{ value: item, key: '', parent: undefined }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop() as { value: unknown; path: string[] };
+    const node = stack.pop() as Node;
+    const value = node.value;
     if (value === null || typeof value !== 'object') continue;
     for (const key of Object.keys(value)) {
-      const child = [...path, key];
+      const child: Node = { value: (value as Record<string, unknown>)[key], key, parent: node };
       if (RESERVED_KEYS.has(key)) {
-        errors.push({ path: child.join('.'), message: `the key ${key} is not allowed` });
+        errors.push({ path: pathOf(child), message: `the key ${key} is not allowed` });
         if (errors.length >= MAX_ERRORS_PER_ITEM) return errors;
         continue;
       }
-      stack.push({ value: (value as Record<string, unknown>)[key], path: child });
+      stack.push(child);
     }
   }
   return errors;

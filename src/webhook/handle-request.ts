@@ -1,6 +1,7 @@
 import { errorMessage, type Logger } from '../log/logger';
 import { addSignature } from '../pipeline/add-signature';
 import type { SignedEvent } from '../pipeline/types';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { verifyGitHubSignature } from './verify';
 
 /** An HTTP request to `POST /telemetry`, as any shell (local server, Lambda) hands it over. */
@@ -14,6 +15,34 @@ export interface TelemetryRequest {
 export interface TelemetryResponse {
   status: number;
   body: Record<string, unknown>;
+  /** Extra response headers, e.g. `retry-after` on a 503. */
+  headers?: Record<string, string>;
+}
+
+/** Longest header value copied into a log line: a hostile client cannot make log lines arbitrarily long. */
+export const MAX_LOGGED_HEADER_CHARS = 128;
+
+/** A header value as it may appear in a log line: truncated, with a marker when it was. */
+export function loggedHeader(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  return value.length > MAX_LOGGED_HEADER_CHARS ? `${value.slice(0, MAX_LOGGED_HEADER_CHARS)}…` : value;
+}
+
+/** The 503 answered when accepted work cannot be queued: `retry-after` from the error when it says one. */
+export function unavailable(error: unknown, message: string): TelemetryResponse {
+  const retry = (error as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  const seconds = typeof retry === 'number' && retry > 0 ? retry : 30;
+  return {
+    status: 503,
+    body: { error: message, outcome: 'error' },
+    headers: { 'retry-after': String(seconds) },
+  };
+}
+
+/** 400 for a body nested deeper than MAX_JSON_DEPTH (checked without parsing or recursion), else undefined. */
+export function tooDeep(body: Buffer): TelemetryResponse | undefined {
+  if (jsonDepth(body) <= MAX_JSON_DEPTH) return undefined;
+  return reject(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
 }
 
 export interface TelemetryHandlerDeps {
@@ -50,8 +79,8 @@ export async function handleTelemetryRequest(
   const headers = request.headers;
   const response = await answer(request, deps);
   deps.logger.info('delivery', {
-    delivery_id: headers['x-github-delivery'] ?? headers['x-telemetry-sender'] ?? null,
-    event: headers['x-github-event'] ?? headers['x-telemetry-event'] ?? null,
+    delivery_id: loggedHeader(headers['x-github-delivery'] ?? headers['x-telemetry-sender']),
+    event: loggedHeader(headers['x-github-event'] ?? headers['x-telemetry-event']),
     action: typeof response.body.action === 'string' ? response.body.action : null,
     outcome: response.body.outcome ?? (response.status >= 400 ? 'rejected' : 'accepted'),
     status: response.status,
@@ -88,6 +117,8 @@ async function answer(request: TelemetryRequest, deps: TelemetryHandlerDeps): Pr
     return reject(401, 'invalid signature');
   }
 
+  const deep = tooDeep(body);
+  if (deep) return deep;
   const receivedAt = (deps.now?.() ?? new Date()).toISOString();
   const signed = addSignature({ headers, body, receivedAt }, deps.collected);
   if (signed.kind === 'invalid') return reject(400, signed.message);
@@ -105,11 +136,11 @@ async function answer(request: TelemetryRequest, deps: TelemetryHandlerDeps): Pr
   try {
     await deps.enqueue([signed.event]);
   } catch (error) {
-    deps.logger.error('enqueue failed', { delivery_id: signed.event.deliveryId, error: errorMessage(error) });
-    return {
-      status: 503,
-      body: { error: 'could not queue the delivery; it will be recovered by redelivery', outcome: 'error' },
-    };
+    deps.logger.error('enqueue failed', {
+      delivery_id: loggedHeader(signed.event.deliveryId),
+      error: errorMessage(error),
+    });
+    return unavailable(error, 'could not queue the delivery; it will be recovered by redelivery');
   }
   return {
     status: 202,

@@ -166,17 +166,17 @@ describe('POST /telemetry with X-Telemetry-Event (the push contract)', () => {
       [
         'an unknown sender',
         (r) => withHeader(r, 'x-telemetry-sender', 'circleci'),
-        'unknown sender circleci',
+        'unknown sender or invalid signature',
       ],
       [
         'a sender name that is no name',
         (r) => withHeader(r, 'x-telemetry-sender', '../jenkins'),
-        'unknown sender',
+        'unknown sender or invalid signature',
       ],
       [
         'a prototype key as sender',
         (r) => withHeader(r, 'x-telemetry-sender', '__proto__'),
-        'unknown sender',
+        'unknown sender or invalid signature',
       ],
       ['no timestamp', (r) => without(r, 'x-telemetry-timestamp'), 'missing X-Telemetry-Timestamp header'],
       [
@@ -198,7 +198,7 @@ describe('POST /telemetry with X-Telemetry-Event (the push contract)', () => {
         'a truncated signature',
         (r) =>
           withHeader(r, 'x-telemetry-signature-256', r.headers['x-telemetry-signature-256']!.slice(0, -2)),
-        'invalid signature',
+        'unknown sender or invalid signature',
       ],
       [
         'a sha1 signature',
@@ -208,12 +208,12 @@ describe('POST /telemetry with X-Telemetry-Event (the push contract)', () => {
             'x-telemetry-signature-256',
             r.headers['x-telemetry-signature-256']!.replace('sha256=', 'sha1='),
           ),
-        'invalid signature',
+        'unknown sender or invalid signature',
       ],
       [
         'a tampered body',
         (r) => ({ ...r, body: Buffer.from(r.body.toString().replace('production', 'staging')) }),
-        'invalid signature',
+        'unknown sender or invalid signature',
       ],
     ];
     it.each(cases)('refuses %s', async (_, change, message) => {
@@ -230,6 +230,45 @@ describe('POST /telemetry with X-Telemetry-Event (the push contract)', () => {
       const request = signedPush('deployment', deployment());
       const bodyOnly = `sha256=${createHmac('sha256', 'jenkins-secret').update(request.body).digest('hex')}`;
       expect((await send(withHeader(request, 'x-telemetry-signature-256', bodyOnly))).status).toBe(401);
+    });
+
+    it('answers an unknown sender and a bad signature byte for byte the same (no sender enumeration)', async () => {
+      const { send } = pushHarness();
+      const unknown = await send(
+        signedPush('deployment', deployment(), { sender: 'circleci', secret: 'guess' }),
+      );
+      const badSignature = await send(signedPush('deployment', deployment(), { secret: 'guess' }));
+      const badName = await send(signedPush('deployment', deployment(), { sender: '../x', secret: 'guess' }));
+      expect(unknown).toEqual(badSignature);
+      expect(badName).toEqual(badSignature);
+      expect(badSignature).toEqual({
+        status: 401,
+        body: { error: 'unknown sender or invalid signature', outcome: 'rejected' },
+      });
+    });
+
+    it('signature v2 binds the kind and the sender: a captured push replayed as another kind or sender is refused', async () => {
+      const { send, enqueued } = pushHarness({ senders: 'jenkins=shared-secret,jenkins.ci=shared-secret' });
+      // A body that is a valid deployment and a valid incident at once: only the signature can refuse it.
+      const captured = signedPush(
+        'deployment',
+        { ...incident(), ...deployment() },
+        { secret: 'shared-secret' },
+      );
+      expect((await send(withHeader(captured, 'x-telemetry-event', 'incident'))).status).toBe(401);
+      // Even a sender with the same secret cannot have another's request replayed under its name.
+      expect((await send(withHeader(captured, 'x-telemetry-sender', 'jenkins.ci'))).status).toBe(401);
+      expect(enqueued).toEqual([]);
+      expect((await send(captured)).status).toBe(202);
+      expect(enqueued.map((e) => e.trigger)).toEqual(['push::deployment']);
+    });
+
+    it('refuses a body signed the v1 way (timestamp and body only): no compatibility mode', async () => {
+      const { send } = pushHarness();
+      const request = signedPush('deployment', deployment());
+      const timestamp = request.headers['x-telemetry-timestamp'];
+      const v1 = `sha256=${createHmac('sha256', 'jenkins-secret').update(`${timestamp}.`).update(request.body).digest('hex')}`;
+      expect((await send(withHeader(request, 'x-telemetry-signature-256', v1))).status).toBe(401);
     });
 
     it('refuses timestamps more than 300 s away (stale or future) and accepts those within', async () => {
@@ -250,7 +289,7 @@ describe('POST /telemetry with X-Telemetry-Event (the push contract)', () => {
       const later = pushHarness({ now: () => new Date(NOW.getTime() + 301_000) });
       expect((await later.send(captured)).status).toBe(401);
       const rewritten = withHeader(captured, 'x-telemetry-timestamp', String(Number(NOW_SECONDS) + 301));
-      expect((await later.send(rewritten)).body.error).toBe('invalid signature');
+      expect((await later.send(rewritten)).body.error).toBe('unknown sender or invalid signature');
       expect(later.enqueued).toEqual([]);
     });
 

@@ -10,7 +10,7 @@ export const NOW_SECONDS = String(NOW.getTime() / 1000);
 
 /**
  * Signs like the docs tell senders to, with node:crypto directly (independent of src/push/signature.ts):
- * HMAC-SHA256 over `<timestamp>.<raw body>`.
+ * HMAC-SHA256 over `<timestamp>.<sender>.<kind>.<raw body>` (signature v2).
  */
 export function signedPush(
   kind: string,
@@ -19,8 +19,9 @@ export function signedPush(
 ): { headers: Record<string, string>; body: Buffer } {
   const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   const timestamp = options.timestamp ?? NOW_SECONDS;
+  const sender = options.sender ?? 'jenkins';
   const signature = createHmac('sha256', options.secret ?? 'jenkins-secret')
-    .update(`${timestamp}.`)
+    .update(`${timestamp}.${sender}.${kind}.`)
     .update(raw)
     .digest('hex');
   return {
@@ -28,7 +29,7 @@ export function signedPush(
     headers: {
       'content-type': 'application/json',
       'x-telemetry-event': kind,
-      'x-telemetry-sender': options.sender ?? 'jenkins',
+      'x-telemetry-sender': sender,
       'x-telemetry-timestamp': timestamp,
       'x-telemetry-signature-256': `sha256=${signature}`,
     },

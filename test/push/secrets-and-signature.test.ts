@@ -39,11 +39,13 @@ describe('TELEMETRY_SENDER_SECRETS', () => {
 describe('push signatures', () => {
   const body = Buffer.from('{"id":"déploiement-1"}');
 
-  it('are sha256= + hex HMAC-SHA256 of "<timestamp>.<raw body>"', () => {
+  const fields = { timestamp: '1793534400', sender: 'jenkins', kind: 'deployment' };
+
+  it('are sha256= + hex HMAC-SHA256 of "<timestamp>.<sender>.<kind>.<raw body>" (v2)', () => {
     const expected = createHmac('sha256', 'k')
-      .update(`1793534400.${body.toString('utf8')}`)
+      .update(`1793534400.jenkins.deployment.${body.toString('utf8')}`)
       .digest('hex');
-    expect(signPush('k', '1793534400', body)).toBe(`sha256=${expected}`);
+    expect(signPush('k', fields, body)).toBe(`sha256=${expected}`);
     expect(pushHeaders('deployment', 'jenkins', 'k', body, '1793534400')).toEqual({
       'content-type': 'application/json',
       'x-telemetry-event': 'deployment',
@@ -53,16 +55,19 @@ describe('push signatures', () => {
     });
   });
 
-  it('verify against any of the secrets, and refuse other timestamps, bodies, formats and lengths', () => {
-    const good = signPush('new', '100', body);
-    expect(verifyPushSignature(['old', 'new'], '100', body, good)).toBe(true);
+  it('verify against any of the secrets, and refuse other timestamps, senders, kinds, bodies, formats and lengths', () => {
+    const good = signPush('new', fields, body);
+    expect(verifyPushSignature(['old', 'new'], fields, body, good)).toBe(true);
     expect(
-      verifyPushSignature(['old', 'new'], '100', body, good.toUpperCase().replace('SHA256=', 'sha256=')),
+      verifyPushSignature(['old', 'new'], fields, body, good.toUpperCase().replace('SHA256=', 'sha256=')),
     ).toBe(true);
-    expect(verifyPushSignature(['old'], '100', body, good)).toBe(false);
-    expect(verifyPushSignature([], '100', body, good)).toBe(false);
-    expect(verifyPushSignature(['new'], '101', body, good)).toBe(false);
-    expect(verifyPushSignature(['new'], '100', Buffer.concat([body, Buffer.from(' ')]), good)).toBe(false);
+    expect(verifyPushSignature(['old'], fields, body, good)).toBe(false);
+    expect(verifyPushSignature([], fields, body, good)).toBe(false);
+    expect(verifyPushSignature([''], fields, body, good)).toBe(false);
+    expect(verifyPushSignature(['new'], { ...fields, timestamp: '1793534401' }, body, good)).toBe(false);
+    expect(verifyPushSignature(['new'], { ...fields, sender: 'gitlab' }, body, good)).toBe(false);
+    expect(verifyPushSignature(['new'], { ...fields, kind: 'incident' }, body, good)).toBe(false);
+    expect(verifyPushSignature(['new'], fields, Buffer.concat([body, Buffer.from(' ')]), good)).toBe(false);
     for (const bad of [
       undefined,
       '',
@@ -70,8 +75,9 @@ describe('push signatures', () => {
       `${good}0`,
       good.replace('sha256=', ''),
       `sha1=${'0'.repeat(40)}`,
+      `sha256=${'0'.repeat(64)}`,
     ]) {
-      expect(verifyPushSignature(['new'], '100', body, bad)).toBe(false);
+      expect(verifyPushSignature(['new'], fields, body, bad)).toBe(false);
     }
   });
 });

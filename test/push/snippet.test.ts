@@ -164,7 +164,7 @@ describe('the copy-paste senders of docs/PUSH.md, run against the local collecto
     }).catch((error: { code: number; stdout: string }) => error);
     expect(failure).toMatchObject({ code: 22 });
     expect(JSON.parse((failure as { stdout: string }).stdout)).toEqual({
-      error: 'invalid signature',
+      error: 'unknown sender or invalid signature',
       outcome: 'rejected',
     });
   });

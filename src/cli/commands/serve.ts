@@ -91,6 +91,8 @@ export function registerServe(program: Command): void {
       });
       logger.info('listening', {
         url: collector.url,
+        durable: config.server.spool,
+        ...(collector.replayed > 0 ? { replayed: collector.replayed } : {}),
         ...(store ? {} : { data_dir: config.server.dataDir }),
       });
 
@@ -98,10 +100,25 @@ export function registerServe(program: Command): void {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        logger.info('stopping: draining the queue', { signal, queued: collector.queue.size });
-        collector.close().then(
-          () => {
-            logger.info('stopped', { signal });
+        const drainMs = config.server.drainTimeoutSeconds * 1000;
+        logger.info('stopping: draining the queue', {
+          signal,
+          queued: collector.queue.size,
+          drain_timeout_s: config.server.drainTimeoutSeconds,
+        });
+        // Whatever happens (a store call that hangs), the process exits shortly after the drain time;
+        // everything acknowledged is in the spool for the next start.
+        setTimeout(() => {
+          logger.error('stop timed out: exiting; the spool keeps what was not stored', { signal });
+          process.exit(1);
+        }, drainMs + 5000).unref();
+        collector.close(drainMs).then(
+          (drained) => {
+            logger.info('stopped', {
+              signal,
+              drained,
+              ...(drained ? {} : { left_in_spool: collector.queue.size }),
+            });
             process.exit(0);
           },
           (error) => {

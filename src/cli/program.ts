@@ -4,6 +4,7 @@ import { registerConfigCheck } from './commands/config-check';
 import { registerJobCommands } from './commands/jobs';
 import { registerReport } from './commands/report';
 import { registerSend } from './commands/send';
+import { registerSenders } from './commands/senders';
 import { registerServe } from './commands/serve';
 
 /** The cloud-agnostic `telemetry` commands. bin/cli.ts adds the AWS-backed ones. */
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSend(program);
   registerConfigCheck(program);
   registerReport(program);
+  registerSenders(program);
   registerJobCommands(program);
   return program;
 }

@@ -1,0 +1,181 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import {
+  parseLog,
+  parseUnauthenticated,
+  SENDERS_STATE_DIR,
+  type SenderLogFile,
+  UNAUTHENTICATED_FILE,
+} from './log';
+
+/** Metrics whose records pushes make (their `output.sender` names the sender). */
+export const PUSH_METRICS = [
+  'push-deployment',
+  'push-incident',
+  'tooling-usage',
+  'custom-metric',
+  'pipeline-run',
+];
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const TOP_ERRORS = 5;
+
+export interface SenderHealth {
+  sender: string;
+  /** `received_at` of the newest record this sender's pushes made; null when none is stored. */
+  last_accepted_at: string | null;
+  /** The newest refusal in the log: when, which kind, what was answered. */
+  last_refused: { at: string; kind: string; status: number; answer: string } | null;
+  /** Records stored from this sender's pushes (one per accepted item; an incident may make two), by received_at. */
+  accepted: { last_24h: number; last_7d: number };
+  /** Items refused (a request refused as a whole counts one), from the log's hourly counts. */
+  refused: { last_24h: number; last_7d: number };
+  /** The most frequent errors of the last 7 days: `path: message`, or the request's answer. */
+  top_errors: { error: string; count: number }[];
+}
+
+export interface SendersOverview {
+  generated_at: string;
+  senders: SenderHealth[];
+  /** Requests refused before a sender was authenticated (never stored, only counted), per UTC day. */
+  unauthenticated: { last_24h: number; last_7d: number };
+}
+
+/**
+ * Sender health from a data directory (or a clone of the data repository): accepted figures from the push
+ * records themselves, refused ones from the refused-request log under `_state/senders/`. `known` adds senders
+ * with neither yet (the configured ones), so a sender that went silent still shows.
+ */
+export function senderHealth(
+  dataDir: string,
+  options: { now?: number; known?: readonly string[] } = {},
+): SendersOverview {
+  const now = options.now ?? Date.now();
+  const accepted = acceptedBySender(dataDir, now);
+  const logs = readLogs(dataDir);
+  const names = new Set([...(options.known ?? []), ...accepted.keys(), ...logs.keys()]);
+  const senders = [...names].sort().map((sender): SenderHealth => {
+    const a = accepted.get(sender);
+    const log = logs.get(sender);
+    const last = log?.refused.at(-1);
+    return {
+      sender,
+      last_accepted_at: a?.last ?? null,
+      last_refused: last ? { at: last.at, kind: last.kind, status: last.status, answer: last.answer } : null,
+      accepted: { last_24h: a?.day ?? 0, last_7d: a?.week ?? 0 },
+      refused: refusedCounts(log, now),
+      top_errors: topErrors(log, now),
+    };
+  });
+  let unauthenticated = { last_24h: 0, last_7d: 0 };
+  try {
+    const file = parseUnauthenticated(readFileSync(join(dataDir, UNAUTHENTICATED_FILE), 'utf8'));
+    const today = new Date(now).toISOString().slice(0, 10);
+    const weekAgo = new Date(now - 7 * DAY_MS).toISOString().slice(0, 10);
+    for (const [day, count] of Object.entries(file.by_day)) {
+      if (day === today) unauthenticated.last_24h += count;
+      if (day > weekAgo) unauthenticated.last_7d += count;
+    }
+  } catch {
+    unauthenticated = { last_24h: 0, last_7d: 0 };
+  }
+  return { generated_at: new Date(now).toISOString(), senders, unauthenticated };
+}
+
+function acceptedBySender(
+  dataDir: string,
+  now: number,
+): Map<string, { last: string; day: number; week: number }> {
+  const result = new Map<string, { last: string; day: number; week: number }>();
+  const seen = new Set<string>();
+  for (const metric of PUSH_METRICS) {
+    const root = join(dataDir, metric);
+    let files: string[];
+    try {
+      files = readdirSync(root, { recursive: true, encoding: 'utf8' });
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      // Records only: no `_` folders (tombstones, state), no dot-files.
+      if (!file.endsWith('.json') || file.split(sep).some((p) => p.startsWith('_') || p.startsWith('.')))
+        continue;
+      let record: {
+        id?: unknown;
+        collected_by?: unknown;
+        received_at?: unknown;
+        status?: unknown;
+        output?: { sender?: unknown };
+      };
+      try {
+        record = JSON.parse(readFileSync(join(root, file), 'utf8'));
+      } catch {
+        continue;
+      }
+      const sender = record.output?.sender;
+      if (
+        record.collected_by !== 'push' ||
+        typeof sender !== 'string' ||
+        typeof record.received_at !== 'string'
+      )
+        continue;
+      if (typeof record.id === 'string') {
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
+      }
+      const entry = result.get(sender) ?? { last: record.received_at, day: 0, week: 0 };
+      if (record.received_at > entry.last) entry.last = record.received_at;
+      const age = now - Date.parse(record.received_at);
+      if (age <= DAY_MS) entry.day += 1;
+      if (age <= 7 * DAY_MS) entry.week += 1;
+      result.set(sender, entry);
+    }
+  }
+  return result;
+}
+
+function readLogs(dataDir: string): Map<string, SenderLogFile> {
+  const logs = new Map<string, SenderLogFile>();
+  let files: string[];
+  try {
+    files = readdirSync(join(dataDir, SENDERS_STATE_DIR));
+  } catch {
+    return logs;
+  }
+  for (const file of files) {
+    if (!file.endsWith('.json') || file.startsWith('_') || file.startsWith('.')) continue;
+    const sender = file.slice(0, -'.json'.length);
+    logs.set(sender, parseLog(readFileSync(join(dataDir, SENDERS_STATE_DIR, file), 'utf8'), sender));
+  }
+  return logs;
+}
+
+function refusedCounts(log: SenderLogFile | undefined, now: number): { last_24h: number; last_7d: number } {
+  const counts = { last_24h: 0, last_7d: 0 };
+  if (!log) return counts;
+  // An hour bucket counts when it started within the period (at most an hour's blur at the edge).
+  const dayAgo = new Date(now - DAY_MS).toISOString().slice(0, 13);
+  const weekAgo = new Date(now - 7 * DAY_MS).toISOString().slice(0, 13);
+  for (const [hour, count] of Object.entries(log.refused_items_by_hour)) {
+    if (hour >= dayAgo) counts.last_24h += count;
+    if (hour >= weekAgo) counts.last_7d += count;
+  }
+  return counts;
+}
+
+function topErrors(log: SenderLogFile | undefined, now: number): { error: string; count: number }[] {
+  if (!log) return [];
+  const counts = new Map<string, number>();
+  const add = (error: string) => counts.set(error, (counts.get(error) ?? 0) + 1);
+  for (const entry of log.refused) {
+    if (now - Date.parse(entry.at) > 7 * DAY_MS) continue;
+    if (entry.errors.length === 0) add(entry.answer);
+    for (const item of entry.errors)
+      for (const e of item.errors) add(e.path ? `${e.path}: ${e.message}` : e.message);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, TOP_ERRORS)
+    .map(([error, count]) => ({ error, count }));
+}

@@ -23,6 +23,8 @@ export interface MetricDraft<O = Record<string, unknown>> {
    * sorts higher for a later report. The record with the higher revision wins (see `isBetter`).
    */
   revision?: string;
+  /** A tombstone: the sender retracted the entity (status `retracted`, src/metrics/retraction.ts). */
+  tombstone?: boolean;
 }
 
 /** Deterministic id: `<metric>-<24 hex>` from a SHA-256 of the metric name and the natural key. */
@@ -50,7 +52,7 @@ export function buildRecord<O>(
     occurred_at: toUtcIso(draft.occurredAt),
     received_at: event.receivedAt,
     collected_at: collectedAt,
-    status: errors.length > 0 ? 'partial' : 'complete',
+    status: draft.tombstone ? 'retracted' : errors.length > 0 ? 'partial' : 'complete',
     errors,
     collector_version: COLLECTOR_VERSION,
     ...(draft.revision !== undefined ? { revision: draft.revision } : {}),

@@ -10,7 +10,17 @@ import {
   unavailable,
 } from '../webhook/handle-request';
 import { refusedEvent, refusedRequest, UnauthenticatedCounter } from './activity';
-import { isPushKind, MAX_ITEM_BYTES, MAX_ITEMS, type PushKind, pushKinds, RESERVED_KEYS } from './kinds';
+import {
+  isPushKind,
+  MAX_ITEM_BYTES,
+  MAX_ITEMS,
+  type PushKind,
+  pushKinds,
+  RESERVED_KEYS,
+  RETRACT_EVENT,
+  type RetractPayload,
+  retractedId,
+} from './kinds';
 import { SENDER_NAME, type SenderSecrets } from './secrets';
 import { verifyPushSignature } from './signature';
 
@@ -143,11 +153,65 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     }
     const whole = { total: 0, refused: 0, errors: [], kind };
 
+    if (kind === RETRACT_EVENT) {
+      const deep = tooDeep(body);
+      if (deep) return refuse(deep, whole);
+      const checked = retraction(body);
+      if (!('ids' in checked)) return refuse(checked, whole);
+      const receivedAt = now().toISOString();
+      const results: ItemResult[] = [];
+      const events: SignedEvent[] = [];
+      checked.ids.forEach((id, index) => {
+        const valid = retractedId.safeParse(id);
+        if (!valid.success) {
+          results.push({ index, errors: valid.error.issues.map((i) => ({ path: '', message: i.message })) });
+          return;
+        }
+        results.push({ index, id: valid.data });
+        const payload: RetractPayload = { kind: checked.kind, id: valid.data };
+        events.push({
+          trigger: `push::${RETRACT_EVENT}`,
+          source: 'push',
+          event: RETRACT_EVENT,
+          deliveryId: `retract-${createHash('sha256').update(`${sender}\n${checked.kind}\n${valid.data}`).digest('hex').slice(0, 32)}`,
+          receivedAt,
+          collectedBy: 'push',
+          sender,
+          payload: payload as unknown as Record<string, unknown>,
+        });
+      });
+      const detail = {
+        total: checked.ids.length,
+        refused: checked.ids.length - events.length,
+        errors: results,
+        kind,
+      };
+      if (events.length === 0) {
+        return refuse(
+          { status: 400, body: { error: 'no valid id: see results', outcome: 'rejected', results } },
+          detail,
+        );
+      }
+      const accepted = { status: 202, body: { outcome: 'queued', results } };
+      try {
+        await enqueue(detail.refused > 0 ? await refused(accepted, detail, events) : events);
+      } catch (error) {
+        deps.logger.error('enqueue failed', {
+          sender,
+          kind,
+          items: events.length,
+          error: errorMessage(error),
+        });
+        return unavailable(error, 'could not queue the retraction; send it again');
+      }
+      return accepted;
+    }
+
     if (!isPushKind(kind)) {
       return refuse(
         reject(
           400,
-          `X-Telemetry-Event must be one of ${Object.keys(pushKinds).join(', ')}, got ${JSON.stringify(kind.slice(0, 64))}`,
+          `X-Telemetry-Event must be one of ${[...Object.keys(pushKinds), RETRACT_EVENT].join(', ')}, got ${JSON.stringify(kind.slice(0, 64))}`,
         ),
         whole,
       );
@@ -209,6 +273,28 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     }
     return accepted;
   };
+}
+
+/** `{ "kind": K, "ids": [...] }` with a push kind and 1 to 500 ids; anything else is the answer to send. */
+function retraction(body: Buffer): { kind: PushKind; ids: unknown[] } | TelemetryResponse {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return reject(400, 'body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return reject(400, 'a retraction is {"kind": "<kind>", "ids": ["<id>", ...]}');
+  }
+  const { kind, ids } = parsed as { kind?: unknown; ids?: unknown };
+  if (typeof kind !== 'string' || !isPushKind(kind)) {
+    return reject(400, `"kind" must be one of ${Object.keys(pushKinds).join(', ')}`);
+  }
+  if (!Array.isArray(ids) || ids.length === 0) return reject(400, '"ids" must be a non-empty array of ids');
+  if (ids.length > MAX_ITEMS) {
+    return reject(413, `"ids" holds ${ids.length} ids; at most ${MAX_ITEMS} per request`);
+  }
+  return { kind, ids };
 }
 
 /** One item, or `{ "items": [...] }` with 1 to 500 items; anything else is the answer to send. */

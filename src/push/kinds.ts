@@ -82,6 +82,9 @@ const mapKey = (max: number) =>
       ),
     );
 
+/** Statuses a pushed deployment may report (each its own push-deployment record). */
+export const DEPLOYMENT_STATUSES = ['success', 'failure', 'error', 'in_progress', 'cancelled'] as const;
+
 export const deploymentItem = z
   .object({
     schema_version: schemaVersion,
@@ -89,7 +92,7 @@ export const deploymentItem = z
     repository,
     environment: text(255).check(z.describe('deployment environment, e.g. production')),
     sha,
-    status: z.enum(['success', 'failure', 'error', 'in_progress', 'cancelled']),
+    status: z.enum(DEPLOYMENT_STATUSES),
     finished_at: time.check(z.describe('when the deployment reached this status')),
     started_at: z.optional(time).check(z.describe('when the deployment started')),
     first_commit_at: z
@@ -253,6 +256,18 @@ export type PipelineRunItem = z.infer<typeof pipelineRunItem>;
 
 export function isPushKind(value: string): value is PushKind {
   return Object.hasOwn(pushKinds, value);
+}
+
+/** `X-Telemetry-Event: retract`: take back items this sender pushed (docs/PUSH.md, "Retraction"). */
+export const RETRACT_EVENT = 'retract';
+
+/** One id of a retraction: the `id` the item was pushed with (tooling-usage: `owner/name@YYYY-MM-DD`). */
+export const retractedId = text(200);
+
+/** The payload of one `push::retract` event: which kind, which of the sender's ids. */
+export interface RetractPayload {
+  kind: PushKind;
+  id: string;
 }
 
 /** At most this many items in one `{ "items": [...] }` body (more: 413). */

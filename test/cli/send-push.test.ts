@@ -132,7 +132,7 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
     expect(await fail(['send', '--kind', 'deploy', '--sender', 'jenkins', 'x.json'], {})).toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
-        '--kind must be one of deployment, incident, tooling-usage, custom-metric, pipeline-run',
+        '--kind must be one of deployment, incident, tooling-usage, custom-metric, pipeline-run, retract',
       ),
     });
     expect(await fail(['serve'], { PORT: '0', TELEMETRY_SENDER_SECRETS: 'jenkins' })).toMatchObject({

@@ -2,6 +2,7 @@ import { parsePayload } from '../../github/payloads';
 import { pipelineRunItem, splitRepository } from '../../push/kinds';
 import { durationMs, toUtcIso } from '../../time';
 import { pushSender } from '../push-deployment';
+import { RETRACT_TRIGGER, retracts, tombstones } from '../retraction';
 import type { Metric } from '../types';
 import type { PipelineRunOutput } from './output';
 
@@ -27,8 +28,10 @@ export const pipelineRun: Metric<PipelineRunOutput> = {
   name: 'pipeline-run',
   description:
     "One record per run of another system's pipeline (X-Telemetry-Event: pipeline-run); its start and end converge on it.",
-  triggers: ['push::pipeline-run'],
+  triggers: ['push::pipeline-run', RETRACT_TRIGGER],
+  matches: (event) => event.trigger !== RETRACT_TRIGGER || retracts(event, 'pipeline-run'),
   async collect(event) {
+    if (event.trigger === RETRACT_TRIGGER) return tombstones(event, (id) => [`${event.sender}\n${id}`]);
     const sender = pushSender(event);
     const item = parsePayload(pipelineRunItem, event.payload, 'pushed pipeline run');
     const { owner, repo } = splitRepository(item.repository);

@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { configSchema } from '../../src/config/config';
+import { silentLogger } from '../../src/log/logger';
+import type { MetricRecord } from '../../src/pipeline/types';
+import { createPushHandler } from '../../src/push/handler';
+import { parseSenderSecrets, staticSenderSecrets } from '../../src/push/secrets';
+import { type LocalCollector, startLocalCollector } from '../../src/server/server';
+import { CLI } from '../support/serve-process';
+import { listFiles, tempDir } from '../support/temp';
+import { deployment, incident, pipelineRun, pushHarness, signedPush } from './harness';
+
+const run = promisify(execFile);
+const SECRETS = { jenkins: 'retract-jenkins-4b1d', gitlab: 'retract-gitlab-9e77' };
+
+describe('X-Telemetry-Event: retract (the handler)', () => {
+  it('answers per id, refuses a bad body as a whole, and queues one event per valid id', async () => {
+    const { send, enqueued, activity } = pushHarness();
+    const answer = await send(
+      signedPush('retract', { kind: 'deployment', ids: ['deploy-4711', '', 'x'.repeat(201)] }),
+    );
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({
+      outcome: 'queued',
+      results: [
+        { index: 0, id: 'deploy-4711' },
+        { index: 1, errors: [{ path: '', message: 'must not be empty' }] },
+        { index: 2, errors: [{ path: '', message: 'must be at most 200 characters' }] },
+      ],
+    });
+    expect(enqueued).toEqual([
+      expect.objectContaining({
+        trigger: 'push::retract',
+        sender: 'jenkins',
+        payload: { kind: 'deployment', id: 'deploy-4711' },
+        deliveryId: expect.stringMatching(/^retract-[0-9a-f]{32}$/),
+      }),
+    ]);
+    expect(activity.map((e) => e.payload.status)).toEqual([202]); // the two bad ids are in the sender log
+
+    const bad = [
+      [{ kind: 'deploy', ids: ['a'] }, 400, '"kind" must be one of'],
+      [{ kind: 'deployment', ids: [] }, 400, '"ids" must be a non-empty array'],
+      [{ kind: 'deployment', ids: Array.from({ length: 501 }, (_, i) => `d${i}`) }, 413, 'at most 500'],
+      [['a'], 400, 'a retraction is'],
+    ] as const;
+    for (const [body, status, message] of bad) {
+      const refused = await send(signedPush('retract', body));
+      expect({ status: refused.status, error: String(refused.body.error) }).toEqual({
+        status,
+        error: expect.stringContaining(message),
+      });
+    }
+    expect(enqueued).toHaveLength(1);
+    // Unsigned (or signed by a stranger): 401 like any push, nothing queued.
+    expect(
+      (await send(signedPush('retract', { kind: 'deployment', ids: ['a'] }, { secret: 'x' }))).status,
+    ).toBe(401);
+    expect(enqueued).toHaveLength(1);
+  });
+});
+
+describe('retraction end to end: push, report, retract, report (local collector, telemetry report as a process)', () => {
+  jest.setTimeout(90_000);
+  let dir: { path: string; remove: () => Promise<void> };
+  let collector: LocalCollector;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    collector = await startLocalCollector({
+      config: configSchema.parse({ server: { port: 0, host: '127.0.0.1', dataDir: dir.path } }),
+      webhookSecrets: ['unused'],
+      logger: silentLogger,
+      push: createPushHandler({
+        senderSecrets: staticSenderSecrets(
+          parseSenderSecrets(`jenkins=${SECRETS.jenkins},gitlab=${SECRETS.gitlab}`),
+        ),
+        logger: silentLogger,
+      }),
+    });
+  });
+
+  afterAll(async () => {
+    await collector?.close();
+    await dir?.remove();
+  });
+
+  async function push(kind: string, body: unknown, sender: 'jenkins' | 'gitlab' = 'jenkins') {
+    const request = signedPush(kind, body, {
+      sender,
+      secret: SECRETS[sender],
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    });
+    const answer = await fetch(collector.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: new Uint8Array(request.body),
+    });
+    const json = (await answer.json()) as Record<string, unknown>;
+    await collector.queue.drain();
+    return { status: answer.status, body: json };
+  }
+
+  async function report(): Promise<{
+    dora: { deployment_frequency: { deployments: number } };
+    ci: { by_source: { source: string; runs: number }[] };
+    records: { retracted: number };
+  }> {
+    const since = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const { stdout } = await run(
+      process.execPath,
+      [CLI, 'report', '--data', dir.path, '--since', since, '--until', until, '--format', 'json'],
+      { env: process.env },
+    );
+    return JSON.parse(stdout);
+  }
+
+  it('a retracted deployment and pipeline run leave every figure; another sender cannot retract them', async () => {
+    const now = new Date().toISOString();
+    const started = new Date(Date.now() - 10 * 60_000).toISOString();
+    const deployments = [
+      deployment({ id: 'deploy-1', started_at: started, finished_at: now }),
+      deployment({ id: 'deploy-2', started_at: started, finished_at: now }),
+    ];
+    expect((await push('deployment', { items: deployments })).status).toBe(202);
+    // deploy-2 was also reported in progress: two records for one deployment.
+    await push(
+      'deployment',
+      deployment({ id: 'deploy-2', status: 'in_progress', started_at: started, finished_at: started }),
+    );
+    await push(
+      'pipeline-run',
+      pipelineRun({ id: 'run-1', queued_at: started, started_at: started, finished_at: now }),
+    );
+    await push('incident', incident({ id: 'inc-1', opened_at: started, resolved_at: now }));
+    const before = await report();
+    expect(before.dora.deployment_frequency.deployments).toBe(2);
+    expect(before.ci.by_source).toEqual([expect.objectContaining({ source: 'jenkins', runs: 1 })]);
+
+    // Another sender names jenkins's ids: its tombstones carry its own name, so nothing of jenkins's changes.
+    const stranger = await push('retract', { kind: 'deployment', ids: ['deploy-2'] }, 'gitlab');
+    expect(stranger).toEqual({
+      status: 202,
+      body: { outcome: 'queued', results: [{ index: 0, id: 'deploy-2' }] },
+    });
+    const unchanged = await report();
+    expect(unchanged.dora.deployment_frequency.deployments).toBe(2);
+    expect(unchanged.records.retracted).toBe(0);
+
+    const retract = await push('retract', { kind: 'deployment', ids: ['deploy-2', 'never-sent'] });
+    expect(retract.body.results).toEqual([
+      { index: 0, id: 'deploy-2' },
+      { index: 1, id: 'never-sent' },
+    ]);
+    await push('retract', { kind: 'pipeline-run', ids: ['run-1'] });
+    const after = await report();
+    expect(after.dora.deployment_frequency.deployments).toBe(1);
+    expect(after.ci.by_source).toEqual([]);
+    expect(after.records.retracted).toBe(3); // deploy-2 success and in_progress, run-1
+
+    // The tombstones stay as the audit trail: who retracted what, and when; the records are untouched.
+    const files = await listFiles(dir.path);
+    const tombstones = files.filter((f) => f.includes('/_retracted/'));
+    expect(tombstones.filter((f) => f.startsWith('push-deployment/_retracted/jenkins/'))).toHaveLength(10); // 2 ids × 5 statuses
+    expect(tombstones.filter((f) => f.startsWith('push-deployment/_retracted/gitlab/'))).toHaveLength(5);
+    const tombstone: MetricRecord = JSON.parse(
+      await readFile(join(dir.path, tombstones.find((f) => f.startsWith('pipeline-run/')) as string), 'utf8'),
+    );
+    expect(tombstone).toMatchObject({
+      metric: 'pipeline-run',
+      trigger: 'push::retract',
+      status: 'retracted',
+      output: { retracted: true, sender: 'jenkins', id: 'run-1', kind: 'pipeline-run' },
+    });
+    const run1 = files.find((f) => f.startsWith('pipeline-run/octo-org/'));
+    expect(JSON.parse(await readFile(join(dir.path, run1 as string), 'utf8')).id).toBe(tombstone.id);
+
+    // Resending a retracted item changes nothing: the tombstone wins over every version, for good.
+    await push(
+      'pipeline-run',
+      pipelineRun({ id: 'run-1', queued_at: started, started_at: started, finished_at: now }),
+    );
+    expect((await report()).ci.by_source).toEqual([]);
+  });
+});

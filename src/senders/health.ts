@@ -33,6 +33,8 @@ export interface SenderHealth {
   refused: { last_24h: number; last_7d: number };
   /** The most frequent errors of the last 7 days: `path: message`, or the request's answer. */
   top_errors: { error: string; count: number }[];
+  /** Items this sender retracted (ever), and how many of them matched no stored record. */
+  retracted: { items: number; unmatched: number };
 }
 
 export interface SendersOverview {
@@ -52,9 +54,15 @@ export function senderHealth(
   options: { now?: number; known?: readonly string[] } = {},
 ): SendersOverview {
   const now = options.now ?? Date.now();
-  const accepted = acceptedBySender(dataDir, now);
+  const scan = scanPushRecords(dataDir, now);
+  const accepted = scan.accepted;
   const logs = readLogs(dataDir);
-  const names = new Set([...(options.known ?? []), ...accepted.keys(), ...logs.keys()]);
+  const names = new Set([
+    ...(options.known ?? []),
+    ...accepted.keys(),
+    ...logs.keys(),
+    ...scan.retracted.keys(),
+  ]);
   const senders = [...names].sort().map((sender): SenderHealth => {
     const a = accepted.get(sender);
     const log = logs.get(sender);
@@ -66,6 +74,7 @@ export function senderHealth(
       accepted: { last_24h: a?.day ?? 0, last_7d: a?.week ?? 0 },
       refused: refusedCounts(log, now),
       top_errors: topErrors(log, now),
+      retracted: scan.retracted.get(sender) ?? { items: 0, unmatched: 0 },
     };
   });
   let unauthenticated = { last_24h: 0, last_7d: 0 };
@@ -83,56 +92,95 @@ export function senderHealth(
   return { generated_at: new Date(now).toISOString(), senders, unauthenticated };
 }
 
-function acceptedBySender(
-  dataDir: string,
-  now: number,
-): Map<string, { last: string; day: number; week: number }> {
-  const result = new Map<string, { last: string; day: number; week: number }>();
-  const seen = new Set<string>();
+interface PushScan {
+  accepted: Map<string, { last: string; day: number; week: number }>;
+  retracted: Map<string, { items: number; unmatched: number }>;
+}
+
+type StoredRecord = {
+  id?: unknown;
+  collected_by?: unknown;
+  received_at?: unknown;
+  status?: unknown;
+  output?: { sender?: unknown; id?: unknown };
+};
+
+/** Every JSON file below `root` (relative paths), or none when it does not exist. */
+function jsonFiles(root: string): string[] {
+  try {
+    return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.json') && !f.split(sep).some((p) => p.startsWith('.')),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function readRecord(path: string): StoredRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as StoredRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Accepted figures from the push records, leaving retracted ids out (a tombstone under
+ * `<metric>/_retracted/` beats every version of its id), and the retractions per sender.
+ */
+function scanPushRecords(dataDir: string, now: number): PushScan {
+  const accepted = new Map<string, { last: string; day: number; week: number }>();
+  const stored = new Set<string>();
+  const tombstoned = new Set<string>();
+  // Retracted items per sender: metric + item id → the tombstones' record ids.
+  const retractions = new Map<string, Map<string, string[]>>();
+  const records: { path: string; record: StoredRecord }[] = [];
   for (const metric of PUSH_METRICS) {
     const root = join(dataDir, metric);
-    let files: string[];
-    try {
-      files = readdirSync(root, { recursive: true, encoding: 'utf8' });
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      // Records only: no `_` folders (tombstones, state), no dot-files.
-      if (!file.endsWith('.json') || file.split(sep).some((p) => p.startsWith('_') || p.startsWith('.')))
-        continue;
-      let record: {
-        id?: unknown;
-        collected_by?: unknown;
-        received_at?: unknown;
-        status?: unknown;
-        output?: { sender?: unknown };
-      };
-      try {
-        record = JSON.parse(readFileSync(join(root, file), 'utf8'));
-      } catch {
+    for (const file of jsonFiles(root)) {
+      const record = readRecord(join(root, file));
+      if (!record || typeof record.id !== 'string') continue;
+      if (file.startsWith(`_retracted${sep}`)) {
+        const sender = record.output?.sender;
+        if (record.status !== 'retracted' || typeof sender !== 'string') continue;
+        tombstoned.add(record.id);
+        const items = retractions.get(sender) ?? new Map<string, string[]>();
+        const key = `${metric}\n${String(record.output?.id)}`;
+        items.set(key, [...(items.get(key) ?? []), record.id]);
+        retractions.set(sender, items);
         continue;
       }
-      const sender = record.output?.sender;
-      if (
-        record.collected_by !== 'push' ||
-        typeof sender !== 'string' ||
-        typeof record.received_at !== 'string'
-      )
-        continue;
-      if (typeof record.id === 'string') {
-        if (seen.has(record.id)) continue;
-        seen.add(record.id);
-      }
-      const entry = result.get(sender) ?? { last: record.received_at, day: 0, week: 0 };
-      if (record.received_at > entry.last) entry.last = record.received_at;
-      const age = now - Date.parse(record.received_at);
-      if (age <= DAY_MS) entry.day += 1;
-      if (age <= 7 * DAY_MS) entry.week += 1;
-      result.set(sender, entry);
+      if (file.split(sep).some((p) => p.startsWith('_'))) continue;
+      stored.add(record.id);
+      records.push({ path: file, record });
     }
   }
-  return result;
+  const seen = new Set<string>();
+  for (const { record } of records) {
+    const sender = record.output?.sender;
+    const id = record.id as string;
+    if (
+      record.collected_by !== 'push' ||
+      typeof sender !== 'string' ||
+      typeof record.received_at !== 'string'
+    )
+      continue;
+    if (tombstoned.has(id) || seen.has(id)) continue;
+    seen.add(id);
+    const entry = accepted.get(sender) ?? { last: record.received_at, day: 0, week: 0 };
+    if (record.received_at > entry.last) entry.last = record.received_at;
+    const age = now - Date.parse(record.received_at);
+    if (age <= DAY_MS) entry.day += 1;
+    if (age <= 7 * DAY_MS) entry.week += 1;
+    accepted.set(sender, entry);
+  }
+  const retracted = new Map<string, { items: number; unmatched: number }>();
+  for (const [sender, items] of retractions) {
+    let unmatched = 0;
+    for (const ids of items.values()) if (!ids.some((id) => stored.has(id))) unmatched += 1;
+    retracted.set(sender, { items: items.size, unmatched });
+  }
+  return { accepted, retracted };
 }
 
 function readLogs(dataDir: string): Map<string, SenderLogFile> {

@@ -184,5 +184,15 @@ describe('retraction end to end: push, report, retract, report (local collector,
       pipelineRun({ id: 'run-1', queued_at: started, started_at: started, finished_at: now }),
     );
     expect((await report()).ci.by_source).toEqual([]);
+
+    // telemetry senders: retracted records are no longer counted as accepted; an id naming nothing shows.
+    const { stdout } = await run(process.execPath, [CLI, 'senders', '--data', dir.path, '--format', 'json'], {
+      env: process.env,
+    });
+    const senders = JSON.parse(stdout).senders;
+    expect(senders.map((s: { sender: string }) => s.sender)).toEqual(['gitlab', 'jenkins']);
+    expect(senders[0]).toMatchObject({ retracted: { items: 1, unmatched: 1 }, accepted: { last_24h: 0 } });
+    // jenkins: deploy-1, inc-1 opened and resolved remain of six records; deploy-2, never-sent and run-1 retracted.
+    expect(senders[1]).toMatchObject({ retracted: { items: 3, unmatched: 1 }, accepted: { last_24h: 3 } });
   });
 });

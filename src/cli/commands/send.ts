@@ -66,7 +66,7 @@ export function registerSend(program: Command): void {
     )
     .addHelpText(
       'after',
-      "\nA GitHub delivery is signed with the first secret in TELEMETRY_WEBHOOK_SECRET; a push (--kind) with the\nsender's last secret in TELEMETRY_SENDER_SECRETS.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request\n  telemetry send --kind deployment --sender jenkins ./deployment.json\n  telemetry send --kind retract --sender jenkins ./retract.json   # {\"kind\": \"deployment\", \"ids\": [\"deploy-4711\"]}",
+      '\nA GitHub delivery is signed with the first secret in TELEMETRY_WEBHOOK_SECRET; a push (--kind) with the\nsender\'s last secret in TELEMETRY_SENDER_SECRETS.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request\n  telemetry send --kind deployment --sender jenkins ./deployment.json\n  telemetry send --kind retract --sender jenkins ./retract.json   # {"kind": "deployment", "ids": ["deploy-4711"]}',
     )
     .action(async (target: string | undefined, options: SendOptions) => {
       if (options.list) {

@@ -54,7 +54,15 @@ export function runSenders(options: SendersCommandOptions, now = Date.now()): st
 
 export function renderSenders(overview: SendersOverview): string {
   const rows = [
-    ['sender', 'last accepted', 'last refused', 'accepted 24h/7d', 'refused 24h/7d', 'most frequent error'],
+    [
+      'sender',
+      'last accepted',
+      'last refused',
+      'accepted 24h/7d',
+      'refused 24h/7d',
+      'retracted (unmatched)',
+      'most frequent error',
+    ],
   ];
   for (const s of overview.senders) {
     rows.push([
@@ -63,6 +71,7 @@ export function renderSenders(overview: SendersOverview): string {
       s.last_refused ? `${s.last_refused.at} (${s.last_refused.status} ${s.last_refused.kind})` : '–',
       `${s.accepted.last_24h}/${s.accepted.last_7d}`,
       `${s.refused.last_24h}/${s.refused.last_7d}`,
+      `${s.retracted.items} (${s.retracted.unmatched})`,
       s.top_errors[0] ? `${s.top_errors[0].error} (${s.top_errors[0].count})` : '–',
     ]);
   }

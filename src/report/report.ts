@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type SenderHealth, senderHealth } from '../senders/health';
 import { BANDS_SOURCE } from './bands';
 import { type Derived, derive } from './derive';
 import { type ReadResult, type RecordCounts, readFacts } from './read';
@@ -33,6 +34,8 @@ export interface Report extends Summary {
   by_team: Record<string, Summary>;
   /** Each repository's own figures (`owner/repo`, sorted). */
   by_repo: Record<string, Summary>;
+  /** Health of the systems that push (`telemetry senders`), as of now, whatever the window. */
+  senders: SenderHealth[];
   warnings: string[];
 }
 
@@ -85,6 +88,7 @@ export function buildReport(options: ReportOptions): Report {
     ...all,
     by_team,
     by_repo,
+    senders: senderHealth(dataDir, { now: options.now ?? Date.now() }).senders,
     settings: {
       production_environments: settings.productionEnvironments,
       change_failure_window_hours: settings.changeFailureWindowHours,

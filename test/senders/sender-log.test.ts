@@ -236,5 +236,27 @@ describe('telemetry senders (installed bin, real process) over what the local co
     expect(table.stdout).toMatch(/^sender\s+last accepted\s+last refused/);
     expect(table.stdout).toMatch(/jenkins\s+\d{4}-.*\s2\/2\s+6\/6/);
     expect(table.stdout).toContain('unauthenticated requests (counted, never stored): 1 today, 1 in 7 days');
+
+    // The report carries the same figures: JSON `senders`, the table's and the HTML dashboard's "Senders".
+    const report = (format: string) =>
+      run(process.execPath, [CLI, 'report', '--data', dir.path, '--since', '7d', '--format', format], {
+        env: process.env,
+      });
+    const json = JSON.parse((await report('json')).stdout);
+    expect(json.senders).toEqual(overview.senders.filter((s: { sender: string }) => s.sender === 'jenkins'));
+    expect((await report('table')).stdout).toMatch(
+      /Senders\n=+\nsender .*\n-+.*\njenkins\s+\S+\s+2\/2\s+6\/6/,
+    );
+    const html = (await report('html')).stdout;
+    expect(html).toContain(
+      '<section id="senders-section"><h2>Senders</h2><div id="t-senders"></div></section>',
+    );
+    const data = JSON.parse(
+      (
+        /<script id="report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html) as RegExpExecArray
+      )[1] as string,
+    );
+    expect(data.senders[0]).toMatchObject({ sender: 'jenkins', refused: { last_24h: 6 } });
+    expect(html).not.toContain(SECRET);
   });
 });

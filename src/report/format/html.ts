@@ -31,6 +31,7 @@ export function renderHtml(report: Report): string {
       ),
     },
     teams: Object.keys(report.by_team),
+    senders: report.senders,
   };
   return `<!doctype html>
 <html lang="en">
@@ -70,6 +71,7 @@ export function renderHtml(report: Report): string {
   <section><h2>Slowest jobs</h2><div id="t-jobs"></div></section>
   <section id="teams-section"><h2>By team</h2><div id="t-teams"></div></section>
   <section><h2>By repository</h2><div id="t-repos"></div></section>
+  <section id="senders-section"><h2>Senders</h2><div id="t-senders"></div></section>
   <footer id="footer"></footer>
 </main>
 <script id="report-data" type="application/json">${jsonForScript(data)}</script>
@@ -277,6 +279,13 @@ const CLIENT = `
   if (data.teams.length === 0) document.getElementById('teams-section').style.display = 'none';
   scopeTable('t-teams', 'team:');
   scopeTable('t-repos', 'repo:');
+  if (data.senders.length === 0) document.getElementById('senders-section').style.display = 'none';
+  table('t-senders', ['sender', 'last accepted', 'last refused', 'accepted 24 h', 'accepted 7 d', 'refused 24 h', 'refused 7 d', 'retracted', 'most frequent error'],
+    data.senders.map(function (x) {
+      return [x.sender, x.last_accepted_at || '–', x.last_refused ? x.last_refused.at + ' (' + x.last_refused.status + ' ' + x.last_refused.kind + ')' : '–',
+        x.accepted.last_24h, x.accepted.last_7d, x.refused.last_24h, x.refused.last_7d, x.retracted.items,
+        x.top_errors.length > 0 ? x.top_errors[0].error + ' (' + x.top_errors[0].count + ')' : '–'];
+    }), [0, 0, 0, 1, 1, 1, 1, 1, 0]);
   render('all');
   document.body.setAttribute('data-rendered', 'true');
 })();

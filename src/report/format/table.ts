@@ -56,6 +56,33 @@ export function renderTable(report: Report): string {
       ),
     );
   }
+  if (report.senders.length > 0) {
+    out.push(
+      ...section(
+        'Senders',
+        [
+          [
+            'sender',
+            'last accepted',
+            'accepted 24h/7d',
+            'refused 24h/7d',
+            'retracted',
+            'most frequent error',
+          ],
+        ].concat(
+          report.senders.map((s) => [
+            s.sender,
+            s.last_accepted_at ?? '–',
+            `${s.accepted.last_24h}/${s.accepted.last_7d}`,
+            `${s.refused.last_24h}/${s.refused.last_7d}`,
+            String(s.retracted.items),
+            s.top_errors[0] ? `${s.top_errors[0].error} (${s.top_errors[0].count})` : '–',
+          ]),
+        ),
+        true,
+      ),
+    );
+  }
   const weeks = report.weekly.filter((w) => w.deployments + w.prs_merged + w.ci_runs > 0);
   if (weeks.length > 0) {
     out.push(

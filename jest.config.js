@@ -8,12 +8,13 @@ module.exports = {
   },
   // All @octokit packages (and a few of their dependencies) are ESM-only: let swc turn them into CommonJS.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|fast-content-type-parse|bottleneck|content-type|json-with-bigint)/)',
+    '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|fast-content-type-parse|bottleneck|content-type|json-with-bigint|hyparquet|hyparquet-writer)/)',
   ],
   // @octokit/webhooks-methods declares only an `import` condition, which jest's CommonJS resolver cannot see.
   moduleNameMapper: {
     '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/realm.js'],
   testTimeout: 20000,
 };

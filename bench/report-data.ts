@@ -29,6 +29,30 @@ const H = 3_600_000;
 const M = 60_000;
 
 export function generateDataDir(root: string, total: number, until: number, days = 90): number {
+  const made = new Set<string>();
+  return generateRecords(total, until, days, (record) => {
+    const path = join(root, recordPath(record));
+    const dir = dirname(path);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    writeFileSync(path, serializeRecord(record));
+  });
+}
+
+/**
+ * The reference mix's records, handed to `emit` one by one (occurred_at uniform over `days` before
+ * `until`); returns how many. The report and growth benchmarks both use it.
+ */
+export function generateRecords(
+  total: number,
+  until: number,
+  days: number,
+  emit: (record: MetricRecord<unknown>) => void,
+  /** Prefixed to every natural key, so several generated slices (one per day) have distinct ids. */
+  keyPrefix = '',
+): number {
   let seed = 42;
   const random = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -43,7 +67,6 @@ export function generateDataDir(root: string, total: number, until: number, days
   }));
   const start = until - days * 86_400_000;
   const when = () => start + int(days * 86_400_000);
-  const made = new Set<string>();
   let written = 0;
 
   const write = (
@@ -54,7 +77,7 @@ export function generateDataDir(root: string, total: number, until: number, days
     output: object,
   ) => {
     const record: MetricRecord<object> = {
-      id: recordId(metric, key),
+      id: recordId(metric, `${keyPrefix}${key}`),
       schema_version: 1,
       metric,
       trigger: `bench::${metric}`,
@@ -70,13 +93,7 @@ export function generateDataDir(root: string, total: number, until: number, days
       collector_version: '0.1.0',
       output,
     };
-    const path = join(root, recordPath(record));
-    const dir = dirname(path);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
-    writeFileSync(path, serializeRecord(record as MetricRecord<unknown>));
+    emit(record as MetricRecord<unknown>);
     written += 1;
   };
 

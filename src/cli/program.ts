@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { COLLECTOR_VERSION } from '../version';
 import { registerConfigCheck } from './commands/config-check';
+import { registerDataCommands } from './commands/data';
 import { registerJobCommands } from './commands/jobs';
 import { registerReport } from './commands/report';
 import { registerSend } from './commands/send';
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
   registerReport(program);
   registerSenders(program);
   registerJobCommands(program);
+  registerDataCommands(program);
   return program;
 }

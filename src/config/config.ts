@@ -148,6 +148,19 @@ export const configSchema = z
       .prefault({}),
     /** `telemetry report`: what counts as production, the change-failure window (docs/REPORTS.md). */
     report: reportSettingsSchema.prefault({}),
+    /** Compaction of closed days into Parquet partitions (docs/DATA.md, "Compaction"). */
+    data: z
+      .object({
+        /** A UTC day is compacted once it ended this many hours ago (late records still merge later). */
+        compactGraceHours: z
+          .number()
+          .int()
+          .min(0)
+          .max(24 * 90)
+          .default(48),
+      })
+      .strict()
+      .prefault({}),
     /** Scheduled jobs (EventBridge Scheduler in AWS): cron expression, time zone, job name and its input. */
     schedules: z
       .array(

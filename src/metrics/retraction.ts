@@ -6,7 +6,7 @@ import { isPushKind, RETRACT_EVENT, type RetractPayload } from '../push/kinds';
 /** The trigger of a retraction (`X-Telemetry-Event: retract`, one event per retracted id). */
 export const RETRACT_TRIGGER = `push::${RETRACT_EVENT}`;
 
-/** Owner folder of tombstones: `<metric>/_retracted/<sender>/<yyyy>/<mm>/<id>.json` (readers always read it). */
+/** The `owner` of a tombstone (its `repo` is the sender); tombstones are filed under `tombstones/` (recordPath). */
 export const RETRACTED_OWNER = '_retracted';
 
 /** The output of a tombstone: who retracted what, and when (the audit trail). */
@@ -30,7 +30,7 @@ export function retracts(event: SignedEvent, kind: string): boolean {
  * record per status it was reported with, an incident `opened` and `resolved`), each with the id its record
  * has, so "better record wins" (retracted beats every other version) removes them from every reader. Keys
  * start with the retracting sender's name: a sender can only ever retract its own items. A key that matches
- * no record retracts nothing. Filed by when the retraction was made, under `_retracted/<sender>`.
+ * no record retracts nothing. Filed by when the retraction was made, under `tombstones/<metric>/`.
  */
 export function tombstones<O>(event: SignedEvent, naturalKeys: (id: string) => string[]): MetricDraft<O>[] {
   const sender = event.sender;

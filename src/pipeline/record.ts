@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hotRecordPath, safeSegment } from '../data/layout';
 import { toUtcIso } from '../time';
 import { COLLECTOR_VERSION } from '../version';
 import type { MetricRecord, RecordError, SignedEvent } from './types';
@@ -60,34 +61,33 @@ export function buildRecord<O>(
   };
 }
 
-// A path segment that cannot climb out of the data directory or hide as a dot-file.
-const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
+export { safeSegment } from '../data/layout';
 
-/** Replaces anything unsafe in an owner or repository name so it is usable as one directory name. */
-export function safeSegment(value: string): string {
-  if (SAFE_SEGMENT.test(value)) return value;
-  const cleaned = value
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .replace(/^[.-]+/, '_')
-    .slice(0, 100);
-  return cleaned.length > 0 ? cleaned : '_';
+/**
+ * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json` by
+ * `occurred_at` (UTC), `<hhm0>` its ten-minute slot (src/data/layout.ts). Compaction later moves it into
+ * its day's Parquet partition. A tombstone (status `retracted`) goes to `tombstones/` instead.
+ */
+export function recordPath(
+  record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'> & { status?: string },
+): string {
+  if (record.status === 'retracted') return tombstonePath(record);
+  return hotRecordPath(record);
 }
 
-/** `<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`, relative to the data root, by `occurred_at` (UTC). */
-export function recordPath(
-  record: Pick<MetricRecord, 'id' | 'metric' | 'owner' | 'repo' | 'occurred_at'>,
-): string {
+/** Tombstones live apart from the records, never compacted: every reader reads all of them first. */
+export const TOMBSTONE_ROOT = 'tombstones';
+
+/**
+ * `tombstones/<metric>/<yyyy>/<mm>/<id>.json`, by `occurred_at` (when the retraction was made): a retraction
+ * must reach a reader of any period, so tombstones are kept out of the time-sliced hot folders and the
+ * partitions, in a folder every reader reads whole (retractions are rare: far below 3,000 a month).
+ */
+export function tombstonePath(record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'>): string {
   const when = new Date(record.occurred_at);
   const yyyy = String(when.getUTCFullYear()).padStart(4, '0');
   const mm = String(when.getUTCMonth() + 1).padStart(2, '0');
-  return [
-    safeSegment(record.metric),
-    safeSegment(record.owner),
-    safeSegment(record.repo),
-    yyyy,
-    mm,
-    `${safeSegment(record.id)}.json`,
-  ].join('/');
+  return [TOMBSTONE_ROOT, safeSegment(record.metric), yyyy, mm, `${safeSegment(record.id)}.json`].join('/');
 }
 
 /** What "better record wins" compares: the envelope's status and, when the metric sets one, its revision. */

@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
-import { isBetter, type Standing, standingOf } from '../pipeline/record';
+import { openDuck, sqlString } from '../data/duckdb';
+import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
+import { recordFromRow } from '../data/rows';
+import { partitionSource } from '../data/views';
+import { isBetter, type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
+import type { MetricRecord } from '../pipeline/types';
 import { envelopeSchema, type Fact, isReportedMetric, REPORTED_METRICS, toFact } from './facts';
 import { monthOverlaps, type ReportWindow } from './window';
 
@@ -21,8 +26,10 @@ export interface ReadResult {
 }
 
 export interface RecordCounts {
-  /** Files opened. */
+  /** Record files opened (hot and first-layout JSON files). */
   files: number;
+  /** Rows read from Parquet partitions (in the window's days). */
+  partition_rows: number;
   /** Distinct valid records in the window, by metric. */
   by_metric: Record<string, number>;
   /** Distinct valid records in the window. */
@@ -41,16 +48,20 @@ export interface RecordCounts {
 const WARNING_LIMIT = 200;
 
 /**
- * Reads a data directory (<root>/<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json) file by file: month
- * folders outside the window are never opened, each file is parsed, validated and reduced to its fact
- * before the next one is read, and `_`-prefixed folders (dead letters, job state) are skipped.
+ * Reads a data directory (docs/DATA.md, "Layout"): the Parquet partitions through DuckDB (only the rows in
+ * the window; DuckDB itself is loaded only then), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
+ * first layout (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) file by file: month folders outside the
+ * window are never opened, each file is parsed, validated and reduced to its fact before the next one is
+ * read, and `_`-prefixed folders (dead letters, job state) are skipped. One fact per record id across all
+ * of them ("better record wins").
  */
-export function readFacts(root: string, options: ReadOptions): ReadResult {
+export async function readFacts(root: string, options: ReadOptions): Promise<ReadResult> {
   const repoMatcher = repoFilter(options.repos ?? []);
   // The winner per id ("better record wins"); a tombstone (fact null) beats every version of its id.
   const byId = new Map<string, { standing: Standing; metric: string; fact: Fact | null }>();
   const counts: RecordCounts = {
     files: 0,
+    partition_rows: 0,
     by_metric: Object.fromEntries(REPORTED_METRICS.map((m) => [m, 0])),
     used: 0,
     duplicates: 0,
@@ -66,16 +77,91 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
     if (warnings.length < WARNING_LIMIT) warnings.push(`${relative(root, path)}: ${message}`);
   };
 
-  for (const metric of folders(root)) {
-    if (!isReportedMetric(metric)) continue;
-    // Tombstones first, whatever the window and --repo: a retraction is filed by when it was made.
-    for (const tombstone of readTombstones(join(root, metric, RETRACTED_FOLDER), metric)) {
-      if (typeof tombstone === 'string') {
-        warn(join(root, metric, RETRACTED_FOLDER, tombstone), 'not a valid tombstone (status "retracted")');
+  const offer = (outcome: { id: string; standing: Standing; fact: Fact | null }, metric: string) => {
+    const seen = byId.get(outcome.id);
+    if (seen?.standing.status === 'retracted') {
+      if (outcome.fact !== null) counts.retracted += 1;
+      return;
+    }
+    if (seen) {
+      counts.duplicates += 1;
+      if (isBetter(outcome.standing, seen.standing)) byId.set(outcome.id, { ...outcome, metric });
+      return;
+    }
+    byId.set(outcome.id, { ...outcome, metric });
+  };
+
+  // Tombstones first, whatever the window and --repo: a retraction is filed by when it was made.
+  for (const metric of REPORTED_METRICS) {
+    const dir = join(root, TOMBSTONE_ROOT, metric);
+    for (const file of jsonFilesBelow(dir)) {
+      const outcome = readTombstone(join(dir, file), metric);
+      if (typeof outcome === 'string') warn(join(dir, file), outcome);
+      else byId.set(outcome.id, { standing: { status: 'retracted' }, metric, fact: null });
+    }
+  }
+
+  const readFile = (path: string, metric: string, repoCheck: boolean) => {
+    counts.files += 1;
+    const outcome = readOne(path, metric, options, repoCheck ? repoMatcher : undefined);
+    if (outcome === 'other-repository') return;
+    if (typeof outcome === 'string') {
+      warn(path, outcome);
+      return;
+    }
+    if (outcome === null) {
+      counts.outside_window += 1;
+      return;
+    }
+    offer(outcome, metric);
+  };
+
+  for (const record of await readPartitionRecords(root, options)) {
+    counts.partition_rows += 1;
+    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) continue;
+    try {
+      offer(
+        {
+          id: record.id,
+          standing: standingOf(record),
+          fact: toFact(record, { revertPattern: options.revertPattern }),
+        },
+        record.metric,
+      );
+    } catch (error) {
+      if (error instanceof ZodError) {
+        warn(
+          join(root, PARTITION_ROOT, record.metric, record.id),
+          `invalid ${record.metric} output: ${describe(error, 'output.')}`,
+        );
         continue;
       }
-      byId.set(tombstone.id, { standing: { status: 'retracted' }, metric, fact: null });
+      throw error;
     }
+  }
+
+  const hot = join(root, HOT_ROOT);
+  for (const metric of folders(hot)) {
+    if (!isReportedMetric(metric)) continue;
+    for (const year of folders(join(hot, metric))) {
+      if (!/^\d{4}$/.test(year)) continue;
+      for (const month of folders(join(hot, metric, year))) {
+        if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month))) continue;
+        for (const day of folders(join(hot, metric, year, month))) {
+          for (const slot of folders(join(hot, metric, year, month, day))) {
+            const dir = join(hot, metric, year, month, day, slot);
+            for (const file of readdirSync(dir).sort()) {
+              if (!file.endsWith('.json') || file.startsWith('.')) continue;
+              readFile(join(dir, file), metric, true);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  for (const metric of folders(root)) {
+    if (!isReportedMetric(metric)) continue;
     for (const owner of folders(join(root, metric))) {
       for (const repo of folders(join(root, metric, owner))) {
         if (repoMatcher && !repoMatcher(`${owner}/${repo}`)) continue;
@@ -88,28 +174,7 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
             const monthDir = join(repoDir, year, month);
             for (const file of readdirSync(monthDir).sort()) {
               if (!file.endsWith('.json') || file.startsWith('.')) continue;
-              const path = join(monthDir, file);
-              counts.files += 1;
-              const outcome = readOne(path, metric, options);
-              if (typeof outcome === 'string') {
-                warn(path, outcome);
-                continue;
-              }
-              if (outcome === null) {
-                counts.outside_window += 1;
-                continue;
-              }
-              const seen = byId.get(outcome.id);
-              if (seen?.standing.status === 'retracted') {
-                if (outcome.fact !== null) counts.retracted += 1;
-                continue;
-              }
-              if (seen) {
-                counts.duplicates += 1;
-                if (isBetter(outcome.standing, seen.standing)) byId.set(outcome.id, { ...outcome, metric });
-                continue;
-              }
-              byId.set(outcome.id, { ...outcome, metric });
+              readFile(join(monthDir, file), metric, false);
             }
           }
         }
@@ -131,33 +196,40 @@ export function readFacts(root: string, options: ReadOptions): ReadResult {
 
 type Outcome = { id: string; standing: Standing; fact: Fact | null } | null | string;
 
-/** Where the tombstones of a metric live: `<metric>/_retracted/<sender>/<yyyy>/<mm>/<id>.json`. */
-export const RETRACTED_FOLDER = '_retracted';
-
-/** Every tombstone under `dir` (any depth), or the reason a file is not one. */
-function readTombstones(dir: string, metric: string): ({ id: string } | string)[] {
-  let files: string[];
+/** Every JSON file below `dir` (relative paths, sorted), none when it does not exist. */
+function jsonFilesBelow(dir: string): string[] {
   try {
-    files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.json') && !f.split(sep).some((part) => part.startsWith('.')))
+      .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const found: ({ id: string } | string)[] = [];
-  for (const file of files.sort()) {
-    if (!file.endsWith('.json') || file.split(sep).some((part) => part.startsWith('.'))) continue;
-    try {
-      const record = envelopeSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-      found.push(record.status === 'retracted' && record.metric === metric ? { id: record.id } : file);
-    } catch {
-      found.push(file);
-    }
-  }
-  return found;
 }
 
-/** One file: its fact, null when it is outside the window, or the reason it is not a valid record. */
-function readOne(path: string, folderMetric: string, options: ReadOptions): Outcome {
+/** A tombstone's id, or why the file is not one. */
+function readTombstone(path: string, metric: string): { id: string } | string {
+  try {
+    const record = envelopeSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    if (record.status !== 'retracted' || record.metric !== metric)
+      return `not a tombstone of ${metric} (status "retracted")`;
+    return { id: record.id };
+  } catch (error) {
+    return `not a valid tombstone (${(error as Error).message.slice(0, 200)})`;
+  }
+}
+
+/**
+ * One file: its fact, null when it is outside the window, `other-repository` when `repoMatcher` leaves
+ * it out, or the reason it is not a valid record.
+ */
+function readOne(
+  path: string,
+  folderMetric: string,
+  options: ReadOptions,
+  repoMatcher?: (repository: string) => boolean,
+): Outcome | 'other-repository' {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -172,10 +244,10 @@ function readOne(path: string, folderMetric: string, options: ReadOptions): Outc
   }
   const at = Date.parse(record.occurred_at);
   if (at < options.window.start || at >= options.window.end) return null;
+  if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return 'other-repository';
+  // A tombstone among the records (a hand-made or older layout's) carries no output to read.
+  if (record.status === 'retracted') return { id: record.id, standing: { status: 'retracted' }, fact: null };
   try {
-    // A tombstone filed with the records (as a store may write one over the record) carries no output.
-    if (record.status === 'retracted')
-      return { id: record.id, standing: { status: 'retracted' }, fact: null };
     return {
       id: record.id,
       standing: standingOf(record),
@@ -213,4 +285,44 @@ function repoFilter(patterns: readonly string[]): ((repository: string) => boole
   if (patterns.length === 0) return undefined;
   const globs = patterns.map((p) => (p.includes('/') ? p : `*/${p}`));
   return picomatch(globs, { nocase: true, dot: true });
+}
+
+/**
+ * The partition rows of the reported metrics whose `occurred_at` is in the window, through DuckDB (loaded
+ * only when the data directory has partitions). Rows are turned back into records, so a figure has one
+ * definition (src/report/derive.ts) whichever tier a record sits in.
+ */
+async function readPartitionRecords(
+  root: string,
+  options: ReadOptions,
+): Promise<MetricRecord<Record<string, unknown>>[]> {
+  const metrics = REPORTED_METRICS.filter((metric) => hasParquet(join(root, PARTITION_ROOT, metric)));
+  if (metrics.length === 0) return [];
+  const duck = await openDuck();
+  try {
+    const start = new Date(options.window.start).toISOString();
+    const end = new Date(options.window.end).toISOString();
+    const records: MetricRecord<Record<string, unknown>>[] = [];
+    for (const metric of metrics) {
+      const rows = await duck.all(
+        `SELECT * FROM ${partitionSource(root, metric)}
+         WHERE occurred_at >= ${sqlString(start)}::TIMESTAMP AND occurred_at < ${sqlString(end)}::TIMESTAMP
+         ORDER BY occurred_at, id`,
+      );
+      for (const row of rows) records.push(recordFromRow(row));
+    }
+    return records;
+  } finally {
+    duck.close();
+  }
+}
+
+/** Whether a folder holds a Parquet file anywhere below it. */
+function hasParquet(dir: string): boolean {
+  try {
+    return readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.parquet'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }

@@ -43,7 +43,7 @@ export class ReportError extends Error {
   override readonly name = 'ReportError';
 }
 
-export function buildReport(options: ReportOptions): Report {
+export async function buildReport(options: ReportOptions): Promise<Report> {
   const dataDir = resolve(options.dataDir);
   let isDirectory = false;
   try {
@@ -54,7 +54,7 @@ export function buildReport(options: ReportOptions): Report {
   if (!isDirectory) throw new ReportError(`data directory ${dataDir} does not exist or is not a directory`);
 
   const { settings, window } = options;
-  const read: ReadResult = readFacts(dataDir, {
+  const read: ReadResult = await readFacts(dataDir, {
     window,
     ...(options.repos ? { repos: options.repos } : {}),
     revertPattern: new RegExp(settings.revertTitlePattern, 'i'),
@@ -88,7 +88,7 @@ export function buildReport(options: ReportOptions): Report {
     ...all,
     by_team,
     by_repo,
-    senders: senderHealth(dataDir, { now: options.now ?? Date.now() }).senders,
+    senders: (await senderHealth(dataDir, { now: options.now ?? Date.now() })).senders,
     settings: {
       production_environments: settings.productionEnvironments,
       change_failure_window_hours: settings.changeFailureWindowHours,

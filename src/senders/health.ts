@@ -1,5 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
+import { openDuck } from '../data/duckdb';
+import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
+import { partitionSource } from '../data/views';
+import { TOMBSTONE_ROOT } from '../pipeline/record';
 import {
   parseLog,
   parseUnauthenticated,
@@ -49,12 +53,12 @@ export interface SendersOverview {
  * records themselves, refused ones from the refused-request log under `_state/senders/`. `known` adds senders
  * with neither yet (the configured ones), so a sender that went silent still shows.
  */
-export function senderHealth(
+export async function senderHealth(
   dataDir: string,
   options: { now?: number; known?: readonly string[] } = {},
-): SendersOverview {
+): Promise<SendersOverview> {
   const now = options.now ?? Date.now();
-  const scan = scanPushRecords(dataDir, now);
+  const scan = await scanPushRecords(dataDir, now);
   const accepted = scan.accepted;
   const logs = readLogs(dataDir);
   const names = new Set([
@@ -105,11 +109,11 @@ type StoredRecord = {
   output?: { sender?: unknown; id?: unknown };
 };
 
-/** Every JSON file below `root` (relative paths), or none when it does not exist. */
-function jsonFiles(root: string): string[] {
+/** Every file ending in `suffix` below `root` (relative paths), or none when it does not exist. */
+function jsonFiles(root: string, suffix = '.json'): string[] {
   try {
     return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
-      (f) => f.endsWith('.json') && !f.split(sep).some((p) => p.startsWith('.')),
+      (f) => f.endsWith(suffix) && !f.split(sep).some((p) => p.startsWith('.')),
     );
   } catch {
     return [];
@@ -124,39 +128,70 @@ function readRecord(path: string): StoredRecord | undefined {
   }
 }
 
+/** The push records of `metric` in its Parquet partitions (DuckDB, loaded only when there are any). */
+async function partitionRecords(dataDir: string, metric: string): Promise<StoredRecord[]> {
+  const dir = join(dataDir, PARTITION_ROOT, metric);
+  if (!jsonFiles(dir, '.parquet').length) return [];
+  const duck = await openDuck();
+  try {
+    const rows = await duck.all(
+      `SELECT id, status, collected_by, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS received_at,
+              output.sender AS sender FROM ${partitionSource(dataDir, metric)} WHERE collected_by = 'push'`,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      status: row.status,
+      collected_by: row.collected_by,
+      received_at: row.received_at,
+      output: { sender: row.sender },
+    }));
+  } finally {
+    duck.close();
+  }
+}
+
 /**
- * Accepted figures from the push records, leaving retracted ids out (a tombstone under
- * `<metric>/_retracted/` beats every version of its id), and the retractions per sender.
+ * Accepted figures from the push records (hot files, first-layout files and partitions), leaving
+ * retracted ids out (a tombstone under `tombstones/<metric>/` beats every version of its id), and the
+ * retractions per sender.
  */
-function scanPushRecords(dataDir: string, now: number): PushScan {
+async function scanPushRecords(dataDir: string, now: number): Promise<PushScan> {
   const accepted = new Map<string, { last: string; day: number; week: number }>();
   const stored = new Set<string>();
   const tombstoned = new Set<string>();
   // Retracted items per sender: metric + item id → the tombstones' record ids.
   const retractions = new Map<string, Map<string, string[]>>();
-  const records: { path: string; record: StoredRecord }[] = [];
+  const records: StoredRecord[] = [];
   for (const metric of PUSH_METRICS) {
-    const root = join(dataDir, metric);
-    for (const file of jsonFiles(root)) {
-      const record = readRecord(join(root, file));
-      if (!record || typeof record.id !== 'string') continue;
-      if (file.startsWith(`_retracted${sep}`)) {
-        const sender = record.output?.sender;
-        if (record.status !== 'retracted' || typeof sender !== 'string') continue;
-        tombstoned.add(record.id);
-        const items = retractions.get(sender) ?? new Map<string, string[]>();
-        const key = `${metric}\n${String(record.output?.id)}`;
-        items.set(key, [...(items.get(key) ?? []), record.id]);
-        retractions.set(sender, items);
+    const tombstones = join(dataDir, TOMBSTONE_ROOT, metric);
+    for (const file of jsonFiles(tombstones)) {
+      const record = readRecord(join(tombstones, file));
+      const sender = record?.output?.sender;
+      if (
+        !record ||
+        typeof record.id !== 'string' ||
+        record.status !== 'retracted' ||
+        typeof sender !== 'string'
+      )
         continue;
-      }
-      if (file.split(sep).some((p) => p.startsWith('_'))) continue;
-      stored.add(record.id);
-      records.push({ path: file, record });
+      tombstoned.add(record.id);
+      const items = retractions.get(sender) ?? new Map<string, string[]>();
+      const key = `${metric}\n${String(record.output?.id)}`;
+      items.set(key, [...(items.get(key) ?? []), record.id]);
+      retractions.set(sender, items);
     }
+    for (const root of [join(dataDir, HOT_ROOT, metric), join(dataDir, metric)]) {
+      for (const file of jsonFiles(root)) {
+        if (file.split(sep).some((p) => p.startsWith('_'))) continue;
+        const record = readRecord(join(root, file));
+        if (record && typeof record.id === 'string') records.push(record);
+      }
+    }
+    records.push(...(await partitionRecords(dataDir, metric)));
   }
+  for (const record of records) stored.add(record.id as string);
   const seen = new Set<string>();
-  for (const { record } of records) {
+  for (const record of records) {
     const sender = record.output?.sender;
     const id = record.id as string;
     if (

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import type { DataFiles } from '../data/compact';
 import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import type { Store, WriteResult } from './types';
@@ -10,7 +11,7 @@ import type { Store, WriteResult } from './types';
  * a temporary name in the same directory and renamed into place, so a reader (or a crash) never sees half
  * a record.
  */
-export class FileStore implements Store {
+export class FileStore implements Store, DataFiles {
   readonly root: string;
 
   constructor(root: string) {
@@ -53,6 +54,71 @@ export class FileStore implements Store {
     await atomicWrite(this.resolveInside(path), content);
   }
 
+  async listFiles(prefix: string): Promise<string[]> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(this.resolveInside(prefix), { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) =>
+        join(e.parentPath, e.name)
+          .slice(this.root.length + 1)
+          .split(sep)
+          .join('/'),
+      )
+      .sort();
+  }
+
+  async readBytes(path: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.resolveInside(path));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes every file of `add` (each atomically), then removes `remove` in order, then the folders that
+   * became empty. Not one atomic step: compaction orders its lists so that any prefix of these steps
+   * leaves every record readable (docs/DATA.md, "Compaction").
+   */
+  async replaceFiles(
+    add: ReadonlyMap<string, Uint8Array>,
+    remove: readonly string[],
+    options: { onStep?: (step: string) => void } = {},
+  ): Promise<void> {
+    for (const [path, bytes] of add) {
+      await atomicWrite(this.resolveInside(path), bytes);
+      options.onStep?.(`write ${path}`);
+    }
+    const folders = new Set<string>();
+    for (const path of remove) {
+      const full = this.resolveInside(path);
+      await rm(full, { force: true });
+      folders.add(dirname(full));
+      options.onStep?.(`remove ${path}`);
+    }
+    for (const folder of [...folders].sort().reverse()) await this.removeEmpty(folder);
+  }
+
+  /** Removes `folder` and its parents while they are empty, never the root. */
+  private async removeEmpty(folder: string): Promise<void> {
+    let current = folder;
+    while (current.startsWith(this.root + sep)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return;
+      }
+      current = dirname(current);
+    }
+  }
+
   /** Joins a relative path to the root and refuses anything that would land outside it. */
   private resolveInside(relative: string): string {
     if (isAbsolute(relative) || relative.includes('\0')) throw new Error(`invalid store path: ${relative}`);
@@ -79,7 +145,7 @@ async function readJson(path: string): Promise<Pick<MetricRecord, 'status'> | un
   }
 }
 
-async function atomicWrite(path: string, content: string): Promise<void> {
+async function atomicWrite(path: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = join(dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {

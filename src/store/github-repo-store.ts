@@ -1,28 +1,21 @@
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
 import type { TelemetryConfig } from '../config/config';
+import type { DataFiles } from '../data/compact';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { isBetter, recordPath, type Standing, serializeRecord, standingOf } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { COLLECTOR_VERSION } from '../version';
-import {
-  blobAnswer,
-  commitAnswer,
-  commitListAnswer,
-  createdAnswer,
-  refAnswer,
-  repositoryAnswer,
-  treeAnswer,
-} from './git-answers';
+import { blobAnswer, commitAnswer, createdAnswer, refAnswer, treeAnswer } from './git-answers';
+import { BudgetLedger, parseAnswer, RequestPolicy, StoreWriteError, statusOf } from './request-policy';
+import { type GitIdentity, StoreSetupError, verifyDataRepository } from './store-setup';
 import { nameOf, parentOf, type TreeEntry, TreeMirror } from './tree-mirror';
 import type { Store, WriteResult } from './types';
 import { type Clock, systemClock, WritePacer } from './write-pacer';
 
-export interface GitIdentity {
-  name: string;
-  email: string;
-}
+export { StoreWriteError } from './request-policy';
+export type { GitIdentity } from './store-setup';
+export { StoreSetupError } from './store-setup';
 
 export interface GitHubRepoStoreOptions {
   /** The shared client (`createGitHubClient`) with a token that can write to the data repository. */
@@ -68,16 +61,6 @@ export interface GitHubRepoStoreOptions {
   clock?: Clock;
   /** Random source for the backoff jitter. */
   random?: () => number;
-}
-
-/** A start-up check failed: the message says what is wrong and how to fix it. */
-export class StoreSetupError extends Error {
-  override readonly name = 'StoreSetupError';
-}
-
-/** A write that could not be completed (the caller retries the batch; nothing was half-written). */
-export class StoreWriteError extends Error {
-  override readonly name = 'StoreWriteError';
 }
 
 export const DEFAULT_AUTHOR: GitIdentity = {
@@ -126,7 +109,7 @@ class TreeTooLarge extends Error {
  * - All-or-error: when a write ultimately fails it throws and the caller retries the batch; records already
  *   committed are found on the retry and not written twice.
  */
-export class GitHubRepoStore implements Store {
+export class GitHubRepoStore implements Store, DataFiles {
   readonly owner: string;
   readonly repo: string;
   readonly branch: string;
@@ -138,20 +121,14 @@ export class GitHubRepoStore implements Store {
   private readonly committer: GitIdentity;
   /** Largest tree request; starts at `maxTreeBytes` and shrinks when GitHub cannot build one that large. */
   private treeBytes: number;
-  private readonly maxAttempts: number;
   private readonly maxConflictRetries: number;
-  private readonly requestTimeoutMs: number;
-  private readonly maxBackoffMs: number;
   private readonly cacheEntries: number;
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly requests: RequestPolicy;
   private readonly commitTrees = new Map<string, string>();
   private readonly blobStatus = new Map<string, Standing>();
   private readonly mirror: TreeMirror;
-  /** Commits of the last hour already counted by the pacer (ours and other writers'), by sha. */
-  private readonly ledger = new Map<string, number>();
-  private budgetSyncedAt = Number.NEGATIVE_INFINITY;
-  private readonly budgetSyncMs: number;
+  private readonly ledger: BudgetLedger;
   /** Writes are serialised: each builds on the head the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -165,7 +142,6 @@ export class GitHubRepoStore implements Store {
     this.author = options.author ?? DEFAULT_AUTHOR;
     this.committer = options.committer ?? this.author;
     this.clock = options.clock ?? systemClock;
-    this.random = options.random ?? Math.random;
     this.pacer =
       options.pacer ??
       new WritePacer({
@@ -175,126 +151,56 @@ export class GitHubRepoStore implements Store {
         ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       });
     this.treeBytes = options.maxTreeBytes ?? 1_800_000;
-    this.maxAttempts = options.maxAttempts ?? 6;
     this.maxConflictRetries = options.maxConflictRetries ?? 8;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.cacheEntries = options.cacheEntries ?? 500_000;
-    this.budgetSyncMs = options.budgetSyncMs ?? 60_000;
+    this.requests = new RequestPolicy({
+      github: this.github,
+      owner: this.owner,
+      repo: this.repo,
+      logger: this.logger,
+      pacer: this.pacer,
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      maxAttempts: options.maxAttempts ?? 6,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    });
+    this.ledger = new BudgetLedger({
+      requests: this.requests,
+      pacer: this.pacer,
+      clock: this.clock,
+      logger: this.logger,
+      branch: this.branch,
+      committerEmail: this.committer.email,
+      syncMs: options.budgetSyncMs ?? 60_000,
+    });
     this.mirror = new TreeMirror((sha) => this.readTree(sha), this.cacheEntries);
   }
 
   /**
-   * Start-up checks: the repository exists and the token can see it, the token can push, the branch exists.
-   * An empty repository or a missing branch is created only with `createBranch` (the first commit holds a
-   * README in the data folder); otherwise the error says how to create it.
+   * Start-up checks (`verifyDataRepository`): the repository exists and the token can see it, the token can
+   * push, the branch exists (created only with `createBranch`).
    */
   async verify(options: { createBranch?: boolean } = {}): Promise<void> {
-    const where = `${this.owner}/${this.repo}`;
-    let repository: z.infer<typeof repositoryAnswer>;
-    try {
-      const read = await this.call('GET /repos/{owner}/{repo}', {}, false);
-      repository = parseAnswer(repositoryAnswer, read.data, `GET /repos/${where}`);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 404)
-        throw new StoreSetupError(
-          `data repository ${where} does not exist or the token cannot see it: check dataRepository.owner/name and give the token access to it`,
-        );
-      if (status === 401) throw new StoreSetupError(`the token was refused by GitHub (401) reading ${where}`);
-      throw new StoreSetupError(`cannot read data repository ${where}: ${errorMessage(error)}`);
-    }
-    // Installation tokens of GitHub Apps get no `permissions`: then the first write tells.
-    if (repository.permissions && repository.permissions.push !== true)
-      throw new StoreSetupError(
-        `the token can read ${where} but cannot write to it: give it "Contents: read and write" (fine-grained token or GitHub App) or the "repo" scope (classic token)`,
-      );
-
-    const exists = await this.branchExists(where, repository.default_branch ?? 'main', options);
-    if (!exists) return;
-    try {
-      await this.syncBudget();
-    } catch (error) {
-      // Not fatal: the pacer then starts afresh (until the next sync) and GitHub's 403s still hold it back.
-      this.logger.warn('could not read the last hour of commits: write budget starts afresh', {
-        error: errorMessage(error),
-      });
-    }
-  }
-
-  /** True when the branch exists; creates it (or the first commit) when allowed, else explains how. */
-  private async branchExists(
-    where: string,
-    fallback: string,
-    options: { createBranch?: boolean },
-  ): Promise<boolean> {
-    try {
-      await this.call('GET /repos/{owner}/{repo}/git/ref/{ref}', { ref: `heads/${this.branch}` }, false);
-      return true;
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 409) {
-        if (!options.createBranch)
-          throw new StoreSetupError(
-            `data repository ${where} is empty: create its first commit (on github.com "Add a README", or push any commit to ${this.branch}), or set store.createBranch to true to let the collector create it`,
-          );
-        await this.createFirstCommit();
-        return false;
-      }
-      if (status !== 404)
-        throw new StoreSetupError(`cannot read branch ${this.branch} of ${where}: ${errorMessage(error)}`);
-    }
-    if (!options.createBranch)
-      throw new StoreSetupError(
-        `branch ${this.branch} does not exist in ${where} (default branch: ${fallback}): create it, set dataRepository.branch to an existing branch, or set store.createBranch to true to let the collector branch it from ${fallback}`,
-      );
-    const base = await this.call(
-      'GET /repos/{owner}/{repo}/git/ref/{ref}',
-      { ref: `heads/${fallback}` },
-      false,
+    await verifyDataRepository(
+      {
+        requests: this.requests,
+        owner: this.owner,
+        repo: this.repo,
+        branch: this.branch,
+        logger: this.logger,
+        author: this.author,
+        committer: this.committer,
+        readmePath: this.inRoot('README.md'),
+        syncBudget: () => this.syncBudget(),
+      },
+      options,
     );
-    const sha = parseAnswer(refAnswer, base.data, `GET ref heads/${fallback}`).object.sha;
-    await this.call('POST /repos/{owner}/{repo}/git/refs', { ref: `refs/heads/${this.branch}`, sha }, true);
-    this.logger.info('data branch created', { repository: where, branch: this.branch, from: fallback });
-    return false;
   }
 
-  /**
-   * Counts in the pacer the writes other processes made with the same committer in the last hour, as the
-   * branch's history shows them (every commit cost three content-creating requests). The history is the
-   * ledger every writer shares: a restarted Lambda resumes the budget where the previous one left it, and
-   * concurrent writers (a second worker, the scheduled jobs) see each other's spending. Returns how many
-   * writes it added.
-   */
-  async syncBudget(): Promise<number> {
-    const now = this.clock.now();
-    this.budgetSyncedAt = now;
-    for (const [sha, at] of this.ledger) if (at < now - 3_600_000) this.ledger.delete(sha);
-    const since = new Date(now - 3_600_000).toISOString();
-    const times: number[] = [];
-    for (let page = 1; page <= 10; page += 1) {
-      const read = await this.call(
-        'GET /repos/{owner}/{repo}/commits',
-        { sha: this.branch, since, committer: this.committer.email, per_page: 100, page },
-        false,
-      );
-      const commits = parseAnswer(commitListAnswer, read.data, 'GET /repos/{owner}/{repo}/commits');
-      for (const c of commits) {
-        const at = Date.parse(c.commit.committer?.date ?? '');
-        if (Number.isNaN(at) || this.ledger.has(c.sha)) continue;
-        this.ledger.set(c.sha, at);
-        times.push(at, at, at);
-      }
-      if (commits.length < 100) break;
-    }
-    if (times.length > 0) {
-      this.pacer.seed(times);
-      this.logger.info('write budget: writes of other processes counted', {
-        writes: times.length,
-        used_last_hour: this.pacer.usedLastHour,
-      });
-    }
-    return times.length;
+  /** Counts in the pacer the writes other processes made in the last hour (`BudgetLedger`). */
+  syncBudget(): Promise<number> {
+    return this.ledger.sync();
   }
 
   async write(records: readonly MetricRecord[]): Promise<WriteResult> {
@@ -337,6 +243,120 @@ export class GitHubRepoStore implements Store {
     );
   }
 
+  /** Every file below `prefix` (relative to the data root) at the branch head, from the tree mirror. */
+  async listFiles(prefix: string): Promise<string[]> {
+    const start = this.inRoot(checkedPath(prefix));
+    return this.serialised(async () => {
+      const head = await this.readHead();
+      await this.mirror.moveTo(head.commit, head.tree);
+      const files: string[] = [];
+      const walk = async (folder: string): Promise<void> => {
+        const entries = await this.mirror.list(folder, head.tree);
+        for (const [name, e] of entries ?? []) {
+          const path = `${folder}/${name}`;
+          if (e.type === 'tree') await walk(path);
+          else if (e.type === 'blob') files.push(this.root === '' ? path : path.slice(this.root.length + 1));
+        }
+      };
+      await walk(start);
+      return files.sort();
+    });
+  }
+
+  async readBytes(path: string): Promise<Uint8Array | undefined> {
+    const full = this.inRoot(checkedPath(path));
+    return this.serialised(async () => {
+      const head = await this.readHead();
+      const sha = await this.blobAt(head, full);
+      return sha ? new Uint8Array(await this.readBlob(sha)) : undefined;
+    });
+  }
+
+  /**
+   * Adds `add` (binary files: one blob request each) and removes `remove` in **one commit**, paced by the
+   * write budget like every other write: the branch shows the old files or the new ones, never a mix. A
+   * lost ref race rebuilds the commit on the new head (files another writer added meanwhile are kept).
+   */
+  async replaceFiles(
+    add: ReadonlyMap<string, Uint8Array>,
+    remove: readonly string[],
+    options: { message?: string; onStep?: (step: string) => void } = {},
+  ): Promise<void> {
+    await this.serialised(async () => {
+      const blobs: { path: string; sha: string }[] = [];
+      for (const [path, bytes] of add) {
+        const created = await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/blobs',
+          { content: Buffer.from(bytes).toString('base64'), encoding: 'base64' },
+          true,
+        );
+        blobs.push({
+          path: this.inRoot(checkedPath(path)),
+          sha: parseAnswer(createdAnswer, created.data, 'POST /git/blobs').sha,
+        });
+        options.onStep?.(`blob ${path}`);
+      }
+      for (let attempt = 0; ; attempt += 1) {
+        const head = await this.readHead();
+        const gone: string[] = [];
+        for (const path of remove) {
+          const full = this.inRoot(checkedPath(path));
+          if (await this.blobAt(head, full)) gone.push(full);
+        }
+        const tree = await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/trees',
+          {
+            base_tree: head.tree,
+            tree: [
+              ...blobs.map((b) => ({ path: b.path, mode: '100644', type: 'blob', sha: b.sha })),
+              ...gone.map((path) => ({ path, mode: '100644', type: 'blob', sha: null })),
+            ],
+          },
+          true,
+        );
+        const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
+        options.onStep?.('tree');
+        const now = new Date(this.clock.now()).toISOString();
+        const created = await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/commits',
+          {
+            message: `telemetry: ${options.message ?? `replace ${add.size + gone.length} files`}`,
+            tree: treeSha,
+            parents: [head.commit],
+            author: { ...this.author, date: now },
+            committer: { ...this.committer, date: now },
+          },
+          true,
+        );
+        const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
+        options.onStep?.('commit');
+        try {
+          await this.requests.call(
+            'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+            { ref: `heads/${this.branch}`, sha: commitSha, force: false },
+            true,
+          );
+        } catch (error) {
+          const status = statusOf(error);
+          if (status !== 422 && status !== 409) throw error;
+          if ((await this.readHead()).commit !== commitSha) {
+            if (attempt >= this.maxConflictRetries) {
+              throw new StoreWriteError(
+                `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the compaction commit`,
+              );
+            }
+            await this.clock.sleep(this.requests.backoff(attempt + 1, 250));
+            continue;
+          }
+        }
+        this.commitTrees.set(commitSha, treeSha);
+        this.ledger.own(commitSha);
+        options.onStep?.('ref');
+        return;
+      }
+    });
+  }
+
   /**
    * Commits `entries` that `wanted` keeps, on the branch head, in as many commits as the tree size needs.
    * Returns the paths committed. Re-checks against the new head after every lost race.
@@ -357,7 +377,7 @@ export class GitHubRepoStore implements Store {
         if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
       }
       if (toWrite.length === 0) break;
-      if (this.clock.now() - this.budgetSyncedAt >= this.budgetSyncMs) await this.syncBudget();
+      if (this.ledger.due) await this.syncBudget();
       const chunk = takeChunk(toWrite, this.treeBytes);
       try {
         await this.commit(head, chunk, toWrite.length);
@@ -380,7 +400,7 @@ export class GitHubRepoStore implements Store {
           throw new StoreWriteError(
             `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the write (${conflicts} lost ref races)`,
           );
-        const wait = this.backoff(conflicts, 250);
+        const wait = this.requests.backoff(conflicts, 250);
         this.logger.warn('data branch moved: rebuilding on the new head', { conflicts, wait_ms: wait });
         await this.clock.sleep(wait);
         pending = toWrite;
@@ -405,7 +425,7 @@ export class GitHubRepoStore implements Store {
   private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
     let tree: { data: unknown };
     try {
-      tree = await this.call(
+      tree = await this.requests.call(
         'POST /repos/{owner}/{repo}/git/trees',
         {
           base_tree: head.tree,
@@ -422,7 +442,7 @@ export class GitHubRepoStore implements Store {
     }
     const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
     const now = new Date(this.clock.now()).toISOString();
-    const created = await this.call(
+    const created = await this.requests.call(
       'POST /repos/{owner}/{repo}/git/commits',
       {
         message: commitMessage(chunk, remaining),
@@ -435,7 +455,7 @@ export class GitHubRepoStore implements Store {
     );
     const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
     try {
-      await this.call(
+      await this.requests.call(
         'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
         { ref: `heads/${this.branch}`, sha: commitSha, force: false },
         true,
@@ -448,8 +468,7 @@ export class GitHubRepoStore implements Store {
       if (now.commit !== commitSha) throw new RefConflict(errorMessage(error));
     }
     this.commitTrees.set(commitSha, treeSha);
-    // Our own commit: its writes are already counted by the pacer.
-    this.ledger.set(commitSha, this.clock.now());
+    this.ledger.own(commitSha);
     this.afterCommit(head, { commit: commitSha, tree: treeSha }, chunk);
     this.logger.info('committed', {
       repository: `${this.owner}/${this.repo}`,
@@ -467,7 +486,7 @@ export class GitHubRepoStore implements Store {
   }
 
   private async readHead(): Promise<Head> {
-    const ref = await this.call(
+    const ref = await this.requests.call(
       'GET /repos/{owner}/{repo}/git/ref/{ref}',
       { ref: `heads/${this.branch}` },
       false,
@@ -475,7 +494,7 @@ export class GitHubRepoStore implements Store {
     const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${this.branch}`).object.sha;
     let tree = this.commitTrees.get(commit);
     if (!tree) {
-      const read = await this.call(
+      const read = await this.requests.call(
         'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
         { commit_sha: commit },
         false,
@@ -495,7 +514,11 @@ export class GitHubRepoStore implements Store {
   }
 
   private async readTree(sha: string): Promise<Map<string, TreeEntry>> {
-    const read = await this.call('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { tree_sha: sha }, false);
+    const read = await this.requests.call(
+      'GET /repos/{owner}/{repo}/git/trees/{tree_sha}',
+      { tree_sha: sha },
+      false,
+    );
     const data = parseAnswer(treeAnswer, read.data, `GET /git/trees/${sha}`);
     if (data.truncated)
       throw new StoreWriteError(
@@ -505,7 +528,11 @@ export class GitHubRepoStore implements Store {
   }
 
   private async readBlob(sha: string): Promise<Buffer> {
-    const read = await this.call('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { file_sha: sha }, false);
+    const read = await this.requests.call(
+      'GET /repos/{owner}/{repo}/git/blobs/{file_sha}',
+      { file_sha: sha },
+      false,
+    );
     const data = parseAnswer(blobAnswer, read.data, `GET /git/blobs/${sha}`);
     return data.encoding === 'base64'
       ? Buffer.from(data.content, 'base64')
@@ -532,91 +559,6 @@ export class GitHubRepoStore implements Store {
   private rememberStanding(sha: string, standing: Standing): void {
     if (this.blobStatus.size >= this.cacheEntries) this.blobStatus.clear();
     this.blobStatus.set(sha, standing);
-  }
-
-  /** The first commit of an empty repository (the Git Data API refuses to work on one): a README. */
-  private async createFirstCommit(): Promise<void> {
-    const path = this.inRoot('README.md');
-    const text =
-      '# Telemetry data\n\nMetric records written by github-telemetry: one JSON file per record, see docs/DATA.md.\n';
-    await this.call(
-      'PUT /repos/{owner}/{repo}/contents/{path}',
-      {
-        path,
-        message: 'telemetry: create the data repository',
-        content: Buffer.from(text).toString('base64'),
-        branch: this.branch,
-        author: this.author,
-        committer: this.committer,
-      },
-      true,
-    );
-    this.logger.info('data repository initialised', {
-      repository: `${this.owner}/${this.repo}`,
-      branch: this.branch,
-    });
-  }
-
-  /**
-   * One request with the store's own retry policy (on its clock): content-creating requests wait for the
-   * pacer; rate limits wait for GitHub's `retry-after` / `x-ratelimit-reset`; 5xx, timeouts and network
-   * faults back off with jitter. Other 4xx answers are final.
-   */
-  private async call(
-    route: string,
-    params: Record<string, unknown>,
-    contentCreating: boolean,
-  ): Promise<{ data: unknown }> {
-    for (let attempt = 1; ; attempt += 1) {
-      if (contentCreating) await this.pacer.acquire();
-      try {
-        return await this.github.request(route, {
-          owner: this.owner,
-          repo: this.repo,
-          ...params,
-          // The store retries on its own clock: the client's retry plugin would sleep on the wall clock.
-          request: { retries: 0, signal: AbortSignal.timeout(this.requestTimeoutMs) },
-        });
-      } catch (error) {
-        const wait = this.retryDelay(error, attempt);
-        if (wait === undefined || attempt >= this.maxAttempts) throw error;
-        this.logger.warn('github request failed: retrying', {
-          route,
-          status: statusOf(error),
-          attempt,
-          wait_ms: wait,
-          error: errorMessage(error),
-        });
-        await this.clock.sleep(wait);
-      }
-    }
-  }
-
-  /** How long to wait before retrying after `error`, or undefined when retrying cannot help. */
-  private retryDelay(error: unknown, attempt: number): number | undefined {
-    const status = statusOf(error);
-    const headers = headersOf(error);
-    if (status === 403 || status === 429) {
-      const now = this.clock.now();
-      let until: number | undefined;
-      const retryAfter = Number(headers['retry-after']);
-      if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter))
-        until = now + retryAfter * 1000;
-      else if (headers['x-ratelimit-remaining'] === '0' && headers['x-ratelimit-reset'])
-        until = Number(headers['x-ratelimit-reset']) * 1000 + 1000;
-      else if (/secondary rate limit/i.test(errorMessage(error))) until = now + 60_000;
-      if (until === undefined) return undefined; // a plain 403: no permission
-      this.pacer.pauseUntil(until);
-      return Math.max(0, until - now) + Math.floor(this.random() * 1000);
-    }
-    if (status === undefined || status >= 500) return this.backoff(attempt, 1000);
-    return undefined;
-  }
-
-  /** Exponential backoff with full jitter in [base/2, base·2^(n-1)], capped. */
-  private backoff(attempt: number, base: number): number {
-    const ceiling = Math.min(this.maxBackoffMs, base * 2 ** (attempt - 1));
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
   private inRoot(path: string): string {
@@ -720,25 +662,4 @@ function checkedPath(path: string): string {
   if (path.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..'))
     throw new Error(`invalid store path: ${JSON.stringify(path)}`);
   return path;
-}
-
-/** Parses a GitHub answer, or fails the write (retriable) naming the call and what was wrong. */
-function parseAnswer<T extends z.ZodType>(schema: T, data: unknown, call: string): z.infer<T> {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const problems = result.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  throw new StoreWriteError(`unexpected answer to ${call}: ${problems}`);
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function headersOf(error: unknown): Record<string, string | undefined> {
-  return ((error as { response?: { headers?: Record<string, string> } } | null)?.response?.headers ??
-    {}) as Record<string, string | undefined>;
 }

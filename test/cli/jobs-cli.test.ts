@@ -98,7 +98,7 @@ describe('telemetry backfill / redeliver / job run (real processes)', () => {
         },
       );
       expect(JSON.parse(scheduled.stdout).counts.written).toBe(1);
-      const record = (await listFiles(dir.path)).find((f) => f.startsWith('release-versions/')) as string;
+      const record = (await listFiles(dir.path)).find((f) => f.startsWith('hot/release-versions/')) as string;
       expect(JSON.parse(await readFile(join(dir.path, record), 'utf8')).collected_by).toBe('backfill');
     } finally {
       await dir.remove();

@@ -56,7 +56,9 @@ describe('telemetry serve --store github (real process, fake GitHub)', () => {
       const files = [...(await git.files(repo!, 'main')).keys()];
       expect(files).toEqual([
         'README.md',
-        expect.stringMatching(/^data\/workflow-job\/.+\/2021\/08\/workflow-job-[0-9a-f]{24}\.json$/),
+        expect.stringMatching(
+          /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{3}0\/workflow-job-[0-9a-f]{24}\.json$/,
+        ),
       ]);
       expect((await git.log(repo!, 'main'))[0]?.message).toMatch(/^telemetry: 1 record \(workflow-job 1\)/);
       expect(fake.requests.every((r) => r.path.startsWith('/repos/acme/telemetry-data'))).toBe(true);

@@ -117,7 +117,7 @@ describe('backfill cursors', () => {
       const recent = backfill.input.parse({ org: 'acme', since: '7d', kinds: ['runs', 'deployments'] });
       await backfill.run(recent, ctx);
       const statusCount = async () =>
-        (await listFiles(dir.path)).filter((f) => f.startsWith('deployment-status/')).length;
+        (await listFiles(dir.path)).filter((f) => f.startsWith('hot/deployment-status/')).length;
       expect(await statusCount()).toBe(1);
       const runIds = async () => (await recordIds(dir.path)).filter((id) => id.startsWith('workflow-run-'));
       expect(await runIds()).toHaveLength(1);

@@ -68,7 +68,7 @@ describe('backfill of closed pull requests', () => {
       const ctx = env.context(dir.path, { metrics: [closedPulls] });
       const first = await backfill.run(input, ctx);
       expect(first.counts.written).toBe(117); // 130 minus the 13 still open
-      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('pull-request/'));
+      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/pull-request/'));
       const sample = JSON.parse(await readFile(join(dir.path, files[0] as string), 'utf8'));
       // `merged` and `additions` exist only on the single pull request, as in the webhook payload.
       expect(sample.output).toMatchObject({ merged: true, additions: expect.any(Number) });

@@ -116,6 +116,6 @@ describe('redeliver', () => {
     expect(result.success).toBe(false);
     const paths = result.error?.issues.map((i) => i.path.join('.'));
     expect(paths).toContain('hook');
-    expect(jobs.map((j) => j.name)).toEqual(['backfill', 'redeliver', 'tooling-usage']);
+    expect(jobs.map((j) => j.name)).toEqual(['backfill', 'redeliver', 'tooling-usage', 'compact']);
   });
 });

@@ -46,7 +46,7 @@ describe('tooling-usage job', () => {
       const input = toolingUsage.input.parse({ org: 'acme', exclude: ['docs'] });
       const first = await toolingUsage.run(input, env.context(dir.path, { metrics: [snapshot] }));
       expect(first.counts).toMatchObject({ repositories: 2, records: 2, written: 2 });
-      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('tooling-usage/'));
+      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/tooling-usage/'));
       const names = await Promise.all(
         files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))),
       );
@@ -76,7 +76,7 @@ describe('tooling-usage job', () => {
         env.context(dir.path),
       );
       expect(result.counts).toMatchObject({ repositories: 1, records: 1, written: 1, failed: 0 });
-      const [file] = (await listFiles(dir.path)).filter((f) => f.startsWith('tooling-usage/acme/shop/'));
+      const [file] = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/tooling-usage/'));
       const record = JSON.parse(await readFile(join(dir.path, file as string), 'utf8'));
       expect(record).toMatchObject({ status: 'complete', collected_by: 'schedule' });
       expect(record.output.tools).toMatchObject({ 'npm:jest': '30.5.2', 'actions:actions/checkout': 'v4' });

@@ -98,7 +98,7 @@ describe('worker Lambda', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(write).toHaveBeenCalledTimes(1);
     expect(write.mock.calls[0]?.[0]).toHaveLength(25);
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('workflow-job/'))).toHaveLength(25);
+    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(25);
     expect(parked()).toEqual([]);
   });
 
@@ -110,7 +110,7 @@ describe('worker Lambda', () => {
     const result = await worker()({ Records: records });
     expect(result.batchItemFailures).toEqual([]);
     expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: BUCKET });
-    const files = (await listFiles(dir.path)).filter((f) => f.startsWith('workflow-job/'));
+    const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'));
     expect(files).toHaveLength(1);
   });
 
@@ -129,7 +129,7 @@ describe('worker Lambda', () => {
     const result = await worker({ metrics: [...metrics, flaky] })({ Records: records });
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[2]!.messageId }]);
     // The other metric of the failed event still stored its record: the retry will find it unchanged.
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('workflow-job/'))).toHaveLength(5);
+    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(5);
     expect(parked()).toEqual([]);
   });
 
@@ -191,7 +191,7 @@ describe('worker Lambda', () => {
     expect(byBody.get(notOurs.body)?.MessageAttributes?.failure_reason?.StringValue).toMatch(
       /not a telemetry event/,
     );
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('workflow-job/'))).toHaveLength(2);
+    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(2);
   });
 
   it('leaves a poison message to SQS redrive when parking fails, and retries a transient S3 fault', async () => {
@@ -253,7 +253,7 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
       expect(second.batchItemFailures).toEqual([]);
 
       const files = [...(await git.files(repo, 'main')).keys()].filter((f) =>
-        f.startsWith('data/workflow-job/'),
+        f.startsWith('data/hot/workflow-job/'),
       );
       expect(files).toHaveLength(30); // the second batch repeated three jobs: nothing new to write
       const commits = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits'));

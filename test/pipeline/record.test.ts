@@ -58,15 +58,13 @@ describe('record envelope', () => {
     expect(partial.status).toBe('partial');
   });
 
-  it('places a record by metric, owner, repo and the UTC month of occurred_at', () => {
+  it('places a record by metric, the UTC day and ten-minute slot of occurred_at', () => {
     const path = recordPath({
-      id: 'workflow-job-abc',
+      id: 'workflow-job-3fa9c0de',
       metric: 'workflow-job',
-      owner: 'Octo',
-      repo: 'Hello-World',
       occurred_at: '2021-12-31T23:30:00-02:00',
     });
-    expect(path).toBe('workflow-job/Octo/Hello-World/2022/01/workflow-job-abc.json');
+    expect(path).toBe('hot/workflow-job/2022/01/01/0130/workflow-job-3fa9c0de.json');
   });
 
   it('never lets a name climb out of its folder', () => {

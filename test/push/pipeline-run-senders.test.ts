@@ -83,7 +83,7 @@ describe('pipeline-run senders of docs/PUSH.md, run against the local collector'
 
   async function records(): Promise<MetricRecord[]> {
     await collector.queue.drain();
-    const files = (await listFiles(dir.path)).filter((f) => f.startsWith('pipeline-run/'));
+    const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/pipeline-run/'));
     return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))));
   }
 

@@ -163,19 +163,31 @@ describe('retraction end to end: push, report, retract, report (local collector,
 
     // The tombstones stay as the audit trail: who retracted what, and when; the records are untouched.
     const files = await listFiles(dir.path);
-    const tombstones = files.filter((f) => f.includes('/_retracted/'));
-    expect(tombstones.filter((f) => f.startsWith('push-deployment/_retracted/jenkins/'))).toHaveLength(10); // 2 ids × 5 statuses
-    expect(tombstones.filter((f) => f.startsWith('push-deployment/_retracted/gitlab/'))).toHaveLength(5);
-    const tombstone: MetricRecord = JSON.parse(
-      await readFile(join(dir.path, tombstones.find((f) => f.startsWith('pipeline-run/')) as string), 'utf8'),
+    const tombstones = await Promise.all(
+      files
+        .filter((f) => f.startsWith('tombstones/'))
+        .map(async (f) => ({
+          path: f,
+          record: JSON.parse(await readFile(join(dir.path, f), 'utf8')) as MetricRecord,
+        })),
+    );
+    const by = (metric: string, sender: string) =>
+      tombstones.filter((t) => t.record.metric === metric && t.record.output.sender === sender);
+    expect(by('push-deployment', 'jenkins')).toHaveLength(10); // 2 ids × 5 statuses
+    expect(by('push-deployment', 'gitlab')).toHaveLength(5);
+    const tombstone = by('pipeline-run', 'jenkins')[0]?.record as MetricRecord;
+    expect(by('pipeline-run', 'jenkins')[0]?.path).toMatch(
+      /^tombstones\/pipeline-run\/\d{4}\/\d{2}\/pipeline-run-[0-9a-f]{24}\.json$/,
     );
     expect(tombstone).toMatchObject({
       metric: 'pipeline-run',
       trigger: 'push::retract',
       status: 'retracted',
+      owner: '_retracted',
+      repo: 'jenkins',
       output: { retracted: true, sender: 'jenkins', id: 'run-1', kind: 'pipeline-run' },
     });
-    const run1 = files.find((f) => f.startsWith('pipeline-run/octo-org/'));
+    const run1 = files.find((f) => f.startsWith('hot/pipeline-run/'));
     expect(JSON.parse(await readFile(join(dir.path, run1 as string), 'utf8')).id).toBe(tombstone.id);
 
     // Resending a retracted item changes nothing: the tombstone wins over every version, for good.

@@ -95,7 +95,7 @@ describe('the copy-paste senders of docs/PUSH.md, run against the local collecto
 
   async function records(metric: string): Promise<MetricRecord[]> {
     await collector.queue.drain();
-    const files = (await listFiles(dir.path)).filter((f) => f.startsWith(`${metric}/`));
+    const files = (await listFiles(dir.path)).filter((f) => f.startsWith(`hot/${metric}/`));
     return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))));
   }
 

@@ -61,7 +61,7 @@ if (!available && !inCi) {
         ],
       });
       writeDataset(new DataDir(data.path));
-      const report = buildReport({
+      const report = await buildReport({
         dataDir: data.path,
         window: parseWindow('2026-10-01', '2026-11-03'),
         settings: SETTINGS,

@@ -20,13 +20,18 @@ describe('telemetry report on a hand-built dataset', () => {
   beforeAll(async () => {
     root = await tempDir('telemetry-report-');
     writeDataset(new DataDir(root.path));
-    report = buildReport({
+    report = await buildReport({
       dataDir: root.path,
       window,
       settings: SETTINGS,
       now: Date.parse('2026-11-04T08:00:00Z'),
     });
-    byTeam = buildReport({ dataDir: root.path, window, settings: SETTINGS, teams: new TeamResolver(TEAMS) });
+    byTeam = await buildReport({
+      dataDir: root.path,
+      window,
+      settings: SETTINGS,
+      teams: new TeamResolver(TEAMS),
+    });
   });
   afterAll(() => root.remove());
 
@@ -395,15 +400,15 @@ describe('telemetry report on a hand-built dataset', () => {
     }); // (5.4 + 28.8)/2
   });
 
-  it('--repo keeps only matching repositories, before any file is read', () => {
-    const only = buildReport({ dataDir: root.path, window, settings: SETTINGS, repos: ['web'] });
+  it('--repo keeps only matching repositories, before any file is read', async () => {
+    const only = await buildReport({ dataDir: root.path, window, settings: SETTINGS, repos: ['web'] });
     expect(Object.keys(only.by_repo)).toEqual(['acme/web']);
     expect(only.dora.change_failure_rate).toMatchObject({ deployments: 5, failed: 3 });
     expect(only.records.invalid).toBe(0); // the invalid files live in acme/api
   });
 
-  it('an empty window gives empty figures, not errors', () => {
-    const empty = buildReport({
+  it('an empty window gives empty figures, not errors', async () => {
+    const empty = await buildReport({
       dataDir: root.path,
       window: parseWindow('2025-01-01', '2025-01-31'),
       settings: SETTINGS,
@@ -437,7 +442,7 @@ describe('telemetry report on a hand-built dataset', () => {
       git(origin.path, 'add', '-A');
       git(origin.path, 'commit', '-q', '-m', 'records');
       git(clone.path, 'clone', '-q', origin.path, 'data');
-      const fromClone = buildReport({
+      const fromClone = await buildReport({
         dataDir: join(clone.path, 'data', 'records'),
         window,
         settings: SETTINGS,
@@ -446,7 +451,7 @@ describe('telemetry report on a hand-built dataset', () => {
       expect({ ...fromClone, data_dir: '' }).toEqual({ ...report, data_dir: '' });
       // Pointed at the clone's root, the records folder is not a metric: nothing is read, nothing breaks.
       expect(
-        buildReport({ dataDir: join(clone.path, 'data'), window, settings: SETTINGS }).records.files,
+        (await buildReport({ dataDir: join(clone.path, 'data'), window, settings: SETTINGS })).records.files,
       ).toBe(0);
     } finally {
       await origin.remove();
@@ -487,8 +492,8 @@ describe('telemetry report on a hand-built dataset', () => {
     expect(renderCsv(evil)).toContain('all,,,ci,slowest_workflows[0].workflow,"\'=HYPERLINK(""x"",""y"")"');
   });
 
-  it('a missing data directory is a clear error', () => {
-    expect(() => buildReport({ dataDir: `${root.path}/nope`, window, settings: SETTINGS })).toThrow(
+  it('a missing data directory is a clear error', async () => {
+    await expect(buildReport({ dataDir: `${root.path}/nope`, window, settings: SETTINGS })).rejects.toThrow(
       /data directory .*nope does not exist/,
     );
   });
@@ -515,7 +520,7 @@ describe('merged without review, with partial records', () => {
         { status },
       );
     }
-    const report = buildReport({
+    const report = await buildReport({
       dataDir: root.path,
       window: parseWindow('2026-10-01', '2026-10-31'),
       settings: SETTINGS,

@@ -209,7 +209,7 @@ describe('telemetry senders (installed bin, real process) over what the local co
     expect(signatures).toHaveLength(8);
     for (const signature of signatures) expect(log).not.toContain(signature);
     const records = (await listFiles(dir.path)).filter((f) => !f.startsWith('_'));
-    expect(records.every((f) => f.startsWith('pipeline-run/'))).toBe(true);
+    expect(records.every((f) => f.startsWith('hot/pipeline-run/'))).toBe(true);
 
     const { stdout } = await run(process.execPath, [CLI, 'senders', '--data', dir.path, '--format', 'json'], {
       env: { ...process.env, TELEMETRY_SENDER_SECRETS: `jenkins=${SECRET},circleci=${SECRET}` },

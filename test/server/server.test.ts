@@ -54,9 +54,9 @@ describe('local collector: HTTP contract of POST /telemetry', () => {
   });
 
   it.each([
-    ['workflow_job', example('workflow_job', 'completed'), 'workflow-job/'],
-    ['check_suite', example('check_suite', 'completed'), 'check-suite/'],
-    ['create', { ...example('create'), ref: 'v3.1.4' }, 'release-versions/'],
+    ['workflow_job', example('workflow_job', 'completed'), 'hot/workflow-job/'],
+    ['check_suite', example('check_suite', 'completed'), 'hot/check-suite/'],
+    ['create', { ...example('create'), ref: 'v3.1.4' }, 'hot/release-versions/'],
   ])(
     'answers a real signed %s delivery 202 and stores its record within a second',
     async (event, payload, folder) => {

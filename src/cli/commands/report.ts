@@ -67,7 +67,7 @@ export async function runReport(
   try {
     const window = parseWindow(options.since, options.until, now);
     const teams = options.teams ? await loadTeams(options.teams) : undefined;
-    const report = buildReport({
+    const report = await buildReport({
       dataDir: options.data ?? config.server.dataDir,
       window,
       repos: options.repo,

@@ -26,12 +26,12 @@ export function registerSenders(program: Command): void {
       'after',
       '\nSenders come from the records, the refused-request log (_state/senders/), senders.watch in the\nconfiguration and the names in TELEMETRY_SENDER_SECRETS (never their secrets).\n\nExamples:\n  telemetry senders\n  telemetry senders --data ../telemetry-data-repo --format json',
     )
-    .action((options: SendersCommandOptions) => {
-      process.stdout.write(runSenders(options));
+    .action(async (options: SendersCommandOptions) => {
+      process.stdout.write(await runSenders(options));
     });
 }
 
-export function runSenders(options: SendersCommandOptions, now = Date.now()): string {
+export async function runSenders(options: SendersCommandOptions, now = Date.now()): Promise<string> {
   const config = loadConfig();
   const dataDir = resolve(options.data ?? config.server.dataDir);
   let isDirectory = false;
@@ -48,7 +48,7 @@ export function runSenders(options: SendersCommandOptions, now = Date.now()): st
     // A malformed variable is `serve`'s to report; here it only adds names.
     local = [];
   }
-  const overview = senderHealth(dataDir, { now, known: [...config.senders.watch, ...local] });
+  const overview = await senderHealth(dataDir, { now, known: [...config.senders.watch, ...local] });
   return options.format === 'json' ? `${JSON.stringify(overview, null, 2)}\n` : renderSenders(overview);
 }
 

@@ -1,0 +1,128 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { loadConfig } from '../../config/config';
+import { compact } from '../../data/compact';
+import { openDuck } from '../../data/duckdb';
+import { viewStatements } from '../../data/views';
+import { compactBefore } from '../../jobs/compact';
+import { FileStore } from '../../store/file-store';
+import { CliError } from '../errors';
+
+export const QUERY_FORMATS = ['table', 'json', 'csv'] as const;
+export type QueryFormat = (typeof QUERY_FORMATS)[number];
+
+function dataDirectory(data: string | undefined): string {
+  const dir = resolve(data ?? loadConfig().server.dataDir);
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new CliError(`data directory ${dir} does not exist or is not a directory`);
+  return dir;
+}
+
+/** `telemetry compact` and `telemetry query`: the data directory's partitions, and SQL over them. */
+export function registerDataCommands(program: Command): void {
+  program
+    .command('compact')
+    .description('Compact closed UTC days of hot record files into Parquet partitions (docs/DATA.md).')
+    .option(
+      '--data <dir>',
+      'data directory or data-repository clone (default: server.dataDir of the configuration)',
+    )
+    .option(
+      '--before <time>',
+      'compact days that ended before this ISO time (default: now minus data.compactGraceHours)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  telemetry compact\n  telemetry compact --data ./telemetry-data --before 2026-11-01T00:00:00Z',
+    )
+    .action(async (options: { data?: string; before?: string }) => {
+      const dir = dataDirectory(options.data);
+      if (options.before !== undefined && Number.isNaN(Date.parse(options.before))) {
+        throw new CliError(`--before ${options.before} is not an ISO-8601 time`);
+      }
+      const config = loadConfig();
+      const before = compactBefore(
+        options.before ? { before: new Date(options.before).toISOString() } : {},
+        new Date(),
+        config.data.compactGraceHours,
+      );
+      const result = await compact(new FileStore(dir), { before });
+      process.stdout.write(
+        `compacted ${result.days} metric days (${result.records} records, ${result.files_written} Parquet files) before ${before.toISOString()}; ${result.sources_removed} record files moved\n`,
+      );
+      for (const path of result.skipped)
+        process.stderr.write(`left in place (not a valid record): ${path}\n`);
+    });
+
+  program
+    .command('query')
+    .description(
+      'Run SQL (DuckDB) over a data directory: one view per metric and a records view (docs/DATA.md).',
+    )
+    .argument('<sql>', 'the SQL to run, e.g. "SELECT metric, count(*) FROM records GROUP BY 1"')
+    .option(
+      '--data <dir>',
+      'data directory or data-repository clone (default: server.dataDir of the configuration)',
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(QUERY_FORMATS).default('table'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  telemetry query "SELECT owner, repo, count(*) AS jobs FROM workflow_job GROUP BY ALL ORDER BY jobs DESC"\n  telemetry query --format csv "SELECT id, occurred_at, output.duration_ms FROM workflow_job"',
+    )
+    .action(async (sql: string, options: { data?: string; format: QueryFormat }) => {
+      const dir = dataDirectory(options.data);
+      process.stdout.write(await runQuery(dir, sql, options.format));
+    });
+}
+
+/** Runs `sql` with the views of `dir` defined, and renders the answer. */
+export async function runQuery(dir: string, sql: string, format: QueryFormat): Promise<string> {
+  const duck = await openDuck();
+  try {
+    for (const statement of viewStatements(dir)) await duck.run(statement);
+    let answer: { columns: string[]; rows: Record<string, unknown>[] };
+    try {
+      answer = await duck.table(sql);
+    } catch (error) {
+      throw new CliError(`query failed: ${(error as Error).message}`);
+    }
+    return render(answer, format);
+  } finally {
+    duck.close();
+  }
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function render(answer: { columns: string[]; rows: Record<string, unknown>[] }, format: QueryFormat): string {
+  const { columns, rows } = answer;
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  if (format === 'csv') {
+    const quote = (text: string) => (/[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+    // A cell starting with = + - @ is text, not a formula, when the file is opened in a spreadsheet.
+    const safe = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+    return [
+      columns.map(quote).join(','),
+      ...rows.map((row) => columns.map((c) => quote(safe(cell(row[c])))).join(',')),
+    ]
+      .map((line) => `${line}\n`)
+      .join('');
+  }
+  const table = [columns, ...rows.map((row) => columns.map((c) => cell(row[c])))];
+  const widths = columns.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((text, i) => text.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return `${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...table.slice(1).map(line)].join('\n')}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { parquetReadObjects } from 'hyparquet';
+import { isBetter, serializeRecord } from '../pipeline/record';
+import type { MetricRecord } from '../pipeline/types';
+import { OUTPUT_COLUMNS } from './columns';
+import { HOT_ROOT, PARTITION_ROOT, parseDataPath, partitionFolder, utcDay } from './layout';
+import { writeParquet } from './parquet';
+import { normalizeRecord, recordFromRow } from './rows';
+import { zstdDecompressor } from './zstd';
+
+/**
+ * What compaction needs of a store: list, read, and replace files. `replaceFiles` adds every file of `add`
+ * and then removes `remove` in order; a store that can do it in one step (one git commit) does, the
+ * FileStore does it file by file (each write atomic), and `onStep` is called after each step so tests can
+ * inject a crash between any two of them.
+ */
+export interface DataFiles {
+  /** Every file below `prefix` (relative paths, sorted); empty when the folder does not exist. */
+  listFiles(prefix: string): Promise<string[]>;
+  readBytes(path: string): Promise<Uint8Array | undefined>;
+  replaceFiles(
+    add: ReadonlyMap<string, Uint8Array>,
+    remove: readonly string[],
+    options?: { message?: string; onStep?: (step: string) => void },
+  ): Promise<void>;
+}
+
+export interface CompactOptions {
+  /** Days that ended at or before this instant are compacted. */
+  before: Date;
+  /** Called after each write or removal (fault injection in tests). */
+  onStep?: (step: string) => void;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface CompactResult {
+  /** Metric days written (or rewritten with late records). */
+  days: number;
+  /** Records in the days written. */
+  records: number;
+  /** Parquet files written. */
+  files_written: number;
+  /** Hot (and first-layout) record files moved into partitions. */
+  sources_removed: number;
+  /** Hot files that are not a valid record: left in place, listed here. */
+  skipped: string[];
+}
+
+interface Unit {
+  metric: string;
+  day: string;
+  sources: string[];
+  /** Records read from first-layout month files, already bucketed to this day. */
+  legacy: MetricRecord<unknown>[];
+}
+
+/**
+ * Turns closed UTC days of hot records into Parquet partitions, one metric and day at a time:
+ *
+ * 1. read the day's hot records and the day's partition files (if an earlier run wrote them: a late record
+ *    is merged into its day at the next run), keep one record per id ("better record wins");
+ * 2. name the new files by a hash of their content (the generation), so a rerun computes the same names;
+ * 3. write them, then remove the day's older generation, then the hot files.
+ *
+ * A crash between any two steps leaves records that are all still readable and each id's best record
+ * present (readers deduplicate by id meanwhile); the next run finishes the day. Running it twice changes
+ * nothing the second time.
+ */
+export async function compact(files: DataFiles, options: CompactOptions): Promise<CompactResult> {
+  const result: CompactResult = { days: 0, records: 0, files_written: 0, sources_removed: 0, skipped: [] };
+  const cutoff = options.before.getTime();
+  const units = new Map<string, Unit>();
+  const unit = (metric: string, day: string): Unit => {
+    const key = `${metric}|${day}`;
+    let found = units.get(key);
+    if (!found) {
+      found = { metric, day, sources: [], legacy: [] };
+      units.set(key, found);
+    }
+    return found;
+  };
+  const closed = (day: string) => Date.parse(`${day}T00:00:00Z`) + 86_400_000 <= cutoff;
+
+  for (const path of await files.listFiles(HOT_ROOT)) {
+    const where = parseDataPath(path);
+    if (where?.kind !== 'hot' || !where.day || !OUTPUT_COLUMNS[where.metric] || !closed(where.day)) continue;
+    unit(where.metric, where.day).sources.push(path);
+  }
+  // Records of the first layout (<metric>/<owner>/<repo>/<yyyy>/<mm>/): whole closed months move over.
+  for (const metric of Object.keys(OUTPUT_COLUMNS)) {
+    for (const path of await files.listFiles(metric)) {
+      const where = parseDataPath(path);
+      if (where?.kind !== 'legacy' || !where.month) continue;
+      const [yyyy, mm] = where.month.split('-').map(Number) as [number, number];
+      if (Date.UTC(yyyy, mm, 1) > cutoff) continue;
+      const record = parseRecord(await files.readBytes(path), metric);
+      if (!record) {
+        result.skipped.push(path);
+        continue;
+      }
+      const { yyyy: y, mm: m, dd } = utcDay(record.occurred_at);
+      const target = unit(metric, `${y}-${m}-${dd}`);
+      target.sources.push(path);
+      target.legacy.push(record);
+    }
+  }
+  // A day whose folder holds two generations (a run stopped between writing and removing) is finished too.
+  const partitions = new Map<string, string[]>();
+  for (const path of await files.listFiles(PARTITION_ROOT)) {
+    const where = parseDataPath(path);
+    if (where?.kind !== 'partition' || !where.day) continue;
+    const key = `${where.metric}|${where.day}`;
+    partitions.set(key, [...(partitions.get(key) ?? []), path]);
+  }
+  for (const [key, paths] of partitions) {
+    if (new Set(paths.map(generationOf)).size > 1) {
+      const [metric, day] = key.split('|') as [string, string];
+      unit(metric, day);
+    }
+  }
+
+  for (const key of [...units.keys()].sort()) {
+    const day = units.get(key) as Unit;
+    const existing = partitions.get(key) ?? [];
+    const best = new Map<string, MetricRecord<unknown>>();
+    const offer = (record: MetricRecord<unknown>) => {
+      const seen = best.get(record.id);
+      if (!seen || isBetter(record, seen)) best.set(record.id, record);
+    };
+    for (const path of existing) for (const record of await readPartition(files, path)) offer(record);
+    for (const record of day.legacy) offer(record);
+    const consumed: string[] = [];
+    for (const path of day.sources) {
+      if (!path.startsWith(`${HOT_ROOT}/`)) {
+        consumed.push(path);
+        continue;
+      }
+      const record = parseRecord(await files.readBytes(path), day.metric);
+      if (!record) {
+        result.skipped.push(path);
+        continue;
+      }
+      offer(record);
+      consumed.push(path);
+    }
+    if (best.size === 0) continue;
+    const records = [...best.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const generation = createHash('sha256')
+      .update(records.map((r) => serializeRecord(r)).join(''))
+      .digest('hex')
+      .slice(0, 16);
+    const folder = partitionFolder(day.metric, day.day);
+    // The writer is deterministic: a rerun after a crash re-creates exactly the parts still missing.
+    const add = new Map<string, Uint8Array>();
+    const parts = await writeParquet(day.metric, records);
+    parts.forEach((bytes, i) => {
+      const path = `${folder}/${generation}-${String(i).padStart(3, '0')}.parquet`;
+      if (!existing.includes(path)) add.set(path, bytes);
+    });
+    const remove = [...existing.filter((path) => generationOf(path) !== generation), ...consumed];
+    if (add.size === 0 && remove.length === 0) continue;
+    await files.replaceFiles(add, remove, {
+      message: `compact ${day.metric} ${day.day}: ${records.length} records`,
+      ...(options.onStep ? { onStep: options.onStep } : {}),
+    });
+    result.days += 1;
+    result.records += records.length;
+    result.files_written += add.size;
+    result.sources_removed += consumed.length;
+    options.log?.('compacted a day', { metric: day.metric, day: day.day, records: records.length });
+  }
+  return result;
+}
+
+function generationOf(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.slice(0, name.indexOf('-'));
+}
+
+/**
+ * A record file's record as a partition would give it back (times in milliseconds, so a rerun hashes the
+ * same generation), or undefined when it is not a record of `metric` that fits the metric's columns: such
+ * a file stays where it is (the report lists it as invalid) rather than being half-kept.
+ */
+function parseRecord(bytes: Uint8Array | undefined, metric: string): MetricRecord<unknown> | undefined {
+  if (!bytes) return undefined;
+  try {
+    const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as MetricRecord<unknown>;
+    if (
+      typeof record?.id !== 'string' ||
+      record.metric !== metric ||
+      Number.isNaN(Date.parse(record.occurred_at)) ||
+      (record.status !== 'complete' && record.status !== 'partial')
+    ) {
+      return undefined;
+    }
+    return normalizeRecord(record);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The records of one partition file, read in JS (hyparquet): compaction never needs DuckDB. */
+export async function readPartition(files: DataFiles, path: string): Promise<MetricRecord<unknown>[]> {
+  const bytes = await files.readBytes(path);
+  if (!bytes) return [];
+  const decompress = await zstdDecompressor();
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const rows = (await parquetReadObjects({ file, compressors: { ZSTD: decompress } })) as Record<
+    string,
+    unknown
+  >[];
+  return rows.map((row) => recordFromRow(row, 'parsed'));
+}

@@ -1,0 +1,50 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/** DuckDB's memory limit for reports and queries unless `TELEMETRY_DUCKDB_MEMORY` says otherwise. */
+export const DEFAULT_MEMORY_LIMIT = '1GB';
+
+export interface Duck {
+  /** Runs SQL and returns every row as plain JS values (bigint, Date, objects, arrays). */
+  all(sql: string): Promise<Record<string, unknown>[]>;
+  /** Runs SQL and returns the column names and the rows as JSON-safe values (big integers as text). */
+  table(sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }>;
+  run(sql: string): Promise<void>;
+  close(): void;
+}
+
+/**
+ * An embedded, in-memory DuckDB for reading (reports, `telemetry query`). `@duckdb/node-api` is a 70 MB
+ * native module: it is imported here, lazily, and only by readers, so the server and the Lambdas never
+ * load it.
+ */
+export async function openDuck(options: { memoryLimit?: string; threads?: number } = {}): Promise<Duck> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const memoryLimit = options.memoryLimit ?? process.env.TELEMETRY_DUCKDB_MEMORY ?? DEFAULT_MEMORY_LIMIT;
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: memoryLimit,
+    threads: String(options.threads ?? 2),
+  });
+  const connection: DuckDBConnection = await instance.connect();
+  return {
+    async all(sql) {
+      const result = await connection.runAndReadAll(sql);
+      return result.getRowObjectsJS() as Record<string, unknown>[];
+    },
+    async table(sql) {
+      const result = await connection.runAndReadAll(sql);
+      return { columns: result.columnNames(), rows: result.getRowObjectsJson() as Record<string, unknown>[] };
+    },
+    async run(sql) {
+      await connection.run(sql);
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

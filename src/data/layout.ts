@@ -1,0 +1,89 @@
+/**
+ * The data repository's folder layout (docs/DATA.md, "Layout"). No folder ever holds more than 3,000
+ * entries (GitHub's recommendation) at the volumes below:
+ *
+ * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`, by
+ *   `occurred_at` (UTC), `<hhm0>` its ten-minute slot (`0840` holds 08:40–08:49): a day folder holds 144
+ *   slots, a slot reaches 3,000 entries at 18,000 records an hour of one metric (the target, 10,000 events
+ *   an hour, is about 11,000 records an hour across all metrics). Time slots rather than hash shards keep a
+ *   batch's records together: the GitHubRepoStore lists one or two folders per batch to know what exists;
+ * - partitions: `parquet/<metric>/year=<yyyy>/month=<mm>/day=<dd>/<generation>-<nnn>.parquet`, one set of
+ *   files per metric and closed UTC day (Hive-style folders, so DuckDB, Athena and Glue read the keys), each
+ *   file below 1 MB;
+ * - records of the first layout (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) are still read, and
+ *   compaction moves them into partitions;
+ * - `_`-prefixed folders hold collector state (`_state/`, `_dead-letter/`), never records.
+ */
+export const HOT_ROOT = 'hot';
+export const PARTITION_ROOT = 'parquet';
+
+// A path segment that cannot climb out of the data directory or hide as a dot-file.
+const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
+
+/** Replaces anything unsafe in a name so it is usable as one directory name. */
+export function safeSegment(value: string): string {
+  if (SAFE_SEGMENT.test(value)) return value;
+  const cleaned = value
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^[.-]+/, '_')
+    .slice(0, 100);
+  return cleaned.length > 0 ? cleaned : '_';
+}
+
+/** `yyyy`, `mm`, `dd` of an ISO time, in UTC. */
+export function utcDay(iso: string): { yyyy: string; mm: string; dd: string } {
+  const when = new Date(iso);
+  return {
+    yyyy: String(when.getUTCFullYear()).padStart(4, '0'),
+    mm: String(when.getUTCMonth() + 1).padStart(2, '0'),
+    dd: String(when.getUTCDate()).padStart(2, '0'),
+  };
+}
+
+/** The ten-minute slot of an ISO time, in UTC: `0840` for 08:40–08:49. */
+export function timeSlot(iso: string): string {
+  const when = new Date(iso);
+  return `${String(when.getUTCHours()).padStart(2, '0')}${Math.floor(when.getUTCMinutes() / 10)}0`;
+}
+
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`, relative to the data root. */
+export function hotRecordPath(record: { id: string; metric: string; occurred_at: string }): string {
+  const { yyyy, mm, dd } = utcDay(record.occurred_at);
+  const slot = timeSlot(record.occurred_at);
+  return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, slot, `${safeSegment(record.id)}.json`].join(
+    '/',
+  );
+}
+
+/** The folder of one metric's partition files for one UTC day (`yyyy-mm-dd`). */
+export function partitionFolder(metric: string, day: string): string {
+  const [yyyy, mm, dd] = day.split('-');
+  return [PARTITION_ROOT, safeSegment(metric), `year=${yyyy}`, `month=${mm}`, `day=${dd}`].join('/');
+}
+
+/** Where a hot record path or a partition file path belongs: metric and UTC day, or undefined. */
+export function parseDataPath(
+  path: string,
+): { kind: 'hot' | 'partition' | 'legacy'; metric: string; day?: string; month?: string } | undefined {
+  const parts = path.split('/');
+  if (parts[0] === HOT_ROOT && parts.length === 7 && parts[6]?.endsWith('.json')) {
+    return { kind: 'hot', metric: parts[1] as string, day: `${parts[2]}-${parts[3]}-${parts[4]}` };
+  }
+  if (parts[0] === PARTITION_ROOT && parts.length === 6 && parts[5]?.endsWith('.parquet')) {
+    const value = (segment: string | undefined) => segment?.split('=')[1];
+    return {
+      kind: 'partition',
+      metric: parts[1] as string,
+      day: `${value(parts[2])}-${value(parts[3])}-${value(parts[4])}`,
+    };
+  }
+  if (
+    parts.length === 6 &&
+    parts[5]?.endsWith('.json') &&
+    /^\d{4}$/.test(parts[3] ?? '') &&
+    /^\d\d$/.test(parts[4] ?? '')
+  ) {
+    return { kind: 'legacy', metric: parts[0] as string, month: `${parts[3]}-${parts[4]}` };
+  }
+  return undefined;
+}

@@ -206,5 +206,61 @@ describe('retraction end to end: push, report, retract, report (local collector,
     expect(senders[0]).toMatchObject({ retracted: { items: 1, unmatched: 1 }, accepted: { last_24h: 0 } });
     // jenkins: deploy-1, inc-1 opened and resolved remain of six records; deploy-2, never-sent and run-1 retracted.
     expect(senders[1]).toMatchObject({ retracted: { items: 3, unmatched: 1 }, accepted: { last_24h: 3 } });
+
+    // A second run reported at its start, then at its end without started_at: two files of one id (their
+    // times fall in different ten-minute slots); every reader keeps the end.
+    const later = new Date(Date.now() + 20 * 60_000).toISOString();
+    await push(
+      'pipeline-run',
+      pipelineRun({
+        id: 'run-2',
+        status: 'in_progress',
+        queued_at: started,
+        started_at: started,
+        finished_at: undefined,
+      }),
+    );
+    await push(
+      'pipeline-run',
+      pipelineRun({
+        id: 'run-2',
+        status: 'failure',
+        queued_at: undefined,
+        started_at: undefined,
+        finished_at: later,
+      }),
+    );
+    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/pipeline-run/'))).toHaveLength(3);
+
+    // telemetry query's views and telemetry compact leave retracted ids out too; the views keep the later run.
+    const env = { ...process.env, TELEMETRY_CONFIG: '', TELEMETRY_DATA_DIR: dir.path };
+    const query = async (sql: string) =>
+      JSON.parse((await run(process.execPath, [CLI, 'query', '--format', 'json', sql], { env })).stdout);
+    const views = async () => ({
+      deployments: await query(
+        'SELECT output.id AS id, output.status AS status FROM push_deployment ORDER BY id, status',
+      ),
+      runs: await query('SELECT output.id AS id, output.status AS status FROM pipeline_run'),
+    });
+    const expected = {
+      deployments: [{ id: 'deploy-1', status: 'success' }],
+      runs: [{ id: 'run-2', status: 'failure' }],
+    };
+    expect(await views()).toEqual(expected);
+    const tomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    await run(process.execPath, [CLI, 'compact', '--data', dir.path, '--before', tomorrow], { env });
+    const left = await listFiles(dir.path);
+    expect(
+      left.filter((f) => f.startsWith('hot/push-deployment/') || f.startsWith('hot/pipeline-run/')),
+    ).toEqual([]);
+    expect(left.filter((f) => f.startsWith('tombstones/'))).toHaveLength(16); // 10 + 5 deployments, 1 run
+    expect(await views()).toEqual(expected);
+    const partitionIds = await query(
+      "SELECT count(*) AS n FROM read_parquet('" +
+        join(dir.path, 'parquet', '**', '*.parquet') +
+        "') WHERE output.id IN ('deploy-2', 'run-1')",
+    );
+    expect(partitionIds).toEqual([{ n: '0' }]); // count(*) is a BIGINT: JSON text
+    expect((await report()).ci.by_source).toEqual([expect.objectContaining({ source: 'jenkins', runs: 1 })]);
   });
 });

@@ -34,3 +34,15 @@ export const ENV = {
   /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */
   config: 'TELEMETRY_CONFIG_JSON',
 } as const;
+
+/**
+ * The CloudWatch metric of refused push items (Powertools Metrics, EMF), shared by the webhook that publishes
+ * it and the stack's per-sender alarms (lib/sender-alarms.ts): the same namespace, name and dimensions.
+ */
+export const SENDER_METRICS = {
+  namespace: 'GithubTelemetry',
+  /** Powertools adds a `service` dimension to every metric; the alarms name it too. */
+  service: 'telemetry-webhook',
+  refusedItems: 'RefusedItems',
+  senderDimension: 'Sender',
+} as const;

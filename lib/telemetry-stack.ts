@@ -7,6 +7,7 @@ import type { TelemetryConfig } from '../src/config/config';
 import { TelemetryAlarms } from './alarms';
 import { EventQueue } from './event-queue';
 import { Schedules } from './schedules';
+import { SenderAlarms } from './sender-alarms';
 import { WebhookApi } from './webhook-api';
 import { Worker } from './worker';
 
@@ -31,6 +32,7 @@ export class TelemetryStack extends Stack {
   readonly worker: Worker;
   readonly schedules: Schedules;
   readonly alarms: TelemetryAlarms;
+  readonly senderAlarms: SenderAlarms;
 
   constructor(scope: Construct, id: string, props: TelemetryStackProps) {
     super(scope, id, {
@@ -107,6 +109,14 @@ export class TelemetryStack extends Stack {
       api: this.webhook.api,
       oldestMessageAge: Duration.seconds(aws.queueAgeAlarmSeconds),
       ...(aws.alarmEmail ? { email: aws.alarmEmail } : {}),
+    });
+    const senders = config.senders;
+    this.senderAlarms = new SenderAlarms(this, 'SenderAlarms', {
+      namePrefix: `telemetry-${config.instance}`,
+      senders: senders.watch,
+      refusedItems: senders.alarm.refusedItems,
+      period: Duration.minutes(senders.alarm.periodMinutes),
+      ...(senders.alarm.email ? { email: senders.alarm.email } : {}),
     });
 
     if (!config.dataRepository) {

@@ -38,16 +38,10 @@ export async function loadLocalCollector<T>(options: {
     ...options.env,
   });
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
-  const post = (item: T) =>
-    new Promise<number>((resolve, reject) => {
-      const { headers, body } = options.prepare(item);
-      const req = request(url, { method: 'POST', headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (item: T) => {
+    const { headers, body } = options.prepare(item);
+    return postOnce(url, agent, headers, body);
+  };
 
   const latencies: number[] = [];
   let accepted = 0;
@@ -82,4 +76,22 @@ export async function loadLocalCollector<T>(options: {
     records_written: written,
     clean_exit: exitCode === 0,
   };
+}
+
+/** One POST over `agent`; resolves with the status once the answer is read, rejects on a connection error. */
+export function postOnce(
+  url: string,
+  agent: Agent,
+  headers: OutgoingHttpHeaders,
+  body: string | Buffer,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

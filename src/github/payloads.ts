@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoTime } from '../time';
 
 /**
  * The parts of GitHub webhook payloads the metrics read, validated at the boundary. Objects are loose:
@@ -10,7 +11,8 @@ export const githubId = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
   .transform(String);
 
-export const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time');
+/** A strict ISO-8601 date-time (src/time.ts): `"1"` or `2021-02-30` are refused, not filed under 2001 or March. */
+export const isoTime = z.string().refine(isIsoTime, 'must be an ISO-8601 date-time with a time zone');
 
 export const repositorySchema = z.looseObject({
   id: githubId,

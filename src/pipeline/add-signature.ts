@@ -1,3 +1,4 @@
+import { parseJsonExact } from '../json/exact';
 import type { CollectedBy, RawEvent, SignedEvent } from './types';
 
 export type SignatureResult =
@@ -27,7 +28,8 @@ export function addSignature(
 
   let payload: unknown;
   try {
-    payload = JSON.parse(raw.body.toString('utf8'));
+    // Ids beyond 2^53 sent as JSON numbers stay exact (as decimal strings) instead of being rounded.
+    payload = parseJsonExact(raw.body.toString('utf8'));
   } catch {
     return { kind: 'invalid', message: 'body is not valid JSON' };
   }

@@ -21,6 +21,11 @@ export interface MemoryQueueOptions {
   spool?: Spool;
   /** Events per batch handed to `process` (one store write each). */
   batchSize?: number;
+  /**
+   * Batches processed at once (default 1). Two batches in flight never hold the same delivery id, so a
+   * redelivery is never written concurrently with its first copy.
+   */
+  concurrency?: number;
   /** Attempts before an event is dead-lettered (the local stand-in for SQS maxReceiveCount). */
   maxAttempts?: number;
   /** First retry delay in ms, doubled per attempt up to `maxRetryDelayMs`. */
@@ -57,6 +62,8 @@ export class StoreOutageError extends Error {
 interface Entry {
   event: SignedEvent;
   attempts: number;
+  /** Retries during an outage of ours (they do not use up attempts, but do back off). */
+  outageRetries?: number;
   key: string;
   bytes: number;
   /** Spool sequence number (durable queues only). */
@@ -87,7 +94,8 @@ export class MemoryQueue {
   private readonly usage = new Map<string, Usage>();
   private readonly total: Usage = { count: 0, bytes: 0 };
   private readonly pushTotal: Usage = { count: 0, bytes: 0 };
-  private running = false;
+  private workers = 0;
+  private readonly inFlight = new Map<string, number>();
   private stopped = false;
   private deadLetterFailure: string | undefined;
   private readonly options: Required<Omit<MemoryQueueOptions, 'spool' | 'outage'>> &
@@ -98,6 +106,7 @@ export class MemoryQueue {
   constructor(options: MemoryQueueOptions) {
     this.options = {
       batchSize: 100,
+      concurrency: 1,
       maxAttempts: 3,
       retryDelayMs: 200,
       maxRetryDelayMs: 30_000,
@@ -134,32 +143,26 @@ export class MemoryQueue {
       this.counters.refused += events.length;
       throw new StoreOutageError(outage);
     }
-    const items = events.map((event) => {
-      const key = shareKey(event);
-      return { key, event, bytes: this.options.spool ? 0 : Buffer.byteLength(JSON.stringify(event)) + 8 };
-    });
-    // Without a spool the size is known now; with one it is the frame size, estimated here for the check.
-    const estimate = items.map((i) => i.bytes || Buffer.byteLength(JSON.stringify(i.event)) + 8);
-    this.checkRoom(items, estimate);
-    const reserved = items.map((item, index) => ({ ...item, bytes: estimate[index] as number }));
-    for (const item of reserved) this.account(item.key, 1, item.bytes);
+    const items = events.map((event) => ({ key: shareKey(event), event }));
+    // With a spool the events are serialised once, into their frames, whose size is what they count.
+    const prepared = this.options.spool?.prepare(items);
+    const sized =
+      prepared ?? items.map((item) => ({ ...item, bytes: Buffer.byteLength(JSON.stringify(item.event)) }));
+    this.checkRoom(sized);
+    for (const item of sized) this.account(item.key, 1, item.bytes);
     let entries: Entry[];
-    if (this.options.spool) {
+    if (this.options.spool && prepared) {
       let written: SpoolEntry[];
       try {
-        written = await this.options.spool.append(items);
+        written = await this.options.spool.write(prepared);
       } catch (error) {
-        for (const item of reserved) this.account(item.key, -1, -item.bytes);
+        for (const item of sized) this.account(item.key, -1, -item.bytes);
         this.settle();
         throw error;
       }
-      entries = written.map((w, index) => {
-        const bytes = (reserved[index] as { bytes: number }).bytes;
-        this.account(w.key, 0, w.bytes - bytes);
-        return { event: w.event, attempts: 0, key: w.key, bytes: w.bytes, seq: w.seq };
-      });
+      entries = written.map((w) => ({ event: w.event, attempts: 0, key: w.key, bytes: w.bytes, seq: w.seq }));
     } else {
-      entries = reserved.map((r) => ({ event: r.event, attempts: 0, key: r.key, bytes: r.bytes }));
+      entries = sized.map((s) => ({ event: s.event, attempts: 0, key: s.key, bytes: s.bytes }));
     }
     this.counters.accepted += entries.length;
     for (const entry of entries) this.pending.push(entry);
@@ -207,15 +210,15 @@ export class MemoryQueue {
     this.waiting.clear();
   }
 
-  private checkRoom(items: readonly { key: string }[], bytes: readonly number[]): void {
+  private checkRoom(items: readonly { key: string; bytes: number }[]): void {
     const { maxPending, maxBytes, senderShare } = this.options;
     const add = (filter: (key: string) => boolean): Usage => {
       const usage = { count: 0, bytes: 0 };
-      items.forEach((item, index) => {
-        if (!filter(item.key)) return;
+      for (const item of items) {
+        if (!filter(item.key)) continue;
         usage.count += 1;
-        usage.bytes += bytes[index] as number;
-      });
+        usage.bytes += item.bytes;
+      }
       return usage;
     };
     const all = add(() => true);
@@ -262,15 +265,50 @@ export class MemoryQueue {
   }
 
   private kick(): void {
-    if (this.running || this.stopped || this.pending.length === 0) return;
-    this.running = true;
-    // setImmediate lets concurrent deliveries pile up into one batch.
-    setImmediate(() => void this.loop());
+    while (!this.stopped && this.workers < this.options.concurrency && this.workers < this.pending.length) {
+      this.workers += 1;
+      // setImmediate lets concurrent deliveries pile up into one batch.
+      setImmediate(() => void this.loop());
+    }
+  }
+
+  /** Up to batchSize pending entries, skipping (and keeping in order) those whose delivery is in flight. */
+  private takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    const skipped: Entry[] = [];
+    let scanned = 0;
+    for (const entry of this.pending) {
+      if (batch.length >= this.options.batchSize) break;
+      scanned += 1;
+      if (this.inFlight.has(entry.event.deliveryId)) skipped.push(entry);
+      else batch.push(entry);
+    }
+    this.pending.splice(0, scanned, ...skipped);
+    for (const entry of batch) {
+      const id = entry.event.deliveryId;
+      this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+    }
+    return batch;
+  }
+
+  private release(batch: readonly Entry[]): void {
+    for (const entry of batch) {
+      const id = entry.event.deliveryId;
+      const count = (this.inFlight.get(id) ?? 1) - 1;
+      if (count <= 0) this.inFlight.delete(id);
+      else this.inFlight.set(id, count);
+    }
   }
 
   private async loop(): Promise<void> {
+    let blocked = false;
     while (this.pending.length > 0 && !this.stopped) {
-      const batch = this.pending.splice(0, this.options.batchSize);
+      const batch = this.takeBatch();
+      if (batch.length === 0) {
+        // Everything pending belongs to deliveries in flight: their worker kicks again when it is done.
+        blocked = true;
+        break;
+      }
       for (const entry of batch) entry.attempts += 1;
       let outcome: BatchOutcome;
       try {
@@ -307,10 +345,13 @@ export class MemoryQueue {
         }
       }
       await this.finish(finished);
+      this.release(batch);
       // An entry counts until finished or re-queued (its dead letter written), so drain() never resolves early.
       this.settle();
     }
-    this.running = false;
+    this.workers -= 1;
+    // Entries skipped because their delivery was in flight may be waiting for a worker.
+    if (!blocked) this.kick();
     this.settle();
   }
 
@@ -324,7 +365,11 @@ export class MemoryQueue {
   private retryLater(entry: Entry, outage: boolean): void {
     this.counters.retried += 1;
     if (this.stopped) return;
-    const exponent = Math.min(Math.max(entry.attempts - 1, 0) + (outage ? 3 : 0), 20);
+    if (outage) entry.outageRetries = (entry.outageRetries ?? 0) + 1;
+    const exponent = Math.min(
+      Math.max(entry.attempts - 1, 0) + (outage ? 2 + (entry.outageRetries ?? 0) : 0),
+      20,
+    );
     const delay = Math.min(this.options.retryDelayMs * 2 ** exponent, this.options.maxRetryDelayMs);
     const timer = setTimeout(() => {
       this.waiting.delete(timer);

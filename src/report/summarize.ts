@@ -239,7 +239,7 @@ function failureRate(conclusions: readonly (string | null)[]): number | null {
 }
 
 function countBy(values: readonly (string | null)[]): Record<string, number> {
-  const counts: Record<string, number> = {};
+  const counts: Record<string, number> = Object.create(null);
   for (const value of values) counts[value ?? 'none'] = (counts[value ?? 'none'] ?? 0) + 1;
   return counts;
 }

@@ -49,6 +49,9 @@ export class StoreHealth {
   }
 
   private failed(error: unknown): void {
+    // Only a failure of the medium is an outage. Anything else (a record the store refuses) fails just its
+    // events, which are retried and dead-lettered as usual, so one poison event cannot stop the collector.
+    if (!isOutage(error)) return;
     const reason = `store cannot write: ${errorMessage(error)}`;
     if (this.failure === undefined) this.logger.error('store unhealthy', { reason });
     this.failure = reason;
@@ -59,4 +62,28 @@ export class StoreHealth {
     this.failure = undefined;
     this.logger.info('store healthy again');
   }
+}
+
+/** File system and network error codes that say the store itself cannot write right now. */
+const OUTAGE_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'EBUSY',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
+
+/** Is this write failure the store's (disk full, read-only, unreachable, rate-limited) rather than the event's? */
+export function isOutage(error: unknown): boolean {
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+  return typeof status === 'number' && (status >= 500 || status === 429 || status === 403);
 }

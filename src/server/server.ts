@@ -92,6 +92,9 @@ export async function startLocalCollector(options: LocalCollectorOptions): Promi
     logger,
     ...(spool ? { spool } : {}),
     maxBytes: settings.maxQueuedBytes,
+    // The FileStore writes a batch's records one after another; four batches at once keep libuv's four
+    // file system threads busy, so a backlog (a replay after a crash) drains about as fast as deliveries come.
+    concurrency: 4,
     outage: () => health.problem,
     process: (events) =>
       processBatch(events, {

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -9,7 +10,7 @@ import type { SignedEvent } from '../pipeline/types';
  * replayed; an entry is marked done only after its records are stored or it is dead-lettered, and a segment
  * file is deleted once every entry in it is done. docs/ARCHITECTURE.md ("The spool") has the guarantees.
  *
- * - Segment `seg-<n>.log`: append-only frames `[u32 length][u32 crc32][JSON {s, k, e}]` (sequence number, fair
+ * - Segment `seg-<n>.log`: zero-filled to its size when created, then written front to back with frames `[u32 length][u32 crc32][JSON {s, k, e}]` (sequence number, fair
  *   share key, event). A torn or corrupt tail (a crash during a write) ends the segment on replay: those bytes
  *   were never fsync'd, so never acknowledged.
  * - Group commit: appends arriving while a write is in progress wait for the next one, so concurrent deliveries
@@ -30,6 +31,11 @@ export interface SpoolEntry {
   bytes: number;
 }
 
+/** An entry serialised and numbered, not yet written. */
+export interface PreparedEntry extends SpoolEntry {
+  frame: Buffer;
+}
+
 /** The file system calls the spool makes: node:fs/promises, replaceable in tests to inject disk faults. */
 export interface SpoolFiles {
   mkdir(path: string): Promise<void>;
@@ -37,7 +43,8 @@ export interface SpoolFiles {
   readFile(path: string): Promise<Buffer | undefined>;
   appendFile(path: string, data: string): Promise<void>;
   unlink(path: string): Promise<void>;
-  openAppend(path: string): Promise<SpoolHandle>;
+  /** Creates a new segment file, zero-filled to `size` bytes and fsync'd, for writing from offset 0. */
+  openSegment(path: string, size: number): Promise<SpoolHandle>;
 }
 
 export interface SpoolHandle {
@@ -67,14 +74,26 @@ export const nodeSpoolFiles: SpoolFiles = {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   },
-  async openAppend(path) {
-    const handle = await open(path, 'a');
+  async openSegment(path, size) {
+    const handle = await open(path, 'wx+');
+    // Zero-filled and fsync'd up front (as databases do with their logs): later writes overwrite allocated
+    // blocks without changing the file's size, so each fdatasync flushes just those blocks and needs no
+    // journal commit, which on a busy file system would also flush every other file's pending metadata.
+    const zeros = Buffer.alloc(Math.min(size, 1024 * 1024));
+    for (let at = 0; at < size; at += zeros.length) {
+      await handle.write(zeros, 0, Math.min(zeros.length, size - at), at);
+    }
+    await handle.datasync();
+    let position = 0;
     return {
+      // Written synchronously: copying a batch (tens of KB) into the page cache takes microseconds, while a
+      // trip through libuv's thread pool would queue behind the store's file operations and delay the fsync.
       async write(data) {
         let offset = 0;
         while (offset < data.length) {
-          const { bytesWritten } = await handle.write(data, offset, data.length - offset);
-          offset += bytesWritten;
+          const written = writeSync(handle.fd, data, offset, data.length - offset, position);
+          offset += written;
+          position += written;
         }
       },
       datasync: () => handle.datasync(),
@@ -106,6 +125,7 @@ interface PendingAppend {
 
 const HEADER_BYTES = 8;
 const SEGMENT = /^seg-(\d{10})\.log$/;
+const DONE = /^seg-(\d{10})\.done$/;
 
 export class Spool {
   private readonly files: SpoolFiles;
@@ -120,6 +140,8 @@ export class Spool {
   private doneChain: Promise<void> = Promise.resolve();
   private failure: string | undefined;
   private closed = false;
+  /** The segment after the current one, being zero-filled. */
+  private spare: Promise<{ number: number; handle: SpoolHandle }> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -150,24 +172,35 @@ export class Spool {
   }
 
   /**
-   * Appends the events and resolves once they are on disk (written and fdatasync'd): only then may the
-   * delivery be acknowledged. Rejects when the write or the fsync fails; nothing is acknowledged then.
+   * Serialises the events into frames (numbering them) without writing anything: the caller learns their
+   * exact size, checks its bounds, then hands them to `write`. Serialised once, written once.
    */
-  append(items: readonly { key: string; event: SignedEvent }[]): Promise<SpoolEntry[]> {
-    if (this.closed) return Promise.reject(new Error('spool is closed'));
-    const frames: Buffer[] = [];
-    const entries: SpoolEntry[] = [];
-    for (const { key, event } of items) {
+  prepare(items: readonly { key: string; event: SignedEvent }[]): PreparedEntry[] {
+    return items.map(({ key, event }) => {
       const seq = this.nextSeq++;
       const frame = encodeFrame(seq, key, event);
-      frames.push(frame);
-      entries.push({ seq, key, event, bytes: frame.length });
-    }
+      return { seq, key, event, bytes: frame.length, frame };
+    });
+  }
+
+  /** `prepare` then `write`. */
+  append(items: readonly { key: string; event: SignedEvent }[]): Promise<SpoolEntry[]> {
+    return this.write(this.prepare(items));
+  }
+
+  /**
+   * Appends prepared entries and resolves once they are on disk (written and fdatasync'd): only then may the
+   * delivery be acknowledged. Rejects when the write or the fsync fails; nothing is acknowledged then.
+   */
+  write(prepared: readonly PreparedEntry[]): Promise<SpoolEntry[]> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    const frames = prepared.map((p) => p.frame);
+    const entries: SpoolEntry[] = prepared.map(({ seq, key, event, bytes }) => ({ seq, key, event, bytes }));
     return new Promise((resolve, reject) => {
       this.queue.push({ frames, entries, resolve, reject });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
+      // One flush loop at a time; it picks up whatever was queued meanwhile before it ends (synchronously
+      // with clearing `flushing`, so no append is ever left behind).
+      this.flushing ??= this.flush();
     });
   }
 
@@ -209,10 +242,21 @@ export class Spool {
     await this.doneChain;
     await this.seal();
     await this.doneChain;
+    const spare = await this.spare?.catch(() => undefined);
+    this.spare = undefined;
+    if (spare) {
+      await spare.handle.close().catch(() => undefined);
+      await this.removeSegment(spare.number).catch(() => undefined);
+    }
   }
 
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    await Promise.resolve();
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.flushing = undefined;
+        return;
+      }
       const batch = this.queue;
       this.queue = [];
       const data = Buffer.concat(batch.flatMap((p) => p.frames));
@@ -242,12 +286,26 @@ export class Spool {
 
   private async writable(): Promise<{ segment: Segment; handle: SpoolHandle; size: number }> {
     if (this.current) return this.current;
-    const number = this.nextSegment++;
-    const handle = await this.files.openAppend(this.path(number, 'log'));
+    const next = this.spare ?? this.createSegment();
+    this.spare = undefined;
+    const { number, handle } = await next;
     const segment: Segment = { number, live: new Set(), sealed: false };
     this.segments.set(number, segment);
     this.current = { segment, handle, size: 0 };
+    // The next segment is zero-filled in the background, so a rotation does not hold acknowledgements up.
+    if (!this.closed) {
+      const spare = this.createSegment();
+      spare.catch(() => undefined);
+      this.spare = spare;
+    }
     return this.current;
+  }
+
+  private createSegment(): Promise<{ number: number; handle: SpoolHandle }> {
+    const number = this.nextSegment++;
+    return this.files
+      .openSegment(this.path(number, 'log'), this.segmentBytes)
+      .then((handle) => ({ number, handle }));
   }
 
   private async seal(): Promise<void> {
@@ -264,14 +322,26 @@ export class Spool {
     }
   }
 
+  /**
+   * The `.done` file goes first: a crash between the two unlinks leaves a segment without done marks, whose
+   * entries are replayed (idempotent), never a `.done` file that could mark a later segment's entries done.
+   */
   private async removeSegment(number: number): Promise<void> {
-    await this.files.unlink(this.path(number, 'log'));
     await this.files.unlink(this.path(number, 'done'));
+    await this.files.unlink(this.path(number, 'log'));
   }
 
   private async recover(): Promise<SpoolEntry[]> {
     await this.files.mkdir(this.dir);
-    const numbers = (await this.files.readdir(this.dir))
+    const names = await this.files.readdir(this.dir);
+    // Done marks without their segment (left by an older version or a failed unlink) must never apply to a
+    // new segment that gets the same number.
+    for (const name of names) {
+      const orphan = DONE.exec(name)?.[1];
+      if (orphan !== undefined && !names.includes(`seg-${orphan}.log`))
+        await this.files.unlink(join(this.dir, name));
+    }
+    const numbers = names
       .map((name) => SEGMENT.exec(name)?.[1])
       .filter((n): n is string => n !== undefined)
       .map(Number)
@@ -321,12 +391,14 @@ function encodeFrame(seq: number, key: string, event: SignedEvent): Buffer {
   return frame;
 }
 
-/** Every intact frame of a segment, in order; stops at the first torn or corrupt one. */
+/** Every intact frame of a segment, in order; stops at the first torn or corrupt one or at the zero fill. */
 export function decodeFrames(data: Buffer): SpoolEntry[] {
   const entries: SpoolEntry[] = [];
   let offset = 0;
   while (offset + HEADER_BYTES <= data.length) {
     const length = data.readUInt32BE(offset);
+    // The zero-filled rest of a preallocated segment.
+    if (length === 0) break;
     const checksum = data.readUInt32BE(offset + 4);
     const end = offset + HEADER_BYTES + length;
     if (end > data.length) break;

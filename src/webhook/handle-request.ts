@@ -1,7 +1,7 @@
+import { jsonDepth, MAX_JSON_DEPTH } from '../json/depth';
 import { errorMessage, type Logger } from '../log/logger';
 import { addSignature } from '../pipeline/add-signature';
 import type { SignedEvent } from '../pipeline/types';
-import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { verifyGitHubSignature } from './verify';
 
 /** An HTTP request to `POST /telemetry`, as any shell (local server, Lambda) hands it over. */

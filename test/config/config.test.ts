@@ -13,7 +13,7 @@ describe('configuration', () => {
 
   it('has working defaults with no file and no environment', () => {
     const config = loadConfig({ env: {}, cwd: dir.path });
-    expect(config.server).toEqual({
+    expect(config.server).toMatchObject({
       port: 3000,
       host: '0.0.0.0',
       dataDir: './telemetry-data',
@@ -44,6 +44,32 @@ describe('configuration', () => {
       path: '',
     });
     expect(loadConfig({ env: { PORT: '5000' }, cwd: dir.path }).server.port).toBe(5000);
+  });
+
+  it('reads the durability and bounds of the local collector from the environment', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir.path }).server;
+    expect(defaults).toMatchObject({
+      spool: true,
+      maxQueuedBytes: 256 * 1024 * 1024,
+      maxUnauthenticatedBytes: 64 * 1024 * 1024,
+      drainTimeoutSeconds: 10,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+    });
+    const env = {
+      TELEMETRY_SPOOL: 'off',
+      TELEMETRY_MAX_QUEUED_BYTES: '1000',
+      TELEMETRY_DRAIN_TIMEOUT_SECONDS: '3',
+    };
+    expect(loadConfig({ env, cwd: dir.path }).server).toMatchObject({
+      spool: false,
+      maxQueuedBytes: 1000,
+      drainTimeoutSeconds: 3,
+    });
+    expect(loadConfig({ env: { TELEMETRY_SPOOL: 'on' }, cwd: dir.path }).server.spool).toBe(true);
+    expect(() => loadConfig({ env: { TELEMETRY_SPOOL: 'maybe' }, cwd: dir.path })).toThrow(
+      'TELEMETRY_SPOOL must be on or off, got "maybe"',
+    );
   });
 
   it('fails fast naming each bad or unknown setting', async () => {

@@ -214,7 +214,19 @@ describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () 
       lambdaContext('w'),
     );
     expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ 'retry-after': '30' });
     expect(bodyOf(response)).toMatchObject({ outcome: 'error' });
+  });
+
+  it('answers a signed delivery nested 100,000 levels 400 at the door, as the local collector does', async () => {
+    const body = `{"action":"completed","workflow_job":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const response = await handler(
+      restProxyEvent(await signedDelivery('workflow_job', body, 's3cr3t')),
+      lambdaContext('w'),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response)).toMatchObject({ error: 'body nests deeper than 64 levels' });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 });
 

@@ -9,6 +9,8 @@ export interface ServeProcess {
   /** The URL of POST /telemetry, from the collector's "listening" log line. */
   url: string;
   stderr: () => string;
+  /** What the collector printed on stdout until it listened (its start-up log lines). */
+  stdout: () => string;
 }
 
 /** Starts `telemetry serve [args]` as a real process (what `npm start` runs); resolves once it listens. */
@@ -29,7 +31,8 @@ export function serveProcess(env: Record<string, string>, args: string[] = []): 
       if (match?.[1]) {
         child.stdout?.off('data', onData);
         child.stdout?.resume();
-        resolve({ child, url: match[1], stderr: () => stderr });
+        const startup = stdout;
+        resolve({ child, url: match[1], stderr: () => stderr, stdout: () => startup });
       }
     };
     child.stdout?.on('data', onData);

@@ -137,7 +137,7 @@ function distinctRequested(requests: readonly ReviewRequest[], kind: 'user' | 't
 }
 
 function countStates(states: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = Object.create(null);
   for (const state of states) out[state.toLowerCase()] = (out[state.toLowerCase()] ?? 0) + 1;
   return out;
 }

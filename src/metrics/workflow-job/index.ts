@@ -67,7 +67,8 @@ export interface WorkflowJobOutput {
 }
 
 export function summarizeSteps(steps: z.infer<typeof stepSchema>[]): StepSummary {
-  const byConclusion: Record<string, number> = {};
+  // No prototype: a step conclusion named `toString` or `__proto__` is counted like any other.
+  const byConclusion: Record<string, number> = Object.create(null);
   let slowest: StepSummary['slowest'] = null;
   for (const step of steps) {
     const conclusion = step.conclusion ?? 'none';

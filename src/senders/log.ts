@@ -56,11 +56,31 @@ export function isSenderActivity(event: SignedEvent): boolean {
  * the unauthenticated count). Idempotent for a retried batch: a refusal already in the log (same id) is not
  * added again. Throws when the store does: the caller retries the events.
  */
-export async function recordSenderActivity(
+export function recordSenderActivity(
   store: Store,
   events: readonly SignedEvent[],
   settings: SenderLogSettings = DEFAULT_SENDER_LOG,
   now: Date = new Date(),
+): Promise<void> {
+  // Read-modify-write of a shared file: batches processed at once (the local collector runs several) take
+  // turns per store, so no refusal is lost to a concurrent write. Across processes (two worker Lambdas),
+  // keep the worker's concurrency low, as the write budget asks anyway (docs/ARCHITECTURE.md).
+  const previous = turns.get(store) ?? Promise.resolve();
+  const mine = previous.then(() => fold(store, events, settings, now));
+  turns.set(
+    store,
+    mine.catch(() => undefined),
+  );
+  return mine;
+}
+
+const turns = new WeakMap<Store, Promise<void>>();
+
+async function fold(
+  store: Store,
+  events: readonly SignedEvent[],
+  settings: SenderLogSettings,
+  now: Date,
 ): Promise<void> {
   const bySender = new Map<string, RefusedRequest[]>();
   const unauthenticated: UnauthenticatedCount[] = [];

@@ -12,6 +12,7 @@ import {
 import { ENV, intEnv, requireEnv } from './adapters/environment';
 import { createLambdaLogger, type LambdaLogger } from './adapters/logger';
 import { S3ClaimCheck } from './adapters/s3-claim-check';
+import { countingRefusals, refusedItemsMetric } from './adapters/sender-metrics';
 import { SqsEventQueue } from './adapters/sqs-queue';
 import { SsmSecrets, webhookSecretsFrom } from './adapters/ssm-secrets';
 
@@ -106,7 +107,8 @@ export function webhookDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env)
   const sendersPath = requireEnv(ENV.sendersPath, env);
   return {
     webhookSecrets: webhookSecretsFrom(secrets, requireEnv(ENV.webhookSecretsPath, env)),
-    enqueue: queue.send,
+    // Refusals the push handler sends to the sender log also become the RefusedItems metric per sender.
+    enqueue: countingRefusals(queue.send, refusedItemsMetric()),
     collected: new Set(requireEnv(ENV.collectedTriggers, env).split(',')),
     maxBodyBytes: intEnv(ENV.maxBodyBytes, env),
     logger,

@@ -6,6 +6,7 @@ import { metrics as allMetrics } from '../src/metrics/registry';
 import type { MetricSettings } from '../src/metrics/settings';
 import type { Metric } from '../src/metrics/types';
 import type { SignedEvent } from '../src/pipeline/types';
+import type { SenderLogSettings } from '../src/senders/log';
 import { type BatchOutcome, processBatch } from '../src/worker/process-batch';
 import { configFromEnvironment } from './adapters/config';
 import { ENV, requireEnv } from './adapters/environment';
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   park: (message: ReceivedMessage, reason: string) => Promise<void>;
   metrics?: readonly Metric<unknown>[];
   settings: MetricSettings;
+  /** Bounds of the refused-request log (`senders.refusedLog`); absent: the defaults. */
+  senderLog?: SenderLogSettings;
   logger: LambdaLogger;
   now?: () => Date;
 }
@@ -68,6 +71,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
             context: { ...(github ? { github } : {}), settings: deps.settings, now },
             store,
             logger: log,
+            ...(deps.senderLog ? { senderLog: deps.senderLog } : {}),
           },
         );
       } catch (error) {
@@ -142,6 +146,7 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
     resources: pipelineResourcesFromEnvironment(config, logger.log, env),
     park: (message, reason) => parkMessage(sqs, deadLetterQueueUrl, message, reason),
     settings: config.metrics,
+    senderLog: config.senders.refusedLog,
     logger,
   };
 }

@@ -10,6 +10,7 @@ import { EventQueue } from './event-queue';
 import { TelemetryLake } from './lake';
 import { type GitHubParameters, githubParameters } from './parameters';
 import { Schedules } from './schedules';
+import { SenderAlarms } from './sender-alarms';
 import { WebhookApi } from './webhook-api';
 import { Worker } from './worker';
 
@@ -36,6 +37,7 @@ export class TelemetryStack extends Stack {
   readonly alarms: TelemetryAlarms;
   /** The S3 data lake, when `aws.lake.enabled`. */
   readonly lake: TelemetryLake | undefined;
+  readonly senderAlarms: SenderAlarms;
 
   constructor(scope: Construct, id: string, props: TelemetryStackProps) {
     super(scope, id, {
@@ -110,6 +112,14 @@ export class TelemetryStack extends Stack {
       api: this.webhook.api,
       oldestMessageAge: Duration.seconds(aws.queueAgeAlarmSeconds),
       ...(aws.alarmEmail ? { email: aws.alarmEmail } : {}),
+    });
+    const senders = config.senders;
+    this.senderAlarms = new SenderAlarms(this, 'SenderAlarms', {
+      namePrefix: `telemetry-${config.instance}`,
+      senders: senders.watch,
+      refusedItems: senders.alarm.refusedItems,
+      period: Duration.minutes(senders.alarm.periodMinutes),
+      ...(senders.alarm.email ? { email: senders.alarm.email } : {}),
     });
 
     this.lake = aws.lake.enabled

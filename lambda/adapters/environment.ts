@@ -46,3 +46,15 @@ export const ENV = {
   lakeCompactMinFiles: 'LAKE_COMPACT_MIN_FILES',
   lakeCompactLookbackDays: 'LAKE_COMPACT_LOOKBACK_DAYS',
 } as const;
+
+/**
+ * The CloudWatch metric of refused push items (Powertools Metrics, EMF), shared by the webhook that publishes
+ * it and the stack's per-sender alarms (lib/sender-alarms.ts): the same namespace, name and dimensions.
+ */
+export const SENDER_METRICS = {
+  namespace: 'GithubTelemetry',
+  /** Powertools adds a `service` dimension to every metric; the alarms name it too. */
+  service: 'telemetry-webhook',
+  refusedItems: 'RefusedItems',
+  senderDimension: 'Sender',
+} as const;

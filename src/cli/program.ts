@@ -6,6 +6,7 @@ import { registerDataCommands } from './commands/data';
 import { registerJobCommands } from './commands/jobs';
 import { registerReport } from './commands/report';
 import { registerSend } from './commands/send';
+import { registerSenders } from './commands/senders';
 import { registerServe } from './commands/serve';
 
 /** The cloud-agnostic `telemetry` commands. bin/cli.ts adds the AWS-backed ones. */
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerSend(program);
   registerConfigCheck(program);
   registerReport(program);
+  registerSenders(program);
   registerJobCommands(program);
   registerApp(program);
   registerDataCommands(program);

@@ -134,6 +134,38 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Sender operations (docs/PUSH.md, "Sender health"): bounds of the refused-request log, and in AWS one
+     * alarm per listed sender on its refused items.
+     */
+    senders: z
+      .object({
+        /** The refused-request log keeps the last `maxEntries` refusals and none older than `maxDays`. */
+        refusedLog: z
+          .object({
+            maxEntries: z.number().int().min(1).max(10_000).default(1000),
+            maxDays: z.number().int().min(1).max(90).default(7),
+          })
+          .strict()
+          .prefault({}),
+        /** Senders that get a CloudWatch alarm on refused items (names as in `/telemetry/<instance>/senders/`). */
+        watch: z
+          .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a sender name'))
+          .max(50)
+          .default([]),
+        alarm: z
+          .object({
+            /** Refused items within `periodMinutes` that raise a sender's alarm. */
+            refusedItems: z.number().int().min(1).default(1),
+            periodMinutes: z.number().int().min(1).max(1440).default(60),
+            /** Email the alarms to this address (its own SNS topic); absent: the alarms only show in CloudWatch. */
+            email: z.email().optional(),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     /** `telemetry report`: what counts as production, the change-failure window (docs/REPORTS.md). */
     report: reportSettingsSchema.prefault({}),
     /** Compaction of closed days into Parquet partitions (docs/DATA.md, "Compaction"). */

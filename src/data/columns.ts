@@ -6,6 +6,7 @@ import type { DeploymentOutput } from '../metrics/deployment/output';
 import type { DeploymentStatusOutput } from '../metrics/deployment-status/output';
 import type { DocumentationUpdatedOutput } from '../metrics/documentation-updated';
 import type { IncidentOutput } from '../metrics/incident/output';
+import type { PipelineRunOutput } from '../metrics/pipeline-run/output';
 import type { PullRequestOutput } from '../metrics/pull-request/output';
 import type { PushDeploymentOutput } from '../metrics/push-deployment/output';
 import type { PushIncidentOutput } from '../metrics/push-incident/output';
@@ -67,6 +68,7 @@ export const ENVELOPE_COLUMNS = {
   status: 'string',
   errors: list(struct({ call: 'string', status: 'int', message: 'string' })),
   collector_version: 'string',
+  revision: 'string',
 } as const satisfies Columns<Omit<MetricRecord, 'output'>>;
 
 /**
@@ -398,6 +400,24 @@ const customMetric = {
   dimensions: 'json',
 } satisfies Columns<CustomMetricOutput>;
 
+const pipelineRun = {
+  sender: 'string',
+  id: 'string',
+  repository: 'string',
+  pipeline: 'string',
+  status: 'string',
+  final: 'boolean',
+  branch: 'string',
+  sha: 'string',
+  actor: 'string',
+  url: 'string',
+  queued_at: 'timestamp',
+  started_at: 'timestamp',
+  finished_at: 'timestamp',
+  duration_ms: 'ms',
+  queue_ms: 'ms',
+} satisfies Columns<PipelineRunOutput>;
+
 /** Each metric's output columns, by metric name (`tooling-usage` covers the snapshot and the pushed kind). */
 export const OUTPUT_COLUMNS: { readonly [metric: string]: Fields } = {
   'workflow-job': workflowJob,
@@ -416,6 +436,7 @@ export const OUTPUT_COLUMNS: { readonly [metric: string]: Fields } = {
   'push-deployment': pushDeployment,
   'push-incident': pushIncident,
   'custom-metric': customMetric,
+  'pipeline-run': pipelineRun,
 };
 
 /** Metrics with declared columns (the ones compaction turns into Parquet). */

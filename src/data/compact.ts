@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parquetReadObjects } from 'hyparquet';
-import { isBetter, serializeRecord } from '../pipeline/record';
+import { isBetter, serializeRecord, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { OUTPUT_COLUMNS } from './columns';
 import { HOT_ROOT, PARTITION_ROOT, parseDataPath, partitionFolder, utcDay } from './layout';
@@ -119,11 +119,27 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
     }
   }
 
+  // Ids a sender retracted (tombstones, docs/DATA.md) never go into a partition: a tombstone beats every
+  // version of its id, and it stays under tombstones/ as the audit trail.
+  const retracted = new Set<string>();
+  for (const path of await files.listFiles(TOMBSTONE_ROOT)) {
+    if (!path.endsWith('.json')) continue;
+    try {
+      const bytes = await files.readBytes(path);
+      if (!bytes) continue;
+      const tombstone = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<MetricRecord>;
+      if (tombstone.status === 'retracted' && typeof tombstone.id === 'string') retracted.add(tombstone.id);
+    } catch {
+      result.skipped.push(path);
+    }
+  }
+
   for (const key of [...units.keys()].sort()) {
     const day = units.get(key) as Unit;
     const existing = partitions.get(key) ?? [];
     const best = new Map<string, MetricRecord<unknown>>();
     const offer = (record: MetricRecord<unknown>) => {
+      if (retracted.has(record.id)) return;
       const seen = best.get(record.id);
       if (!seen || isBetter(record, seen)) best.set(record.id, record);
     };

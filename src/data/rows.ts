@@ -5,7 +5,7 @@ import { columnRow } from './parquet';
 /**
  * Turns one partition row, as DuckDB hands it to JS (`bigint` for BIGINT, `Date` for TIMESTAMP, objects
  * and arrays for STRUCT and LIST), back into the record it was written from: times as ISO-8601 text, JSON
- * columns parsed, `output_extra` merged into `output`, and `delivery_id` absent when null.
+ * columns parsed, `output_extra` merged into `output`, and `delivery_id` and `revision` absent when null.
  */
 export function recordFromRow(
   row: Record<string, unknown>,
@@ -16,7 +16,7 @@ export function recordFromRow(
   const from = (value: unknown, type: ColumnType) => fromColumnValue(value, type, json);
   for (const [name, type] of Object.entries(ENVELOPE_COLUMNS)) {
     const value = from(row[name], type);
-    if (name === 'delivery_id' && value === null) continue;
+    if ((name === 'delivery_id' || name === 'revision') && value === null) continue;
     record[name] = value;
   }
   const metric = String(record.metric);

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { TOMBSTONE_ROOT } from '../pipeline/record';
 import {
   columnMetrics,
   duckdbType,
@@ -52,7 +53,8 @@ function hasFiles(dir: string, suffix: string): boolean {
 /**
  * The SQL that creates one view per metric (`workflow_job`, `pull_request`, …: envelope columns, `output`
  * as a typed struct, `output_extra`) over partitions, hot record files and first-layout files alike, one
- * row per id (better record wins: complete before partial, then partitions before hot files), and a
+ * row per id (better record wins: higher revision, complete before partial, then partitions before hot
+ * files; ids with a tombstone left out), and a
  * `records` view with every metric's envelope and `output` as JSON text.
  */
 export function viewStatements(root: string): string[] {
@@ -82,9 +84,17 @@ export function viewStatements(root: string): string[] {
         .join(', ');
       statements.push(`CREATE OR REPLACE VIEW ${view} AS SELECT ${empty} WHERE false`);
     } else {
+      // Ids with a tombstone (a sender retracted the item, docs/DATA.md) are left out whatever their tier.
+      const tombstones = join(root, TOMBSTONE_ROOT, metric);
+      const retracted = hasFiles(tombstones, '.json')
+        ? `WHERE id NOT IN (SELECT json_extract_string(content, '$.id') FROM read_text(${sqlString(join(tombstones, '*', '*', '*.json'))})
+             WHERE json_extract_string(content, '$.status') = 'retracted' AND json_extract_string(content, '$.metric') = ${sqlString(metric)})`
+        : '';
+      // Better record wins: a higher revision (a pipeline run's end over its start), complete over partial,
+      // then partitions before hot files.
       statements.push(
-        `CREATE OR REPLACE VIEW ${view} AS SELECT ${VIEW_COLUMNS} FROM (${sources.join(' UNION ALL ')})
-         QUALIFY row_number() OVER (PARTITION BY id ORDER BY (status = 'complete') DESC, tier_) = 1`,
+        `CREATE OR REPLACE VIEW ${view} AS SELECT ${VIEW_COLUMNS} FROM (${sources.join(' UNION ALL ')}) ${retracted}
+         QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, (status = 'complete') DESC, tier_) = 1`,
       );
     }
     const envelope = Object.keys(ENVELOPE_COLUMNS)

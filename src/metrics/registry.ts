@@ -6,6 +6,7 @@ import { deployment } from './deployment';
 import { deploymentStatus } from './deployment-status';
 import { documentationUpdated } from './documentation-updated';
 import { incident } from './incident';
+import { pipelineRun } from './pipeline-run';
 import { pullRequest } from './pull-request';
 import { pushDeployment } from './push-deployment';
 import { pushIncident } from './push-incident';
@@ -27,6 +28,7 @@ export const metrics: readonly Metric<any>[] = [
   pushIncident,
   toolingUsagePush,
   customMetric,
+  pipelineRun,
   workflowRun,
   testCoverage,
   incident,

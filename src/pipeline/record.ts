@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hotRecordPath } from '../data/layout';
+import { hotRecordPath, safeSegment } from '../data/layout';
 import { toUtcIso } from '../time';
 import { COLLECTOR_VERSION } from '../version';
 import type { MetricRecord, RecordError, SignedEvent } from './types';
@@ -19,6 +19,13 @@ export interface MetricDraft<O = Record<string, unknown>> {
   occurredAt: string;
   output: O;
   errors?: RecordError[];
+  /**
+   * For entities reported more than once as they change (a pipeline run's start and end): a string that
+   * sorts higher for a later report. The record with the higher revision wins (see `isBetter`).
+   */
+  revision?: string;
+  /** A tombstone: the sender retracted the entity (status `retracted`, src/metrics/retraction.ts). */
+  tombstone?: boolean;
 }
 
 /** Deterministic id: `<metric>-<24 hex>` from a SHA-256 of the metric name and the natural key. */
@@ -46,9 +53,10 @@ export function buildRecord<O>(
     occurred_at: toUtcIso(draft.occurredAt),
     received_at: event.receivedAt,
     collected_at: collectedAt,
-    status: errors.length > 0 ? 'partial' : 'complete',
+    status: draft.tombstone ? 'retracted' : errors.length > 0 ? 'partial' : 'complete',
     errors,
     collector_version: COLLECTOR_VERSION,
+    ...(draft.revision !== undefined ? { revision: draft.revision } : {}),
     output: draft.output,
   };
 }
@@ -58,22 +66,56 @@ export { safeSegment } from '../data/layout';
 /**
  * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json` by
  * `occurred_at` (UTC), `<hhm0>` its ten-minute slot (src/data/layout.ts). Compaction later moves it into
- * its day's Parquet partition.
+ * its day's Parquet partition. A tombstone (status `retracted`) goes to `tombstones/` instead.
  */
-export function recordPath(record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'>): string {
+export function recordPath(
+  record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'> & { status?: string },
+): string {
+  if (record.status === 'retracted') return tombstonePath(record);
   return hotRecordPath(record);
 }
 
+/** Tombstones live apart from the records, never compacted: every reader reads all of them first. */
+export const TOMBSTONE_ROOT = 'tombstones';
+
 /**
- * The "better record wins" rule: a new record replaces a stored one only when it is strictly better, i.e.
- * complete where the stored one is partial. Anything else (equal, or worse) is a no-op, which makes
- * redeliveries and backfills idempotent.
+ * `tombstones/<metric>/<yyyy>/<mm>/<id>.json`, by `occurred_at` (when the retraction was made): a retraction
+ * must reach a reader of any period, so tombstones are kept out of the time-sliced hot folders and the
+ * partitions, in a folder every reader reads whole (retractions are rare: far below 3,000 a month).
  */
-export function isBetter(
-  candidate: Pick<MetricRecord, 'status'>,
-  existing: Pick<MetricRecord, 'status'>,
-): boolean {
+export function tombstonePath(record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'>): string {
+  const when = new Date(record.occurred_at);
+  const yyyy = String(when.getUTCFullYear()).padStart(4, '0');
+  const mm = String(when.getUTCMonth() + 1).padStart(2, '0');
+  return [TOMBSTONE_ROOT, safeSegment(record.metric), yyyy, mm, `${safeSegment(record.id)}.json`].join('/');
+}
+
+/** What "better record wins" compares: the envelope's status and, when the metric sets one, its revision. */
+export type Standing = Pick<MetricRecord, 'status'> & { revision?: string | undefined };
+
+/**
+ * The "better record wins" rule: a new record replaces a stored one with the same id only when it is
+ * strictly better. In order:
+ * 1. a retraction (status `retracted`, a tombstone) beats every other version, and nothing beats it;
+ * 2. a higher `revision` beats a lower one (a missing revision is the lowest), unless it would replace a
+ *    complete record by a partial one;
+ * 3. complete beats partial.
+ * Anything else (equal, or worse) is a no-op, which makes redeliveries, resends and backfills idempotent.
+ */
+export function isBetter(candidate: Standing, existing: Standing): boolean {
+  if (existing.status === 'retracted') return false;
+  if (candidate.status === 'retracted') return true;
+  const a = candidate.revision ?? '';
+  const b = existing.revision ?? '';
+  if (a !== b) return a > b && !(candidate.status === 'partial' && existing.status === 'complete');
   return candidate.status === 'complete' && existing.status === 'partial';
+}
+
+/** The part of a stored record `isBetter` needs (what a store remembers of a file it wrote or read). */
+export function standingOf(record: unknown): Standing {
+  const r = (record ?? {}) as { status?: unknown; revision?: unknown };
+  const status = r.status === 'complete' || r.status === 'retracted' ? r.status : 'partial';
+  return typeof r.revision === 'string' ? { status, revision: r.revision } : { status };
 }
 
 /** The canonical file content of a record: stable key order, two-space indent, trailing newline. */

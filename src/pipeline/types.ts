@@ -38,7 +38,8 @@ export interface RecordError {
   message: string;
 }
 
-export type RecordStatus = 'complete' | 'partial';
+/** `retracted`: a tombstone, written when the sender retracted the item (docs/DATA.md). */
+export type RecordStatus = 'complete' | 'partial' | 'retracted';
 
 /** The record envelope of docs/DATA.md. */
 export interface MetricRecord<O = Record<string, unknown>> {
@@ -56,5 +57,7 @@ export interface MetricRecord<O = Record<string, unknown>> {
   status: RecordStatus;
   errors: RecordError[];
   collector_version: string;
+  /** Set by metrics whose entity is reported more than once (pipeline-run): the later report sorts higher. */
+  revision?: string;
   output: O;
 }

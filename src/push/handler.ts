@@ -9,7 +9,18 @@ import {
   tooDeep,
   unavailable,
 } from '../webhook/handle-request';
-import { isPushKind, MAX_ITEM_BYTES, MAX_ITEMS, type PushKind, pushKinds, RESERVED_KEYS } from './kinds';
+import { refusedEvent, refusedRequest, UnauthenticatedCounter } from './activity';
+import {
+  isPushKind,
+  MAX_ITEM_BYTES,
+  MAX_ITEMS,
+  type PushKind,
+  pushKinds,
+  RESERVED_KEYS,
+  RETRACT_EVENT,
+  type RetractPayload,
+  retractedId,
+} from './kinds';
 import { SENDER_NAME, type SenderSecrets } from './secrets';
 import { verifyPushSignature } from './signature';
 
@@ -20,6 +31,12 @@ export interface PushHandlerDeps {
   maxSkewSeconds?: number;
   logger: Logger;
   now?: () => Date;
+  /**
+   * Keep a log of refused requests per sender (docs/PUSH.md, "Refused requests"): each refusal after
+   * authentication travels to the worker as a `sender::refused` event, unauthenticated requests only as a
+   * count (`sender::unauthenticated`, at most one a minute). Default true.
+   */
+  senderLog?: boolean;
 }
 
 /** What the local server and the webhook Lambda call for requests with X-Telemetry-Event. */
@@ -51,22 +68,70 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
   const maxSkew = deps.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
   const now = deps.now ?? (() => new Date());
 
+  const logging = deps.senderLog ?? true;
+  const unauthenticatedCount = new UnauthenticatedCounter();
+
   return async (request, enqueue) => {
     const { headers, body } = request;
     const sender = headers['x-telemetry-sender'];
     const timestamp = headers['x-telemetry-timestamp'];
     const signature = headers['x-telemetry-signature-256'];
-    if (!sender) return reject(401, 'missing X-Telemetry-Sender header');
-    if (!timestamp) return reject(401, 'missing X-Telemetry-Timestamp header');
-    if (!/^\d{1,12}$/.test(timestamp)) return reject(401, 'X-Telemetry-Timestamp must be unix seconds');
+
+    // Counted, never stored: nothing of an unauthenticated request reaches the log.
+    const unauthenticated = async (message: string): Promise<TelemetryResponse> => {
+      if (logging) {
+        unauthenticatedCount.add(now());
+        const event = unauthenticatedCount.take(now());
+        if (event) await enqueue([event]).catch(() => undefined);
+      }
+      return reject(401, message);
+    };
+    // A refusal after authentication: answered as before, and kept in the sender's log (best effort: the
+    // answer never depends on the log).
+    const refused = async (
+      response: TelemetryResponse,
+      detail: { total: number; refused: number; errors: ItemResult[]; kind: string },
+      more: SignedEvent[] = [],
+    ): Promise<SignedEvent[]> => {
+      if (!logging || !sender) return more;
+      const answer = (response.body as { error?: unknown }).error;
+      const entry = refusedRequest({
+        at: now().toISOString(),
+        kind: detail.kind,
+        status: response.status,
+        answer: typeof answer === 'string' ? answer : 'some items refused',
+        items: { total: detail.total, refused: detail.refused },
+        errors: detail.errors.flatMap((r) => ('errors' in r ? [{ index: r.index, errors: r.errors }] : [])),
+        body,
+      });
+      return [...more, refusedEvent(sender, entry)];
+    };
+    const refuse = async (
+      response: TelemetryResponse,
+      detail: { total: number; refused: number; errors: ItemResult[]; kind: string },
+    ): Promise<TelemetryResponse> => {
+      const events = await refused(response, detail);
+      if (events.length > 0) {
+        await enqueue(events).catch((error) =>
+          deps.logger.warn('sender log: refusal not queued', {
+            sender: loggedHeader(sender),
+            error: errorMessage(error),
+          }),
+        );
+      }
+      return response;
+    };
+
+    if (!sender) return unauthenticated('missing X-Telemetry-Sender header');
+    if (!timestamp) return unauthenticated('missing X-Telemetry-Timestamp header');
+    if (!/^\d{1,12}$/.test(timestamp)) return unauthenticated('X-Telemetry-Timestamp must be unix seconds');
     const skew = Math.abs(now().getTime() / 1000 - Number(timestamp));
     if (skew > maxSkew) {
-      return reject(
-        401,
+      return unauthenticated(
         `X-Telemetry-Timestamp is ${Math.round(skew)} s away from the collector's clock (at most ${maxSkew} s): sign each request when sending it`,
       );
     }
-    if (!signature) return reject(401, 'missing X-Telemetry-Signature-256 header');
+    if (!signature) return unauthenticated('missing X-Telemetry-Signature-256 header');
 
     let secrets: readonly string[] = [];
     if (SENDER_NAME.test(sender)) {
@@ -84,26 +149,89 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
     // An unknown sender and a bad signature get the same answer (and the same HMAC work), so sender names
     // cannot be enumerated.
     if (!verifyPushSignature(secrets, { timestamp, sender, kind }, body, signature)) {
-      return reject(401, UNAUTHENTICATED);
+      return unauthenticated(UNAUTHENTICATED);
+    }
+    const whole = { total: 0, refused: 0, errors: [], kind };
+
+    if (kind === RETRACT_EVENT) {
+      const deep = tooDeep(body);
+      if (deep) return refuse(deep, whole);
+      const checked = retraction(body);
+      if (!('ids' in checked)) return refuse(checked, whole);
+      const receivedAt = now().toISOString();
+      const results: ItemResult[] = [];
+      const events: SignedEvent[] = [];
+      checked.ids.forEach((id, index) => {
+        const valid = retractedId.safeParse(id);
+        if (!valid.success) {
+          results.push({ index, errors: valid.error.issues.map((i) => ({ path: '', message: i.message })) });
+          return;
+        }
+        results.push({ index, id: valid.data });
+        const payload: RetractPayload = { kind: checked.kind, id: valid.data };
+        events.push({
+          trigger: `push::${RETRACT_EVENT}`,
+          source: 'push',
+          event: RETRACT_EVENT,
+          deliveryId: `retract-${createHash('sha256').update(`${sender}\n${checked.kind}\n${valid.data}`).digest('hex').slice(0, 32)}`,
+          receivedAt,
+          collectedBy: 'push',
+          sender,
+          payload: payload as unknown as Record<string, unknown>,
+        });
+      });
+      const detail = {
+        total: checked.ids.length,
+        refused: checked.ids.length - events.length,
+        errors: results,
+        kind,
+      };
+      if (events.length === 0) {
+        return refuse(
+          { status: 400, body: { error: 'no valid id: see results', outcome: 'rejected', results } },
+          detail,
+        );
+      }
+      const accepted = { status: 202, body: { outcome: 'queued', results } };
+      try {
+        await enqueue(detail.refused > 0 ? await refused(accepted, detail, events) : events);
+      } catch (error) {
+        deps.logger.error('enqueue failed', {
+          sender,
+          kind,
+          items: events.length,
+          error: errorMessage(error),
+        });
+        return unavailable(error, 'could not queue the retraction; send it again');
+      }
+      return accepted;
     }
 
     if (!isPushKind(kind)) {
-      return reject(
-        400,
-        `X-Telemetry-Event must be one of ${Object.keys(pushKinds).join(', ')}, got ${JSON.stringify(kind.slice(0, 64))}`,
+      return refuse(
+        reject(
+          400,
+          `X-Telemetry-Event must be one of ${[...Object.keys(pushKinds), RETRACT_EVENT].join(', ')}, got ${JSON.stringify(kind.slice(0, 64))}`,
+        ),
+        whole,
       );
     }
 
     const deep = tooDeep(body);
-    if (deep) return deep;
+    if (deep) return refuse(deep, whole);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      return reject(400, 'body is not valid JSON');
+      return refuse(reject(400, 'body is not valid JSON'), whole);
     }
     const items = itemsOf(parsed);
-    if (!Array.isArray(items)) return items;
+    if (!Array.isArray(items)) {
+      const listed =
+        parsed !== null && typeof parsed === 'object' ? (parsed as { items?: unknown }).items : [];
+      const total = Array.isArray(listed) ? listed.length : 0;
+      return refuse(items, { ...whole, total, refused: total });
+    }
 
     const receivedAt = now().toISOString();
     const results: ItemResult[] = [];
@@ -128,20 +256,45 @@ export function createPushHandler(deps: PushHandlerDeps): PushHandler {
       });
     });
 
+    const detail = { total: items.length, refused: items.length - events.length, errors: results, kind };
     if (events.length === 0) {
-      return {
-        status: 400,
-        body: { error: 'no valid item: see results', outcome: 'rejected', results },
-      };
+      return refuse(
+        { status: 400, body: { error: 'no valid item: see results', outcome: 'rejected', results } },
+        detail,
+      );
     }
+    const accepted = { status: 202, body: { outcome: 'queued', results } };
     try {
-      await enqueue(events);
+      // Some items refused: the refusal travels with the accepted items, in the same enqueue.
+      await enqueue(detail.refused > 0 ? await refused(accepted, detail, events) : events);
     } catch (error) {
       deps.logger.error('enqueue failed', { sender, kind, items: events.length, error: errorMessage(error) });
       return unavailable(error, 'could not queue the items; send them again');
     }
-    return { status: 202, body: { outcome: 'queued', results } };
+    return accepted;
   };
+}
+
+/** `{ "kind": K, "ids": [...] }` with a push kind and 1 to 500 ids; anything else is the answer to send. */
+function retraction(body: Buffer): { kind: PushKind; ids: unknown[] } | TelemetryResponse {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return reject(400, 'body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return reject(400, 'a retraction is {"kind": "<kind>", "ids": ["<id>", ...]}');
+  }
+  const { kind, ids } = parsed as { kind?: unknown; ids?: unknown };
+  if (typeof kind !== 'string' || !isPushKind(kind)) {
+    return reject(400, `"kind" must be one of ${Object.keys(pushKinds).join(', ')}`);
+  }
+  if (!Array.isArray(ids) || ids.length === 0) return reject(400, '"ids" must be a non-empty array of ids');
+  if (ids.length > MAX_ITEMS) {
+    return reject(413, `"ids" holds ${ids.length} ids; at most ${MAX_ITEMS} per request`);
+  }
+  return { kind, ids };
 }
 
 /** One item, or `{ "items": [...] }` with 1 to 500 items; anything else is the answer to send. */

@@ -82,6 +82,9 @@ const mapKey = (max: number) =>
       ),
     );
 
+/** Statuses a pushed deployment may report (each its own push-deployment record). */
+export const DEPLOYMENT_STATUSES = ['success', 'failure', 'error', 'in_progress', 'cancelled'] as const;
+
 export const deploymentItem = z
   .object({
     schema_version: schemaVersion,
@@ -89,7 +92,7 @@ export const deploymentItem = z
     repository,
     environment: text(255).check(z.describe('deployment environment, e.g. production')),
     sha,
-    status: z.enum(['success', 'failure', 'error', 'in_progress', 'cancelled']),
+    status: z.enum(DEPLOYMENT_STATUSES),
     finished_at: time.check(z.describe('when the deployment reached this status')),
     started_at: z.optional(time).check(z.describe('when the deployment started')),
     first_commit_at: z
@@ -186,11 +189,62 @@ export const customMetricItem = z
   })
   .check(z.describe('A number another system measured.'));
 
+/** Statuses of a pipeline run; the last four are final. */
+export const PIPELINE_STATUSES = [
+  'queued',
+  'in_progress',
+  'success',
+  'failure',
+  'cancelled',
+  'skipped',
+  'timed_out',
+] as const;
+
+export const pipelineRunItem = z
+  .object({
+    schema_version: schemaVersion,
+    id: itemId,
+    repository,
+    pipeline: text(255).check(z.describe('name of the pipeline, job or workflow')),
+    status: z.enum(PIPELINE_STATUSES),
+    branch: z.optional(text(255)),
+    sha: z.optional(sha),
+    actor: z.optional(text(255)).check(z.describe('who or what started the run')),
+    url: z.optional(url).check(z.describe('link to the run')),
+    queued_at: z.optional(time).check(z.describe('when the run was queued')),
+    started_at: z.optional(time).check(z.describe('when the run started')),
+    finished_at: z.optional(time).check(z.describe('when the run ended (final statuses)')),
+  })
+  .check(
+    z.refine((item) => item.started_at !== undefined || item.finished_at !== undefined, {
+      message: 'is required: started_at or finished_at (an ISO-8601 date-time with a time zone)',
+      path: ['started_at'],
+    }),
+  )
+  .check(
+    z.refine((item) => inOrder(item.queued_at, item.started_at ?? item.finished_at), {
+      message: 'must not be after started_at or finished_at',
+      path: ['queued_at'],
+    }),
+  )
+  .check(
+    z.refine((item) => inOrder(item.started_at, item.finished_at), {
+      message: 'must not be after finished_at',
+      path: ['started_at'],
+    }),
+  )
+  .check(
+    z.describe(
+      "A run of another system's pipeline (Jenkins, GitLab CI, CircleCI, …), sent when it starts and again when it ends.",
+    ),
+  );
+
 export const pushKinds = {
   deployment: deploymentItem,
   incident: incidentItem,
   'tooling-usage': toolingUsageItem,
   'custom-metric': customMetricItem,
+  'pipeline-run': pipelineRunItem,
 } as const;
 
 export type PushKind = keyof typeof pushKinds;
@@ -198,9 +252,22 @@ export type DeploymentItem = z.infer<typeof deploymentItem>;
 export type IncidentItem = z.infer<typeof incidentItem>;
 export type ToolingUsageItem = z.infer<typeof toolingUsageItem>;
 export type CustomMetricItem = z.infer<typeof customMetricItem>;
+export type PipelineRunItem = z.infer<typeof pipelineRunItem>;
 
 export function isPushKind(value: string): value is PushKind {
   return Object.hasOwn(pushKinds, value);
+}
+
+/** `X-Telemetry-Event: retract`: take back items this sender pushed (docs/PUSH.md, "Retraction"). */
+export const RETRACT_EVENT = 'retract';
+
+/** One id of a retraction: the `id` the item was pushed with (tooling-usage: `owner/name@YYYY-MM-DD`). */
+export const retractedId = text(200);
+
+/** The payload of one `push::retract` event: which kind, which of the sender's ids. */
+export interface RetractPayload {
+  kind: PushKind;
+  id: string;
 }
 
 /** At most this many items in one `{ "items": [...] }` body (more: 413). */

@@ -3,6 +3,7 @@ import type {
   DeploymentStatusFact,
   Fact,
   IncidentFact,
+  PipelineRunFact,
   PullRequestFact,
   WorkflowJobFact,
   WorkflowRunFact,
@@ -69,6 +70,8 @@ export interface Derived {
   pullRequests: (PullRequestFact & Teamed)[];
   jobs: (WorkflowJobFact & Teamed & { path: string | null })[];
   runs: (WorkflowRunFact & Teamed)[];
+  /** Finished runs of other systems' pipelines (pushed `pipeline-run` records). */
+  pipelineRuns: (PipelineRunFact & Teamed)[];
 }
 
 const SUCCESS = new Set(['success']);
@@ -80,6 +83,7 @@ export function derive(facts: readonly Fact[], settings: ReportSettings, teams: 
   const pullRequests: (PullRequestFact & Teamed)[] = [];
   const jobFacts: WorkflowJobFact[] = [];
   const runs: (WorkflowRunFact & Teamed)[] = [];
+  const pipelineRuns: (PipelineRunFact & Teamed)[] = [];
   for (const fact of facts) {
     switch (fact.kind) {
       case 'deployment':
@@ -96,6 +100,11 @@ export function derive(facts: readonly Fact[], settings: ReportSettings, teams: 
         break;
       case 'workflow-run':
         runs.push({ ...fact, team: teams.teamOf({ ...fact }) });
+        break;
+      case 'pipeline-run':
+        // A run still queued or in progress has no outcome yet: CI health counts finished runs, as GitHub's.
+        if (fact.conclusion !== 'queued' && fact.conclusion !== 'in_progress')
+          pipelineRuns.push({ ...fact, team: teams.teamOf({ owner: fact.owner, repo: fact.repo }) });
         break;
     }
   }
@@ -127,7 +136,7 @@ export function derive(facts: readonly Fact[], settings: ReportSettings, teams: 
   }));
   restores.push(...deploymentRestores(deployments));
 
-  return { deployments, incidents: incidents.list, restores, pullRequests, jobs, runs };
+  return { deployments, incidents: incidents.list, restores, pullRequests, jobs, runs, pipelineRuns };
 }
 
 /** Groups statuses by deployment, keeps production ones, and takes the latest success/failure as outcome. */

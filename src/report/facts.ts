@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeploymentStatusOutput } from '../metrics/deployment-status/output';
 import type { IncidentOutput } from '../metrics/incident/output';
+import type { PipelineRunOutput } from '../metrics/pipeline-run/output';
 import type { PullRequestOutput } from '../metrics/pull-request/output';
 import type { PushDeploymentOutput } from '../metrics/push-deployment/output';
 import type { PushIncidentOutput } from '../metrics/push-incident/output';
@@ -36,10 +37,21 @@ export const envelopeSchema: z.ZodType<MetricRecord<Record<string, unknown>>> = 
   occurred_at: isoTime,
   received_at: isoTime,
   collected_at: isoTime,
-  status: z.enum(['complete', 'partial']),
+  status: z.enum(['complete', 'partial', 'retracted']),
   errors: z.array(recordErrorSchema),
   collector_version: z.string(),
+  revision: z.string().optional(),
   output: z.record(z.string(), z.unknown()),
+});
+
+const pipelineRunSchema: z.ZodType<
+  Pick<PipelineRunOutput, 'sender' | 'pipeline' | 'status' | 'queue_ms' | 'duration_ms'>
+> = z.object({
+  sender: z.string().min(1),
+  pipeline: z.string().min(1),
+  status: z.enum(['queued', 'in_progress', 'success', 'failure', 'cancelled', 'skipped', 'timed_out']),
+  queue_ms: z.number().nullable(),
+  duration_ms: z.number().nullable(),
 });
 
 type Shipped = NonNullable<DeploymentStatusOutput['shipped']>;
@@ -253,7 +265,23 @@ export interface WorkflowRunFact extends FactBase {
   durationMs: number;
 }
 
-export type Fact = DeploymentStatusFact | IncidentFact | PullRequestFact | WorkflowJobFact | WorkflowRunFact;
+/** A finished run of another system's pipeline (`pipeline-run`); `source` is its sender. */
+export interface PipelineRunFact extends FactBase {
+  kind: 'pipeline-run';
+  source: string;
+  pipeline: string;
+  conclusion: string;
+  queueMs: number | null;
+  durationMs: number | null;
+}
+
+export type Fact =
+  | DeploymentStatusFact
+  | IncidentFact
+  | PullRequestFact
+  | WorkflowJobFact
+  | WorkflowRunFact
+  | PipelineRunFact;
 
 /** The metrics the report reads; other metric folders are not opened. */
 export const REPORTED_METRICS = [
@@ -264,6 +292,7 @@ export const REPORTED_METRICS = [
   'pull-request',
   'workflow-job',
   'workflow-run',
+  'pipeline-run',
 ] as const;
 
 export type ReportedMetric = (typeof REPORTED_METRICS)[number];
@@ -387,6 +416,18 @@ export function toFact(record: MetricRecord<Record<string, unknown>>, options: F
         workflow: o.workflow_name,
         path: o.workflow_path,
         conclusion: o.conclusion,
+        queueMs: o.queue_ms,
+        durationMs: o.duration_ms,
+      };
+    }
+    case 'pipeline-run': {
+      const o = pipelineRunSchema.parse(record.output);
+      return {
+        ...base,
+        kind: 'pipeline-run',
+        source: o.sender,
+        pipeline: o.pipeline,
+        conclusion: o.status,
         queueMs: o.queue_ms,
         durationMs: o.duration_ms,
       };

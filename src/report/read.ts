@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
 import { openDuck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
 import { recordFromRow } from '../data/rows';
 import { partitionSource } from '../data/views';
-import { isBetter } from '../pipeline/record';
+import { isBetter, type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { envelopeSchema, type Fact, isReportedMetric, REPORTED_METRICS, toFact } from './facts';
 import { monthOverlaps, type ReportWindow } from './window';
@@ -40,6 +40,8 @@ export interface RecordCounts {
   invalid: number;
   /** Valid records outside the window (in a month folder that overlaps it). */
   outside_window: number;
+  /** Records left out because their sender retracted them (a tombstone with their id, docs/DATA.md). */
+  retracted: number;
 }
 
 /** At most this many warnings are listed one by one; the count says how many there were. */
@@ -55,7 +57,8 @@ const WARNING_LIMIT = 200;
  */
 export async function readFacts(root: string, options: ReadOptions): Promise<ReadResult> {
   const repoMatcher = repoFilter(options.repos ?? []);
-  const byId = new Map<string, { complete: boolean; fact: Fact }>();
+  // The winner per id ("better record wins"); a tombstone (fact null) beats every version of its id.
+  const byId = new Map<string, { standing: Standing; metric: string; fact: Fact | null }>();
   const counts: RecordCounts = {
     files: 0,
     partition_rows: 0,
@@ -64,6 +67,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     duplicates: 0,
     invalid: 0,
     outside_window: 0,
+    retracted: 0,
   };
   const warnings: string[] = [];
   let warningCount = 0;
@@ -73,18 +77,30 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     if (warnings.length < WARNING_LIMIT) warnings.push(`${relative(root, path)}: ${message}`);
   };
 
-  const offer = (outcome: { id: string; status: 'complete' | 'partial'; fact: Fact }, metric: string) => {
+  const offer = (outcome: { id: string; standing: Standing; fact: Fact | null }, metric: string) => {
     const seen = byId.get(outcome.id);
-    if (seen) {
-      counts.duplicates += 1;
-      if (isBetter(outcome, { status: seen.complete ? 'complete' : 'partial' })) {
-        byId.set(outcome.id, { complete: true, fact: outcome.fact });
-      }
+    if (seen?.standing.status === 'retracted') {
+      if (outcome.fact !== null) counts.retracted += 1;
       return;
     }
-    byId.set(outcome.id, { complete: outcome.status === 'complete', fact: outcome.fact });
-    counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
+    if (seen) {
+      counts.duplicates += 1;
+      if (isBetter(outcome.standing, seen.standing)) byId.set(outcome.id, { ...outcome, metric });
+      return;
+    }
+    byId.set(outcome.id, { ...outcome, metric });
   };
+
+  // Tombstones first, whatever the window and --repo: a retraction is filed by when it was made.
+  for (const metric of REPORTED_METRICS) {
+    const dir = join(root, TOMBSTONE_ROOT, metric);
+    for (const file of jsonFilesBelow(dir)) {
+      const outcome = readTombstone(join(dir, file), metric);
+      if (typeof outcome === 'string') warn(join(dir, file), outcome);
+      else byId.set(outcome.id, { standing: { status: 'retracted' }, metric, fact: null });
+    }
+  }
+
   const readFile = (path: string, metric: string, repoCheck: boolean) => {
     counts.files += 1;
     const outcome = readOne(path, metric, options, repoCheck ? repoMatcher : undefined);
@@ -107,7 +123,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       offer(
         {
           id: record.id,
-          status: record.status,
+          standing: standingOf(record),
           fact: toFact(record, { revertPattern: options.revertPattern }),
         },
         record.metric,
@@ -169,12 +185,40 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     warnings.push(`… and ${warningCount - warnings.length} more invalid files`);
   }
   const facts: Fact[] = [];
-  for (const { fact } of byId.values()) facts.push(fact);
+  for (const { fact, metric } of byId.values()) {
+    if (fact === null) continue;
+    facts.push(fact);
+    counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
+  }
   counts.used = facts.length;
   return { facts, records: counts, warnings };
 }
 
-type Outcome = { id: string; status: 'complete' | 'partial'; fact: Fact } | null | string;
+type Outcome = { id: string; standing: Standing; fact: Fact | null } | null | string;
+
+/** Every JSON file below `dir` (relative paths, sorted), none when it does not exist. */
+function jsonFilesBelow(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.json') && !f.split(sep).some((part) => part.startsWith('.')))
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** A tombstone's id, or why the file is not one. */
+function readTombstone(path: string, metric: string): { id: string } | string {
+  try {
+    const record = envelopeSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    if (record.status !== 'retracted' || record.metric !== metric)
+      return `not a tombstone of ${metric} (status "retracted")`;
+    return { id: record.id };
+  } catch (error) {
+    return `not a valid tombstone (${(error as Error).message.slice(0, 200)})`;
+  }
+}
 
 /**
  * One file: its fact, null when it is outside the window, `other-repository` when `repoMatcher` leaves
@@ -201,10 +245,12 @@ function readOne(
   const at = Date.parse(record.occurred_at);
   if (at < options.window.start || at >= options.window.end) return null;
   if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return 'other-repository';
+  // A tombstone among the records (a hand-made or older layout's) carries no output to read.
+  if (record.status === 'retracted') return { id: record.id, standing: { status: 'retracted' }, fact: null };
   try {
     return {
       id: record.id,
-      status: record.status,
+      standing: standingOf(record),
       fact: toFact(record, { revertPattern: options.revertPattern }),
     };
   } catch (error) {

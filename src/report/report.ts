@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type SenderHealth, senderHealth } from '../senders/health';
 import { BANDS_SOURCE } from './bands';
 import { type Derived, derive } from './derive';
 import { type ReadResult, type RecordCounts, readFacts } from './read';
@@ -33,6 +34,8 @@ export interface Report extends Summary {
   by_team: Record<string, Summary>;
   /** Each repository's own figures (`owner/repo`, sorted). */
   by_repo: Record<string, Summary>;
+  /** Health of the systems that push (`telemetry senders`), as of now, whatever the window. */
+  senders: SenderHealth[];
   warnings: string[];
 }
 
@@ -85,6 +88,7 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
     ...all,
     by_team,
     by_repo,
+    senders: (await senderHealth(dataDir, { now: options.now ?? Date.now() })).senders,
     settings: {
       production_environments: settings.productionEnvironments,
       change_failure_window_hours: settings.changeFailureWindowHours,
@@ -99,7 +103,17 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
 
 type Item = { owner: string; repo: string; team: string };
 
-const EMPTY: Derived = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+const emptyDerived = (): Derived => ({
+  deployments: [],
+  incidents: [],
+  restores: [],
+  pullRequests: [],
+  jobs: [],
+  runs: [],
+  pipelineRuns: [],
+});
+
+const EMPTY: Derived = emptyDerived();
 
 /** Splits every list of `derived` by a key in one pass (teams, repositories). */
 function partition(derived: Derived, keyOf: (item: Item) => string): Map<string, Derived> {
@@ -109,7 +123,7 @@ function partition(derived: Derived, keyOf: (item: Item) => string): Map<string,
       const key = keyOf(item);
       let part = parts.get(key);
       if (!part) {
-        part = { deployments: [], incidents: [], restores: [], pullRequests: [], jobs: [], runs: [] };
+        part = emptyDerived();
         parts.set(key, part);
       }
       (part[list] as Item[]).push(item);

@@ -89,9 +89,25 @@ export interface CiFigures {
     rerun_rate: number | null;
     by_conclusion: Record<string, number>;
   };
+  /**
+   * Finished runs by the system that ran them: `github-actions` (workflow runs, as in `runs`) and each
+   * sender of pushed `pipeline-run` records (Jenkins, GitLab CI, …); sources with runs only, GitHub Actions first.
+   */
+  by_source: SourceRow[];
   slowest_workflows: WorkflowRow[];
   slowest_jobs: JobRow[];
 }
+
+export interface SourceRow {
+  source: string;
+  runs: number;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  failure_rate: number | null;
+}
+
+/** The `source` of GitHub Actions workflow runs in `ci.by_source`. */
+export const GITHUB_ACTIONS_SOURCE = 'github-actions';
 
 export interface WeekRow {
   /** Monday (UTC) the week starts on. */
@@ -298,9 +314,36 @@ function ci(derived: Derived, topListSize: number): CiFigures {
       rerun_rate: ratio(rerun, attempts.size),
       by_conclusion: countBy(runs.map((r) => r.conclusion)),
     },
+    by_source: bySource(derived),
     slowest_workflows: slowestWorkflows.sort(slowestFirst).slice(0, topListSize),
     slowest_jobs: slowestJobs.sort(slowestFirst).slice(0, topListSize),
   };
+}
+
+function bySource(derived: Derived): SourceRow[] {
+  const groups = new Map<string, { durations: (number | null)[]; conclusions: (string | null)[] }>();
+  const add = (source: string, durationMs: number | null, conclusion: string | null) => {
+    let group = groups.get(source);
+    if (!group) {
+      group = { durations: [], conclusions: [] };
+      groups.set(source, group);
+    }
+    group.durations.push(durationMs);
+    group.conclusions.push(conclusion);
+  };
+  for (const run of derived.runs) add(GITHUB_ACTIONS_SOURCE, run.durationMs, run.conclusion);
+  const pushed = [...derived.pipelineRuns].sort((a, b) => a.source.localeCompare(b.source));
+  for (const run of pushed) add(run.source, run.durationMs, run.conclusion);
+  return [...groups].map(([source, group]) => {
+    const duration = distribution(group.durations);
+    return {
+      source,
+      runs: group.conclusions.length,
+      p50_ms: duration.p50,
+      p90_ms: duration.p90,
+      failure_rate: failureRate(group.conclusions),
+    };
+  });
 }
 
 function weekly(derived: Derived, window: ReportWindow): WeekRow[] {

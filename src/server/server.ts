@@ -105,6 +105,7 @@ export async function startLocalCollector(options: LocalCollectorOptions): Promi
         // The store's health logs one line per state change; processBatch would log every failed write.
         logger: health.quiet(logger),
         context: { ...(github ? { github } : {}), settings: config.metrics, now },
+        senderLog: config.senders.refusedLog,
       }),
     deadLetter: async ({ event, reason, attempts }) => {
       const name = `${event.deliveryId}-${event.trigger.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;

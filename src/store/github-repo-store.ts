@@ -3,8 +3,8 @@ import type { TelemetryConfig } from '../config/config';
 import type { DataFiles } from '../data/compact';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
-import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
-import type { MetricRecord, RecordStatus } from '../pipeline/types';
+import { isBetter, recordPath, type Standing, serializeRecord, standingOf } from '../pipeline/record';
+import type { MetricRecord } from '../pipeline/types';
 import { COLLECTOR_VERSION } from '../version';
 import { blobAnswer, commitAnswer, createdAnswer, refAnswer, treeAnswer } from './git-answers';
 import { BudgetLedger, parseAnswer, RequestPolicy, StoreWriteError, statusOf } from './request-policy';
@@ -126,7 +126,7 @@ export class GitHubRepoStore implements Store, DataFiles {
   private readonly clock: Clock;
   private readonly requests: RequestPolicy;
   private readonly commitTrees = new Map<string, string>();
-  private readonly blobStatus = new Map<string, RecordStatus>();
+  private readonly blobStatus = new Map<string, Standing>();
   private readonly mirror: TreeMirror;
   private readonly ledger: BudgetLedger;
   /** Writes are serialised: each builds on the head the previous one left. */
@@ -416,9 +416,9 @@ export class GitHubRepoStore implements Store, DataFiles {
   private async recordWanted(e: Entry, existingBlob: string | undefined): Promise<boolean> {
     if (existingBlob === undefined) return true;
     const record = e.record as MetricRecord;
-    // A partial record never beats anything; only a complete one may replace a partial one.
-    if (record.status !== 'complete') return false;
-    return isBetter(record, { status: await this.statusOfBlob(existingBlob) });
+    // A partial record never beats anything (isBetter): skip reading what is stored.
+    if (record.status === 'partial') return false;
+    return isBetter(record, await this.standingOfBlob(existingBlob));
   }
 
   /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
@@ -480,7 +480,7 @@ export class GitHubRepoStore implements Store, DataFiles {
 
   /** Keeps the mirror of the head's tree exact across our own commit, so the next batch needs no reads. */
   private afterCommit(before: Head, after: Head, chunk: readonly Entry[]): void {
-    for (const e of chunk) if (e.record) this.rememberStatus(e.blobSha, e.record.status);
+    for (const e of chunk) if (e.record) this.rememberStanding(e.blobSha, standingOf(e.record));
     if (!this.mirror.applyCommit(before.commit, after.commit, after.tree, chunk))
       this.logger.debug('tree mirror restarted', { commit: after.commit });
   }
@@ -539,26 +539,26 @@ export class GitHubRepoStore implements Store, DataFiles {
       : Buffer.from(data.content, 'utf8');
   }
 
-  /** The status of a stored record, known for free when we wrote it, else read once (blobs are immutable). */
-  private async statusOfBlob(sha: string): Promise<RecordStatus> {
+  /** What "better record wins" needs of a stored record: free when we wrote it, else read once (blobs are immutable). */
+  private async standingOfBlob(sha: string): Promise<Standing> {
     const known = this.blobStatus.get(sha);
     if (known) return known;
     // A failed read (HTTP or network) throws: the batch is retried. Only content that is not JSON (edited by
     // hand?) counts as partial, so a good record repairs it.
     const text = (await this.readBlob(sha)).toString('utf8');
-    let status: RecordStatus = 'partial';
+    let standing: Standing;
     try {
-      status = (JSON.parse(text) as MetricRecord).status === 'complete' ? 'complete' : 'partial';
+      standing = standingOf(JSON.parse(text));
     } catch {
-      status = 'partial';
+      standing = { status: 'partial' };
     }
-    this.rememberStatus(sha, status);
-    return status;
+    this.rememberStanding(sha, standing);
+    return standing;
   }
 
-  private rememberStatus(sha: string, status: RecordStatus): void {
+  private rememberStanding(sha: string, standing: Standing): void {
     if (this.blobStatus.size >= this.cacheEntries) this.blobStatus.clear();
-    this.blobStatus.set(sha, status);
+    this.blobStatus.set(sha, standing);
   }
 
   private inRoot(path: string): string {

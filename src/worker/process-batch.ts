@@ -4,6 +4,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import type { Metric, MetricContext } from '../metrics/types';
 import { collectMetrics, collects } from '../pipeline/collect-metrics';
 import type { MetricRecord, SignedEvent } from '../pipeline/types';
+import { isSenderActivity, recordSenderActivity, type SenderLogSettings } from '../senders/log';
 import type { Store } from '../store/types';
 
 export interface WorkerDeps {
@@ -13,6 +14,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** How many events are collected at once (their GitHub calls run concurrently). */
   concurrency?: number;
+  /** Bounds of the refused-request log, which `sender::` events go to (src/senders/log.ts). */
+  senderLog?: SenderLogSettings;
 }
 
 export interface FailedEvent {
@@ -39,7 +42,25 @@ export interface BatchOutcome {
 export async function processBatch(events: readonly SignedEvent[], deps: WorkerDeps): Promise<BatchOutcome> {
   const records: MetricRecord[] = [];
   const failed: FailedEvent[] = [];
+  // Events about senders (a refused push, a count of unauthenticated ones) go to the sender log, not metrics.
+  const activity = events.flatMap((event, index) => (isSenderActivity(event) ? [{ event, index }] : []));
+  if (activity.length > 0) {
+    try {
+      await recordSenderActivity(
+        deps.store,
+        activity.map((a) => a.event),
+        deps.senderLog,
+        deps.context.now(),
+      );
+    } catch (error) {
+      const reason = `sender log write failed: ${errorMessage(error)}`;
+      deps.logger.error('sender log write failed', { events: activity.length, error: errorMessage(error) });
+      for (const { event, index } of activity)
+        failed.push({ index, deliveryId: event.deliveryId, reason, permanent: false });
+    }
+  }
   await forEachLimited(events, deps.concurrency ?? 8, async (event, index) => {
+    if (isSenderActivity(event)) return;
     const result = await collectMetrics(event, deps.metrics, deps.context);
     records.push(...result.records);
     if (result.skipped) {

@@ -42,6 +42,10 @@ const config = configSchema.parse({
     logRetentionDays: 30,
     queueAgeAlarmSeconds: 1800,
   },
+  senders: {
+    watch: ['jenkins', 'gitlab'],
+    alarm: { refusedItems: 5, periodMinutes: 30, email: 'ci-owners@example.com' },
+  },
 });
 
 const { app, stack } = createTelemetryApp({
@@ -420,6 +424,35 @@ describe('TelemetryStack', () => {
         },
       ]),
     );
+  });
+
+  it('alarms per watched sender on its refused items (the webhook EMF metric), with its own topic and email', () => {
+    const topic = ref('AWS::SNS::Topic', /^SenderAlarmsTopic/);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ci-owners@example.com',
+      TopicArn: { Ref: topic },
+    });
+    for (const sender of ['jenkins', 'gitlab']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `telemetry-acme-sender-${sender}-refused`,
+        AlarmActions: [{ Ref: topic }],
+        Namespace: 'GithubTelemetry',
+        MetricName: 'RefusedItems',
+        Dimensions: [
+          { Name: 'Sender', Value: sender },
+          { Name: 'service', Value: 'telemetry-webhook' },
+        ],
+        Statistic: 'Sum',
+        Period: 1800,
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    const topics = template.findResources('AWS::SNS::Topic');
+    expect(Object.keys(topics)).toHaveLength(2); // the operational alarms' and the senders'
+    for (const t of Object.values(topics)) expect(t.Properties.DisplayName).toMatch(/^telemetry-acme /);
   });
 
   it('alarms on parked events, worker errors, webhook 5xx and queue age, notifying the configured email', () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { deployment } from '../push/harness';
+import { deployment, pipelineRun } from '../push/harness';
 import { CLI, serveProcess } from '../support/serve-process';
 import { listFiles, tempDir } from '../support/temp';
 
@@ -44,10 +44,72 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(await listFiles(join(dir.path, 'data'))).toEqual([
+        // The refused second item is kept in the sender's refused-request log, never among the records.
+        '_state/senders/jenkins.json',
         expect.stringMatching(
           /^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{3}0\/push-deployment-[0-9a-f]{24}\.json$/,
         ),
       ]);
+    } finally {
+      child.kill('SIGKILL');
+      await dir.remove();
+    }
+  });
+
+  it('`telemetry send --kind pipeline-run`: a start and an end of one run become one record', async () => {
+    const dir = await tempDir();
+    const started = new Date(Date.now() - 5 * 60_000).toISOString();
+    const ended = new Date().toISOString();
+    const start = join(dir.path, 'start.json');
+    const end = join(dir.path, 'end.json');
+    await writeFile(
+      start,
+      JSON.stringify(
+        pipelineRun({
+          status: 'in_progress',
+          queued_at: started,
+          started_at: started,
+          finished_at: undefined,
+        }),
+      ),
+    );
+    await writeFile(
+      end,
+      JSON.stringify(pipelineRun({ queued_at: started, started_at: started, finished_at: ended })),
+    );
+    const env = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TELEMETRY_DATA_DIR: join(dir.path, 'data'),
+      TELEMETRY_WEBHOOK_SECRET: 'unused',
+      TELEMETRY_SENDER_SECRETS: 'jenkins=run-secret',
+    };
+    const { child, url } = await serveProcess(env);
+    try {
+      for (const file of [end, start]) {
+        const sent = await run(
+          process.execPath,
+          [CLI, 'send', '--kind', 'pipeline-run', '--sender', 'jenkins', file, '--url', url],
+          { env: { ...process.env, TELEMETRY_SENDER_SECRETS: 'jenkins=run-secret' } },
+        );
+        expect(sent.stdout).toMatch(/^202 /);
+      }
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      const files = await listFiles(join(dir.path, 'data'));
+      expect(files).toEqual([
+        expect.stringMatching(
+          /^hot\/pipeline-run\/\d{4}\/\d{2}\/\d{2}\/\d{3}0\/pipeline-run-[0-9a-f]{24}\.json$/,
+        ),
+      ]);
+      // The end arrived first; the start sent after it changed nothing.
+      const { readFile } = await import('node:fs/promises');
+      const record = JSON.parse(await readFile(join(dir.path, 'data', files[0] as string), 'utf8'));
+      expect(record.output).toMatchObject({
+        status: 'success',
+        duration_ms: Date.parse(ended) - Date.parse(started),
+      });
     } finally {
       child.kill('SIGKILL');
       await dir.remove();
@@ -70,7 +132,7 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
     expect(await fail(['send', '--kind', 'deploy', '--sender', 'jenkins', 'x.json'], {})).toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
-        '--kind must be one of deployment, incident, tooling-usage, custom-metric',
+        '--kind must be one of deployment, incident, tooling-usage, custom-metric, pipeline-run, retract',
       ),
     });
     expect(await fail(['serve'], { PORT: '0', TELEMETRY_SENDER_SECRETS: 'jenkins' })).toMatchObject({

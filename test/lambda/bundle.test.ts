@@ -198,10 +198,19 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
           ],
         },
       ]);
-      const sent = aws.calls.filter((c) => c.target === 'AmazonSQS.SendMessage');
-      expect(sent.map((c) => JSON.parse(String(c.body.MessageBody)).event.payload)).toEqual([
-        { schema_version: 1, ...valid },
-      ]);
+      const sent = aws.calls
+        .filter((c) => c.target === 'AmazonSQS.SendMessage')
+        .map((c) => JSON.parse(String(c.body.MessageBody)).event);
+      expect(sent.map((e) => e.trigger).sort()).toEqual(['push::deployment', 'sender::refused']);
+      const item = sent.find((e) => e.trigger === 'push::deployment');
+      const refusal = sent.find((e) => e.trigger === 'sender::refused');
+      expect(item.payload).toEqual({ schema_version: 1, ...valid });
+      // The refusal travels to the worker's sender log: per-item errors, no header (no signature).
+      expect(refusal).toMatchObject({
+        sender: 'jenkins',
+        payload: { status: 202, items: { total: 2, refused: 1 } },
+      });
+      expect(JSON.stringify(refusal)).not.toContain('sha256=');
     } finally {
       await aws.close();
       await dir.remove();

@@ -84,6 +84,31 @@ describe('record envelope', () => {
     expect(isBetter({ status: 'partial' }, { status: 'partial' })).toBe(false);
   });
 
+  it('retracted beats every other version, and nothing beats a retraction', () => {
+    for (const existing of [
+      { status: 'complete' as const },
+      { status: 'partial' as const },
+      { status: 'complete' as const, revision: '9999' },
+    ]) {
+      expect(isBetter({ status: 'retracted' }, existing)).toBe(true);
+      expect(isBetter(existing, { status: 'retracted' })).toBe(false);
+    }
+    expect(isBetter({ status: 'retracted' }, { status: 'retracted' })).toBe(false);
+  });
+
+  it('a higher revision wins, unless it would replace a complete record by a partial one', () => {
+    expect(isBetter({ status: 'complete', revision: 'b' }, { status: 'complete', revision: 'a' })).toBe(true);
+    expect(isBetter({ status: 'complete', revision: 'a' }, { status: 'complete', revision: 'b' })).toBe(
+      false,
+    );
+    expect(isBetter({ status: 'complete', revision: 'a' }, { status: 'complete' })).toBe(true);
+    expect(isBetter({ status: 'partial', revision: 'b' }, { status: 'complete', revision: 'a' })).toBe(false);
+    expect(isBetter({ status: 'complete', revision: 'a' }, { status: 'partial', revision: 'a' })).toBe(true);
+    expect(isBetter({ status: 'complete', revision: 'a' }, { status: 'complete', revision: 'a' })).toBe(
+      false,
+    );
+  });
+
   it('normalises times and computes durations', () => {
     expect(toUtcIso('2021-08-05T12:34:58+02:00')).toBe('2021-08-05T10:34:58.000Z');
     expect(() => toUtcIso('yesterday')).toThrow('not an ISO-8601 time');

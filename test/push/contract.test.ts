@@ -335,7 +335,7 @@ describe('POST /telemetry with X-Telemetry-Event (the push contract)', () => {
       status: 400,
       body: {
         error:
-          'X-Telemetry-Event must be one of deployment, incident, tooling-usage, custom-metric, got "deploy"',
+          'X-Telemetry-Event must be one of deployment, incident, tooling-usage, custom-metric, pipeline-run, retract, got "deploy"',
         outcome: 'rejected',
       },
     });

@@ -1,6 +1,14 @@
 import { validateItem } from '../../src/push/handler';
 import type { PushKind } from '../../src/push/kinds';
-import { customMetricItem, deployment, incident, pushHarness, signedPush, toolingUsage } from './harness';
+import {
+  customMetricItem,
+  deployment,
+  incident,
+  pipelineRun,
+  pushHarness,
+  signedPush,
+  toolingUsage,
+} from './harness';
 
 type FieldCases = { valid: unknown[]; invalid: [unknown, string][]; required?: boolean };
 
@@ -187,6 +195,31 @@ const fields: Record<PushKind, { base: () => Record<string, unknown>; fields: Re
         },
       },
     },
+    'pipeline-run': {
+      base: pipelineRun,
+      fields: {
+        schema_version: schemaVersion,
+        id: { ...id, required: true },
+        repository: { ...repository, required: true },
+        pipeline: { ...optionalText(255), required: true },
+        status: {
+          valid: ['queued', 'in_progress', 'success', 'failure', 'cancelled', 'skipped', 'timed_out'],
+          invalid: [
+            ['failed', 'expected one of'],
+            ['SUCCESS', 'expected one of'],
+          ],
+          required: true,
+        },
+        branch: optionalText(255),
+        sha,
+        actor: optionalText(255),
+        url,
+        // Before started_at (11:52:10Z), as the rule queued_at ≤ started_at wants.
+        queued_at: { ...time, valid: ['2026-11-01T11:50:00Z', '2026-11-01T12:51:00.5+01:00'] },
+        started_at: time,
+        finished_at: time,
+      },
+    },
   };
 
 describe.each(Object.entries(fields))('%s items: every field is validated', (kind, spec) => {
@@ -250,8 +283,42 @@ describe('cross-field rules', () => {
       ok: false,
       errors: [{ path: 'resolved_at', message: 'must not be before opened_at' }],
     });
+    expect(validateItem('pipeline-run', pipelineRun({ queued_at: '2026-11-01T11:53:00Z' }))).toEqual({
+      ok: false,
+      errors: [{ path: 'queued_at', message: 'must not be after started_at or finished_at' }],
+    });
+    expect(validateItem('pipeline-run', pipelineRun({ started_at: '2026-11-01T11:59:00Z' }))).toEqual({
+      ok: false,
+      errors: [{ path: 'started_at', message: 'must not be after finished_at' }],
+    });
     // Offsets are compared as instants: 13:00+01:00 is 12:00Z, before finished_at 11:58:42Z? No: after.
     expect(validateItem('deployment', deployment({ started_at: '2026-11-01T12:50:00+01:00' })).ok).toBe(true);
+  });
+});
+
+describe('pipeline-run: started_at or finished_at', () => {
+  it('accepts a start without finished_at and an end without started_at', () => {
+    expect(
+      validateItem('pipeline-run', pipelineRun({ status: 'in_progress', finished_at: undefined })).ok,
+    ).toBe(true);
+    expect(
+      validateItem('pipeline-run', pipelineRun({ started_at: undefined, queued_at: undefined })).ok,
+    ).toBe(true);
+  });
+
+  it('refuses a run with neither, naming started_at', () => {
+    const item = pipelineRun({ status: 'queued' });
+    delete item.started_at;
+    delete item.finished_at;
+    expect(validateItem('pipeline-run', item)).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: 'started_at',
+          message: 'is required: started_at or finished_at (an ISO-8601 date-time with a time zone)',
+        },
+      ],
+    });
   });
 });
 

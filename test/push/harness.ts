@@ -41,6 +41,8 @@ export function pushHarness(
   options: { senders?: string; maxBodyBytes?: number; now?: () => Date; enqueueFails?: boolean } = {},
 ) {
   const enqueued: SignedEvent[] = [];
+  /** The sender log's events (`sender::refused`, `sender::unauthenticated`), kept apart from the items. */
+  const activity: SignedEvent[] = [];
   const senders = staticSenderSecrets(
     parseSenderSecrets(options.senders ?? 'jenkins=jenkins-secret,gitlab=gitlab-old,gitlab=gitlab-new'),
   );
@@ -48,7 +50,7 @@ export function pushHarness(
   const push = createPushHandler({ senderSecrets: senders, logger: silentLogger, now });
   const enqueue = async (events: SignedEvent[]) => {
     if (options.enqueueFails) throw new Error('queue down');
-    enqueued.push(...events);
+    for (const event of events) (event.trigger.startsWith('sender::') ? activity : enqueued).push(event);
   };
   async function send(request: {
     headers: Record<string, string>;
@@ -64,7 +66,7 @@ export function pushHarness(
       push: (r) => push(r, enqueue),
     });
   }
-  return { send, enqueued };
+  return { send, enqueued, activity };
 }
 
 export const deployment = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -97,5 +99,16 @@ export const customMetricItem = (overrides: Record<string, unknown> = {}): Recor
   value: 0.87,
   unit: 'ratio',
   observed_at: '2026-11-01T12:00:00Z',
+  ...overrides,
+});
+
+export const pipelineRun = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id: 'jenkins-billing-build-812',
+  repository: 'octo-org/billing',
+  pipeline: 'billing-build',
+  status: 'success',
+  queued_at: '2026-11-01T11:50:00Z',
+  started_at: '2026-11-01T11:52:10Z',
+  finished_at: '2026-11-01T11:58:42Z',
   ...overrides,
 });

@@ -22,6 +22,7 @@ describe('docs/schemas (JSON Schemas generated from the zod schemas)', () => {
       incident: ['id', 'repository', 'opened_at'],
       'tooling-usage': ['repository', 'tools'],
       'custom-metric': ['id', 'name', 'value', 'unit', 'observed_at'],
+      'pipeline-run': ['id', 'repository', 'pipeline', 'status'],
     };
     for (const kind of Object.keys(pushKinds)) {
       const schema = JSON.parse(pushJsonSchemas()[`${kind}.schema.json`] as string);
@@ -31,5 +32,10 @@ describe('docs/schemas (JSON Schemas generated from the zod schemas)', () => {
       expect(schema.$defs[kind].required).toEqual(required[kind]);
       expect(schema.$defs[kind].properties.schema_version).toMatchObject({ const: 1, default: 1 });
     }
+    const run = JSON.parse(pushJsonSchemas()['pipeline-run.schema.json'] as string);
+    expect(run.$defs['pipeline-run'].anyOf).toEqual([
+      { required: ['started_at'] },
+      { required: ['finished_at'] },
+    ]);
   });
 });

@@ -54,6 +54,7 @@ describe('telemetry report on a hand-built dataset', () => {
       'pull-request': 10,
       'workflow-run': 6,
       'workflow-job': 5,
+      'pipeline-run': 0,
     });
     expect(report.records.used).toBe(46);
     expect(report.records.duplicates).toBe(1); // P10's second file

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { readLocalSecrets, splitSecretList } from '../../config/secrets';
 import type { MetricSettings } from '../../metrics/settings';
-import { isPushKind, pushKinds } from '../../push/kinds';
+import { isPushKind, pushKinds, RETRACT_EVENT } from '../../push/kinds';
 import { pushHeaders } from '../../push/signature';
 import { signGitHubBody } from '../../webhook/verify';
 import { CliError } from '../errors';
@@ -60,7 +60,7 @@ export function registerSend(program: Command): void {
     .option('--list', 'list the bundled example names and exit')
     .option(
       '--kind <kind>',
-      `send FILE as a push from another system: ${Object.keys(pushKinds).join(', ')} (docs/PUSH.md)`,
+      `send FILE as a push from another system: ${[...Object.keys(pushKinds), RETRACT_EVENT].join(', ')} (docs/PUSH.md)`,
     )
     .option(
       '--sender <name>',
@@ -68,7 +68,7 @@ export function registerSend(program: Command): void {
     )
     .addHelpText(
       'after',
-      "\nA GitHub delivery is signed with the first secret in TELEMETRY_WEBHOOK_SECRET; a push (--kind) with the\nsender's last secret in TELEMETRY_SENDER_SECRETS.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request\n  telemetry send --kind deployment --sender jenkins ./deployment.json",
+      '\nA GitHub delivery is signed with the first secret in TELEMETRY_WEBHOOK_SECRET; a push (--kind) with the\nsender\'s last secret in TELEMETRY_SENDER_SECRETS.\n\nExamples:\n  telemetry send workflow_job.completed\n  telemetry send ./payload.json --event pull_request\n  telemetry send --kind deployment --sender jenkins ./deployment.json\n  telemetry send --kind retract --sender jenkins ./retract.json   # {"kind": "deployment", "ids": ["deploy-4711"]}',
     )
     .action(async (target: string | undefined, options: SendOptions) => {
       if (options.list) {
@@ -126,8 +126,8 @@ export function listExamples(settings: MetricSettings): string {
 /** `--kind K --sender S FILE`: posts FILE's bytes unchanged (one item or {"items": [...]}), signed. */
 async function sendPush(file: string | undefined, options: SendOptions): Promise<void> {
   const { kind, sender } = options;
-  if (!kind || !isPushKind(kind)) {
-    throw new CliError(`--kind must be one of ${Object.keys(pushKinds).join(', ')}`);
+  if (!kind || !(isPushKind(kind) || kind === RETRACT_EVENT)) {
+    throw new CliError(`--kind must be one of ${[...Object.keys(pushKinds), RETRACT_EVENT].join(', ')}`);
   }
   if (!sender) throw new CliError('--sender is required with --kind');
   if (!file) throw new CliError('name the JSON file to push (one item or {"items": [...]})');

@@ -2,6 +2,7 @@ import { parsePayload } from '../../github/payloads';
 import { customMetricItem, splitRepository } from '../../push/kinds';
 import { toUtcIso } from '../../time';
 import { pushSender } from '../push-deployment';
+import { RETRACT_TRIGGER, retracts, tombstones } from '../retraction';
 import type { Metric } from '../types';
 import type { CustomMetricOutput } from './output';
 
@@ -11,9 +12,11 @@ export const NO_REPOSITORY = '_';
 export const customMetric: Metric<CustomMetricOutput> = {
   name: 'custom-metric',
   description: 'One record per value pushed by another system (X-Telemetry-Event: custom-metric).',
-  triggers: ['push::custom-metric'],
+  triggers: ['push::custom-metric', RETRACT_TRIGGER],
+  matches: (event) => event.trigger !== RETRACT_TRIGGER || retracts(event, 'custom-metric'),
   permissions: {},
   async collect(event) {
+    if (event.trigger === RETRACT_TRIGGER) return tombstones(event, (id) => [`${event.sender}\n${id}`]);
     const sender = pushSender(event);
     const item = parsePayload(customMetricItem, event.payload, 'pushed custom metric');
     const { owner, repo } = item.repository

@@ -1,6 +1,7 @@
 import { parsePayload } from '../../github/payloads';
-import { deploymentItem, splitRepository } from '../../push/kinds';
+import { DEPLOYMENT_STATUSES, deploymentItem, splitRepository } from '../../push/kinds';
 import { durationMs, toUtcIso } from '../../time';
+import { RETRACT_TRIGGER, retracts, tombstones } from '../retraction';
 import type { Metric } from '../types';
 import type { PushDeploymentOutput } from './output';
 
@@ -13,9 +14,14 @@ export function pushSender(event: { sender?: string }): string {
 export const pushDeployment: Metric<PushDeploymentOutput> = {
   name: 'push-deployment',
   description: 'One record per deployment status pushed by another system (X-Telemetry-Event: deployment).',
-  triggers: ['push::deployment'],
+  triggers: ['push::deployment', RETRACT_TRIGGER],
+  matches: (event) => event.trigger !== RETRACT_TRIGGER || retracts(event, 'deployment'),
   permissions: {},
   async collect(event) {
+    if (event.trigger === RETRACT_TRIGGER)
+      return tombstones(event, (id) =>
+        DEPLOYMENT_STATUSES.map((status) => `${event.sender}\n${id}\n${status}`),
+      );
     const sender = pushSender(event);
     const item = parsePayload(deploymentItem, event.payload, 'pushed deployment');
     const { owner, repo } = splitRepository(item.repository);

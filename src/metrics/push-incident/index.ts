@@ -3,6 +3,7 @@ import type { MetricDraft } from '../../pipeline/record';
 import { incidentItem, splitRepository } from '../../push/kinds';
 import { durationMs, toUtcIso } from '../../time';
 import { pushSender } from '../push-deployment';
+import { RETRACT_TRIGGER, retracts, tombstones } from '../retraction';
 import type { Metric } from '../types';
 import type { PushIncidentOutput } from './output';
 
@@ -10,9 +11,15 @@ export const pushIncident: Metric<PushIncidentOutput> = {
   name: 'push-incident',
   description:
     'Incidents pushed by another system (X-Telemetry-Event: incident): an `opened` record, and a `resolved` one once resolved_at is known.',
-  triggers: ['push::incident'],
+  triggers: ['push::incident', RETRACT_TRIGGER],
+  matches: (event) => event.trigger !== RETRACT_TRIGGER || retracts(event, 'incident'),
   permissions: {},
   async collect(event) {
+    if (event.trigger === RETRACT_TRIGGER)
+      return tombstones(event, (id) => [
+        `${event.sender}\n${id}\nopened`,
+        `${event.sender}\n${id}\nresolved`,
+      ]);
     const sender = pushSender(event);
     const item = parsePayload(incidentItem, event.payload, 'pushed incident');
     const { owner, repo } = splitRepository(item.repository);

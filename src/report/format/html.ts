@@ -32,6 +32,7 @@ export function renderHtml(report: Report): string {
       ),
     },
     teams: Object.keys(report.by_team),
+    senders: report.senders,
   };
   return `<!doctype html>
 <html lang="en">
@@ -69,10 +70,12 @@ ${reportNotices(report)
     <figure><figcaption>Slowest workflows (median minutes)</figcaption><canvas id="c-slowest"></canvas></figure>
     <figure><figcaption>Jobs by conclusion</figcaption><canvas id="c-conclusions"></canvas></figure>
   </section>
+  <section><h2>CI runs by source</h2><div id="t-sources"></div></section>
   <section><h2>Slowest workflows</h2><div id="t-workflows"></div></section>
   <section><h2>Slowest jobs</h2><div id="t-jobs"></div></section>
   <section id="teams-section"><h2>By team</h2><div id="t-teams"></div></section>
   <section><h2>By repository</h2><div id="t-repos"></div></section>
+  <section id="senders-section"><h2>Senders</h2><div id="t-senders"></div></section>
   <footer id="footer"></footer>
 </main>
 <script id="report-data" type="application/json">${jsonForScript(data)}</script>
@@ -256,6 +259,8 @@ const CLIENT = `
       { data: conclusions.map(function (k) { return ci.jobs.by_conclusion[k]; }), backgroundColor: conclusions.map(function (k, i) { return CONCLUSION_COLORS[k] || COLORS[(i + 3) % COLORS.length]; }) }
     ] }, options: { interaction: { mode: 'nearest' }, plugins: { legend: { position: 'right' } } } });
 
+    table('t-sources', ['source', 'runs', 'p50', 'p90', 'failure'], ci.by_source.map(function (r) {
+      return [r.source, r.runs, dur(r.p50_ms), dur(r.p90_ms), pct(r.failure_rate)]; }), [0, 1, 1, 1, 1]);
     table('t-workflows', ['repository', 'workflow', 'runs', 'p50', 'p90', 'failure'], ci.slowest_workflows.map(function (w) {
       return [w.repository, w.workflow, w.runs, dur(w.p50_ms), dur(w.p90_ms), pct(w.failure_rate)]; }), [0, 0, 1, 1, 1, 1]);
     table('t-jobs', ['repository', 'workflow', 'job', 'jobs', 'p50', 'p90', 'failure'], ci.slowest_jobs.map(function (j) {
@@ -281,6 +286,13 @@ const CLIENT = `
   if (data.teams.length === 0) document.getElementById('teams-section').style.display = 'none';
   scopeTable('t-teams', 'team:');
   scopeTable('t-repos', 'repo:');
+  if (data.senders.length === 0) document.getElementById('senders-section').style.display = 'none';
+  table('t-senders', ['sender', 'last accepted', 'last refused', 'accepted 24 h', 'accepted 7 d', 'refused 24 h', 'refused 7 d', 'retracted', 'most frequent error'],
+    data.senders.map(function (x) {
+      return [x.sender, x.last_accepted_at || '–', x.last_refused ? x.last_refused.at + ' (' + x.last_refused.status + ' ' + x.last_refused.kind + ')' : '–',
+        x.accepted.last_24h, x.accepted.last_7d, x.refused.last_24h, x.refused.last_7d, x.retracted.items,
+        x.top_errors.length > 0 ? x.top_errors[0].error + ' (' + x.top_errors[0].count + ')' : '–'];
+    }), [0, 0, 0, 1, 1, 1, 1, 1, 0]);
   render('all');
   document.body.setAttribute('data-rendered', 'true');
 })();

@@ -21,6 +21,24 @@ export function renderTable(report: Report): string {
   out.push(...section('Flow (merged pull requests)', flowRows(report)));
   out.push(...section('CI', ciRows(report)));
 
+  const sources = report.ci.by_source;
+  if (sources.length > 0) {
+    out.push(
+      ...section(
+        'CI runs by source',
+        [['source', 'runs', 'p50', 'p90', 'failure']].concat(
+          sources.map((r) => [
+            r.source,
+            String(r.runs),
+            humanDuration(r.p50_ms),
+            humanDuration(r.p90_ms),
+            pct(r.failure_rate),
+          ]),
+        ),
+        true,
+      ),
+    );
+  }
   const top = report.ci.slowest_workflows;
   if (top.length > 0) {
     out.push(
@@ -34,6 +52,33 @@ export function renderTable(report: Report): string {
             humanDuration(w.p50_ms),
             humanDuration(w.p90_ms),
             pct(w.failure_rate),
+          ]),
+        ),
+        true,
+      ),
+    );
+  }
+  if (report.senders.length > 0) {
+    out.push(
+      ...section(
+        'Senders',
+        [
+          [
+            'sender',
+            'last accepted',
+            'accepted 24h/7d',
+            'refused 24h/7d',
+            'retracted',
+            'most frequent error',
+          ],
+        ].concat(
+          report.senders.map((s) => [
+            s.sender,
+            s.last_accepted_at ?? '–',
+            `${s.accepted.last_24h}/${s.accepted.last_7d}`,
+            `${s.refused.last_24h}/${s.refused.last_7d}`,
+            String(s.retracted.items),
+            s.top_errors[0] ? `${s.top_errors[0].error} (${s.top_errors[0].count})` : '–',
           ]),
         ),
         true,

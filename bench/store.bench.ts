@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createGitHubClient, type GitHubClient } from '../src/github/client';
+import { createStoreClient, type GitHubClient } from '../src/github/client';
 import { jsonLogger, silentLogger } from '../src/log/logger';
 import { collectedTriggers, metrics } from '../src/metrics/registry';
 import { defaultMetricSettings } from '../src/metrics/settings';
@@ -386,13 +386,7 @@ async function fakeWorld(random: () => number): Promise<World> {
 }
 
 function client(fake: FakeGitHub, token: string): GitHubClient {
-  return createGitHubClient({
-    token,
-    baseUrl: fake.baseUrl,
-    throttle: false,
-    retries: 0,
-    logger: silentLogger,
-  });
+  return createStoreClient({ token, baseUrl: fake.baseUrl, logger: silentLogger });
 }
 
 /** 10 % of requests fail (5 % 5xx, 3 % never answered, 2 % handled but the answer lost); 10 % of ref updates race. */

@@ -31,6 +31,10 @@ export const ENV = {
   dataTokenParameter: 'DATA_TOKEN_PARAMETER',
   /** Longest the store's write pacer may hold a commit back: the function's timeout less a minute. */
   storeMaxWaitMs: 'STORE_MAX_WAIT_MS',
+  /** The event queue's redrive `maxReceiveCount` (the worker requeues a transient failure before it). */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  /** The event queue's message retention in seconds (a transient failure older than this is parked). */
+  queueRetentionSeconds: 'QUEUE_RETENTION_SECONDS',
   /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */
   config: 'TELEMETRY_CONFIG_JSON',
 } as const;

@@ -21,6 +21,8 @@ export interface PipelineResourcesOptions {
   logger: Logger;
   /** See `DataStoreOptions.maxWaitMs`. */
   storeMaxWaitMs?: number;
+  /** The current invocation's deadline (epoch ms): the source client takes no rate-limit wait past it. */
+  deadline?: () => number;
 }
 
 /**
@@ -49,7 +51,12 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
       );
     }
     const github = source
-      ? createGitHubClient({ token: source, baseUrl: options.config.github.apiUrl, logger: options.logger })
+      ? createGitHubClient({
+          token: source,
+          baseUrl: options.config.github.apiUrl,
+          logger: options.logger,
+          ...(options.deadline ? { deadline: options.deadline } : {}),
+        })
       : undefined;
     const store = await createDataStore({
       config: options.config,
@@ -67,6 +74,7 @@ export function pipelineResourcesFromEnvironment(
   config: TelemetryConfig,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  deadline?: () => number,
 ): () => Promise<PipelineResources> {
   return pipelineResources({
     config,
@@ -75,5 +83,6 @@ export function pipelineResourcesFromEnvironment(
     dataTokenParameter: requireEnv(ENV.dataTokenParameter, env),
     storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
     logger,
+    ...(deadline ? { deadline } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { loadConfig, type TelemetryConfig } from '../config/config';
 import { readLocalSecrets } from '../config/secrets';
-import { createGitHubClient } from '../github/client';
+import { createGitHubClient, createStoreClient } from '../github/client';
 import type { JobContext, JobProgress, JobSummary } from '../jobs/types';
 import { errorMessage, jsonLogger, type Logger } from '../log/logger';
 import { FileStore } from '../store/file-store';
@@ -47,7 +47,7 @@ export async function jobContextFromCli(
   if (options.store === 'github') {
     const token = secrets.dataRepositoryToken ?? secrets.githubToken;
     const repoStore = githubRepoStoreFromConfig(config, {
-      github: createGitHubClient({ token, baseUrl: config.github.apiUrl, logger }),
+      github: createStoreClient({ token, baseUrl: config.github.apiUrl, logger }),
       logger,
     });
     try {

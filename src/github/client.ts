@@ -110,7 +110,9 @@ function buildClient(
     auth: options.token,
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
-    request: { retries: options.retries ?? 3 },
+    // plugin-retry's own option: a client-wide `request.retries` would make it retry every failure, 403/404/422
+    // included, at once (its limiter reads `request.retries` whatever the status).
+    retry: { retries: options.retries ?? 3 },
     // Octokit logs every failed request (a 304 too) on the console by default; callers report failures
     // themselves (partial records), so request failures are debug lines here.
     log: {

@@ -44,6 +44,12 @@ export interface WorkerDeps {
 
 /** Time kept free at the end of an invocation: the last request's answer, parking, visibility changes. */
 export const DEADLINE_MARGIN_MS = 20_000;
+/**
+ * Longest wait for GitHub's write budget inside an invocation: a batch that would wait longer goes back to
+ * the queue with the wait as its visibility delay, so no Lambda is billed while the budget refills (the
+ * pacer allows a commit about every 24 s; the messages come back in a larger batch).
+ */
+export const BUDGET_WAIT_MS = 5_000;
 
 /**
  * The SQS worker: decodes a batch (claim checks resolved), runs collect and store for all of it
@@ -96,6 +102,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
             store,
             logger: log,
             ...(deadline !== undefined ? { deadline } : {}),
+            maxBudgetWaitMs: BUDGET_WAIT_MS,
           },
         );
       } catch (error) {

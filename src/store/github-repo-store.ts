@@ -250,7 +250,7 @@ export class GitHubRepoStore implements Store {
       else entries.push(e);
     }
     const committed = await this.serialised(() =>
-      this.withDeadline(options.deadline, () =>
+      this.withDeadline(options, () =>
         this.commitEntries(entries, (e, existing) => this.recordWanted(e, existing)),
       ),
     );
@@ -261,12 +261,14 @@ export class GitHubRepoStore implements Store {
     return result;
   }
 
-  private async withDeadline<T>(deadline: number | undefined, fn: () => Promise<T>): Promise<T> {
-    this.requests.deadline = deadline;
+  private async withDeadline<T>(options: WriteOptions, fn: () => Promise<T>): Promise<T> {
+    this.requests.deadline = options.deadline;
+    this.requests.maxBudgetWaitMs = options.maxBudgetWaitMs;
     try {
       return await fn();
     } finally {
       this.requests.deadline = undefined;
+      this.requests.maxBudgetWaitMs = undefined;
     }
   }
 

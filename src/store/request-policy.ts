@@ -37,6 +37,8 @@ export interface RequestPolicyOptions {
 export class RequestPolicy {
   /** Epoch ms (on the clock) past which nothing waits or starts; set by the store for each write. */
   deadline: number | undefined;
+  /** Longest wait for the pacer in this write (undefined: up to the deadline). */
+  maxBudgetWaitMs: number | undefined;
 
   constructor(private readonly options: RequestPolicyOptions) {}
 
@@ -98,7 +100,12 @@ export class RequestPolicy {
   /** A slot of the write budget, or `StoreUnavailableError` when it comes only after the deadline. */
   private async acquire(): Promise<void> {
     try {
-      await this.options.pacer.acquire(this.timeLeft());
+      const left = this.timeLeft();
+      const limit =
+        this.maxBudgetWaitMs === undefined
+          ? left
+          : Math.min(this.maxBudgetWaitMs, left ?? this.maxBudgetWaitMs);
+      await this.options.pacer.acquire(limit);
     } catch (error) {
       if (error instanceof WriteBudgetExhausted) throw new StoreUnavailableError(error.message, error.waitMs);
       throw error;

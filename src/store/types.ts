@@ -15,6 +15,12 @@ export interface WriteOptions {
    * rate limit, backoff) and no request reaches past it; the write fails with `StoreUnavailableError`.
    */
   deadline?: number;
+  /**
+   * Longest wait for the write budget (the pacer): a write that would wait longer fails at once with
+   * `StoreUnavailableError` carrying the wait, so that nobody is billed for waiting (the worker: the queue
+   * waits instead). Default: up to the deadline.
+   */
+  maxBudgetWaitMs?: number;
 }
 
 /**

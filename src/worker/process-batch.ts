@@ -15,6 +15,8 @@ export interface WorkerDeps {
   concurrency?: number;
   /** Epoch ms (the store's clock) by which the store write must have returned (the invocation's deadline). */
   deadline?: number;
+  /** Longest wait for the write budget (`WriteOptions.maxBudgetWaitMs`). */
+  maxBudgetWaitMs?: number;
 }
 
 export interface FailedEvent {
@@ -114,7 +116,10 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
       tally(
         await deps.store.write(
           part.flatMap((g) => g.records),
-          deps.deadline !== undefined ? { deadline: deps.deadline } : {},
+          {
+            ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}),
+            ...(deps.maxBudgetWaitMs !== undefined ? { maxBudgetWaitMs: deps.maxBudgetWaitMs } : {}),
+          },
         ),
         part,
       );

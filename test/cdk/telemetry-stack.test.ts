@@ -495,7 +495,7 @@ describe('TelemetryStack with the default configuration', () => {
   it('is sized for batching and cheap at rest: no resource policy, no topic, no schedules', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 60,
+      MaximumBatchingWindowInSeconds: 300,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
     t.hasResourceProperties('AWS::SQS::Queue', {

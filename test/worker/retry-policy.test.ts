@@ -26,9 +26,13 @@ describe('decideRetry: transient failures never reach the dead-letter queue', ()
       action: 'retry',
       delayMs: 90_000,
     });
-    // Never sooner than 30 s, never later than 15 minutes.
+    // A known wait is taken as it is (at least a second), never later than 15 minutes; an unknown one is
+    // at least 30 s.
+    expect(decideRetry({ receiveCount: 1, ageMs: 0, retryAfterMs: 7_200 }, settings)).toMatchObject({
+      delayMs: 7_200,
+    });
     expect(decideRetry({ receiveCount: 1, ageMs: 0, retryAfterMs: 1 }, settings)).toMatchObject({
-      delayMs: 30_000,
+      delayMs: 1_000,
     });
     expect(decideRetry({ receiveCount: 2, ageMs: 0, retryAfterMs: 3_600_000 }, settings)).toMatchObject({
       delayMs: 15 * MIN,

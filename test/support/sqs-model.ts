@@ -40,6 +40,8 @@ export class SqsModel {
   readonly requests = { send: 0, receive: 0, delete: 0, changeVisibility: 0 };
   private readonly messages = new Map<string, Message>();
   private readonly byReceipt = new Map<string, Message>();
+  /** No message is visible before this (a lower bound kept up to date; -∞ when unknown). */
+  private earliest = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: SqsModelOptions) {}
 
@@ -67,6 +69,7 @@ export class SqsModel {
     const now = this.options.now();
     const id = randomUUID();
     this.messages.set(id, { id, body, attributes, sentAt: now, visibleAt: now + delayMs, receives: 0 });
+    this.earliest = Math.min(this.earliest, now + delayMs);
     return id;
   }
 
@@ -78,22 +81,34 @@ export class SqsModel {
     this.requests.receive += Math.max(1, Math.ceil(max / 10));
     const now = this.options.now();
     const out: SQSRecord[] = [];
+    if (now < this.earliest) return out;
     let bytes = 0;
+    let complete = true;
+    let nextVisible = Number.POSITIVE_INFINITY;
     for (const m of this.messages.values()) {
-      if (out.length >= max) break;
+      if (out.length >= max) {
+        complete = false;
+        break;
+      }
       if (now - m.sentAt > this.options.retentionMs) {
         this.messages.delete(m.id);
         this.expired.push(m);
         continue;
       }
-      if (m.visibleAt > now) continue;
+      if (m.visibleAt > now) {
+        nextVisible = Math.min(nextVisible, m.visibleAt);
+        continue;
+      }
       if (m.receives >= this.options.maxReceiveCount) {
         this.messages.delete(m.id);
         this.deadLettered.push(m);
         continue;
       }
       const size = Buffer.byteLength(m.body);
-      if (out.length > 0 && bytes + size > maxBytes) break;
+      if (out.length > 0 && bytes + size > maxBytes) {
+        complete = false;
+        break;
+      }
       bytes += size;
       m.receives += 1;
       m.visibleAt = now + this.options.visibilityTimeoutMs;
@@ -101,7 +116,9 @@ export class SqsModel {
       m.receipt = `AQEB${randomUUID()}`;
       this.byReceipt.set(m.receipt, m);
       out.push(record(m, now));
+      nextVisible = Math.min(nextVisible, m.visibleAt);
     }
+    this.earliest = complete ? nextVisible : Number.NEGATIVE_INFINITY;
     return out;
   }
 
@@ -110,6 +127,7 @@ export class SqsModel {
     const m = this.byReceipt.get(receiptHandle);
     if (!m) throw new Error('ReceiptHandleIsInvalid');
     m.visibleAt = this.options.now() + timeoutMs;
+    this.earliest = Math.min(this.earliest, m.visibleAt);
   }
 
   /** What the event source does with the handler's answer: deletes every message not reported as failed. */

@@ -387,6 +387,24 @@ export class GitHubRepoStore implements Store {
 
   /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
   private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
+    // The write-budget limit applies to the first write of a commit only: once the tree is built, the commit
+    // and the ref update wait (within the deadline) rather than leave the budget half spent for nothing.
+    const budgetWait = this.requests.maxBudgetWaitMs;
+    try {
+      await this.commitOnce(head, chunk, remaining, () => {
+        this.requests.maxBudgetWaitMs = undefined;
+      });
+    } finally {
+      this.requests.maxBudgetWaitMs = budgetWait;
+    }
+  }
+
+  private async commitOnce(
+    head: Head,
+    chunk: readonly Entry[],
+    remaining: number,
+    treeBuilt: () => void,
+  ): Promise<void> {
     let tree: { data: unknown };
     try {
       tree = await this.requests.call(
@@ -410,6 +428,7 @@ export class GitHubRepoStore implements Store {
       throw refusal(error);
     }
     const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
+    treeBuilt();
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.requests.call(
       'POST /repos/{owner}/{repo}/git/commits',

@@ -63,6 +63,29 @@ describe('the rate-limit policy, through the production store client', () => {
     expect(world.clock.now()).toBe(start);
   });
 
+  it('bounds only the wait before a commit starts: a started commit finishes within the deadline', async () => {
+    world = await storeWorld();
+    // One write a minute: the tree goes at once, the commit and the ref update wait a minute each.
+    const store = world.store({ writesPerMinute: 1, writesPerHour: 450 });
+    await store.verify();
+    const start = world.clock.now();
+    const result = await store.write(await workflowJobRecords(2), {
+      deadline: start + 10 * 60_000,
+      maxBudgetWaitMs: 5_000,
+    });
+    expect(result.written).toHaveLength(2);
+    expect(trees(world)).toHaveLength(1);
+    expect(world.clock.now() - start).toBeGreaterThanOrEqual(120_000);
+    // The next commit would wait a minute before its first write: refused at once, with the wait.
+    const next = store.write(await workflowJobRecords(1, { firstId: 9 }), {
+      deadline: world.clock.now() + 10 * 60_000,
+      maxBudgetWaitMs: 5_000,
+    });
+    const error = (await next.catch((e: unknown) => e)) as StoreUnavailableError;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error.retryAfterMs).toBeGreaterThan(5_000);
+  });
+
   it('the shared client takes no rate-limit wait inside Octokit that ends past its deadline', async () => {
     world = await storeWorld();
     const github = createGitHubClient({

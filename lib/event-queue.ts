@@ -3,6 +3,9 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+/** The queue's visibility timeout is this many times the consumer's timeout (AWS's rule for SQS → Lambda). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 export interface EventQueueProps {
   /** Queue name; the dead-letter queue is `<queueName>-dlq`. */
   readonly queueName: string;
@@ -47,7 +50,7 @@ export class EventQueue extends Construct {
       queueName: props.queueName,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       retentionPeriod: props.retention,
       maxMessageSizeBytes: 1024 * 1024,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },

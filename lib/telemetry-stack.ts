@@ -88,6 +88,8 @@ export class TelemetryStack extends Stack {
       maxConcurrency: aws.worker.maxConcurrency,
       memoryMb: aws.worker.memoryMb,
       timeout: Duration.seconds(aws.worker.timeoutSeconds),
+      maxReceiveCount: aws.worker.maxReceiveCount,
+      queueRetention: Duration.days(aws.worker.queueRetentionDays),
       logRetention,
     });
     this.schedules = new Schedules(this, 'Schedules', {

@@ -25,6 +25,9 @@ export interface WorkerProps {
   /** Must be at most a sixth of the queue's visibility timeout (EventQueue's `consumerTimeout`). */
   readonly timeout: Duration;
   readonly logRetention: RetentionDays;
+  /** The queue's redrive count and retention: the worker requeues transient failures before the first. */
+  readonly maxReceiveCount: number;
+  readonly queueRetention: Duration;
 }
 
 /**
@@ -48,6 +51,9 @@ export class Worker extends Construct {
       environment: {
         [ENV.config]: props.configJson,
         [ENV.deadLetterQueueUrl]: events.deadLetterQueue.queueUrl,
+        [ENV.queueUrl]: events.queue.queueUrl,
+        [ENV.maxReceiveCount]: String(props.maxReceiveCount),
+        [ENV.queueRetentionSeconds]: String(props.queueRetention.toSeconds()),
         [ENV.claimCheckBucket]: events.claimCheckBucket.bucketName,
         ...props.github.environment,
         [ENV.storeMaxWaitMs]: String(storeMaxWaitMs(props.timeout)),
@@ -62,8 +68,10 @@ export class Worker extends Construct {
       reportBatchItemFailures: true,
     });
     fn.addEventSource(this.eventSource);
-    // Permanent failures are parked in the dead-letter queue at once instead of being retried.
+    // Permanent failures are parked in the dead-letter queue at once instead of being retried; transient
+    // ones are sent to the queue again before SQS would dead-letter them (src/worker/retry-policy.ts).
     events.deadLetterQueue.grantSendMessages(fn);
+    events.queue.grantSendMessages(fn);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:GetObject'],

@@ -1,5 +1,5 @@
 import type { TelemetryConfig } from '../../src/config/config';
-import { createGitHubClient } from '../../src/github/client';
+import { createStoreClient } from '../../src/github/client';
 import type { RoleAuth } from '../../src/github/credentials';
 import type { Logger } from '../../src/log/logger';
 import { githubRepoStoreFromConfig } from '../../src/store/github-repo-store';
@@ -24,7 +24,7 @@ export interface DataStoreOptions {
  */
 export async function createDataStore(options: DataStoreOptions): Promise<Store> {
   const { config, logger } = options;
-  const github = createGitHubClient({ ...options.auth, baseUrl: config.github.apiUrl, logger });
+  const github = createStoreClient({ ...options.auth, baseUrl: config.github.apiUrl, logger });
   const store = githubRepoStoreFromConfig(config, {
     github,
     logger,

@@ -36,6 +36,10 @@ export const ENV = {
   dataAppKeyParameter: 'DATA_APP_PRIVATE_KEY_PARAMETER',
   /** Longest the store's write pacer may hold a commit back: the function's timeout less a minute. */
   storeMaxWaitMs: 'STORE_MAX_WAIT_MS',
+  /** The event queue's redrive `maxReceiveCount` (the worker requeues a transient failure before it). */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  /** The event queue's message retention in seconds (a transient failure older than this is parked). */
+  queueRetentionSeconds: 'QUEUE_RETENTION_SECONDS',
   /** The validated configuration as JSON (worker and schedule: metric settings, data repository, jobs). */
   config: 'TELEMETRY_CONFIG_JSON',
   /** The lake bucket the worker and the jobs write records to (set only when `aws.lake` writes). */

@@ -37,6 +37,8 @@ export interface PipelineResourcesOptions {
   storeMaxWaitMs?: number;
   /** The lake (`aws.lake`), when records go there: with the data repository (`both`) or instead of it. */
   lake?: { objects: LakeObjects; write: 'both' | 'lake-only' };
+  /** The current invocation's deadline (epoch ms): the source client takes no rate-limit wait past it. */
+  deadline?: () => number;
 }
 
 /**
@@ -86,7 +88,12 @@ export function pipelineResources(options: PipelineResourcesOptions): () => Prom
     if (!auths.data && !lakeOnly)
       throw new Error('no credential for the data repository (see docs/DEPLOYMENT.md)');
     const github = auths.source
-      ? createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger: options.logger })
+      ? createGitHubClient({
+          ...auths.source,
+          baseUrl: config.github.apiUrl,
+          logger: options.logger,
+          ...(options.deadline ? { deadline: options.deadline } : {}),
+        })
       : undefined;
     const repository =
       lakeOnly || !auths.data
@@ -112,6 +119,7 @@ export function pipelineResourcesFromEnvironment(
   config: TelemetryConfig,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  deadline?: () => number,
 ): () => Promise<PipelineResources> {
   const parameters: GitHubParameterNames = {};
   const set = (key: keyof GitHubParameterNames, variable: string) => {
@@ -132,6 +140,7 @@ export function pipelineResourcesFromEnvironment(
     storeMaxWaitMs: intEnv(ENV.storeMaxWaitMs, env),
     logger,
     ...lakeFromEnvironment(env),
+    ...(deadline ? { deadline } : {}),
   });
 }
 

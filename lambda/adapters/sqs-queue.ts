@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../../src/concurrency';
 import type { SignedEvent } from '../../src/pipeline/types';
 import type { ClaimCheckStore } from './s3-claim-check';
@@ -121,4 +126,58 @@ export async function parkMessage(
       },
     }),
   );
+}
+
+/** Attribute counting how often a message was sent again after transient failures (`requeueMessage`). */
+export const REQUEUE_ATTRIBUTE = 'requeues';
+
+/**
+ * Sends a transiently failing message again, unchanged but for the `requeues` count, as a new message: its
+ * receive count starts over, so SQS's redrive never dead-letters it for an outage. Visible after `delayMs`
+ * (SQS allows at most 15 minutes).
+ */
+export async function requeueMessage(
+  sqs: SQSClient,
+  queueUrl: string,
+  message: ReceivedMessage,
+  delayMs: number,
+): Promise<void> {
+  const requeues = Number(message.attributes[REQUEUE_ATTRIBUTE]?.StringValue ?? 0) + 1;
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: message.body,
+      DelaySeconds: Math.min(900, Math.max(0, Math.round(delayMs / 1000))),
+      MessageAttributes: {
+        ...message.attributes,
+        [REQUEUE_ATTRIBUTE]: { DataType: 'Number', StringValue: String(requeues) },
+      },
+    }),
+  );
+}
+
+/**
+ * Makes failed messages visible again only after their delay (SQS keeps a message invisible at most 12 hours
+ * from its receive), ten per request as SQS allows. Throws when SQS refuses any of them.
+ */
+export async function delayMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly { receiptHandle: string; delayMs: number }[],
+): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    const answer = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, n) => ({
+          Id: String(n),
+          ReceiptHandle: m.receiptHandle,
+          VisibilityTimeout: Math.min(43_200, Math.max(0, Math.round(m.delayMs / 1000))),
+        })),
+      }),
+    );
+    if (answer.Failed && answer.Failed.length > 0)
+      throw new Error(`SQS refused ${answer.Failed.length} visibility changes: ${answer.Failed[0]?.Message}`);
+  }
 }

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { loadConfig, type TelemetryConfig } from '../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../config/secrets';
-import { createGitHubClient } from '../github/client';
+import { createGitHubClient, createStoreClient } from '../github/client';
 import { roleAuths } from '../github/credentials';
 import type { JobContext, JobProgress, JobSummary } from '../jobs/types';
 import { errorMessage, jsonLogger, type Logger } from '../log/logger';
@@ -53,7 +53,7 @@ export async function jobContextFromCli(
     if (!config.dataRepository) throw dataRepositoryMissing(config, env);
     if (!auths.data) throw new CliError('--store github needs DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)');
     const repoStore = githubRepoStoreFromConfig(config, {
-      github: createGitHubClient({ ...auths.data, baseUrl: config.github.apiUrl, logger }),
+      github: createStoreClient({ ...auths.data, baseUrl: config.github.apiUrl, logger }),
       logger,
     });
     try {

@@ -102,7 +102,7 @@ export const awsSettingsSchema = z
         /** Messages per worker invocation (one store write, one commit, per batch). */
         batchSize: z.number().int().min(1).max(10000).default(1000),
         /** How long SQS gathers messages before invoking the worker with a smaller batch. */
-        maxBatchingWindowSeconds: seconds(0, 300).default(60),
+        maxBatchingWindowSeconds: seconds(0, 300).default(300),
         /** Worker invocations at once (SQS event source maximumConcurrency, 2 to 1000). */
         maxConcurrency: z.number().int().min(2).max(1000).default(2),
         timeoutSeconds: seconds(30, 900).default(300),

@@ -10,7 +10,7 @@ import { conditionalRequests, type EtagCache } from './etag-cache';
 // when they see it (plugin-retry would otherwise retry it as a failure).
 const TelemetryOctokit = Octokit.plugin(conditionalRequests, throttling, retry);
 
-/** The one GitHub client type the project uses (REST + pagination + throttling + retry). */
+/** The one GitHub client type the project uses (REST + pagination + rate-limit answers + retry). */
 export type GitHubClient = InstanceType<typeof TelemetryOctokit>;
 
 export interface GitHubClientOptions {
@@ -21,10 +21,19 @@ export interface GitHubClientOptions {
   /** API root; tests point it at the local fake server. */
   baseUrl?: string;
   logger?: Logger;
-  /** How many times a rate-limited request is retried before it fails (then the record is partial). */
+  /**
+   * How many times a rate-limited request is retried before it fails (then the record is partial), each
+   * only when GitHub's wait ends before `deadline`.
+   */
   rateLimitRetries?: number;
   /** Retries for 5xx and network faults (plugin-retry). */
   retries?: number;
+  /**
+   * Epoch milliseconds after which the caller can no longer wait (a Lambda's remaining time minus a
+   * margin), read at every rate-limit answer: a wait that would end later is not taken inside Octokit; the
+   * request fails with GitHub's answer and the caller decides. Default: no deadline.
+   */
+  deadline?: () => number;
   /**
    * Conditional requests (ETag / If-None-Match) for GETs read again: a 304 costs no rate limit. Pass one
    * `new EtagCache({ maxEntries })` per client and keep it to read its hit counts. Off by default: it only
@@ -39,8 +48,21 @@ export interface GitHubClientOptions {
 }
 
 /**
+ * The client a `GitHubRepoStore` writes through, in production, the CLI, tests and benchmarks alike: it never
+ * waits or retries inside Octokit (no throttling, no 5xx retry), so every rate-limit and 5xx answer reaches the
+ * store's one policy (`RequestPolicy`), which decides on its clock and within the invocation's deadline.
+ */
+export function createStoreClient(
+  options: Pick<GitHubClientOptions, 'token' | 'app' | 'baseUrl' | 'logger'>,
+): GitHubClient {
+  return buildClient({ ...options, rateLimitRetries: 0, retries: 0 }, UNPACED, false);
+}
+
+/**
  * Builds the shared client. Metrics, stores and jobs never construct Octokit themselves: one place decides
- * the User-Agent, the throttling policy and the retries. Throttling state is per process (facts.md).
+ * the User-Agent, the rate-limit policy and the retries, and every caller (production, tests, benchmarks)
+ * gets the same one. A rate-limit wait inside Octokit is taken only when it ends before `deadline`; the
+ * store's own client is `createStoreClient`. Throttling state is per process (facts.md).
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const client = buildClient(options);
@@ -72,13 +94,33 @@ const UNPACED = {
 function buildClient(
   options: GitHubClientOptions,
   write?: NonNullable<ThrottleOptions>['write'],
+  throttle = options.throttle ?? true,
 ): GitHubClient {
   const rateLimitRetries = options.rateLimitRetries ?? 2;
+  /** True: plugin-throttling waits `retryAfter` seconds and retries; false: the request fails now. */
+  const waitForRateLimit = (
+    limit: 'primary' | 'secondary',
+    retryAfter: number,
+    requestOptions: { method?: string; url?: string },
+    retryCount: number,
+  ): boolean => {
+    const endsAt = Date.now() + retryAfter * 1000;
+    const wait = retryCount < rateLimitRetries && (!options.deadline || endsAt <= options.deadline());
+    options.logger?.warn(`github ${limit} rate limit`, {
+      method: requestOptions.method,
+      url: requestOptions.url,
+      retry_after_s: retryAfter,
+      retry_count: retryCount,
+      waiting: wait,
+    });
+    return wait;
+  };
   return new TelemetryOctokit({
     ...(options.app ? options.app.octokitAuth() : { auth: options.token }),
     baseUrl: options.baseUrl ?? 'https://api.github.com',
     userAgent: USER_AGENT,
-    // `retry`, not `request.retries`: a per-request `retries` makes plugin-retry retry every error, a 404 too.
+    // plugin-retry's own option: a client-wide `request.retries` would make it retry every failure, 403/404/422
+    // included, at once (its limiter reads `request.retries` whatever the status).
     retry: { retries: options.retries ?? 3 },
     // Octokit logs every failed request (a 304 too) on the console by default; callers report failures
     // themselves (partial records), so request failures are debug lines here.
@@ -89,26 +131,12 @@ function buildClient(
       error: (message: string) => options.logger?.debug(message),
     },
     throttle: {
-      enabled: options.throttle ?? true,
+      enabled: throttle,
       ...(write ? { write } : {}),
-      onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
-        options.logger?.warn('github primary rate limit', {
-          method: requestOptions.method,
-          url: requestOptions.url,
-          retry_after_s: retryAfter,
-          retry_count: retryCount,
-        });
-        return retryCount < rateLimitRetries;
-      },
-      onSecondaryRateLimit: (retryAfter, requestOptions, _octokit, retryCount) => {
-        options.logger?.warn('github secondary rate limit', {
-          method: requestOptions.method,
-          url: requestOptions.url,
-          retry_after_s: retryAfter,
-          retry_count: retryCount,
-        });
-        return retryCount < rateLimitRetries;
-      },
+      onRateLimit: (retryAfter, requestOptions, _octokit, retryCount) =>
+        waitForRateLimit('primary', retryAfter, requestOptions, retryCount),
+      onSecondaryRateLimit: (retryAfter, requestOptions, _octokit, retryCount) =>
+        waitForRateLimit('secondary', retryAfter, requestOptions, retryCount),
     },
     ...(options.etagCache ? { etagCache: options.etagCache } : {}),
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { forEachLimited } from '../concurrency';
 import type { TelemetryConfig } from '../config/config';
 import type { DataFiles } from '../data/compact';
 import type { GitHubClient } from '../github/client';
@@ -10,7 +11,13 @@ import { blobAnswer, commitAnswer, createdAnswer, refAnswer, treeAnswer } from '
 import { BudgetLedger, parseAnswer, RequestPolicy, StoreWriteError, statusOf } from './request-policy';
 import { type GitIdentity, StoreSetupError, verifyDataRepository } from './store-setup';
 import { nameOf, parentOf, type TreeEntry, TreeMirror } from './tree-mirror';
-import type { Store, WriteResult } from './types';
+import {
+  type Store,
+  StoreRefusedError,
+  StoreUnavailableError,
+  type WriteOptions,
+  type WriteResult,
+} from './types';
 import { type Clock, systemClock, WritePacer } from './write-pacer';
 
 export { StoreWriteError } from './request-policy';
@@ -63,6 +70,11 @@ export interface GitHubRepoStoreOptions {
   random?: () => number;
 }
 
+/** Stored records whose status is read at once when a batch must compare itself with them. */
+const BLOB_READS_AT_ONCE = 8;
+/** Commits at a shrunk tree size before the store tries twice the size again. */
+const GROW_AFTER_COMMITS = 20;
+
 export const DEFAULT_AUTHOR: GitIdentity = {
   name: 'github-telemetry',
   email: 'github-telemetry@users.noreply.github.com',
@@ -85,7 +97,7 @@ interface Head {
 
 class RefConflict extends Error {}
 
-/** GitHub refused or could not build a tree this large (422 "input was too large", or 5xx to the end). */
+/** GitHub refused to build a tree this large (422 "input was too large" / "timed out"). */
 class TreeTooLarge extends Error {
   constructor(override readonly cause: unknown) {
     super(errorMessage(cause));
@@ -121,6 +133,11 @@ export class GitHubRepoStore implements Store, DataFiles {
   private readonly committer: GitIdentity;
   /** Largest tree request; starts at `maxTreeBytes` and shrinks when GitHub cannot build one that large. */
   private treeBytes: number;
+  private readonly maxTreeBytes: number;
+  /** Commits since the tree size last changed (it grows back after `GROW_AFTER_COMMITS`). */
+  private commitsAtSize = 0;
+  /** Our last commit and the head it replaced: a ref read that still shows `before` is stale. */
+  private lastCommit: { before: string; after: Head } | undefined;
   private readonly maxConflictRetries: number;
   private readonly cacheEntries: number;
   private readonly clock: Clock;
@@ -150,7 +167,8 @@ export class GitHubRepoStore implements Store, DataFiles {
         clock: this.clock,
         ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       });
-    this.treeBytes = options.maxTreeBytes ?? 1_800_000;
+    this.maxTreeBytes = options.maxTreeBytes ?? 1_800_000;
+    this.treeBytes = this.maxTreeBytes;
     this.maxConflictRetries = options.maxConflictRetries ?? 8;
     this.cacheEntries = options.cacheEntries ?? 500_000;
     this.requests = new RequestPolicy({
@@ -203,8 +221,14 @@ export class GitHubRepoStore implements Store, DataFiles {
     return this.ledger.sync();
   }
 
-  async write(records: readonly MetricRecord[]): Promise<WriteResult> {
-    const result: WriteResult = { written: [], unchanged: [] };
+  /**
+   * Stores `records` (see the class comment). Records the store can never hold (one larger than a tree
+   * request) are `rejected` before any request, the rest is written. Within `options.deadline` or not at
+   * all: `StoreUnavailableError` when GitHub, the write budget or the deadline stop it (retry later),
+   * `StoreRefusedError` when GitHub refuses the content itself.
+   */
+  async write(records: readonly MetricRecord[], options: WriteOptions = {}): Promise<WriteResult> {
+    const result: WriteResult = { written: [], unchanged: [], rejected: [] };
     // Within a batch, the better of two records for the same path wins (the FileStore's rule).
     const byPath = new Map<string, MetricRecord>();
     for (const record of records) {
@@ -215,15 +239,38 @@ export class GitHubRepoStore implements Store, DataFiles {
         byPath.set(path, record);
       } else result.unchanged.push(record.id);
     }
-    const entries = [...byPath].map(([path, record]) => entry(path, serializeRecord(record), record));
+    const entries: Entry[] = [];
+    for (const [path, record] of byPath) {
+      const e = entry(path, serializeRecord(record), record);
+      const bytes = treeRequestBytes([e]);
+      if (bytes > this.maxTreeBytes)
+        result.rejected?.push({
+          id: record.id,
+          reason: `record of ${bytes} bytes: larger than the largest tree request (${this.maxTreeBytes} bytes)`,
+        });
+      else entries.push(e);
+    }
     const committed = await this.serialised(() =>
-      this.commitEntries(entries, (e, existing) => this.recordWanted(e, existing)),
+      this.withDeadline(options, () =>
+        this.commitEntries(entries, (e, existing) => this.recordWanted(e, existing)),
+      ),
     );
     for (const e of entries) {
       const id = (e.record as MetricRecord).id;
       (committed.has(e.path) ? result.written : result.unchanged).push(id);
     }
     return result;
+  }
+
+  private async withDeadline<T>(options: WriteOptions, fn: () => Promise<T>): Promise<T> {
+    this.requests.deadline = options.deadline;
+    this.requests.maxBudgetWaitMs = options.maxBudgetWaitMs;
+    try {
+      return await fn();
+    } finally {
+      this.requests.deadline = undefined;
+      this.requests.maxBudgetWaitMs = undefined;
+    }
   }
 
   async readFile(path: string): Promise<string | undefined> {
@@ -371,21 +418,26 @@ export class GitHubRepoStore implements Store, DataFiles {
     let shrinks = 0;
     while (pending.length > 0) {
       const head = await this.readHead();
-      const toWrite: Entry[] = [];
-      for (const e of pending) {
-        const existing = await this.blobAt(head, e.path);
-        if (existing !== e.blobSha && (await wanted(e, existing))) toWrite.push(e);
-      }
+      const existing = new Map<Entry, string | undefined>();
+      for (const e of pending) existing.set(e, await this.blobAt(head, e.path));
+      const keep = new Set<Entry>();
+      // Stored records are read (status) a few at a time, never one by one without end.
+      await forEachLimited(pending, BLOB_READS_AT_ONCE, async (e) => {
+        const blob = existing.get(e);
+        if (blob !== e.blobSha && (await wanted(e, blob))) keep.add(e);
+      });
+      const toWrite = pending.filter((e) => keep.has(e));
       if (toWrite.length === 0) break;
-      if (this.ledger.due) await this.syncBudget();
+      if (this.ledger.due) await this.syncBudgetQuietly();
       const chunk = takeChunk(toWrite, this.treeBytes);
       try {
         await this.commit(head, chunk, toWrite.length);
       } catch (error) {
         if (error instanceof TreeTooLarge && shrinks < 4) {
-          // GitHub builds big trees with a deadline: halve what one request carries, for good.
+          // GitHub builds big trees with a deadline: halve what one request carries, until it grows back.
           shrinks += 1;
           this.treeBytes = Math.max(10_000, Math.floor(treeRequestBytes(chunk) / 2));
+          this.commitsAtSize = 0;
           this.logger.warn('tree request too large for GitHub: splitting smaller', {
             tree_bytes: this.treeBytes,
             error: error.message,
@@ -393,12 +445,13 @@ export class GitHubRepoStore implements Store, DataFiles {
           pending = toWrite;
           continue;
         }
-        if (error instanceof TreeTooLarge) throw error.cause;
+        if (error instanceof TreeTooLarge) throw new StoreRefusedError(error.message);
         if (!(error instanceof RefConflict)) throw error;
         conflicts += 1;
         if (conflicts > this.maxConflictRetries)
-          throw new StoreWriteError(
+          throw new StoreUnavailableError(
             `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the write (${conflicts} lost ref races)`,
+            this.requests.backoff(conflicts, 250),
           );
         const wait = this.requests.backoff(conflicts, 250);
         this.logger.warn('data branch moved: rebuilding on the new head', { conflicts, wait_ms: wait });
@@ -408,8 +461,34 @@ export class GitHubRepoStore implements Store, DataFiles {
       }
       for (const e of chunk) committed.add(e.path);
       pending = toWrite.slice(chunk.length);
+      this.growTree();
     }
     return committed;
+  }
+
+  /**
+   * After `GROW_AFTER_COMMITS` commits at a shrunk tree size, tries twice as large again (up to
+   * `maxTreeBytes`): GitHub's "too large" depends on its load at the time, not on the repository for good.
+   */
+  private growTree(): void {
+    if (this.treeBytes >= this.maxTreeBytes) return;
+    this.commitsAtSize += 1;
+    if (this.commitsAtSize < GROW_AFTER_COMMITS) return;
+    this.commitsAtSize = 0;
+    this.treeBytes = Math.min(this.maxTreeBytes, this.treeBytes * 2);
+    this.logger.info('tree request size grown back', { tree_bytes: this.treeBytes });
+  }
+
+  /** The budget sync is optional: when it fails the pacer keeps its own count and GitHub's 403s still tell. */
+  private async syncBudgetQuietly(): Promise<void> {
+    try {
+      await this.syncBudget();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && /deadline/.test(error.message)) throw error;
+      this.logger.warn('could not read the last hour of commits: write budget kept as counted', {
+        error: errorMessage(error),
+      });
+    }
   }
 
   /** Is a record worth writing over what the head holds at its path? */
@@ -423,6 +502,24 @@ export class GitHubRepoStore implements Store, DataFiles {
 
   /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
   private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
+    // The write-budget limit applies to the first write of a commit only: once the tree is built, the commit
+    // and the ref update wait (within the deadline) rather than leave the budget half spent for nothing.
+    const budgetWait = this.requests.maxBudgetWaitMs;
+    try {
+      await this.commitOnce(head, chunk, remaining, () => {
+        this.requests.maxBudgetWaitMs = undefined;
+      });
+    } finally {
+      this.requests.maxBudgetWaitMs = budgetWait;
+    }
+  }
+
+  private async commitOnce(
+    head: Head,
+    chunk: readonly Entry[],
+    remaining: number,
+    treeBuilt: () => void,
+  ): Promise<void> {
     let tree: { data: unknown };
     try {
       tree = await this.requests.call(
@@ -434,13 +531,19 @@ export class GitHubRepoStore implements Store, DataFiles {
         true,
       );
     } catch (error) {
+      // Only GitHub's own "too large" (422) shrinks a tree: a 5xx or a network fault says nothing about its
+      // size (it fails as unavailable, and the batch is retried as it is).
       const status = statusOf(error);
-      const tooLarge = status === 422 && /too large|timed out/i.test(errorMessage(error));
-      if (chunk.length > 1 && (tooLarge || status === undefined || status >= 500))
-        throw new TreeTooLarge(error);
-      throw error;
+      if (status === 422 && /too large|timed out/i.test(errorMessage(error))) {
+        if (chunk.length > 1) throw new TreeTooLarge(error);
+        throw new StoreRefusedError(
+          `GitHub cannot build a tree holding ${chunk[0]?.path}: ${errorMessage(error)}`,
+        );
+      }
+      throw refusal(error);
     }
     const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
+    treeBuilt();
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.requests.call(
       'POST /repos/{owner}/{repo}/git/commits',
@@ -470,6 +573,7 @@ export class GitHubRepoStore implements Store, DataFiles {
     this.commitTrees.set(commitSha, treeSha);
     this.ledger.own(commitSha);
     this.afterCommit(head, { commit: commitSha, tree: treeSha }, chunk);
+    this.lastCommit = { before: head.commit, after: { commit: commitSha, tree: treeSha } };
     this.logger.info('committed', {
       repository: `${this.owner}/${this.repo}`,
       branch: this.branch,
@@ -492,6 +596,9 @@ export class GitHubRepoStore implements Store, DataFiles {
       false,
     );
     const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${this.branch}`).object.sha;
+    // GitHub may serve the ref from a replica that has not seen our last update yet: the branch never moves
+    // back (updates are fast-forward only), so the head is still the one we wrote.
+    if (this.lastCommit && commit === this.lastCommit.before) return this.lastCommit.after;
     let tree = this.commitTrees.get(commit);
     if (!tree) {
       const read = await this.requests.call(
@@ -662,4 +769,14 @@ function checkedPath(path: string): string {
   if (path.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..'))
     throw new Error(`invalid store path: ${JSON.stringify(path)}`);
   return path;
+}
+
+/**
+ * A final 4xx answer to a content-creating request: 400 and 422 say the content itself is refused (the
+ * caller isolates the records); anything else (401/403 without a rate limit, 404) is about the token or the
+ * repository, not the records, and is thrown as it is.
+ */
+function refusal(error: unknown): unknown {
+  const status = statusOf(error);
+  return status === 400 || status === 422 ? new StoreRefusedError(errorMessage(error)) : error;
 }

@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { commitListAnswer } from './git-answers';
-import type { Clock, WritePacer } from './write-pacer';
+import { StoreUnavailableError } from './types';
+import { type Clock, WriteBudgetExhausted, type WritePacer } from './write-pacer';
 
 /** A write that could not be completed (the caller retries the batch; nothing was half-written). */
 export class StoreWriteError extends Error {
@@ -26,11 +27,19 @@ export interface RequestPolicyOptions {
 }
 
 /**
- * The store's rate-limit and retry policy, on its own clock: content-creating requests wait for the pacer;
- * rate limits wait for GitHub's `retry-after` / `x-ratelimit-reset` (and pause the pacer for everyone);
- * 5xx, timeouts and network faults back off with jitter. Other 4xx answers are final.
+ * The store's one rate-limit and retry policy, on its own clock and within a deadline: content-creating
+ * requests wait for the pacer; rate limits (403/429 with `retry-after`, `x-ratelimit-reset`, or GitHub's
+ * "secondary rate limit" message without either) wait for GitHub's time and pause the pacer for everyone;
+ * 5xx, timeouts and network faults back off with jitter. Other 4xx answers are final and thrown as they
+ * are. A wait that would end past the deadline is not taken: the request fails at once with
+ * `StoreUnavailableError` saying when to try again, as it does when the attempts run out.
  */
 export class RequestPolicy {
+  /** Epoch ms (on the clock) past which nothing waits or starts; set by the store for each write. */
+  deadline: number | undefined;
+  /** Longest wait for the pacer in this write (undefined: up to the deadline). */
+  maxBudgetWaitMs: number | undefined;
+
   constructor(private readonly options: RequestPolicyOptions) {}
 
   /** One request to the data repository (`owner`/`repo` filled in), retried as the policy says. */
@@ -41,18 +50,36 @@ export class RequestPolicy {
   ): Promise<{ data: unknown }> {
     const o = this.options;
     for (let attempt = 1; ; attempt += 1) {
-      if (contentCreating) await o.pacer.acquire();
+      if (contentCreating) await this.acquire();
+      const left = this.timeLeft();
+      if (left !== undefined && left < 1000)
+        throw new StoreUnavailableError(`deadline reached before ${route}`, 0);
       try {
         return await o.github.request(route, {
           owner: o.owner,
           repo: o.repo,
           ...params,
           // The store retries on its own clock: the client's retry plugin would sleep on the wall clock.
-          request: { retries: 0, signal: AbortSignal.timeout(o.requestTimeoutMs) },
+          request: {
+            retries: 0,
+            signal: AbortSignal.timeout(Math.min(o.requestTimeoutMs, left ?? o.requestTimeoutMs)),
+          },
         });
       } catch (error) {
         const wait = this.retryDelay(error, attempt);
-        if (wait === undefined || attempt >= o.maxAttempts) throw error;
+        if (wait === undefined) throw error;
+        if (attempt >= o.maxAttempts)
+          throw new StoreUnavailableError(
+            `GitHub did not answer ${route} after ${attempt} attempts: ${errorMessage(error)}`,
+            // GitHub's own wait for a rate limit; after 5xx and timeouts nobody knows (the caller backs off).
+            isRateLimited(error) ? wait : undefined,
+          );
+        const remaining = this.timeLeft();
+        if (remaining !== undefined && wait >= remaining)
+          throw new StoreUnavailableError(
+            `GitHub asks to wait ${Math.ceil(wait / 1000)} s for ${route}, past the deadline: ${errorMessage(error)}`,
+            wait,
+          );
         o.logger.warn('github request failed: retrying', {
           route,
           status: statusOf(error),
@@ -62,6 +89,26 @@ export class RequestPolicy {
         });
         await o.clock.sleep(wait);
       }
+    }
+  }
+
+  /** Milliseconds until the deadline (undefined: none). */
+  private timeLeft(): number | undefined {
+    return this.deadline === undefined ? undefined : this.deadline - this.options.clock.now();
+  }
+
+  /** A slot of the write budget, or `StoreUnavailableError` when it comes only after the deadline. */
+  private async acquire(): Promise<void> {
+    try {
+      const left = this.timeLeft();
+      const limit =
+        this.maxBudgetWaitMs === undefined
+          ? left
+          : Math.min(this.maxBudgetWaitMs, left ?? this.maxBudgetWaitMs);
+      await this.options.pacer.acquire(limit);
+    } catch (error) {
+      if (error instanceof WriteBudgetExhausted) throw new StoreUnavailableError(error.message, error.waitMs);
+      throw error;
     }
   }
 
@@ -171,6 +218,11 @@ export function parseAnswer<T extends z.ZodType>(schema: T, data: unknown, call:
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
   throw new StoreWriteError(`unexpected answer to ${call}: ${problems}`);
+}
+
+function isRateLimited(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 403 || status === 429;
 }
 
 export function statusOf(error: unknown): number | undefined {

@@ -72,10 +72,17 @@ export class WritePacer {
     return this.sent.length;
   }
 
-  /** Waits until one more content-creating request fits every budget, then counts it as sent. */
-  acquire(): Promise<void> {
+  /**
+   * Waits until one more content-creating request fits every budget, then counts it as sent. Refuses with
+   * `WriteBudgetExhausted` at once when the wait would exceed `maxWaitMs` (this call's, else the pacer's).
+   */
+  acquire(maxWaitMs?: number): Promise<void> {
     // One waiter at a time: the order of requests is the order of calls.
-    const turn = this.queue.then(() => this.waitForSlot());
+    const limit =
+      maxWaitMs === undefined
+        ? this.options.maxWaitMs
+        : Math.min(maxWaitMs, this.options.maxWaitMs ?? maxWaitMs);
+    const turn = this.queue.then(() => this.waitForSlot(limit));
     this.queue = turn.catch(() => undefined);
     return turn;
   }
@@ -103,7 +110,7 @@ export class WritePacer {
     this.pausedUntil = Math.max(this.pausedUntil, at);
   }
 
-  private async waitForSlot(): Promise<void> {
+  private async waitForSlot(maxWaitMs: number | undefined): Promise<void> {
     let waited = 0;
     for (;;) {
       const now = this.clock.now();
@@ -113,8 +120,7 @@ export class WritePacer {
         this.sent.push(now);
         return;
       }
-      if (this.options.maxWaitMs !== undefined && waited + wait > this.options.maxWaitMs)
-        throw new WriteBudgetExhausted(wait);
+      if (maxWaitMs !== undefined && waited + wait > maxWaitMs) throw new WriteBudgetExhausted(wait);
       await this.clock.sleep(wait);
       waited += wait;
     }

@@ -5,7 +5,7 @@ import type { Metric, MetricContext } from '../metrics/types';
 import { collectMetrics, collects } from '../pipeline/collect-metrics';
 import type { MetricRecord, SignedEvent } from '../pipeline/types';
 import { isSenderActivity, recordSenderActivity, type SenderLogSettings } from '../senders/log';
-import type { Store } from '../store/types';
+import { type Store, StoreRefusedError, StoreUnavailableError, type WriteResult } from '../store/types';
 
 export interface WorkerDeps {
   metrics: readonly Metric<unknown>[];
@@ -16,14 +16,20 @@ export interface WorkerDeps {
   concurrency?: number;
   /** Bounds of the refused-request log, which `sender::` events go to (src/senders/log.ts). */
   senderLog?: SenderLogSettings;
+  /** Epoch ms (the store's clock) by which the store write must have returned (the invocation's deadline). */
+  deadline?: number;
+  /** Longest wait for the write budget (`WriteOptions.maxBudgetWaitMs`). */
+  maxBudgetWaitMs?: number;
 }
 
 export interface FailedEvent {
   index: number;
   deliveryId: string;
   reason: string;
-  /** True when retrying cannot help (the payload has the wrong shape): park it in the dead-letter path. */
+  /** True when retrying cannot help (the payload has the wrong shape, its records cannot be stored): park it. */
   permanent: boolean;
+  /** For a transient failure: when trying again makes sense, when known (GitHub's wait, the write budget). */
+  retryAfterMs?: number;
 }
 
 export interface BatchOutcome {
@@ -33,14 +39,27 @@ export interface BatchOutcome {
   failed: FailedEvent[];
 }
 
+/** The records of one event of the batch. */
+interface Group {
+  index: number;
+  event: SignedEvent;
+  records: MetricRecord[];
+}
+
 /**
  * The worker's whole job for one batch: collect every event's records, then store them all in one write
  * (one commit for the GitHub data repository). Events whose metrics failed are reported by index so the
- * queue retries just those (SQS partial batch failure). When the store write fails every event is failed:
- * the retry is safe because storing is idempotent.
+ * queue retries just those (SQS partial batch failure). Store failures are told apart:
+ *
+ * - records the store rejects up front (`WriteResult.rejected`) fail only their own events, for good;
+ * - GitHub refusing the commit (`StoreRefusedError`) bisects the batch by event until the events it refuses
+ *   alone are found: they are parked, every other event is stored in this invocation (when GitHub refuses
+ *   every event alone, the fault is not in the events and all of them are retried);
+ * - anything else (GitHub down, rate limits, the write budget, the deadline) fails every event as transient,
+ *   with GitHub's or the budget's wait when known. Retrying is safe: storing is idempotent.
  */
 export async function processBatch(events: readonly SignedEvent[], deps: WorkerDeps): Promise<BatchOutcome> {
-  const records: MetricRecord[] = [];
+  const groups: Group[] = [];
   const failed: FailedEvent[] = [];
   // Events about senders (a refused push, a count of unauthenticated ones) go to the sender log, not metrics.
   const activity = events.flatMap((event, index) => (isSenderActivity(event) ? [{ event, index }] : []));
@@ -62,7 +81,6 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
   await forEachLimited(events, deps.concurrency ?? 8, async (event, index) => {
     if (isSenderActivity(event)) return;
     const result = await collectMetrics(event, deps.metrics, deps.context);
-    records.push(...result.records);
     if (result.skipped) {
       deps.logger.info('event skipped', {
         delivery_id: event.deliveryId,
@@ -87,31 +105,111 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
         permanent,
       });
     }
+    // Records of an event that also failed are stored anyway: the retry finds them unchanged.
+    if (result.records.length > 0) groups.push({ index, event, records: result.records });
   });
+  groups.sort((a, b) => a.index - b.index);
+  const records = groups.reduce((n, g) => n + g.records.length, 0);
+  const outcome: BatchOutcome = { records, written: 0, unchanged: 0, failed };
+  if (records === 0) return outcome;
 
-  if (records.length === 0) return { records: 0, written: 0, unchanged: 0, failed };
-  try {
-    const written = await deps.store.write(records);
-    return {
-      records: records.length,
-      written: written.written.length,
-      unchanged: written.unchanged.length,
-      failed,
-    };
-  } catch (error) {
+  const failedAt = new Set(failed.map((f) => f.index));
+  const fail = (group: Group, reason: string, permanent: boolean, retryAfterMs?: number) => {
+    if (failedAt.has(group.index)) {
+      // A collect failure is already reported; a permanent store failure makes it permanent.
+      const known = failed.find((f) => f.index === group.index);
+      if (known && permanent && !known.permanent) Object.assign(known, { permanent, reason });
+      return;
+    }
+    failedAt.add(group.index);
+    failed.push({
+      index: group.index,
+      deliveryId: group.event.deliveryId,
+      reason,
+      permanent,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  };
+  const tally = (result: WriteResult, part: readonly Group[]) => {
+    outcome.written += result.written.length;
+    outcome.unchanged += result.unchanged.length;
+    const rejected = new Map((result.rejected ?? []).map((r) => [r.id, r.reason]));
+    if (rejected.size === 0) return;
+    for (const group of part) {
+      const reasons = group.records.map((r) => rejected.get(r.id)).filter((r) => r !== undefined);
+      if (reasons.length === 0) continue;
+      const reason = `record cannot be stored: ${reasons.join('; ')}`;
+      deps.logger.warn('record rejected by the store', { delivery_id: group.event.deliveryId, reason });
+      fail(group, reason, true);
+    }
+  };
+
+  /** Writes `part`; on a refusal, each half on its own. Returns how many groups were stored. */
+  const store = async (part: readonly Group[]): Promise<number> => {
+    try {
+      tally(
+        await deps.store.write(
+          part.flatMap((g) => g.records),
+          {
+            ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}),
+            ...(deps.maxBudgetWaitMs !== undefined ? { maxBudgetWaitMs: deps.maxBudgetWaitMs } : {}),
+          },
+        ),
+        part,
+      );
+      return part.length;
+    } catch (error) {
+      if (error instanceof StoreRefusedError && part.length > 1) {
+        const half = Math.ceil(part.length / 2);
+        deps.logger.warn('store refused the batch: bisecting', { events: part.length, error: error.message });
+        return (await store(part.slice(0, half))) + (await storeRest(part.slice(half)));
+      }
+      if (error instanceof StoreRefusedError) {
+        refused.push({ group: part[0] as Group, reason: `store refused the record: ${error.message}` });
+        return 0;
+      }
+      throw error;
+    }
+  };
+  /** The second half of a bisection: a transient failure there fails only what was not stored yet. */
+  const storeRest = async (part: readonly Group[]): Promise<number> => {
+    try {
+      return await store(part);
+    } catch (error) {
+      transient(part, error);
+      return 0;
+    }
+  };
+  const transient = (part: readonly Group[], error: unknown) => {
     const reason = `store write failed: ${errorMessage(error)}`;
-    deps.logger.error('store write failed', { records: records.length, error: errorMessage(error) });
-    const collectFailures = new Map(failed.map((f) => [f.index, f]));
-    return {
-      records: records.length,
-      written: 0,
-      unchanged: 0,
-      failed: events.map(
-        (event, index) =>
-          collectFailures.get(index) ?? { index, deliveryId: event.deliveryId, reason, permanent: false },
-      ),
-    };
+    const retryAfterMs = error instanceof StoreUnavailableError ? error.retryAfterMs : undefined;
+    deps.logger.error('store write failed', {
+      events: part.length,
+      error: errorMessage(error),
+      ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}),
+    });
+    for (const group of part) fail(group, reason, false, retryAfterMs);
+  };
+
+  const refused: { group: Group; reason: string }[] = [];
+  let stored = 0;
+  try {
+    stored = await store(groups);
+  } catch (error) {
+    transient(groups, error);
   }
+  // An event GitHub refuses alone while others were stored is poison; when nothing could be stored, the
+  // refusal says nothing about the events (the repository, the token): retry them all.
+  for (const { group, reason } of refused) {
+    if (stored > 0)
+      deps.logger.warn('event isolated: its records are refused', {
+        delivery_id: group.event.deliveryId,
+        reason,
+      });
+    fail(group, reason, stored > 0);
+  }
+  failed.sort((a, b) => a.index - b.index);
+  return outcome;
 }
 
 /** Why an accepted event made no record, for the log: it was queued, so some metric listens to its trigger. */

@@ -314,7 +314,7 @@ describe('TelemetryStack', () => {
     ]);
   });
 
-  it('grants the worker exactly: consume the queue, park in the DLQ, read claim checks and its two tokens', () => {
+  it('grants the worker exactly: consume and requeue on the queue, park in the DLQ, read claim checks and its two tokens', () => {
     expect(policyOf('Worker')).toEqual([
       {
         Effect: 'Allow',
@@ -333,6 +333,12 @@ describe('TelemetryStack', () => {
         Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
       },
       {
+        // Transient failures are sent again before SQS would dead-letter them.
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      },
+      {
         Effect: 'Allow',
         Action: 's3:GetObject',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/claim-checks/*']] },
@@ -349,6 +355,9 @@ describe('TelemetryStack', () => {
     const env =
       template.findResources('AWS::Lambda::Function')[fnId('Worker')]?.Properties.Environment.Variables;
     expect(env[ENV.deadLetterQueueUrl]).toEqual({ Ref: dlqId });
+    expect(env[ENV.queueUrl]).toEqual({ Ref: queueId });
+    expect(env[ENV.maxReceiveCount]).toBe(String(config.aws.worker.maxReceiveCount));
+    expect(env[ENV.queueRetentionSeconds]).toBe(String(config.aws.worker.queueRetentionDays * 86_400));
     // The write pacer gives up a minute before the 120 s timeout: SQS retries instead of a timeout.
     expect(env[ENV.storeMaxWaitMs]).toBe('60000');
     expect(JSON.parse(env[ENV.config])).toEqual(
@@ -554,7 +563,7 @@ describe('TelemetryStack with the default configuration', () => {
   it('is sized for batching and cheap at rest: no resource policy, no topic, no schedules', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 60,
+      MaximumBatchingWindowInSeconds: 300,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
     t.hasResourceProperties('AWS::SQS::Queue', {

@@ -1,4 +1,4 @@
-import { createGitHubClient } from '../../src/github/client';
+import { createStoreClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from '../store/support';
 import { responseSchema, validate } from './openapi-check';
@@ -30,13 +30,7 @@ describe('the fake Git Data API answers as GitHub documents it (OpenAPI)', () =>
 
   it('every answer of every faked endpoint conforms to its documented response schema', async () => {
     world = await storeWorld();
-    const github = createGitHubClient({
-      token: TOKEN,
-      baseUrl: world.fake.baseUrl,
-      throttle: false,
-      retries: 0,
-      logger: silentLogger,
-    });
+    const github = createStoreClient({ token: TOKEN, baseUrl: world.fake.baseUrl, logger: silentLogger });
     const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
     const repo = { owner: 'acme', repo: 'telemetry-data' };
 

@@ -40,7 +40,21 @@ export type FakeHandler = (
  * `timeout`: the request is never answered (nor handled). `lost-response`: the request is handled (a ref
  * update lands) but its answer never arrives, as when a connection drops after GitHub did the work.
  */
-export type FaultKind = '500' | '502' | 'timeout' | 'lost-response' | 'secondary-limit' | 'primary-limit';
+export type FaultKind =
+  | '500'
+  | '502'
+  | 'timeout'
+  | 'lost-response'
+  | 'secondary-limit'
+  | 'primary-limit'
+  /** GitHub's secondary-limit 403 without `retry-after` (its docs: then wait at least a minute). */
+  | 'secondary-limit-bare'
+  /** 429 Too Many Requests with `retry-after`. */
+  | 'too-many-requests'
+  /** 422 "input was too large to process" of `POST /git/trees`. */
+  | 'too-large'
+  /** 422 refusing the content for good (a validation failure). */
+  | 'unprocessable';
 
 export interface Fault {
   kind: FaultKind;
@@ -365,6 +379,29 @@ export class FakeGitHub {
             'x-ratelimit-reset': String(resetAt),
             'x-ratelimit-limit': '5000',
           },
+        };
+      case 'secondary-limit-bare':
+        return {
+          status: 403,
+          body: {
+            message:
+              'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          },
+        };
+      case 'too-many-requests':
+        return { status: 429, body: { message: 'Too Many Requests' }, headers: { 'retry-after': '30' } };
+      case 'too-large':
+        return {
+          status: 422,
+          body: {
+            message:
+              "Sorry, your request timed out.  It's likely that your input was too large to process.  Consider building the tree incrementally, or building the commits you need in a local clone of the repository and then pushing them to GitHub.",
+          },
+        };
+      case 'unprocessable':
+        return {
+          status: 422,
+          body: { message: 'Invalid tree info', documentation_url: 'https://docs.github.com/rest/git/trees' },
         };
       case '502':
         return { status: 502, body: { message: 'Server Error' } };

@@ -119,7 +119,7 @@ async function fakeAws(parameters: Record<string, string>) {
 async function invokeBundle(file: string, event: unknown, dir: string, env: Record<string, string>) {
   const eventFile = join(dir, `event-${Math.random().toString(36).slice(2)}.json`);
   await writeFile(eventFile, JSON.stringify(event));
-  const script = `require(${JSON.stringify(file)}).handler(require(${JSON.stringify(eventFile)}), { awsRequestId: 'r', getRemainingTimeInMillis: () => 9000 }).then((r) => process.stdout.write('RESULT' + JSON.stringify(r)), (e) => { console.error(e); process.exit(3); });`;
+  const script = `require(${JSON.stringify(file)}).handler(require(${JSON.stringify(eventFile)}), { awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 }).then((r) => process.stdout.write('RESULT' + JSON.stringify(r)), (e) => { console.error(e); process.exit(3); });`;
   const child = await new Promise<{ code: number | null; out: string }>((resolve) => {
     const p = spawn(process.execPath, ['--enable-source-maps', '-e', script], {
       env: {
@@ -256,6 +256,9 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
           AWS_ENDPOINT_URL: aws.url,
           TELEMETRY_CONFIG_JSON: JSON.stringify(needed),
           DEAD_LETTER_QUEUE_URL: `${aws.url}/123456789012/telemetry-test-events-dlq`,
+          QUEUE_URL: `${aws.url}/123456789012/telemetry-test-events`,
+          MAX_RECEIVE_COUNT: '5',
+          QUEUE_RETENTION_SECONDS: '345600',
           CLAIM_CHECK_BUCKET: 'bucket',
           SOURCE_TOKEN_PARAMETER: '/telemetry/test/source-repository-token',
           DATA_TOKEN_PARAMETER: '/telemetry/test/data-repository-token',

@@ -13,7 +13,7 @@ import { S3LakeObjects } from '../../lambda/adapters/lake-objects';
 import { createLambdaLogger } from '../../lambda/adapters/logger';
 import { lakeFromEnvironment, pipelineResources } from '../../lambda/adapters/pipeline-resources';
 import { S3ClaimCheck } from '../../lambda/adapters/s3-claim-check';
-import { parkMessage } from '../../lambda/adapters/sqs-queue';
+import { delayMessages, parkMessage, requeueMessage } from '../../lambda/adapters/sqs-queue';
 import { SsmSecrets } from '../../lambda/adapters/ssm-secrets';
 import { createCompactHandler } from '../../lambda/lake-compact';
 import { createWorkerHandler } from '../../lambda/worker';
@@ -32,6 +32,7 @@ const sqs = mockClient(SQSClient);
 const ssm = mockClient(SSMClient);
 const LAKE = 'telemetry-test-lake';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/telemetry-test-events-dlq';
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/telemetry-test-events';
 
 /** The lake bucket behind the mocked S3 client: PutObject, GetObject, ListObjectsV2 (paged), DeleteObjects. */
 function fakeBucket(pageSize = 1000) {
@@ -97,6 +98,11 @@ function lakeOnlyWorker() {
       lake: { objects: new S3LakeObjects(new S3Client({}), LAKE), write: 'lake-only' },
     }),
     park: (message, reason) => parkMessage(new SQSClient({}), DLQ_URL, message, reason),
+    delay: (messages) => delayMessages(new SQSClient({}), QUEUE_URL, messages),
+    requeue: (message, delayMs) => requeueMessage(new SQSClient({}), QUEUE_URL, message, delayMs),
+    retry: { maxReceiveCount: 5, retentionMs: 4 * 86_400_000 },
+    // A minute after the example deliveries were received (test/support/webhooks.ts).
+    now: () => new Date(Date.parse('2026-11-01T12:01:00Z')),
     settings: defaultMetricSettings,
     logger,
   });

@@ -5,7 +5,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ENV } from '../../lambda/adapters/environment';
 import { createLambdaLogger } from '../../lambda/adapters/logger';
 import { S3ClaimCheck } from '../../lambda/adapters/s3-claim-check';
-import { MAX_INLINE_BYTES, parkMessage, SqsEventQueue } from '../../lambda/adapters/sqs-queue';
+import {
+  delayMessages,
+  MAX_INLINE_BYTES,
+  parkMessage,
+  requeueMessage,
+  SqsEventQueue,
+} from '../../lambda/adapters/sqs-queue';
 import { createWorkerHandler, handler, type WorkerDeps } from '../../lambda/worker';
 import { configSchema } from '../../src/config/config';
 import { metrics } from '../../src/metrics/registry';
@@ -82,6 +88,11 @@ function worker(overrides: Partial<WorkerDeps> & { store?: Store } = {}) {
     claimCheck: new S3ClaimCheck(BUCKET),
     resources: async () => ({ store }),
     park: (message, reason) => parkMessage(new SQSClient({}), DLQ_URL, message, reason),
+    delay: (messages) => delayMessages(new SQSClient({}), QUEUE_URL, messages),
+    requeue: (message, delayMs) => requeueMessage(new SQSClient({}), QUEUE_URL, message, delayMs),
+    retry: { maxReceiveCount: 5, retentionMs: 4 * 86_400_000 },
+    // The test events were received at 2026-11-01T12:00Z (signedEventFrom): a minute later.
+    now: () => new Date(Date.parse('2026-11-01T12:01:00Z')),
     settings: defaultMetricSettings,
     logger: createLambdaLogger(),
     ...overrides,
@@ -235,6 +246,9 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
       Object.assign(process.env, {
         [ENV.config]: JSON.stringify(needed),
         [ENV.deadLetterQueueUrl]: DLQ_URL,
+        [ENV.queueUrl]: QUEUE_URL,
+        [ENV.maxReceiveCount]: '5',
+        [ENV.queueRetentionSeconds]: String(4 * 86_400),
         [ENV.claimCheckBucket]: BUCKET,
         [ENV.sourceTokenParameter]: '/telemetry/test/source-repository-token',
         [ENV.dataTokenParameter]: '/telemetry/test/data-repository-token',
@@ -248,8 +262,8 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
         .on(GetParameterCommand, { Name: '/telemetry/test/source-repository-token' })
         .rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
 
-      const first = await handler({ Records: await queued(events(30)) }, lambdaContext('worker'));
-      const second = await handler({ Records: await queued(events(3)) }, lambdaContext('worker'));
+      const first = await handler({ Records: await queued(events(30)) }, lambdaContext('worker', 300_000));
+      const second = await handler({ Records: await queued(events(3)) }, lambdaContext('worker', 300_000));
       expect(first.batchItemFailures).toEqual([]);
       expect(second.batchItemFailures).toEqual([]);
 

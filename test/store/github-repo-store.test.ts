@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createGitHubClient } from '../../src/github/client';
+import { createStoreClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { GitHubRepoStore } from '../../src/store/github-repo-store';
+import { StoreUnavailableError } from '../../src/store/types';
 import { FakeGitHub } from '../fake-github/server';
 import { tempDir } from '../support/temp';
 import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from './support';
@@ -208,7 +209,7 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     expect((await world.records()).size).toBe(60);
   });
 
-  it('splits smaller, for good, when GitHub answers that a tree request is too large', async () => {
+  it('splits smaller when GitHub answers that a tree request is too large, and keeps the size for the next batch', async () => {
     world = await storeWorld({ maxTreeRequestBytes: 40_000 });
     const store = world.store();
     const records = await workflowJobRecords(60, { months: 2 });
@@ -301,7 +302,8 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     const records = await workflowJobRecords(4);
     world.fake.injectFault({ kind: '500', times: 100, match: (r) => r.method === 'POST' });
     const store = world.store({ maxAttempts: 3 });
-    await expect(store.write(records)).rejects.toMatchObject({ status: 500 });
+    await expect(store.write(records)).rejects.toThrow(StoreUnavailableError);
+    await expect(store.write(records)).rejects.toThrow(/after 3 attempts/);
     world.fake.clearFaults();
     expect((await store.write(records)).written).toHaveLength(4);
   });
@@ -418,13 +420,7 @@ describe('GitHubRepoStore: malformed answers', () => {
     }));
     await fake.start();
     try {
-      const github = createGitHubClient({
-        token: TOKEN,
-        baseUrl: fake.baseUrl,
-        throttle: false,
-        retries: 0,
-        logger: silentLogger,
-      });
+      const github = createStoreClient({ token: TOKEN, baseUrl: fake.baseUrl, logger: silentLogger });
       const store = new GitHubRepoStore({
         github,
         owner: 'acme',

@@ -1,13 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
-import { createGitHubClient } from '../../src/github/client';
+import { createStoreClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { DEFAULT_AUTHOR, githubRepoStoreFromConfig } from '../../src/store/github-repo-store';
 import { tempDir } from '../support/temp';
 
 describe('store configuration', () => {
-  const github = createGitHubClient({ token: 'x', throttle: false, logger: silentLogger });
+  const github = createStoreClient({ token: 'x', logger: silentLogger });
 
   async function configFrom(raw: unknown) {
     const dir = await tempDir();

@@ -1,4 +1,4 @@
-import { createGitHubClient } from '../../src/github/client';
+import { createStoreClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { metrics } from '../../src/metrics/registry';
 import { defaultMetricSettings } from '../../src/metrics/settings';
@@ -64,13 +64,7 @@ export async function storeWorld(
   });
   const repo = await git.createRepo('acme', 'telemetry-data', options.repo);
   await fake.start();
-  const github = createGitHubClient({
-    token: TOKEN,
-    baseUrl: fake.baseUrl,
-    throttle: false,
-    retries: 0,
-    logger: silentLogger,
-  });
+  const github = createStoreClient({ token: TOKEN, baseUrl: fake.baseUrl, logger: silentLogger });
   return {
     fake,
     git,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
-import { createGitHubClient } from '../../github/client';
+import { createStoreClient } from '../../github/client';
 import { roleAuths } from '../../github/credentials';
 import { errorMessage, jsonLogger } from '../../log/logger';
 import { createPushHandler } from '../../push/handler';
@@ -59,7 +59,7 @@ export function registerServe(program: Command): void {
           throw new CliError(
             '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN), or use the GitHub App (githubAuth.data)',
           );
-        const github = createGitHubClient({
+        const github = createStoreClient({
           ...auths.data,
           baseUrl: config.github.apiUrl,
           logger,

@@ -473,16 +473,23 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     queue.requests.changeVisibility;
   sqs.restore();
 
-  // What the data repository holds.
-  const files = await git.files(repo, 'main');
+  // What the data repository holds: the data branch and the hot branches (one per UTC day of writing).
+  const branches = ['main', ...(await git.branches(repo, 'main-hot/'))];
   const storedIds = new Map<string, number>();
-  for (const [path, text] of files) {
-    if (!path.startsWith('data/') || !path.endsWith('.json')) continue;
-    const record = JSON.parse(text) as MetricRecord;
-    storedIds.set(record.id, (storedIds.get(record.id) ?? 0) + 1);
+  let rewrites = 0;
+  let commits = 0;
+  for (const branch of branches) {
+    for (const [path, text] of await git.files(repo, branch)) {
+      if (!path.startsWith('data/') || !path.endsWith('.json')) continue;
+      const record = JSON.parse(text) as MetricRecord;
+      storedIds.set(record.id, (storedIds.get(record.id) ?? 0) + 1);
+    }
+    const writes = await git.writesPerPath(repo, branch, 'data/');
+    rewrites += [...writes.values()].reduce((n, c) => n + (c - 1), 0);
+    commits += (await git.log(repo, branch)).filter(
+      (c) => !git.foreignCommits.includes(c.oid) && /^telemetry:/.test(c.message),
+    ).length;
   }
-  const writes = await git.writesPerPath(repo, 'main', 'data/');
-  const rewrites = [...writes.values()].reduce((n, c) => n + (c - 1), 0);
   const sameIdTwice = [...storedIds.values()].reduce((n, c) => n + (c - 1), 0);
   let lost = 0;
   const times: number[] = [];
@@ -497,9 +504,6 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   const healthyDead =
     [...parkedIds].filter((id) => id && !poisonIds.has(id)).length +
     deadLetteredIds.filter((id) => id && !poisonIds.has(id)).length;
-  const commits = (await git.log(repo, 'main')).filter(
-    (c) => !git.foreignCommits.includes(c.oid) && /^telemetry:/.test(c.message),
-  ).length;
   await fake.stop();
   if (!finished)
     process.stdout.write(`  ${options.scenario}: stopped at the time limit with ${queue.size} queued\n`);
@@ -726,7 +730,7 @@ async function baselineRun(config: TelemetryConfig, count: number): Promise<Reco
   const lanes = Array.from({ length: 8 }, lane);
   await clock.run(() => done >= list.length);
   await Promise.all(lanes);
-  const files = await git.files(repo, 'main');
+  const files = await git.dataFiles(repo);
   const stored = new Set<string>();
   for (const [path, text] of files)
     if (path.startsWith('data/') && path.endsWith('.json')) stored.add((JSON.parse(text) as MetricRecord).id);

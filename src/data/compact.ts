@@ -21,15 +21,35 @@ export interface DataFiles {
   replaceFiles(
     add: ReadonlyMap<string, Uint8Array>,
     remove: readonly string[],
-    options?: { message?: string; onStep?: (step: string) => void },
+    options?: { message?: string; onStep?: (step: string) => void | Promise<void> },
   ): Promise<void>;
+  /**
+   * Hot records kept apart from these files (the GitHubRepoStore: one branch per UTC day of writing), whose
+   * writing ended before `before`: compaction reads each whole, writes its records into partitions here,
+   * then retires it. Absent: hot records are among these files (the FileStore).
+   */
+  hotTiers?(before: Date): Promise<HotTier[]>;
+}
+
+/** One closed set of hot records held apart from the partitions (a day's hot branch). */
+export interface HotTier {
+  /** For logs: the branch. */
+  name: string;
+  /** Its files below `prefix`, as they were when the tier was listed. */
+  listFiles(prefix: string): Promise<string[]>;
+  readBytes(path: string): Promise<Uint8Array | undefined>;
+  /**
+   * Removes the tier, once every record of it is in a partition. False when it changed since it was listed
+   * (it is kept, and the next run compacts it again).
+   */
+  retire(): Promise<boolean>;
 }
 
 export interface CompactOptions {
   /** Days that ended at or before this instant are compacted. */
   before: Date;
   /** Called after each write or removal (fault injection in tests). */
-  onStep?: (step: string) => void;
+  onStep?: (step: string) => void | Promise<void>;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -44,12 +64,16 @@ export interface CompactResult {
   sources_removed: number;
   /** Hot files that are not a valid record: left in place, listed here. */
   skipped: string[];
+  /** Hot tiers (hot branches) whose records are all in partitions now, removed. */
+  hot_tiers_retired: number;
 }
 
 interface Unit {
   metric: string;
   day: string;
   sources: string[];
+  /** Hot records of hot tiers: read from there, never removed here (the whole tier is retired). */
+  tiered: { tier: HotTier; path: string }[];
   /** Records read from first-layout month files, already bucketed to this day. */
   legacy: MetricRecord<unknown>[];
 }
@@ -60,21 +84,29 @@ interface Unit {
  * 1. read the day's hot records and the day's partition files (if an earlier run wrote them: a late record
  *    is merged into its day at the next run), keep one record per id ("better record wins");
  * 2. name the new files by a hash of their content (the generation), so a rerun computes the same names;
- * 3. write them, then remove the day's older generation, then the hot files.
+ * 3. write them, then remove the day's older generation, then the hot files;
+ * 4. when hot records live apart (`hotTiers`), retire each closed tier once all its days are written.
  *
  * A crash between any two steps leaves records that are all still readable and each id's best record
  * present (readers deduplicate by id meanwhile); the next run finishes the day. Running it twice changes
  * nothing the second time.
  */
 export async function compact(files: DataFiles, options: CompactOptions): Promise<CompactResult> {
-  const result: CompactResult = { days: 0, records: 0, files_written: 0, sources_removed: 0, skipped: [] };
+  const result: CompactResult = {
+    days: 0,
+    records: 0,
+    files_written: 0,
+    sources_removed: 0,
+    skipped: [],
+    hot_tiers_retired: 0,
+  };
   const cutoff = options.before.getTime();
   const units = new Map<string, Unit>();
   const unit = (metric: string, day: string): Unit => {
     const key = `${metric}|${day}`;
     let found = units.get(key);
     if (!found) {
-      found = { metric, day, sources: [], legacy: [] };
+      found = { metric, day, sources: [], tiered: [], legacy: [] };
       units.set(key, found);
     }
     return found;
@@ -85,6 +117,20 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
     const where = parseDataPath(path);
     if (where?.kind !== 'hot' || !where.day || !OUTPUT_COLUMNS[where.metric] || !closed(where.day)) continue;
     unit(where.metric, where.day).sources.push(path);
+  }
+  // A closed hot tier moves over whole, whatever day its records occurred on: it is removed afterwards.
+  const tiers = (await files.hotTiers?.(options.before)) ?? [];
+  const spoiled = new Set<HotTier>();
+  for (const tier of tiers) {
+    for (const path of await tier.listFiles(HOT_ROOT)) {
+      const where = parseDataPath(path);
+      if (where?.kind !== 'hot' || !where.day || !OUTPUT_COLUMNS[where.metric]) {
+        result.skipped.push(`${tier.name}:${path}`);
+        spoiled.add(tier);
+        continue;
+      }
+      unit(where.metric, where.day).tiered.push({ tier, path });
+    }
   }
   // Records of the first layout (<metric>/<owner>/<repo>/<yyyy>/<mm>/): whole closed months move over.
   for (const metric of Object.keys(OUTPUT_COLUMNS)) {
@@ -159,6 +205,15 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
       offer(record);
       consumed.push(path);
     }
+    for (const { tier, path } of day.tiered) {
+      const record = parseRecord(await tier.readBytes(path), day.metric);
+      if (!record) {
+        result.skipped.push(`${tier.name}:${path}`);
+        spoiled.add(tier);
+        continue;
+      }
+      offer(record);
+    }
     if (best.size === 0) continue;
     const records = [...best.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const generation = createHash('sha256')
@@ -182,8 +237,19 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
     result.days += 1;
     result.records += records.length;
     result.files_written += add.size;
-    result.sources_removed += consumed.length;
+    result.sources_removed += consumed.length + day.tiered.length;
     options.log?.('compacted a day', { metric: day.metric, day: day.day, records: records.length });
+  }
+  // Every record of these tiers is in a partition now (readers deduplicate by id until the tier is gone).
+  for (const tier of tiers) {
+    if (spoiled.has(tier)) {
+      options.log?.('hot tier kept: it holds files that are not records', { tier: tier.name });
+      continue;
+    }
+    if (await tier.retire()) {
+      result.hot_tiers_retired += 1;
+      await options.onStep?.(`retire ${tier.name}`);
+    } else options.log?.('hot tier kept: it changed while compacting', { tier: tier.name });
   }
   return result;
 }

@@ -90,18 +90,18 @@ export class FileStore implements Store, DataFiles {
   async replaceFiles(
     add: ReadonlyMap<string, Uint8Array>,
     remove: readonly string[],
-    options: { onStep?: (step: string) => void } = {},
+    options: { onStep?: (step: string) => void | Promise<void> } = {},
   ): Promise<void> {
     for (const [path, bytes] of add) {
       await atomicWrite(this.resolveInside(path), bytes);
-      options.onStep?.(`write ${path}`);
+      await options.onStep?.(`write ${path}`);
     }
     const folders = new Set<string>();
     for (const path of remove) {
       const full = this.resolveInside(path);
       await rm(full, { force: true });
       folders.add(dirname(full));
-      options.onStep?.(`remove ${path}`);
+      await options.onStep?.(`remove ${path}`);
     }
     for (const folder of [...folders].sort().reverse()) await this.removeEmpty(folder);
   }

@@ -14,6 +14,9 @@ export const repositoryAnswer = z.looseObject({
 
 export const refAnswer = z.looseObject({ object: z.looseObject({ sha }) });
 
+/** GET /git/matching-refs/{ref}: every ref whose name starts with it. */
+export const matchingRefsAnswer = z.array(z.looseObject({ ref: z.string(), object: z.looseObject({ sha }) }));
+
 /** POST /git/trees, POST /git/commits: the new object's id. */
 export const createdAnswer = z.looseObject({ sha });
 

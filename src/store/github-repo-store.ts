@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
 import { forEachLimited } from '../concurrency';
 import type { TelemetryConfig } from '../config/config';
-import type { DataFiles } from '../data/compact';
+import type { DataFiles, HotTier } from '../data/compact';
+import { HOT_ROOT } from '../data/layout';
 import type { GitHubClient } from '../github/client';
 import { errorMessage, type Logger } from '../log/logger';
 import { isBetter, recordPath, type Standing, serializeRecord, standingOf } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { COLLECTOR_VERSION } from '../version';
-import { blobAnswer, commitAnswer, createdAnswer, refAnswer, treeAnswer } from './git-answers';
+import {
+  blobAnswer,
+  commitAnswer,
+  createdAnswer,
+  matchingRefsAnswer,
+  refAnswer,
+  treeAnswer,
+} from './git-answers';
 import { BudgetLedger, parseAnswer, RequestPolicy, StoreWriteError, statusOf } from './request-policy';
 import { type GitIdentity, StoreSetupError, verifyDataRepository } from './store-setup';
 import { nameOf, parentOf, type TreeEntry, TreeMirror } from './tree-mirror';
@@ -63,6 +71,12 @@ export interface GitHubRepoStoreOptions {
    * (default 60,000 ms; one read each time).
    */
   budgetSyncMs?: number;
+  /**
+   * Hot records (`hot/…`) go to a branch of their own per UTC day of writing, `<branch>-hot/<yyyy-mm-dd>`,
+   * never to `branch`, which holds the compacted partitions and state (docs/ARCHITECTURE.md "hot-tier
+   * decision"); compaction deletes a day's hot branch once its records are in Parquet (default true).
+   */
+  hotBranches?: boolean;
   /** Tree entries kept in memory to know what exists without reading every record (default 500,000). */
   cacheEntries?: number;
   clock?: Clock;
@@ -93,6 +107,25 @@ interface Entry {
 interface Head {
   commit: string;
   tree: string;
+}
+
+/** A branch the store commits to: the data branch, or a day's hot branch (absent until its first commit). */
+interface Target {
+  branch: string;
+  /** A hot branch: a missing ref means "no records yet", and the first commit creates it without parent. */
+  hot: boolean;
+  /** The mirror of this branch's head tree (the existence checks). */
+  mirror: TreeMirror;
+  /** Our last commit and the head it replaced: a ref read that still shows `before` is stale. */
+  lastCommit: { before: string | undefined; after: Head } | undefined;
+}
+
+/** How long after its UTC day ends a hot branch may still receive a commit started before midnight. */
+export const HOT_BRANCH_SETTLE_MS = 30 * 60_000;
+
+/** `<branch>-hot/<yyyy-mm-dd>`: where a store on `branch` commits the hot records written on `day`. */
+export function hotBranchName(branch: string, day: string): string {
+  return `${branch}-hot/${day}`;
 }
 
 class RefConflict extends Error {}
@@ -136,15 +169,17 @@ export class GitHubRepoStore implements Store, DataFiles {
   private readonly maxTreeBytes: number;
   /** Commits since the tree size last changed (it grows back after `GROW_AFTER_COMMITS`). */
   private commitsAtSize = 0;
-  /** Our last commit and the head it replaced: a ref read that still shows `before` is stale. */
-  private lastCommit: { before: string; after: Head } | undefined;
   private readonly maxConflictRetries: number;
   private readonly cacheEntries: number;
   private readonly clock: Clock;
   private readonly requests: RequestPolicy;
   private readonly commitTrees = new Map<string, string>();
   private readonly blobStatus = new Map<string, Standing>();
-  private readonly mirror: TreeMirror;
+  /** The data branch (state, tombstones, partitions). */
+  private readonly main: Target;
+  /** Today's hot branch (by the store's clock), when hot records have their own branches. */
+  private hot: Target | undefined;
+  private readonly hotBranches: boolean;
   private readonly ledger: BudgetLedger;
   /** Writes are serialised: each builds on the head the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
@@ -183,16 +218,37 @@ export class GitHubRepoStore implements Store, DataFiles {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       maxBackoffMs: options.maxBackoffMs ?? 60_000,
     });
+    this.hotBranches = options.hotBranches ?? true;
+    const store = this;
     this.ledger = new BudgetLedger({
       requests: this.requests,
       pacer: this.pacer,
       clock: this.clock,
       logger: this.logger,
-      branch: this.branch,
+      // The branch most commits go to: today's hot branch when hot records have their own.
+      get branch() {
+        return store.hotBranches ? store.hotTarget().branch : store.branch;
+      },
       committerEmail: this.committer.email,
       syncMs: options.budgetSyncMs ?? 60_000,
     });
-    this.mirror = new TreeMirror((sha) => this.readTree(sha), this.cacheEntries);
+    this.main = this.target(this.branch, false);
+  }
+
+  private target(branch: string, hot: boolean): Target {
+    return {
+      branch,
+      hot,
+      mirror: new TreeMirror((sha) => this.readTree(sha), this.cacheEntries),
+      lastCommit: undefined,
+    };
+  }
+
+  /** Today's hot branch (UTC, the store's clock): a new one at midnight. */
+  private hotTarget(): Target {
+    const branch = hotBranchName(this.branch, new Date(this.clock.now()).toISOString().slice(0, 10));
+    if (this.hot?.branch !== branch) this.hot = this.target(branch, true);
+    return this.hot;
   }
 
   /**
@@ -250,10 +306,25 @@ export class GitHubRepoStore implements Store, DataFiles {
         });
       else entries.push(e);
     }
+    // Hot records go to today's hot branch; tombstones (never compacted) stay on the data branch.
+    const hotPrefix = `${this.inRoot(HOT_ROOT)}/`;
+    const isHot = (e: Entry) => this.hotBranches && e.path.startsWith(hotPrefix);
     const committed = await this.serialised(() =>
-      this.withDeadline(options, () =>
-        this.commitEntries(entries, (e, existing) => this.recordWanted(e, existing)),
-      ),
+      this.withDeadline(options, async () => {
+        const done = new Set<string>();
+        const groups: [() => Target, Entry[]][] = [
+          [() => this.hotTarget(), entries.filter(isHot)],
+          [() => this.main, entries.filter((e) => !isHot(e))],
+        ];
+        for (const [target, group] of groups) {
+          if (group.length === 0) continue;
+          const paths = await this.commitEntries(target(), group, (e, existing) =>
+            this.recordWanted(e, existing),
+          );
+          for (const path of paths) done.add(path);
+        }
+        return done;
+      }),
     );
     for (const e of entries) {
       const id = (e.record as MetricRecord).id;
@@ -276,8 +347,8 @@ export class GitHubRepoStore implements Store, DataFiles {
   async readFile(path: string): Promise<string | undefined> {
     const full = this.inRoot(checkedPath(path));
     return this.serialised(async () => {
-      const head = await this.readHead();
-      const sha = await this.blobAt(head, full);
+      const head = await this.mainHead();
+      const sha = await this.blobAt(this.main, head, full);
       if (!sha) return undefined;
       return (await this.readBlob(sha)).toString('utf8');
     });
@@ -286,19 +357,24 @@ export class GitHubRepoStore implements Store, DataFiles {
   async writeFile(path: string, content: string): Promise<void> {
     const file = entry(this.inRoot(checkedPath(path)), content);
     await this.serialised(() =>
-      this.commitEntries([file], async (_e, existing) => existing !== file.blobSha),
+      this.commitEntries(this.main, [file], async (_e, existing) => existing !== file.blobSha),
     );
   }
 
   /** Every file below `prefix` (relative to the data root) at the branch head, from the tree mirror. */
   async listFiles(prefix: string): Promise<string[]> {
+    return this.serialised(async () => this.listAt(this.main, prefix));
+  }
+
+  private async listAt(target: Target, prefix: string, at?: Head): Promise<string[]> {
     const start = this.inRoot(checkedPath(prefix));
-    return this.serialised(async () => {
-      const head = await this.readHead();
-      await this.mirror.moveTo(head.commit, head.tree);
+    {
+      const head = at ?? (await this.readHead(target));
+      if (!head) return [];
+      await target.mirror.moveTo(head.commit, head.tree);
       const files: string[] = [];
       const walk = async (folder: string): Promise<void> => {
-        const entries = await this.mirror.list(folder, head.tree);
+        const entries = await target.mirror.list(folder, head.tree);
         for (const [name, e] of entries ?? []) {
           const path = `${folder}/${name}`;
           if (e.type === 'tree') await walk(path);
@@ -307,14 +383,73 @@ export class GitHubRepoStore implements Store, DataFiles {
       };
       await walk(start);
       return files.sort();
+    }
+  }
+
+  /**
+   * The hot branches compaction may take (`DataFiles.hotTiers`): those of UTC days that ended before
+   * `before` and at least `HOT_BRANCH_SETTLE_MS` ago by the store's clock, so no commit started before
+   * their midnight can still land. Each is read at the head it had when listed, and deleted (`retire`)
+   * only while it still points there.
+   */
+  async hotTiers(before: Date): Promise<HotTier[]> {
+    if (!this.hotBranches) return [];
+    const prefix = `${this.branch}-hot/`;
+    const refs = await this.serialised(async () => {
+      const read = await this.requests.call(
+        'GET /repos/{owner}/{repo}/git/matching-refs/{ref}',
+        { ref: `heads/${prefix}` },
+        false,
+      );
+      return parseAnswer(matchingRefsAnswer, read.data, `GET matching-refs heads/${prefix}`);
     });
+    const limit = Math.min(before.getTime(), this.clock.now() - HOT_BRANCH_SETTLE_MS);
+    const tiers: HotTier[] = [];
+    for (const ref of refs) {
+      const branch = ref.ref.replace(/^refs\/heads\//, '');
+      const day = branch.slice(prefix.length);
+      const start = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : Number.NaN;
+      if (Number.isNaN(start) || start + 86_400_000 > limit) continue;
+      const target = this.target(branch, true);
+      const head = await this.serialised(() => this.headAt(ref.object.sha));
+      tiers.push({
+        name: branch,
+        listFiles: (path) => this.serialised(() => this.listAt(target, path, head)),
+        readBytes: (path) =>
+          this.serialised(async () => {
+            const sha = await this.blobAt(target, head, this.inRoot(checkedPath(path)));
+            return sha ? new Uint8Array(await this.readBlob(sha)) : undefined;
+          }),
+        retire: () => this.serialised(() => this.deleteHotBranch(target, head)),
+      });
+    }
+    return tiers;
+  }
+
+  /** Deletes a hot branch that still points at `head`; false when it moved (a late commit landed). */
+  private async deleteHotBranch(target: Target, head: Head): Promise<boolean> {
+    const now = await this.readHead(target);
+    if (!now) return true;
+    if (now.commit !== head.commit) return false;
+    try {
+      await this.requests.call(
+        'DELETE /repos/{owner}/{repo}/git/refs/{ref}',
+        { ref: `heads/${target.branch}` },
+        true,
+      );
+    } catch (error) {
+      // Already gone (another compaction): nothing left to do.
+      if (statusOf(error) !== 422 && statusOf(error) !== 404) throw error;
+    }
+    this.logger.info('hot branch compacted and deleted', { branch: target.branch, commit: head.commit });
+    return true;
   }
 
   async readBytes(path: string): Promise<Uint8Array | undefined> {
     const full = this.inRoot(checkedPath(path));
     return this.serialised(async () => {
-      const head = await this.readHead();
-      const sha = await this.blobAt(head, full);
+      const head = await this.mainHead();
+      const sha = await this.blobAt(this.main, head, full);
       return sha ? new Uint8Array(await this.readBlob(sha)) : undefined;
     });
   }
@@ -327,7 +462,7 @@ export class GitHubRepoStore implements Store, DataFiles {
   async replaceFiles(
     add: ReadonlyMap<string, Uint8Array>,
     remove: readonly string[],
-    options: { message?: string; onStep?: (step: string) => void } = {},
+    options: { message?: string; onStep?: (step: string) => void | Promise<void> } = {},
   ): Promise<void> {
     await this.serialised(async () => {
       const blobs: { path: string; sha: string }[] = [];
@@ -341,14 +476,14 @@ export class GitHubRepoStore implements Store, DataFiles {
           path: this.inRoot(checkedPath(path)),
           sha: parseAnswer(createdAnswer, created.data, 'POST /git/blobs').sha,
         });
-        options.onStep?.(`blob ${path}`);
+        await options.onStep?.(`blob ${path}`);
       }
       for (let attempt = 0; ; attempt += 1) {
-        const head = await this.readHead();
+        const head = await this.mainHead();
         const gone: string[] = [];
         for (const path of remove) {
           const full = this.inRoot(checkedPath(path));
-          if (await this.blobAt(head, full)) gone.push(full);
+          if (await this.blobAt(this.main, head, full)) gone.push(full);
         }
         const tree = await this.requests.call(
           'POST /repos/{owner}/{repo}/git/trees',
@@ -362,7 +497,7 @@ export class GitHubRepoStore implements Store, DataFiles {
           true,
         );
         const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
-        options.onStep?.('tree');
+        await options.onStep?.('tree');
         const now = new Date(this.clock.now()).toISOString();
         const created = await this.requests.call(
           'POST /repos/{owner}/{repo}/git/commits',
@@ -376,7 +511,7 @@ export class GitHubRepoStore implements Store, DataFiles {
           true,
         );
         const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
-        options.onStep?.('commit');
+        await options.onStep?.('commit');
         try {
           await this.requests.call(
             'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
@@ -386,7 +521,7 @@ export class GitHubRepoStore implements Store, DataFiles {
         } catch (error) {
           const status = statusOf(error);
           if (status !== 422 && status !== 409) throw error;
-          if ((await this.readHead()).commit !== commitSha) {
+          if ((await this.mainHead()).commit !== commitSha) {
             if (attempt >= this.maxConflictRetries) {
               throw new StoreWriteError(
                 `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the compaction commit`,
@@ -398,7 +533,7 @@ export class GitHubRepoStore implements Store, DataFiles {
         }
         this.commitTrees.set(commitSha, treeSha);
         this.ledger.own(commitSha);
-        options.onStep?.('ref');
+        await options.onStep?.('ref');
         return;
       }
     });
@@ -409,6 +544,7 @@ export class GitHubRepoStore implements Store, DataFiles {
    * Returns the paths committed. Re-checks against the new head after every lost race.
    */
   private async commitEntries(
+    target: Target,
     entries: readonly Entry[],
     wanted: (entry: Entry, existingBlob: string | undefined) => Promise<boolean>,
   ): Promise<Set<string>> {
@@ -417,9 +553,9 @@ export class GitHubRepoStore implements Store, DataFiles {
     let conflicts = 0;
     let shrinks = 0;
     while (pending.length > 0) {
-      const head = await this.readHead();
+      const head = await this.readHead(target);
       const existing = new Map<Entry, string | undefined>();
-      for (const e of pending) existing.set(e, await this.blobAt(head, e.path));
+      for (const e of pending) existing.set(e, head && (await this.blobAt(target, head, e.path)));
       const keep = new Set<Entry>();
       // Stored records are read (status) a few at a time, never one by one without end.
       await forEachLimited(pending, BLOB_READS_AT_ONCE, async (e) => {
@@ -431,7 +567,7 @@ export class GitHubRepoStore implements Store, DataFiles {
       if (this.ledger.due) await this.syncBudgetQuietly();
       const chunk = takeChunk(toWrite, this.treeBytes);
       try {
-        await this.commit(head, chunk, toWrite.length);
+        await this.commit(target, head, chunk, toWrite.length);
       } catch (error) {
         if (error instanceof TreeTooLarge && shrinks < 4) {
           // GitHub builds big trees with a deadline: halve what one request carries, until it grows back.
@@ -450,7 +586,7 @@ export class GitHubRepoStore implements Store, DataFiles {
         conflicts += 1;
         if (conflicts > this.maxConflictRetries)
           throw new StoreUnavailableError(
-            `${this.owner}/${this.repo}@${this.branch}: the branch kept moving under the write (${conflicts} lost ref races)`,
+            `${this.owner}/${this.repo}@${target.branch}: the branch kept moving under the write (${conflicts} lost ref races)`,
             this.requests.backoff(conflicts, 250),
           );
         const wait = this.requests.backoff(conflicts, 250);
@@ -501,12 +637,17 @@ export class GitHubRepoStore implements Store, DataFiles {
   }
 
   /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
-  private async commit(head: Head, chunk: readonly Entry[], remaining: number): Promise<void> {
+  private async commit(
+    target: Target,
+    head: Head | undefined,
+    chunk: readonly Entry[],
+    remaining: number,
+  ): Promise<void> {
     // The write-budget limit applies to the first write of a commit only: once the tree is built, the commit
     // and the ref update wait (within the deadline) rather than leave the budget half spent for nothing.
     const budgetWait = this.requests.maxBudgetWaitMs;
     try {
-      await this.commitOnce(head, chunk, remaining, () => {
+      await this.commitOnce(target, head, chunk, remaining, () => {
         this.requests.maxBudgetWaitMs = undefined;
       });
     } finally {
@@ -515,7 +656,8 @@ export class GitHubRepoStore implements Store, DataFiles {
   }
 
   private async commitOnce(
-    head: Head,
+    target: Target,
+    head: Head | undefined,
     chunk: readonly Entry[],
     remaining: number,
     treeBuilt: () => void,
@@ -525,7 +667,7 @@ export class GitHubRepoStore implements Store, DataFiles {
       tree = await this.requests.call(
         'POST /repos/{owner}/{repo}/git/trees',
         {
-          base_tree: head.tree,
+          ...(head ? { base_tree: head.tree } : {}),
           tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
         },
         true,
@@ -550,7 +692,8 @@ export class GitHubRepoStore implements Store, DataFiles {
       {
         message: commitMessage(chunk, remaining),
         tree: treeSha,
-        parents: [head.commit],
+        // A day's first hot commit has no parent: nothing of the data branch's history comes along.
+        parents: head ? [head.commit] : [],
         author: { ...this.author, date: now },
         committer: { ...this.committer, date: now },
       },
@@ -558,47 +701,75 @@ export class GitHubRepoStore implements Store, DataFiles {
     );
     const commitSha = parseAnswer(createdAnswer, created.data, 'POST /git/commits').sha;
     try {
-      await this.requests.call(
-        'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
-        { ref: `heads/${this.branch}`, sha: commitSha, force: false },
-        true,
-      );
+      if (head)
+        await this.requests.call(
+          'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+          { ref: `heads/${target.branch}`, sha: commitSha, force: false },
+          true,
+        );
+      else
+        await this.requests.call(
+          'POST /repos/{owner}/{repo}/git/refs',
+          { ref: `refs/heads/${target.branch}`, sha: commitSha },
+          true,
+        );
     } catch (error) {
       const status = statusOf(error);
       if (status !== 422 && status !== 409) throw error;
-      // An earlier attempt of this very update may have landed before its answer was lost.
-      const now = await this.readHead();
-      if (now.commit !== commitSha) throw new RefConflict(errorMessage(error));
+      // An earlier attempt of this very update may have landed before its answer was lost; a hot branch
+      // another writer created meanwhile is a lost race like any other.
+      const now = await this.readHead(target);
+      if (now?.commit !== commitSha) throw new RefConflict(errorMessage(error));
     }
     this.commitTrees.set(commitSha, treeSha);
     this.ledger.own(commitSha);
-    this.afterCommit(head, { commit: commitSha, tree: treeSha }, chunk);
-    this.lastCommit = { before: head.commit, after: { commit: commitSha, tree: treeSha } };
+    this.afterCommit(target, head, { commit: commitSha, tree: treeSha }, chunk);
+    target.lastCommit = { before: head?.commit, after: { commit: commitSha, tree: treeSha } };
     this.logger.info('committed', {
       repository: `${this.owner}/${this.repo}`,
-      branch: this.branch,
+      branch: target.branch,
       commit: commitSha,
       files: chunk.length,
     });
   }
 
   /** Keeps the mirror of the head's tree exact across our own commit, so the next batch needs no reads. */
-  private afterCommit(before: Head, after: Head, chunk: readonly Entry[]): void {
+  private afterCommit(target: Target, before: Head | undefined, after: Head, chunk: readonly Entry[]): void {
     for (const e of chunk) if (e.record) this.rememberStanding(e.blobSha, standingOf(e.record));
-    if (!this.mirror.applyCommit(before.commit, after.commit, after.tree, chunk))
+    if (!target.mirror.applyCommit(before?.commit ?? '', after.commit, after.tree, chunk))
       this.logger.debug('tree mirror restarted', { commit: after.commit });
   }
 
-  private async readHead(): Promise<Head> {
-    const ref = await this.requests.call(
-      'GET /repos/{owner}/{repo}/git/ref/{ref}',
-      { ref: `heads/${this.branch}` },
-      false,
-    );
-    const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${this.branch}`).object.sha;
+  /** The data branch's head (it always exists: `verify` checks it). */
+  private async mainHead(): Promise<Head> {
+    return (await this.readHead(this.main)) as Head;
+  }
+
+  /** The head of `target`, or undefined when a hot branch does not exist (yet, or any more). */
+  private async readHead(target: Target): Promise<Head | undefined> {
+    let ref: { data: unknown };
+    try {
+      ref = await this.requests.call(
+        'GET /repos/{owner}/{repo}/git/ref/{ref}',
+        { ref: `heads/${target.branch}` },
+        false,
+      );
+    } catch (error) {
+      if (!target.hot || statusOf(error) !== 404) throw error;
+      // A replica that has not seen the branch we just created yet.
+      const last = target.lastCommit;
+      return last && last.before === undefined ? last.after : undefined;
+    }
+    const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${target.branch}`).object.sha;
     // GitHub may serve the ref from a replica that has not seen our last update yet: the branch never moves
     // back (updates are fast-forward only), so the head is still the one we wrote.
-    if (this.lastCommit && commit === this.lastCommit.before) return this.lastCommit.after;
+    const last = target.lastCommit;
+    if (last && commit === last.before) return last.after;
+    return this.headAt(commit);
+  }
+
+  /** A commit and its tree (read once per commit: commits never change). */
+  private async headAt(commit: string): Promise<Head> {
     let tree = this.commitTrees.get(commit);
     if (!tree) {
       const read = await this.requests.call(
@@ -614,9 +785,9 @@ export class GitHubRepoStore implements Store, DataFiles {
   }
 
   /** The blob id at `path` in the head's tree, or undefined when there is no file there. */
-  private async blobAt(head: Head, path: string): Promise<string | undefined> {
-    await this.mirror.moveTo(head.commit, head.tree);
-    const entry = (await this.mirror.list(parentOf(path), head.tree))?.get(nameOf(path));
+  private async blobAt(target: Target, head: Head, path: string): Promise<string | undefined> {
+    await target.mirror.moveTo(head.commit, head.tree);
+    const entry = (await target.mirror.list(parentOf(path), head.tree))?.get(nameOf(path));
     return entry?.type === 'blob' ? entry.sha : undefined;
   }
 

@@ -53,14 +53,17 @@ describe('telemetry serve --store github (real process, fake GitHub)', () => {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       const repo = git.repo('acme', 'telemetry-data');
-      const files = [...(await git.files(repo!, 'main')).keys()];
+      const files = [...(await git.dataFiles(repo!)).keys()];
       expect(files).toEqual([
         'README.md',
         expect.stringMatching(
           /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{3}0\/workflow-job-[0-9a-f]{24}\.json$/,
         ),
       ]);
-      expect((await git.log(repo!, 'main'))[0]?.message).toMatch(/^telemetry: 1 record \(workflow-job 1\)/);
+      const [hot] = await git.branches(repo!, 'main-hot/');
+      expect((await git.log(repo!, hot as string))[0]?.message).toMatch(
+        /^telemetry: 1 record \(workflow-job 1\)/,
+      );
       expect(fake.requests.every((r) => r.path.startsWith('/repos/acme/telemetry-data'))).toBe(true);
     } finally {
       child.kill('SIGKILL');

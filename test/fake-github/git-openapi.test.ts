@@ -10,6 +10,8 @@ const OPERATIONS = [
   'GET /repos/{owner}/{repo}/git/ref/{ref}',
   'POST /repos/{owner}/{repo}/git/refs',
   'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+  'DELETE /repos/{owner}/{repo}/git/refs/{ref}',
+  'GET /repos/{owner}/{repo}/git/matching-refs/{ref}',
   'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
   'POST /repos/{owner}/{repo}/git/commits',
   'GET /repos/{owner}/{repo}/git/trees/{tree_sha}',
@@ -115,6 +117,15 @@ describe('the fake Git Data API answers as GitHub documents it (OpenAPI)', () =>
         force: false,
       }),
     );
+    // What compaction does with hot branches: list them by prefix, delete one; deleting it again is refused.
+    await github.request('GET /repos/{owner}/{repo}/git/matching-refs/{ref}', {
+      ...repo,
+      ref: 'heads/main-hot/',
+    });
+    await github.request('DELETE /repos/{owner}/{repo}/git/refs/{ref}', { ...repo, ref: 'heads/other' });
+    await quietly(
+      github.request('DELETE /repos/{owner}/{repo}/git/refs/{ref}', { ...repo, ref: 'heads/other' }),
+    );
 
     // An empty repository: 409 on the Git Data API; the contents API makes its first commit.
     await world.git.createRepo('acme', 'empty', { empty: true });
@@ -159,6 +170,9 @@ describe('the fake Git Data API answers as GitHub documents it (OpenAPI)', () =>
       'PATCH /repos/{owner}/{repo}/git/refs/{ref} 422',
       'POST /repos/{owner}/{repo}/git/trees 422',
       'POST /repos/{owner}/{repo}/git/refs 422',
+      'DELETE /repos/{owner}/{repo}/git/refs/{ref} 204',
+      'DELETE /repos/{owner}/{repo}/git/refs/{ref} 422',
+      'GET /repos/{owner}/{repo}/git/matching-refs/{ref} 200',
       'PUT /repos/{owner}/{repo}/contents/{path} 200',
       'PUT /repos/{owner}/{repo}/contents/{path} 201',
     ])

@@ -267,9 +267,7 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
         },
       );
       expect(batch).toEqual({ batchItemFailures: [] });
-      const files = [...(await git.files(repo, 'main')).keys()].filter((f) =>
-        f.startsWith('hot/workflow-job/'),
-      );
+      const files = [...(await git.dataFiles(repo)).keys()].filter((f) => f.startsWith('hot/workflow-job/'));
       expect(files).toHaveLength(1);
     } finally {
       await fake.stop();

@@ -59,9 +59,7 @@ test('worker/schedule resources on the GitHub App: id and key from SSM, commits 
       '2026-11-20T10:00:01Z',
     );
     await first.store.write([record]);
-    expect([...(await git.files(repo, 'main')).keys()].some((f) => f.startsWith('hot/workflow-job/'))).toBe(
-      true,
-    );
+    expect([...(await git.dataFiles(repo)).keys()].some((f) => f.startsWith('hot/workflow-job/'))).toBe(true);
     // Every commit request carried an installation token of the App; the source client is the App too.
     const commits = fake.contentWrites.filter((w) => w.path.startsWith('/repos/'));
     expect(commits.length).toBeGreaterThan(0);

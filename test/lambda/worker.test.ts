@@ -267,7 +267,7 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
       expect(first.batchItemFailures).toEqual([]);
       expect(second.batchItemFailures).toEqual([]);
 
-      const files = [...(await git.files(repo, 'main')).keys()].filter((f) =>
+      const files = [...(await git.dataFiles(repo)).keys()].filter((f) =>
         f.startsWith('data/hot/workflow-job/'),
       );
       expect(files).toHaveLength(30); // the second batch repeated three jobs: nothing new to write

@@ -429,7 +429,8 @@ describe('GitHubRepoStore: malformed answers', () => {
         logger: silentLogger,
       });
       await expect(store.write(await workflowJobRecords(1))).rejects.toThrow(
-        /unexpected answer to GET ref heads\/main: object\.sha: a 40-hex git object id/,
+        // Records go to the day's hot branch.
+        /unexpected answer to GET ref heads\/main-hot\/\d{4}-\d{2}-\d{2}: object\.sha: a 40-hex git object id/,
       );
     } finally {
       await fake.stop();

@@ -80,6 +80,9 @@ export async function storeWorld(
         logger: silentLogger,
         clock,
         requestTimeoutMs: 2000,
+        // The commit algorithm is the same on any branch: its tests read the data branch. Hot branches (the
+        // production default) have their own tests: test/store/hot-branches.test.ts.
+        hotBranches: false,
         ...overrides,
       }),
     records: async () => {

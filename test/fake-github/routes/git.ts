@@ -9,8 +9,8 @@ import { type FakeGitHub, type FakeRequest, type FakeResponse, paginate } from '
 /**
  * The Git Data API of the fake GitHub, with real git semantics: every data repository is a bare git
  * repository written by isomorphic-git (in memory, see memory-fs.ts), so object ids are git's own, and
- * `exportTo()` puts a repository on disk for `git log` / `git fsck`. Endpoints: `GET /repos/{owner}/{repo}`, refs (get, create, update with the
- * fast-forward rule), trees (read, recursive, create on `base_tree` with nested paths and inline content),
+ * `exportTo()` puts a repository on disk for `git log` / `git fsck`. Endpoints: `GET /repos/{owner}/{repo}`, refs (get, list by prefix, create, update with
+ * the fast-forward rule, delete), trees (read, recursive, create on `base_tree` with nested paths and inline content),
  * commits, blobs, and `PUT …/contents/{path}` (the only way to give an empty repository its first commit).
  *
  * Faults specific to git: `injectRace()` makes "another writer" commit to the branch between a client's
@@ -151,6 +151,24 @@ export class FakeGitData {
     } catch {
       return undefined;
     }
+  }
+
+  /** The branches whose name starts with `prefix` (a data branch's hot branches: `main-hot/`), sorted. */
+  async branches(repo: FakeDataRepo, prefix = ''): Promise<string[]> {
+    return (await git.listBranches({ fs: this.fs, gitdir: repo.gitdir }))
+      .filter((b) => b.startsWith(prefix))
+      .sort();
+  }
+
+  /**
+   * What a reader sees after fetching the data branch and its hot branches (docs/DATA.md): the files of
+   * `branch` and of every `<branch>-hot/<day>` branch, path → content.
+   */
+  async dataFiles(repo: FakeDataRepo, branch = 'main'): Promise<Map<string, string>> {
+    const out = await this.files(repo, branch);
+    for (const hot of await this.branches(repo, `${branch}-hot/`))
+      for (const [path, text] of await this.files(repo, hot)) if (!out.has(path)) out.set(path, text);
+    return out;
   }
 
   /** Every file of the branch head: path → content (for assertions). */
@@ -495,6 +513,42 @@ export function gitRoutes(
       if (!ref.startsWith('heads/')) return notFound;
       const sha = await data.resolve(repo, ref.slice('heads/'.length));
       return sha ? { status: 200, body: refBody(repo, `refs/${ref}`, sha) } : notFound;
+    }),
+  );
+
+  fake.route(
+    'GET',
+    '/repos/{owner}/{repo}/git/matching-refs/{ref}',
+    withRepo(async (repo, request) => {
+      const ref = request.params.ref ?? '';
+      if (repo.empty || !ref.startsWith('heads/')) return { status: 200, body: [] };
+      const branches = (await git.listBranches({ fs, gitdir: repo.gitdir })).sort();
+      const body = [];
+      for (const branch of branches) {
+        const name = `refs/heads/${branch}`;
+        if (!name.startsWith(`refs/${ref}`)) continue;
+        const sha = await data.resolve(repo, branch);
+        if (sha) body.push(refBody(repo, name, sha));
+      }
+      return { status: 200, body };
+    }),
+  );
+
+  fake.route(
+    'DELETE',
+    '/repos/{owner}/{repo}/git/refs/{ref}',
+    writable(async (repo, request) => {
+      if (repo.empty) return empty;
+      const branch = (request.params.ref ?? '').replace(/^(refs\/)?heads\//, '');
+      return data.locked(repo, async () => {
+        if (!(await data.resolve(repo, branch)))
+          return {
+            status: 422,
+            body: { message: 'Reference does not exist', documentation_url: DOCS, status: '422' },
+          };
+        await git.deleteRef({ fs, gitdir: repo.gitdir, ref: `refs/heads/${branch}` });
+        return { status: 204, body: undefined };
+      });
     }),
   );
 

@@ -1,25 +1,32 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compact } from '../src/data/compact';
 import { HOT_ROOT, PARTITION_ROOT } from '../src/data/layout';
+import { createStoreClient } from '../src/github/client';
+import { silentLogger } from '../src/log/logger';
 import type { MetricRecord } from '../src/pipeline/types';
-import { FileStore } from '../src/store/file-store';
+import { GitHubRepoStore, hotBranchName } from '../src/store/github-repo-store';
+import type { Clock } from '../src/store/write-pacer';
+import { gitRoutes } from '../test/fake-github/routes/git';
+import { FakeGitHub } from '../test/fake-github/server';
 import { generateRecords, MIX } from './report-data';
 import { round } from './stats';
 
 /**
  * `npm run bench -- growth`: one simulated day at 10,000 events an hour of the reference mix
- * (bench/report-data.ts) through the real layout (FileStore) and compaction, committed to a real local git
- * repository, then `git repack -adf` and `git count-objects -v` on what each design keeps in history:
+ * (bench/report-data.ts) through the real store path: the `GitHubRepoStore` (its defaults: hot records on
+ * the day's hot branch `main-hot/<yyyy-mm-dd>`) against the fake GitHub, which keeps real git objects, one
+ * batch every ten minutes (about the worker's commit rhythm under load, which batches), then `compact` on the
+ * same store a day later: Parquet partitions committed to `main`, the hot branch deleted. The repository is
+ * then exported to disk and each branch's history measured by `git repack -adf` + `git count-objects -v`
+ * in a single-branch clone:
  *
- * - **hot branch** (the design, docs/ARCHITECTURE.md "Data at scale"): hot record files are committed on a
- *   per-day branch, one commit per ten minutes (about the store's commit rhythm under load, which batches);
- *   compaction commits only the day's Parquet files to the branch analysts clone, and the day's hot branch
- *   is deleted, so its blobs leave the repository;
- * - **same branch** (for comparison): the hot files are committed on the analysts' branch and compaction
- *   deletes them there: deleting does not shrink history.
+ * - **analysts' branch** (`main`, what `git clone` of the data repository fetches): what a year costs;
+ * - **same branch** (for comparison): the hot branch's history measured before compaction deleted it, plus
+ *   the analysts' branch: what one branch holding the hot files and the partitions would keep (deleting
+ *   files does not shrink history).
  *
  * Projection: `projected_git_gb_per_year_at_10k_per_hour = history_bytes_per_day × 365 / 1e9` (a day's
  * pack of the analysts' branch; packs of different days share nothing but a few tree objects).
@@ -51,21 +58,20 @@ function historyBytes(repo: string, branch: string): number {
   }
 }
 
-/** The most entries any folder below `root` holds (git's folder `.git` excluded). */
-function maxFolderEntries(root: string): { entries: number; folder: string } {
-  let best = { entries: 0, folder: '' };
-  const walk = (dir: string) => {
-    const entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== '.git');
-    if (entries.length > best.entries) best = { entries: entries.length, folder: dir.slice(root.length + 1) };
-    for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name));
-  };
-  walk(root);
-  return best;
-}
-
 export async function run(): Promise<Record<string, unknown>> {
   const work = mkdtempSync(join(tmpdir(), 'telemetry-growth-'));
-  const repo = join(work, 'data');
+  let now = DAY;
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      now += Math.max(0, ms);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+  const fake = new FakeGitHub({ now: clock.now });
+  const data = gitRoutes(fake);
+  const repo = await data.createRepo('acme', 'telemetry-data');
+  await fake.start();
   try {
     const records: MetricRecord<unknown>[] = [];
     generateRecords(RECORDS_PER_DAY, DAY + 86_400_000, 1, (record) => {
@@ -74,69 +80,81 @@ export async function run(): Promise<Record<string, unknown>> {
     records.sort((a, b) => Date.parse(a.occurred_at) - Date.parse(b.occurred_at));
     process.stdout.write(`generated ${records.length} records of one day\n`);
 
-    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-    git(repo, 'config', 'user.email', 'bench@example.invalid');
-    git(repo, 'config', 'user.name', 'bench');
-    git(repo, 'commit', '-q', '--allow-empty', '-m', 'start');
-    git(repo, 'checkout', '-q', '-b', 'hot-2026-10-01');
-
-    const store = new FileStore(repo);
+    const github = createStoreClient({ token: 'ghp_growth', baseUrl: fake.baseUrl, logger: silentLogger });
+    const store = () =>
+      new GitHubRepoStore({
+        github,
+        owner: 'acme',
+        repo: 'telemetry-data',
+        branch: 'main',
+        logger: silentLogger,
+        clock,
+      });
+    const writer = store();
+    await writer.verify();
+    const hot = hotBranchName('main', new Date(DAY).toISOString().slice(0, 10));
     const started = Date.now();
-    let commits = 0;
+    let batches = 0;
     let next = 0;
     for (let slot = DAY + COMMIT_EVERY_MS; slot <= DAY + 86_400_000; slot += COMMIT_EVERY_MS) {
       const batch: MetricRecord<unknown>[] = [];
       while (next < records.length && Date.parse((records[next] as MetricRecord).occurred_at) < slot)
         batch.push(records[next++] as MetricRecord<unknown>);
       if (batch.length === 0) continue;
-      await store.write(batch as MetricRecord[]);
-      git(repo, 'add', '-A');
-      git(repo, 'commit', '-q', '-m', `telemetry: ${batch.length} records`);
-      commits += 1;
+      // The batch is written as its ten minutes end (the last slot's just before midnight, on the same day).
+      now = Math.max(now, Math.min(slot, DAY + 86_400_000 - 1));
+      await writer.write(batch as MetricRecord[]);
+      batches += 1;
+      if (batches % 24 === 0) process.stdout.write(`  ${batches} batches written\n`);
     }
     const writeSeconds = (Date.now() - started) / 1000;
-    const hottest = maxFolderEntries(repo);
+    const hotCommits = (await data.log(repo, hot)).length;
+    const hotFiles = [...(await data.files(repo, hot)).keys()];
+    const hottest = maxFolderEntries(hotFiles);
     process.stdout.write(
-      `${commits} hot commits in ${round(writeSeconds, 1)} s; largest folder ${hottest.entries} (${hottest.folder})\n`,
+      `${batches} batches, ${hotCommits} commits on ${hot} in ${round(writeSeconds, 1)} s; largest folder ${hottest.entries} (${hottest.folder})\n`,
     );
+    const before = join(work, 'before');
+    await data.exportTo(repo, before);
+    const hotBranchBytes = historyBytes(before, hot);
 
+    // A day later (past the settle time): compaction by a fresh store, as the scheduled job runs it.
+    now = DAY + 2 * 86_400_000;
     const compactStarted = Date.now();
-    const result = await compact(store, { before: new Date(DAY + 2 * 86_400_000) });
+    const result = await compact(store(), { before: new Date(DAY + 86_400_000 + 3_600_000) });
     const compactSeconds = (Date.now() - compactStarted) / 1000;
     process.stdout.write(
-      `compacted ${result.records} records into ${result.files_written} files in ${round(compactSeconds, 1)} s\n`,
+      `compacted ${result.records} records into ${result.files_written} files in ${round(compactSeconds, 1)} s; hot branches deleted: ${result.hot_tiers_retired}\n`,
     );
-
-    // Same branch: the compaction commit lands on the branch that also holds the hot commits.
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'telemetry: compact 2026-10-01');
-    const sameBranch = historyBytes(repo, 'hot-2026-10-01');
-
-    // Hot branch: the analysts' branch gets only the Parquet files; the day's hot branch is deleted.
-    const parquet = join(work, 'parquet');
-    cpSync(join(repo, PARTITION_ROOT), parquet, { recursive: true });
-    git(repo, 'checkout', '-q', 'main');
-    cpSync(parquet, join(repo, PARTITION_ROOT), { recursive: true });
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'telemetry: compact 2026-10-01');
-    git(repo, 'branch', '-q', '-D', 'hot-2026-10-01');
-    const hotBranch = historyBytes(repo, 'main');
-    const compacted = maxFolderEntries(repo);
-
-    const parquetBytes = dirBytes(join(repo, PARTITION_ROOT));
+    const mainFiles = [...(await data.files(repo, 'main')).keys()];
+    const compacted = maxFolderEntries(mainFiles);
+    const after = join(work, 'after');
+    await data.exportTo(repo, after);
+    const analysts = historyBytes(after, 'main');
+    const remainingHot = await data.branches(repo, 'main-hot/');
+    const parquetBytes = git(after, 'ls-tree', '-r', '-l', 'main', '--', PARTITION_ROOT)
+      .trim()
+      .split('\n')
+      .reduce((n, line) => n + (Number(line.split(/\s+/)[3]) || 0), 0);
+    const sameBranch = hotBranchBytes + analysts;
     const perYear = (bytes: number) => round((bytes * 365) / 1e9, 3);
     return {
       records_per_day: records.length,
       events_per_hour: EVENTS_PER_HOUR,
       mix: Object.fromEntries(MIX),
-      hot_commits: commits,
+      store: 'GitHubRepoStore (defaults) against the fake GitHub (real git objects)',
+      batches,
+      hot_commits: hotCommits,
+      content_writes: fake.contentWrites.length,
       max_folder_entries: Math.max(hottest.entries, compacted.entries),
       largest_folder: hottest.entries >= compacted.entries ? hottest.folder : compacted.folder,
       parquet_files: result.files_written,
       parquet_bytes_per_day: parquetBytes,
-      history_bytes_per_day: hotBranch,
-      bytes_per_record_in_history: round(hotBranch / records.length, 1),
-      projected_git_gb_per_year_at_10k_per_hour: perYear(hotBranch),
+      hot_branches_left_after_compaction: remainingHot.length,
+      history_bytes_per_day: analysts,
+      bytes_per_record_in_history: round(analysts / records.length, 1),
+      projected_git_gb_per_year_at_10k_per_hour: perYear(analysts),
+      hot_branch_history_bytes: hotBranchBytes,
       same_branch: {
         history_bytes_per_day: sameBranch,
         bytes_per_record_in_history: round(sameBranch / records.length, 1),
@@ -150,14 +168,24 @@ export async function run(): Promise<Record<string, unknown>> {
       targets: { max_folder_entries: 3000, projected_git_gb_per_year_at_10k_per_hour: 10 },
     };
   } finally {
+    await fake.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+/** The most entries any folder holds, from a branch's file paths. */
+function maxFolderEntries(paths: readonly string[]): { entries: number; folder: string } {
+  const children = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const parts = path.split('/');
+    for (let i = 0; i < parts.length; i += 1) {
+      const folder = parts.slice(0, i).join('/');
+      const set = children.get(folder) ?? new Set<string>();
+      set.add(parts[i] as string);
+      children.set(folder, set);
+    }
   }
-  return total;
+  let best = { entries: 0, folder: '' };
+  for (const [folder, set] of children) if (set.size > best.entries) best = { entries: set.size, folder };
+  return best;
 }

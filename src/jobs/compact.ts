@@ -65,6 +65,7 @@ export const compactJob: Job<CompactInput> = {
         files_written: result.files_written,
         sources_removed: result.sources_removed,
         skipped: result.skipped.length,
+        hot_branches_deleted: result.hot_tiers_retired,
       },
       message: `compacted ${result.days} metric days (${result.records} records) before ${before.toISOString()}`,
     };

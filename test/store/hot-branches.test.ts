@@ -1,7 +1,14 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { compact, readPartition } from '../../src/data/compact';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
+import { tempDir } from '../support/temp';
 import { type StoreWorld, storeWorld, workflowJobRecords } from './support';
+
+const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
+const run = promisify(execFile);
 
 class Crash extends Error {}
 
@@ -161,4 +168,55 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
       copies: 3,
     });
   });
+
+  it('a clone sees compacted days on main, and the hot ones once it fetches the hot branches (docs/DATA.md)', async () => {
+    world = await storeWorld();
+    const compacted = await workflowJobRecords(3);
+    await hotStore().write(compacted);
+    world.clock.advance(DAY_MS);
+    await compact(hotStore(), { before: new Date(world.clock.now()) });
+    const hot = await workflowJobRecords(2, { firstId: 8_000_000 });
+    await hotStore().write(hot);
+    expect(await hotBranches()).toEqual(['main-hot/2026-11-03']);
+
+    const dir = await tempDir('telemetry-hot-clone-');
+    try {
+      const origin = join(dir.path, 'origin.git');
+      const clone = join(dir.path, 'clone');
+      await world.git.exportTo(world.repo, origin);
+      const sh = (script: string) => run('sh', ['-c', script], { cwd: clone });
+      await run('git', ['clone', '-q', origin, clone]);
+      const env = { ...process.env, TELEMETRY_CONFIG: '' };
+      const count = async () =>
+        // DuckDB's count is a BIGINT: JSON carries it as a string.
+        JSON.parse(
+          (
+            await run(
+              process.execPath,
+              [
+                CLI,
+                'query',
+                '--data',
+                join(clone, 'data'),
+                '--format',
+                'json',
+                'SELECT count(*) AS n FROM workflow_job',
+              ],
+              { env },
+            )
+          ).stdout,
+        )[0].n as string;
+      expect(await count()).toBe('3');
+      // The recipe of docs/DATA.md, "Including the hot records in a clone".
+      await sh(`echo hot/ >> .git/info/exclude
+        git fetch -q --prune origin '+refs/heads/main-hot/*:refs/remotes/origin/main-hot/*'
+        rm -rf hot && for ref in $(git for-each-ref --format='%(refname)' refs/remotes/origin/main-hot/); do
+          git archive "$ref" | tar -x
+        done`);
+      expect(await count()).toBe('5');
+      expect((await sh('git status --porcelain')).stdout).toBe('');
+    } finally {
+      await dir.remove();
+    }
+  }, 60_000);
 });

@@ -118,6 +118,8 @@ interface Target {
   mirror: TreeMirror;
   /** Our last commit and the head it replaced: a ref read that still shows `before` is stale. */
   lastCommit: { before: string | undefined; after: Head } | undefined;
+  /** Whether the branch existed at the last read of its ref. */
+  exists?: boolean;
 }
 
 /** How long after its UTC day ends a hot branch may still receive a commit started before midnight. */
@@ -225,9 +227,10 @@ export class GitHubRepoStore implements Store, DataFiles {
       pacer: this.pacer,
       clock: this.clock,
       logger: this.logger,
-      // The branch most commits go to: today's hot branch when hot records have their own.
+      // The branch most commits go to: today's hot branch once it exists (before that, the data branch).
       get branch() {
-        return store.hotBranches ? store.hotTarget().branch : store.branch;
+        const hot = store.hotBranches ? store.hotTarget() : undefined;
+        return hot?.exists ? hot.branch : store.branch;
       },
       committerEmail: this.committer.email,
       syncMs: options.budgetSyncMs ?? 60_000,
@@ -266,7 +269,11 @@ export class GitHubRepoStore implements Store, DataFiles {
         author: this.author,
         committer: this.committer,
         readmePath: this.inRoot('README.md'),
-        syncBudget: () => this.syncBudget(),
+        syncBudget: async () => {
+          // The budget is read from today's hot branch when it exists: look once.
+          if (this.hotBranches) await this.readHead(this.hotTarget());
+          return this.syncBudget();
+        },
       },
       options,
     );
@@ -724,6 +731,7 @@ export class GitHubRepoStore implements Store, DataFiles {
     this.commitTrees.set(commitSha, treeSha);
     this.ledger.own(commitSha);
     this.afterCommit(target, head, { commit: commitSha, tree: treeSha }, chunk);
+    target.exists = true;
     target.lastCommit = { before: head?.commit, after: { commit: commitSha, tree: treeSha } };
     this.logger.info('committed', {
       repository: `${this.owner}/${this.repo}`,
@@ -758,8 +766,11 @@ export class GitHubRepoStore implements Store, DataFiles {
       if (!target.hot || statusOf(error) !== 404) throw error;
       // A replica that has not seen the branch we just created yet.
       const last = target.lastCommit;
-      return last && last.before === undefined ? last.after : undefined;
+      if (last && last.before === undefined) return last.after;
+      target.exists = false;
+      return undefined;
     }
+    target.exists = true;
     const commit = parseAnswer(refAnswer, ref.data, `GET ref heads/${target.branch}`).object.sha;
     // GitHub may serve the ref from a replica that has not seen our last update yet: the branch never moves
     // back (updates are fast-forward only), so the head is still the one we wrote.

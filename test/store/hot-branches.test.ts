@@ -73,6 +73,14 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
     expect(world.fake.contentWrites.at(-1)?.method).toBe('PATCH');
   });
 
+  it("a restarted writer counts the writes spent on the day's hot branch (the budget ledger)", async () => {
+    world = await storeWorld();
+    await hotStore().write(await workflowJobRecords(2));
+    const restarted = hotStore();
+    await restarted.verify();
+    expect(restarted.pacer.usedLastHour).toBe(3);
+  });
+
   it('better record wins on the hot branch, and a new UTC day starts a new hot branch', async () => {
     world = await storeWorld();
     const store = hotStore();

@@ -456,6 +456,8 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   const sampler = async () => {
     while (!pollersStopped) {
       peakBacklog = Math.max(peakBacklog, queue.size);
+      // The mock keeps every call's input (message bodies included): the model has them already.
+      sqs.resetHistory();
       await clock.sleep(10_000);
     }
   };

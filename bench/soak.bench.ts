@@ -266,6 +266,9 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   const sqs = mockClient(SQSClient);
   const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/telemetry-soak-events';
   sqs.on(SendMessageCommand).callsFake((input) => {
+    // A requeued copy: the message the worker lets go is not recorded, its copy is still to come.
+    const id = input.MessageAttributes?.delivery_id?.StringValue;
+    if (id && input.MessageAttributes?.requeues) notRecorded.add(id);
     queue.send(input.MessageBody, input.MessageAttributes, (input.DelaySeconds ?? 0) * 1000);
     return { MessageId: randomUUID() };
   });
@@ -275,6 +278,8 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     queue.requests.changeVisibility -= Math.max(0, (input.Entries?.length ?? 0) - 1); // one request per 10
     return { Successful: [], Failed: [] };
   });
+  /** Deliveries whose message was let go without being stored (requeued, parked) in the current step. */
+  const notRecorded = new Set<string>();
   const objects = new Map<string, string>();
   const claimCheck: ClaimCheckStore = {
     bucket: 'telemetry-soak-claim-checks',
@@ -369,7 +374,9 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
         return { store };
       },
       park: async (message, reason) => {
-        parked.push({ deliveryId: message.attributes.delivery_id?.StringValue, reason });
+        const id = message.attributes.delivery_id?.StringValue;
+        parked.push({ deliveryId: id, reason });
+        if (id) notRecorded.add(id);
       },
       delay: (messages) => delayMessages(new SQSClient({}), queueUrl, messages),
       requeue: (message, delayMs) => requeueMessage(new SQSClient({}), queueUrl, message, delayMs),
@@ -415,6 +422,7 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     for (const r of records) {
       const id = r.messageAttributes?.delivery_id?.stringValue;
+      if (id && notRecorded.delete(id)) continue;
       if (!failed.has(r.messageId) && id && !recordedAt.has(id)) recordedAt.set(id, clock.now());
     }
     queue.settle(records, response);
@@ -456,6 +464,8 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   const sampler = async () => {
     while (!pollersStopped) {
       peakBacklog = Math.max(peakBacklog, queue.size);
+      // The mock keeps every call's input (message bodies included): the model has them already.
+      sqs.resetHistory();
       await clock.sleep(10_000);
     }
   };

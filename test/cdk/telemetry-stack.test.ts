@@ -324,6 +324,9 @@ describe('TelemetryStack', () => {
           'sqs:GetQueueAttributes',
           'sqs:GetQueueUrl',
           'sqs:ReceiveMessage',
+          // Transient failures are sent again before SQS would dead-letter them (one statement with the
+          // consumer's actions: cdk.json's @aws-cdk/aws-iam:minimizePolicies merges them).
+          'sqs:SendMessage',
         ],
         Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
       },
@@ -331,12 +334,6 @@ describe('TelemetryStack', () => {
         Effect: 'Allow',
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
-      },
-      {
-        // Transient failures are sent again before SQS would dead-letter them.
-        Effect: 'Allow',
-        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
       },
       {
         Effect: 'Allow',

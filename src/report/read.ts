@@ -2,13 +2,30 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
-import { openDuck, sqlString } from '../data/duckdb';
+import { type Duck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
-import { recordFromRow } from '../data/rows';
 import { partitionSource } from '../data/views';
 import { isBetter, type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
-import { envelopeSchema, type Fact, isReportedMetric, REPORTED_METRICS, toFact } from './facts';
+import {
+  appendFileFacts,
+  type CI_METRICS,
+  type CiOffer,
+  createCiTables,
+  insertPartitionRows,
+  settleCi,
+} from './ci';
+import {
+  envelopeSchema,
+  type Fact,
+  isReportedMetric,
+  REPORTED_METRICS,
+  type ReportedMetric,
+  toFact,
+  type WorkflowJobFact,
+  type WorkflowRunFact,
+} from './facts';
+import type { TeamResolver } from './teams';
 import { monthOverlaps, type ReportWindow } from './window';
 
 export interface ReadOptions {
@@ -16,9 +33,15 @@ export interface ReadOptions {
   /** `owner/repo` globs (a bare name matches that repository under any owner); empty = all. */
   repos?: readonly string[];
   revertPattern: RegExp;
+  /** The report's DuckDB: partitions are read through it, and CI health is left in it (src/report/ci.ts). */
+  duck: Duck;
+  teams: TeamResolver;
 }
 
-/** What was read: the facts, deduplicated by record id, and the account of every file. */
+/**
+ * What was read: the facts, deduplicated by record id, and the account of every file. Workflow runs and
+ * jobs are not among the facts: they are left in the DuckDB tables `ci_runs` and `ci_jobs`, one row per id.
+ */
 export interface ReadResult {
   facts: Fact[];
   records: RecordCounts;
@@ -49,7 +72,7 @@ const WARNING_LIMIT = 200;
 
 /**
  * Reads a data directory (docs/DATA.md, "Layout"): the Parquet partitions through DuckDB (only the rows in
- * the window; DuckDB itself is loaded only then), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
+ * the window, only the columns a fact needs; workflow runs and jobs stay in DuckDB), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
  * first layout (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) file by file: month folders outside the
  * window are never opened, each file is parsed, validated and reduced to its fact before the next one is
  * read, and `_`-prefixed folders (dead letters, job state) are skipped. One fact per record id across all
@@ -77,7 +100,21 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     if (warnings.length < WARNING_LIMIT) warnings.push(`${relative(root, path)}: ${message}`);
   };
 
+  const ciRuns: CiOffer<WorkflowRunFact>[] = [];
+  const ciJobs: CiOffer<WorkflowJobFact>[] = [];
   const offer = (outcome: { id: string; standing: Standing; fact: Fact | null }, metric: string) => {
+    const fact = outcome.fact;
+    if (fact?.kind === 'workflow-run' || fact?.kind === 'workflow-job') {
+      // Deduplicated with the partition rows by DuckDB (src/report/ci.ts), by the same rule.
+      const offered = {
+        id: outcome.id,
+        revision: outcome.standing.revision ?? null,
+        complete: outcome.standing.status === 'complete',
+      };
+      if (fact.kind === 'workflow-run') ciRuns.push({ ...offered, fact });
+      else ciJobs.push({ ...offered, fact });
+      return;
+    }
     const seen = byId.get(outcome.id);
     if (seen?.standing.status === 'retracted') {
       if (outcome.fact !== null) counts.retracted += 1;
@@ -116,6 +153,8 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     offer(outcome, metric);
   };
 
+  const { duck } = options;
+  await createCiTables(duck);
   for (const record of await readPartitionRecords(root, options)) {
     counts.partition_rows += 1;
     if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) continue;
@@ -185,12 +224,37 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     warnings.push(`… and ${warningCount - warnings.length} more invalid files`);
   }
   const facts: Fact[] = [];
-  for (const { fact, metric } of byId.values()) {
+  const retracted: string[] = [];
+  for (const [id, { fact, metric, standing }] of byId) {
+    if (standing.status === 'retracted') retracted.push(id);
     if (fact === null) continue;
     facts.push(fact);
     counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
   }
-  counts.used = facts.length;
+  await appendFileFacts(duck, ciRuns, ciJobs, retracted);
+  if (repoMatcher) {
+    const repositories = await duck.all(
+      `SELECT DISTINCT owner || '/' || repo AS repository FROM ci_run_src
+       UNION SELECT DISTINCT owner || '/' || repo FROM ci_job_src`,
+    );
+    const appender = await duck.appender('ci_repos');
+    for (const { repository } of repositories) {
+      if (!repoMatcher(String(repository))) continue;
+      appender.appendVarchar(String(repository));
+      appender.endRow();
+    }
+    appender.closeSync();
+    for (const table of ['ci_run_src', 'ci_job_src'])
+      await duck.run(
+        `DELETE FROM ${table} WHERE owner || '/' || repo NOT IN (SELECT repository FROM ci_repos)`,
+      );
+  }
+  const ci = await settleCi(duck, options.teams);
+  Object.assign(counts.by_metric, ci.by_metric);
+  counts.duplicates += ci.duplicates;
+  counts.retracted += ci.retracted;
+  counts.partition_rows += ci.partition_rows;
+  counts.used = facts.length + Object.values(ci.by_metric).reduce((a, b) => a + b, 0);
   return { facts, records: counts, warnings };
 }
 
@@ -287,34 +351,104 @@ function repoFilter(patterns: readonly string[]): ((repository: string) => boole
   return picomatch(globs, { nocase: true, dot: true });
 }
 
+/** The output fields each fact needs (src/report/facts.ts), as SQL over a partition's `output` struct. */
+const FACT_FIELDS: Record<Exclude<ReportedMetric, (typeof CI_METRICS)[number]>, string[]> = {
+  'deployment-status': [
+    'deployment_id',
+    'state',
+    'environment',
+    'production',
+    'sha',
+    'status_created_at',
+    `CASE WHEN output.shipped IS NULL THEN NULL ELSE struct_pack(commit_count := output.shipped.commit_count,
+       lead_time_ms := output.shipped.lead_time_ms) END AS o_shipped`,
+  ],
+  'push-deployment': [
+    'sender',
+    'id',
+    'environment',
+    'sha',
+    'status',
+    'finished_at',
+    'lead_time_ms',
+    'service',
+  ],
+  incident: ['issue_id', 'opened_at', 'closed_at', 'labels', 'linked_sha', 'linked_deployment_id'],
+  'push-incident': ['sender', 'id', 'opened_at', 'resolved_at', 'service', 'sha', 'deployment_id'],
+  'pull-request': [
+    'outcome',
+    'title',
+    'author_is_bot',
+    'into_default_branch',
+    'labels',
+    'merged_at',
+    'first_review_at',
+    'additions',
+    'deletions',
+    'reviews',
+    'stages',
+  ],
+  'pipeline-run': ['sender', 'pipeline', 'status', 'queue_ms', 'duration_ms'],
+};
+
+/** A DuckDB value as the JSON record had it: numbers for BIGINT, ISO-8601 text for TIMESTAMP. */
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = plain(v);
+    return out;
+  }
+  return value;
+}
+
 /**
- * The partition rows of the reported metrics whose `occurred_at` is in the window, through DuckDB (loaded
- * only when the data directory has partitions). Rows are turned back into records, so a figure has one
- * definition (src/report/derive.ts) whichever tier a record sits in.
+ * The partition rows of the low-volume reported metrics whose `occurred_at` is in the window, each reduced
+ * to the envelope and the output fields its fact reads (so a figure has one definition, src/report/facts.ts,
+ * whichever tier a record sits in); workflow runs and jobs are inserted into DuckDB tables instead.
  */
 async function readPartitionRecords(
   root: string,
   options: ReadOptions,
 ): Promise<MetricRecord<Record<string, unknown>>[]> {
   const metrics = REPORTED_METRICS.filter((metric) => hasParquet(join(root, PARTITION_ROOT, metric)));
-  if (metrics.length === 0) return [];
-  const duck = await openDuck();
-  try {
-    const start = new Date(options.window.start).toISOString();
-    const end = new Date(options.window.end).toISOString();
-    const records: MetricRecord<Record<string, unknown>>[] = [];
-    for (const metric of metrics) {
-      const rows = await duck.all(
-        `SELECT * FROM ${partitionSource(root, metric)}
-         WHERE occurred_at >= ${sqlString(start)}::TIMESTAMP AND occurred_at < ${sqlString(end)}::TIMESTAMP
-         ORDER BY occurred_at, id`,
-      );
-      for (const row of rows) records.push(recordFromRow(row));
+  const { duck } = options;
+  const start = new Date(options.window.start).toISOString();
+  const end = new Date(options.window.end).toISOString();
+  const inWindow = `occurred_at >= ${sqlString(start)}::TIMESTAMP AND occurred_at < ${sqlString(end)}::TIMESTAMP`;
+  const records: MetricRecord<Record<string, unknown>>[] = [];
+  for (const metric of metrics) {
+    if (metric === 'workflow-run' || metric === 'workflow-job') {
+      await insertPartitionRows(duck, metric, partitionSource(root, metric), options.window);
+      continue;
     }
-    return records;
-  } finally {
-    duck.close();
+    // Output fields are selected as `o_<name>`: `id` and `status` are also envelope columns.
+    const fields = FACT_FIELDS[metric].map((f) => (f.includes(' ') ? f : `output."${f}" AS "o_${f}"`));
+    const names = FACT_FIELDS[metric].map((f) => (f.includes(' ') ? (f.split(' AS o_').pop() as string) : f));
+    await duck.each(
+      `SELECT id, owner, repo, occurred_at, status, revision, ${fields.join(', ')}
+       FROM ${partitionSource(root, metric)} WHERE ${inWindow} ORDER BY occurred_at, id`,
+      (rows) => {
+        for (const row of rows) {
+          const output: Record<string, unknown> = {};
+          for (const name of names) output[name] = plain(row[`o_${name}`]);
+          records.push({
+            id: String(row.id),
+            metric,
+            owner: String(row.owner),
+            repo: String(row.repo),
+            occurred_at: (row.occurred_at as Date).toISOString(),
+            status: row.status,
+            ...(row.revision === null ? {} : { revision: String(row.revision) }),
+            output,
+          } as unknown as MetricRecord<Record<string, unknown>>);
+        }
+      },
+    );
   }
+  return records;
 }
 
 /** Whether a folder holds a Parquet file anywhere below it. */

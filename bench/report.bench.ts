@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,8 @@ import { round } from './stats';
  * real CLI through tsx, start-up included), so wall time and peak RSS are the command's own. Second case,
  * `hot_only`: 1,000,000 hot record files and nothing compacted, format json. Targets: ≤ 10 s and ≤ 1 GB
  * (hot only: ≤ 30 s, ≤ 1 GB). `BENCH_REPORT_RECORDS` / `BENCH_REPORT_HOT_RECORDS` change the sizes.
+ * `BENCH_REPORT_DIR` keeps the generated data directories there (generating 10,000,000 records takes many
+ * minutes) and reuses them on the next run instead of generating them again.
  */
 const RECORDS = Number(process.env.BENCH_REPORT_RECORDS ?? 10_000_000);
 const HOT_ONLY_RECORDS = Number(process.env.BENCH_REPORT_HOT_RECORDS ?? 1_000_000);
@@ -85,14 +87,26 @@ async function generateCompacted(
   return { partition_rows: partitionRows, hot_files: hotFiles };
 }
 
+/** Generates a data directory once: with `BENCH_REPORT_DIR`, a finished one (its marker file) is reused. */
+async function once<T>(folder: string, keep: boolean, generate: () => Promise<T>): Promise<T> {
+  const marker = join(folder, '.bench-generated.json');
+  if (keep && existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as T;
+  const result = await generate();
+  execFileSync('sync');
+  if (keep) writeFileSync(marker, JSON.stringify(result));
+  return result;
+}
+
 export async function run(): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(join(tmpdir(), 'telemetry-report-bench-'));
+  const keep = process.env.BENCH_REPORT_DIR !== undefined;
+  const dir = keep
+    ? `${process.env.BENCH_REPORT_DIR}/${RECORDS}-${HOT_ONLY_RECORDS}`
+    : await mkdtemp(join(tmpdir(), 'telemetry-report-bench-'));
   try {
     const generated = Date.now();
-    const layout = await generateCompacted(join(dir, 'data'), RECORDS);
+    const layout = await once(join(dir, 'data'), keep, () => generateCompacted(join(dir, 'data'), RECORDS));
     const records = layout.partition_rows + layout.hot_files;
     process.stdout.write(`generated ${records} records in ${round((Date.now() - generated) / 1000, 1)} s\n`);
-    execFileSync('sync');
 
     const perFormat: Record<string, Run | { error: string }> = {};
     for (const format of FORMATS) {
@@ -106,15 +120,16 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     }
     const runs = Object.values(perFormat).filter((r): r is Run => 'seconds' in r);
-    await rm(join(dir, 'data'), { recursive: true, force: true });
+    if (!keep) await rm(join(dir, 'data'), { recursive: true, force: true });
 
     const hotDir = join(dir, 'hot-only');
     const hotStarted = Date.now();
-    const hotRecords = generateDataDir(join(hotDir, 'data'), HOT_ONLY_RECORDS, UNTIL);
+    const hotRecords = await once(join(hotDir, 'data'), keep, async () =>
+      generateDataDir(join(hotDir, 'data'), HOT_ONLY_RECORDS, UNTIL),
+    );
     process.stdout.write(
       `generated ${hotRecords} hot records in ${round((Date.now() - hotStarted) / 1000, 1)} s\n`,
     );
-    execFileSync('sync');
     let hotOnly: Run | { error: string };
     try {
       hotOnly = await timed(hotDir, 'json', 'hot-only');
@@ -143,7 +158,7 @@ export async function run(): Promise<Record<string, unknown>> {
       note: 'seconds / peak_rss_mb: the slowest / largest `telemetry report` run of the four formats, start-up included; the machine (2 cores) is shared, see load_average_after',
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -155,9 +155,9 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
 
   const { duck } = options;
   await createCiTables(duck);
-  for (const record of await readPartitionRecords(root, options)) {
+  await readPartitionRecords(root, options, (record) => {
     counts.partition_rows += 1;
-    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) continue;
+    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return;
     try {
       offer(
         {
@@ -173,11 +173,11 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
           join(root, PARTITION_ROOT, record.metric, record.id),
           `invalid ${record.metric} output: ${describe(error, 'output.')}`,
         );
-        continue;
+        return;
       }
       throw error;
     }
-  }
+  });
 
   const hot = join(root, HOT_ROOT);
   for (const metric of folders(hot)) {
@@ -407,18 +407,19 @@ function plain(value: unknown): unknown {
 /**
  * The partition rows of the low-volume reported metrics whose `occurred_at` is in the window, each reduced
  * to the envelope and the output fields its fact reads (so a figure has one definition, src/report/facts.ts,
- * whichever tier a record sits in); workflow runs and jobs are inserted into DuckDB tables instead.
+ * whichever tier a record sits in), handed over as they stream; workflow runs and jobs are inserted into
+ * DuckDB tables instead.
  */
 async function readPartitionRecords(
   root: string,
   options: ReadOptions,
-): Promise<MetricRecord<Record<string, unknown>>[]> {
+  onRecord: (record: MetricRecord<Record<string, unknown>>) => void,
+): Promise<void> {
   const metrics = REPORTED_METRICS.filter((metric) => hasParquet(join(root, PARTITION_ROOT, metric)));
   const { duck } = options;
   const start = new Date(options.window.start).toISOString();
   const end = new Date(options.window.end).toISOString();
   const inWindow = `occurred_at >= ${sqlString(start)}::TIMESTAMP AND occurred_at < ${sqlString(end)}::TIMESTAMP`;
-  const records: MetricRecord<Record<string, unknown>>[] = [];
   for (const metric of metrics) {
     if (metric === 'workflow-run' || metric === 'workflow-job') {
       await insertPartitionRows(duck, metric, partitionSource(root, metric), options.window);
@@ -434,7 +435,7 @@ async function readPartitionRecords(
         for (const row of rows) {
           const output: Record<string, unknown> = {};
           for (const name of names) output[name] = plain(row[`o_${name}`]);
-          records.push({
+          onRecord({
             id: String(row.id),
             metric,
             owner: String(row.owner),
@@ -448,7 +449,6 @@ async function readPartitionRecords(
       },
     );
   }
-  return records;
 }
 
 /** Whether a folder holds a Parquet file anywhere below it. */

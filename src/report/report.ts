@@ -43,6 +43,9 @@ export interface Report extends Summary {
   warnings: string[];
 }
 
+/** DuckDB's memory limit for a report unless `TELEMETRY_DUCKDB_MEMORY` says otherwise. */
+export const REPORT_MEMORY_LIMIT = '512MB';
+
 export class ReportError extends Error {
   override readonly name = 'ReportError';
 }
@@ -59,9 +62,13 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
 
   const { settings, window } = options;
   const teams = options.teams ?? new TeamResolver();
-  // One embedded DuckDB per report, within its memory limit, spilling to a temporary folder beyond it.
+  // One embedded DuckDB per report, within its memory limit (half of the report's 1 GB budget: the other
+  // half is Node and the facts it keeps), spilling to a temporary folder beyond it.
   const spill = await mkdtemp(join(tmpdir(), 'telemetry-report-'));
-  const duck = await openDuck({ tempDirectory: spill });
+  const duck = await openDuck({
+    tempDirectory: spill,
+    memoryLimit: process.env.TELEMETRY_DUCKDB_MEMORY ?? REPORT_MEMORY_LIMIT,
+  });
   let read: ReadResult;
   let ci: CiResult;
   try {

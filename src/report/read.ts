@@ -2,19 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
+import { duckdbType, EXTRA_COLUMN, metricColumns } from '../data/columns';
 import { type Duck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
 import { partitionSource } from '../data/views';
 import { isBetter, type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
-import {
-  appendFileFacts,
-  type CI_METRICS,
-  type CiOffer,
-  createCiTables,
-  insertPartitionRows,
-  settleCi,
-} from './ci';
+import { appendFileFacts, type CiOffer, createCiTables, insertPartitionRows, settleCi } from './ci';
 import {
   envelopeSchema,
   type Fact,
@@ -155,9 +149,8 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
 
   const { duck } = options;
   await createCiTables(duck);
-  await readPartitionRecords(root, options, (record) => {
-    counts.partition_rows += 1;
-    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return;
+  /** A record read by DuckDB (partition row or hot file): its fact, or a warning naming `path`. */
+  const offerRecord = (record: MetricRecord<Record<string, unknown>>, path: string) => {
     try {
       offer(
         {
@@ -169,34 +162,48 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       );
     } catch (error) {
       if (error instanceof ZodError) {
-        warn(
-          join(root, PARTITION_ROOT, record.metric, record.id),
-          `invalid ${record.metric} output: ${describe(error, 'output.')}`,
-        );
+        warn(path, `invalid ${record.metric} output: ${describe(error, 'output.')}`);
         return;
       }
       throw error;
     }
+  };
+  await readPartitionRecords(root, options, (record) => {
+    counts.partition_rows += 1;
+    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return;
+    offerRecord(record, join(root, PARTITION_ROOT, record.metric, record.id));
   });
 
   const hot = join(root, HOT_ROOT);
   for (const metric of folders(hot)) {
     if (!isReportedMetric(metric)) continue;
+    const globs: string[] = [];
     for (const year of folders(join(hot, metric))) {
       if (!/^\d{4}$/.test(year)) continue;
       for (const month of folders(join(hot, metric, year))) {
         if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month))) continue;
-        for (const day of folders(join(hot, metric, year, month))) {
-          for (const slot of folders(join(hot, metric, year, month, day))) {
-            const dir = join(hot, metric, year, month, day, slot);
-            for (const file of readdirSync(dir).sort()) {
-              if (!file.endsWith('.json') || file.startsWith('.')) continue;
-              readFile(join(dir, file), metric, true);
-            }
-          }
-        }
+        if (hasFiles(join(hot, metric, year, month), '.json'))
+          globs.push(join(hot, metric, year, month, '*', '*', '*.json'));
       }
     }
+    if (globs.length === 0) continue;
+    await duck.each(hotFilesSql(metric, globs), (rows) => {
+      for (const row of rows) {
+        const path = String(row.filename);
+        if (row.fallback_) {
+          readFile(path, metric, true);
+          continue;
+        }
+        counts.files += 1;
+        const at = (row.occurred_at as Date).getTime();
+        if (at < options.window.start || at >= options.window.end) {
+          counts.outside_window += 1;
+          continue;
+        }
+        if (repoMatcher && !repoMatcher(`${row.owner}/${row.repo}`)) continue;
+        offerRecord(recordOf(metric, row), path);
+      }
+    });
   }
 
   for (const metric of folders(root)) {
@@ -352,7 +359,26 @@ function repoFilter(patterns: readonly string[]): ((repository: string) => boole
 }
 
 /** The output fields each fact needs (src/report/facts.ts), as SQL over a partition's `output` struct. */
-const FACT_FIELDS: Record<Exclude<ReportedMetric, (typeof CI_METRICS)[number]>, string[]> = {
+const FACT_FIELDS: Record<ReportedMetric, string[]> = {
+  'workflow-job': [
+    'run_id',
+    'run_attempt',
+    'workflow_name',
+    'job_name',
+    'conclusion',
+    'queue_ms',
+    'duration_ms',
+  ],
+  'workflow-run': [
+    'run_id',
+    'run_attempt',
+    'workflow_id',
+    'workflow_name',
+    'workflow_path',
+    'conclusion',
+    'queue_ms',
+    'duration_ms',
+  ],
   'deployment-status': [
     'deployment_id',
     'state',
@@ -391,6 +417,58 @@ const FACT_FIELDS: Record<Exclude<ReportedMetric, (typeof CI_METRICS)[number]>, 
   'pipeline-run': ['sender', 'pipeline', 'status', 'queue_ms', 'duration_ms'],
 };
 
+/** The envelope columns a fact needs and its output fields, as `o_<name>` (`id`, `status` are in both). */
+function factColumns(metric: ReportedMetric): string {
+  const fields = FACT_FIELDS[metric].map((f) => (f.includes(' ') ? f : `output."${f}" AS "o_${f}"`));
+  return `id, owner, repo, occurred_at, status, revision, ${fields.join(', ')}`;
+}
+
+/** A row of `factColumns` as the record a fact is made from. */
+function recordOf(
+  metric: ReportedMetric,
+  row: Record<string, unknown>,
+): MetricRecord<Record<string, unknown>> {
+  const output: Record<string, unknown> = {};
+  for (const field of FACT_FIELDS[metric]) {
+    const name = field.includes(' ') ? (field.split(' AS o_').pop() as string) : field;
+    output[name] = plain(row[`o_${name}`]);
+  }
+  return {
+    id: String(row.id),
+    metric,
+    owner: String(row.owner),
+    repo: String(row.repo),
+    occurred_at: (row.occurred_at as Date).toISOString(),
+    status: row.status,
+    ...(row.revision === null ? {} : { revision: String(row.revision) }),
+    output,
+  } as unknown as MetricRecord<Record<string, unknown>>;
+}
+
+/**
+ * Hot record files of one metric (`globs`: the month folders in the window) parsed by DuckDB in bulk, one
+ * row each, typed by the metric's columns: `fallback_` when the file is not plainly a valid record of the
+ * metric (not JSON, an envelope field missing or mistyped, a tombstone), which the caller then reads and
+ * judges file by file, so a bad file gets the same warning whichever way it was read.
+ */
+function hotFilesSql(metric: ReportedMetric, globs: readonly string[]): string {
+  const fields = Object.entries(metricColumns(metric))
+    .filter(([name]) => name !== EXTRA_COLUMN)
+    .map(([name, type]) => `"${name}" ${duckdbType(type)}`)
+    .join(', ');
+  const valid = `coalesce(schema_version = 1 AND length(id) > 0 AND metric = ${sqlString(metric)}
+    AND trigger IS NOT NULL AND collected_by IN ('webhook', 'backfill', 'push', 'schedule') AND length(owner) > 0
+    AND length(repo) > 0 AND occurred_at IS NOT NULL AND received_at IS NOT NULL AND collected_at IS NOT NULL
+    AND status IN ('complete', 'partial') AND errors IS NOT NULL AND collector_version IS NOT NULL
+    AND output IS NOT NULL, false)`;
+  const files = `read_text([${globs.map(sqlString).join(', ')}])`;
+  return `SELECT filename, unreadable_ OR NOT ${valid} AS fallback_, ${factColumns(metric)}
+    FROM (SELECT filename, r IS NULL AS unreadable_, unnest(r) FROM (
+      SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS STRUCT(${fields})) AS r FROM ${files}
+      WHERE regexp_matches(filename, '/[^/._][^/]*/[^/._][^/]*/[^/.][^/]*[.]json$')))
+    ORDER BY filename`;
+}
+
 /** A DuckDB value as the JSON record had it: numbers for BIGINT, ISO-8601 text for TIMESTAMP. */
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -425,27 +503,10 @@ async function readPartitionRecords(
       await insertPartitionRows(duck, metric, partitionSource(root, metric), options.window);
       continue;
     }
-    // Output fields are selected as `o_<name>`: `id` and `status` are also envelope columns.
-    const fields = FACT_FIELDS[metric].map((f) => (f.includes(' ') ? f : `output."${f}" AS "o_${f}"`));
-    const names = FACT_FIELDS[metric].map((f) => (f.includes(' ') ? (f.split(' AS o_').pop() as string) : f));
     await duck.each(
-      `SELECT id, owner, repo, occurred_at, status, revision, ${fields.join(', ')}
-       FROM ${partitionSource(root, metric)} WHERE ${inWindow} ORDER BY occurred_at, id`,
+      `SELECT ${factColumns(metric)} FROM ${partitionSource(root, metric)} WHERE ${inWindow} ORDER BY occurred_at, id`,
       (rows) => {
-        for (const row of rows) {
-          const output: Record<string, unknown> = {};
-          for (const name of names) output[name] = plain(row[`o_${name}`]);
-          onRecord({
-            id: String(row.id),
-            metric,
-            owner: String(row.owner),
-            repo: String(row.repo),
-            occurred_at: (row.occurred_at as Date).toISOString(),
-            status: row.status,
-            ...(row.revision === null ? {} : { revision: String(row.revision) }),
-            output,
-          } as unknown as MetricRecord<Record<string, unknown>>);
-        }
+        for (const row of rows) onRecord(recordOf(metric, row));
       },
     );
   }
@@ -453,8 +514,13 @@ async function readPartitionRecords(
 
 /** Whether a folder holds a Parquet file anywhere below it. */
 function hasParquet(dir: string): boolean {
+  return hasFiles(dir, '.parquet');
+}
+
+/** Whether a folder holds a file ending in `suffix` anywhere below it. */
+function hasFiles(dir: string, suffix: string): boolean {
   try {
-    return readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.parquet'));
+    return readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith(suffix));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;

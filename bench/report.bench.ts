@@ -20,8 +20,10 @@ import { round } from './stats';
  * `hot_only`: 1,000,000 hot record files and nothing compacted, format json. Targets: ≤ 10 s and ≤ 1 GB
  * (hot only: ≤ 30 s, ≤ 1 GB). `BENCH_REPORT_RECORDS` / `BENCH_REPORT_HOT_RECORDS` change the sizes.
  * `BENCH_REPORT_DIR` keeps the generated data directories there (generating 10,000,000 records takes many
- * minutes) and reuses them on the next run instead of generating them again.
+ * minutes) and reuses them on the next run instead of generating them again. `BENCH_REPORT_TIMEOUT_S` stops a
+ * `telemetry report` run that takes longer (recorded as an error with its peak RSS so far).
  */
+const TIMEOUT_S = Number(process.env.BENCH_REPORT_TIMEOUT_S ?? 0);
 const RECORDS = Number(process.env.BENCH_REPORT_RECORDS ?? 10_000_000);
 const HOT_ONLY_RECORDS = Number(process.env.BENCH_REPORT_HOT_RECORDS ?? 1_000_000);
 const DAYS = 90;
@@ -204,11 +206,29 @@ function child(args: string[], env: Record<string, string>): Promise<void> {
     proc.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
+    let timedOut = '';
+    const timer =
+      TIMEOUT_S > 0
+        ? setTimeout(() => {
+            // The peak RSS so far (VmHWM), read before stopping it: a killed process reports nothing itself.
+            let peak = 'unknown';
+            try {
+              const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+              const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+              if (kb) peak = `${round(Number(kb) / 1024, 1)} MB`;
+            } catch {
+              // not Linux: no figure
+            }
+            timedOut = `timed out after ${TIMEOUT_S} s (stopped; peak RSS so far ${peak})`;
+            proc.kill('SIGKILL');
+          }, TIMEOUT_S * 1000)
+        : undefined;
     proc.on('error', reject);
-    proc.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`telemetry report exited with ${code}: ${stderr.slice(-2000)}`)),
-    );
+    proc.on('exit', (code) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) reject(new Error(timedOut));
+      else if (code === 0) resolve();
+      else reject(new Error(`telemetry report exited with ${code}: ${stderr.slice(-2000)}`));
+    });
   });
 }

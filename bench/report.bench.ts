@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +19,11 @@ import { round } from './stats';
  * real CLI through tsx, start-up included), so wall time and peak RSS are the command's own. Second case,
  * `hot_only`: 1,000,000 hot record files and nothing compacted, format json. Targets: ≤ 10 s and ≤ 1 GB
  * (hot only: ≤ 30 s, ≤ 1 GB). `BENCH_REPORT_RECORDS` / `BENCH_REPORT_HOT_RECORDS` change the sizes.
+ * `BENCH_REPORT_DIR` keeps the generated data directories there (generating 10,000,000 records takes many
+ * minutes) and reuses them on the next run instead of generating them again. `BENCH_REPORT_TIMEOUT_S` stops a
+ * `telemetry report` run that takes longer (recorded as an error with its peak RSS so far).
  */
+const TIMEOUT_S = Number(process.env.BENCH_REPORT_TIMEOUT_S ?? 0);
 const RECORDS = Number(process.env.BENCH_REPORT_RECORDS ?? 10_000_000);
 const HOT_ONLY_RECORDS = Number(process.env.BENCH_REPORT_HOT_RECORDS ?? 1_000_000);
 const DAYS = 90;
@@ -85,14 +89,26 @@ async function generateCompacted(
   return { partition_rows: partitionRows, hot_files: hotFiles };
 }
 
+/** Generates a data directory once: with `BENCH_REPORT_DIR`, a finished one (its marker file) is reused. */
+async function once<T>(folder: string, keep: boolean, generate: () => Promise<T>): Promise<T> {
+  const marker = join(folder, '.bench-generated.json');
+  if (keep && existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as T;
+  const result = await generate();
+  execFileSync('sync');
+  if (keep) writeFileSync(marker, JSON.stringify(result));
+  return result;
+}
+
 export async function run(): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(join(tmpdir(), 'telemetry-report-bench-'));
+  const keep = process.env.BENCH_REPORT_DIR !== undefined;
+  const dir = keep
+    ? `${process.env.BENCH_REPORT_DIR}/${RECORDS}-${HOT_ONLY_RECORDS}`
+    : await mkdtemp(join(tmpdir(), 'telemetry-report-bench-'));
   try {
     const generated = Date.now();
-    const layout = await generateCompacted(join(dir, 'data'), RECORDS);
+    const layout = await once(join(dir, 'data'), keep, () => generateCompacted(join(dir, 'data'), RECORDS));
     const records = layout.partition_rows + layout.hot_files;
     process.stdout.write(`generated ${records} records in ${round((Date.now() - generated) / 1000, 1)} s\n`);
-    execFileSync('sync');
 
     const perFormat: Record<string, Run | { error: string }> = {};
     for (const format of FORMATS) {
@@ -106,15 +122,16 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     }
     const runs = Object.values(perFormat).filter((r): r is Run => 'seconds' in r);
-    await rm(join(dir, 'data'), { recursive: true, force: true });
+    if (!keep) await rm(join(dir, 'data'), { recursive: true, force: true });
 
     const hotDir = join(dir, 'hot-only');
     const hotStarted = Date.now();
-    const hotRecords = generateDataDir(join(hotDir, 'data'), HOT_ONLY_RECORDS, UNTIL);
+    const hotRecords = await once(join(hotDir, 'data'), keep, async () =>
+      generateDataDir(join(hotDir, 'data'), HOT_ONLY_RECORDS, UNTIL),
+    );
     process.stdout.write(
       `generated ${hotRecords} hot records in ${round((Date.now() - hotStarted) / 1000, 1)} s\n`,
     );
-    execFileSync('sync');
     let hotOnly: Run | { error: string };
     try {
       hotOnly = await timed(hotDir, 'json', 'hot-only');
@@ -143,7 +160,7 @@ export async function run(): Promise<Record<string, unknown>> {
       note: 'seconds / peak_rss_mb: the slowest / largest `telemetry report` run of the four formats, start-up included; the machine (2 cores) is shared, see load_average_after',
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -189,11 +206,29 @@ function child(args: string[], env: Record<string, string>): Promise<void> {
     proc.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
+    let timedOut = '';
+    const timer =
+      TIMEOUT_S > 0
+        ? setTimeout(() => {
+            // The peak RSS so far (VmHWM), read before stopping it: a killed process reports nothing itself.
+            let peak = 'unknown';
+            try {
+              const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+              const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+              if (kb) peak = `${round(Number(kb) / 1024, 1)} MB`;
+            } catch {
+              // not Linux: no figure
+            }
+            timedOut = `timed out after ${TIMEOUT_S} s (stopped; peak RSS so far ${peak})`;
+            proc.kill('SIGKILL');
+          }, TIMEOUT_S * 1000)
+        : undefined;
     proc.on('error', reject);
-    proc.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`telemetry report exited with ${code}: ${stderr.slice(-2000)}`)),
-    );
+    proc.on('exit', (code) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) reject(new Error(timedOut));
+      else if (code === 0) resolve();
+      else reject(new Error(`telemetry report exited with ${code}: ${stderr.slice(-2000)}`));
+    });
   });
 }

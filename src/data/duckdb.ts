@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 
 /** DuckDB's memory limit for reports and queries unless `TELEMETRY_DUCKDB_MEMORY` says otherwise. */
 export const DEFAULT_MEMORY_LIMIT = '1GB';
@@ -9,6 +9,10 @@ export interface Duck {
   /** Runs SQL and returns the column names and the rows as JSON-safe values (big integers as text). */
   table(sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }>;
   run(sql: string): Promise<void>;
+  /** Runs SQL and hands the rows over chunk by chunk (plain JS values), never all at once. */
+  each(sql: string, onRows: (rows: Record<string, unknown>[]) => void): Promise<void>;
+  /** An appender that writes rows into a table (much faster than INSERT statements). */
+  appender(table: string): Promise<DuckDBAppender>;
   close(): void;
 }
 
@@ -17,12 +21,15 @@ export interface Duck {
  * native module: it is imported here, lazily, and only by readers, so the server and the Lambdas never
  * load it.
  */
-export async function openDuck(options: { memoryLimit?: string; threads?: number } = {}): Promise<Duck> {
+export async function openDuck(
+  options: { memoryLimit?: string; threads?: number; tempDirectory?: string } = {},
+): Promise<Duck> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const memoryLimit = options.memoryLimit ?? process.env.TELEMETRY_DUCKDB_MEMORY ?? DEFAULT_MEMORY_LIMIT;
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: memoryLimit,
     threads: String(options.threads ?? 2),
+    ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
   });
   const connection: DuckDBConnection = await instance.connect();
   return {
@@ -36,6 +43,13 @@ export async function openDuck(options: { memoryLimit?: string; threads?: number
     },
     async run(sql) {
       await connection.run(sql);
+    },
+    async each(sql, onRows) {
+      const result = await connection.stream(sql);
+      for await (const rows of result.yieldRowObjectJs()) onRows(rows as Record<string, unknown>[]);
+    },
+    appender(table) {
+      return connection.createAppender(table);
     },
     close() {
       connection.closeSync();

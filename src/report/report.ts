@@ -1,7 +1,11 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openDuck } from '../data/duckdb';
 import { type SenderHealth, senderHealth } from '../senders/health';
 import { BANDS_SOURCE } from './bands';
+import { type CiResult, type CiScope, ciFigures, emptyScope } from './ci';
 import { type Derived, derive } from './derive';
 import { type ReadResult, type RecordCounts, readFacts } from './read';
 import type { ReportSettings } from './settings';
@@ -39,6 +43,9 @@ export interface Report extends Summary {
   warnings: string[];
 }
 
+/** DuckDB's memory limit for a report unless `TELEMETRY_DUCKDB_MEMORY` says otherwise. */
+export const REPORT_MEMORY_LIMIT = '512MB';
+
 export class ReportError extends Error {
   override readonly name = 'ReportError';
 }
@@ -54,28 +61,49 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
   if (!isDirectory) throw new ReportError(`data directory ${dataDir} does not exist or is not a directory`);
 
   const { settings, window } = options;
-  const read: ReadResult = await readFacts(dataDir, {
-    window,
-    ...(options.repos ? { repos: options.repos } : {}),
-    revertPattern: new RegExp(settings.revertTitlePattern, 'i'),
-  });
   const teams = options.teams ?? new TeamResolver();
+  // One embedded DuckDB per report, within its memory limit (half of the report's 1 GB budget: the other
+  // half is Node and the facts it keeps), spilling to a temporary folder beyond it.
+  const spill = await mkdtemp(join(tmpdir(), 'telemetry-report-'));
+  const duck = await openDuck({
+    tempDirectory: spill,
+    memoryLimit: process.env.TELEMETRY_DUCKDB_MEMORY ?? REPORT_MEMORY_LIMIT,
+  });
+  let read: ReadResult;
+  let ci: CiResult;
+  try {
+    read = await readFacts(dataDir, {
+      window,
+      ...(options.repos ? { repos: options.repos } : {}),
+      revertPattern: new RegExp(settings.revertTitlePattern, 'i'),
+      duck,
+      teams,
+    });
+    ci = await ciFigures(duck, settings.topListSize, teams.enabled);
+  } finally {
+    duck.close();
+    await rm(spill, { recursive: true, force: true });
+  }
   const derived = derive(read.facts, settings, teams);
-  const all = summarize(derived, window, settings.topListSize);
+  const all = withCi(summarize(derived, window, settings.topListSize), ci.all);
 
   const by_team: Record<string, Summary> = {};
   if (teams.enabled) {
     const parts = partition(derived, (item) => item.team);
     for (const team of [...teams.names, NO_TEAM]) {
       const part = parts.get(team);
-      if (team === NO_TEAM && !part) continue;
-      by_team[team] = summarize(part ?? EMPTY, window, settings.topListSize);
+      const teamCi = ci.by_team.get(team);
+      if (team === NO_TEAM && !part && !teamCi) continue;
+      by_team[team] = withCi(summarize(part ?? EMPTY, window, settings.topListSize), teamCi ?? emptyScope());
     }
   }
   const by_repo: Record<string, Summary> = {};
   const repositories = partition(derived, (item) => `${item.owner}/${item.repo}`);
-  for (const repository of [...repositories.keys()].sort()) {
-    by_repo[repository] = summarize(repositories.get(repository) as Derived, window, settings.topListSize);
+  for (const repository of [...new Set([...repositories.keys(), ...ci.by_repo.keys()])].sort()) {
+    by_repo[repository] = withCi(
+      summarize(repositories.get(repository) ?? EMPTY, window, settings.topListSize),
+      ci.by_repo.get(repository) ?? emptyScope(),
+    );
   }
 
   return {
@@ -98,6 +126,25 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
     warnings: read.warnings,
     generated_at: new Date(options.now ?? Date.now()).toISOString(),
     data_dir: dataDir,
+  };
+}
+
+/**
+ * A summary of the facts read in JS (deployments, pull requests, incidents, pushed pipeline runs) completed
+ * with the CI health DuckDB computed: GitHub Actions first in `by_source`, then the pushed pipelines.
+ */
+function withCi(summary: Summary, scope: CiScope): Summary {
+  const weekly = summary.weekly.map((row) => ({ ...row, ...scope.weekly.get(row.week) }));
+  return {
+    ...summary,
+    ci: {
+      jobs: scope.ci.jobs,
+      runs: scope.ci.runs,
+      by_source: [...(scope.source ? [scope.source] : []), ...summary.ci.by_source],
+      slowest_workflows: scope.ci.slowest_workflows,
+      slowest_jobs: scope.ci.slowest_jobs,
+    },
+    weekly,
   };
 }
 

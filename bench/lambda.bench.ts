@@ -11,7 +11,7 @@ import { SqsEventQueue } from '../lambda/adapters/sqs-queue';
 import { SsmSecrets, webhookSecretsFrom } from '../lambda/adapters/ssm-secrets';
 import { createWebhookHandler } from '../lambda/webhook';
 import { collectedTriggers } from '../src/metrics/registry';
-import { restProxyEvent } from '../test/support/aws';
+import { functionUrlEvent } from '../test/support/aws';
 import { bundleLambda } from '../test/support/lambda-bundle';
 import { example, signedDelivery } from '../test/support/webhooks';
 import { percentile, round } from './stats';
@@ -112,7 +112,7 @@ async function webhookPerDelivery(): Promise<Record<string, number>> {
   const cpuSamples: number[] = [];
   for (let i = 0; i < DELIVERIES + 200; i++) {
     // Signed outside the timed section, one at a time: a heap full of pre-built events would time the GC.
-    const event = restProxyEvent(await signedDelivery('workflow_job', payload, 'bench-secret'));
+    const event = functionUrlEvent(await signedDelivery('workflow_job', payload, 'bench-secret'));
     const cpu = process.cpuUsage();
     const started = performance.now();
     const response = await handler(event);

@@ -7,6 +7,7 @@ import type { ClaimCheckStore } from '../lambda/adapters/s3-claim-check';
 import { delayMessages, requeueMessage, SqsEventQueue } from '../lambda/adapters/sqs-queue';
 import { createWorkerHandler } from '../lambda/worker';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../lib/event-queue';
+import { FRONT_DOOR, type FrontDoor } from '../lib/webhook-api';
 import { configSchema, type TelemetryConfig } from '../src/config/config';
 import { createStoreClient, type GitHubClient } from '../src/github/client';
 import { silentLogger } from '../src/log/logger';
@@ -891,27 +892,26 @@ function costs(config: TelemetryConfig, byRate: Record<number, ScenarioFigures>)
       c.s3_gets * PRICES.s3_get +
       ((c.webhook_invocations * LOG_BYTES.webhook + c.worker_invocations * LOG_BYTES.worker) / 2 ** 30) *
         PRICES.logs_ingest_gb;
-    const frontDoor = {
+    // What each front door adds per delivery; the stack's own (lib/webhook-api.ts) gives the figures.
+    const frontDoor: Record<FrontDoor, number> = {
       rest_api: c.webhook_invocations * PRICES.api_gateway_rest_request,
       http_api: c.webhook_invocations * PRICES.api_gateway_http_request,
-      function_url: 0,
+      function_url: c.webhook_invocations * PRICES.function_url_request,
     };
     const perMillion = (x: number) => round(((common + x) / Math.max(1, f.events)) * 1e6, 2);
     const perMonth = (x: number) => round(((common + x) / hours) * HOURS_PER_MONTH, 2);
+    const doors = Object.keys(frontDoor) as FrontDoor[];
     out[`${rate}_per_hour`] = {
       events: f.events,
       worker_invocations: c.worker_invocations,
       worker_billed_gb_s: c.worker_billed_gb_s,
       sqs_requests: c.sqs_requests,
-      cost_per_million_usd: {
-        rest_api: perMillion(frontDoor.rest_api),
-        http_api: perMillion(frontDoor.http_api),
-        function_url: perMillion(frontDoor.function_url),
-      },
-      cost_per_month_usd: {
-        rest_api: perMonth(frontDoor.rest_api),
-        http_api: perMonth(frontDoor.http_api),
-        function_url: perMonth(frontDoor.function_url),
+      front_door: FRONT_DOOR,
+      cost_per_million_usd: perMillion(frontDoor[FRONT_DOOR]),
+      cost_per_month_usd: perMonth(frontDoor[FRONT_DOOR]),
+      by_front_door: {
+        cost_per_million_usd: Object.fromEntries(doors.map((d) => [d, perMillion(frontDoor[d])])),
+        cost_per_month_usd: Object.fromEntries(doors.map((d) => [d, perMonth(frontDoor[d])])),
       },
     };
   }

@@ -1,6 +1,7 @@
+import { BlockList, isIP } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { errorMessage } from '../src/log/logger';
 import type { SignedEvent } from '../src/pipeline/types';
 import {
@@ -9,12 +10,19 @@ import {
   type TelemetryRequest,
   type TelemetryResponse,
 } from '../src/webhook/handle-request';
-import { ENV, intEnv, requireEnv } from './adapters/environment';
+import { ENV, intEnv, requireEnv, WEBHOOK_PATH } from './adapters/environment';
 import { createLambdaLogger, type LambdaLogger } from './adapters/logger';
 import { S3ClaimCheck } from './adapters/s3-claim-check';
 import { countingRefusals, refusedItemsMetric } from './adapters/sender-metrics';
 import { SqsEventQueue } from './adapters/sqs-queue';
 import { SsmSecrets, webhookSecretsFrom } from './adapters/ssm-secrets';
+
+/** The function URL's answer (payload format 2.0, structured). */
+export interface WebhookResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 export interface WebhookDeps {
   webhookSecrets: () => Promise<readonly string[]>;
@@ -22,6 +30,8 @@ export interface WebhookDeps {
   collected: ReadonlySet<string>;
   maxBodyBytes: number;
   logger: LambdaLogger;
+  /** Only callers from these IPv4/IPv6 CIDRs are served (`aws.api.allowedCidrs`); absent or empty: anyone. */
+  allowedCidrs?: readonly string[];
   now?: () => Date;
   /** Custom pushes (requests with X-Telemetry-Event, src/push); absent: pushes are answered 400. */
   push?: (
@@ -31,9 +41,10 @@ export interface WebhookDeps {
 }
 
 /**
- * `POST /telemetry` behind API Gateway (REST, Lambda proxy): adapts the proxy event to the shared HTTP
- * contract (src/webhook/handle-request.ts) and nothing more. API Gateway hands every body base64-encoded
- * (binary media type `*\/*`), so the signature is checked over the exact bytes GitHub signed.
+ * `POST /telemetry` behind the function's URL (payload format 2.0, auth NONE: the HMAC signature is the
+ * authentication): refuses callers outside the allow-list (403) and other routes (404) before any work, then
+ * adapts the event to the shared HTTP contract (src/webhook/handle-request.ts) and nothing more. A JSON body
+ * arrives as text and a binary one base64-encoded; either way the signature is checked over the exact bytes.
  */
 export function createWebhookHandler(deps: WebhookDeps) {
   const push = deps.push;
@@ -46,12 +57,19 @@ export function createWebhookHandler(deps: WebhookDeps) {
     ...(deps.now ? { now: deps.now } : {}),
     ...(push ? { push: (request: TelemetryRequest) => push(request, deps.enqueue) } : {}),
   };
-  return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+  const allowed = callerCheck(deps.allowedCidrs ?? []);
+  return async (event: LambdaFunctionURLEvent, context?: Context): Promise<WebhookResult> => {
+    const http = event.requestContext?.http;
+    if (!allowed(http?.sourceIp)) return json(403, { error: 'caller not allowed' });
+    if (event.rawPath !== WEBHOOK_PATH || http?.method !== 'POST') {
+      return json(404, { error: 'no such route; POST /telemetry' });
+    }
     const headers = lowerCaseHeaders(event.headers);
     deps.logger.start(context, {
       delivery_id: headers['x-github-delivery'],
       sender: headers['x-telemetry-sender'],
-      api_request_id: event.requestContext?.requestId,
+      request_id: event.requestContext?.requestId,
+      source_ip: http.sourceIp,
     });
     try {
       const body = event.body
@@ -67,11 +85,26 @@ export function createWebhookHandler(deps: WebhookDeps) {
   };
 }
 
+/** Whether a source address lies in one of the CIDRs; no CIDRs: every caller (and a missing address) passes. */
+function callerCheck(cidrs: readonly string[]): (ip: string | undefined) => boolean {
+  if (cidrs.length === 0) return () => true;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [network = '', prefix = ''] = cidr.split('/');
+    const type = isIP(network) === 6 ? 'ipv6' : 'ipv4';
+    list.addSubnet(network, Number(prefix || (type === 'ipv6' ? 128 : 32)), type);
+  }
+  return (ip) => {
+    const version = ip ? isIP(ip) : 0;
+    return version !== 0 && list.check(ip as string, version === 6 ? 'ipv6' : 'ipv4');
+  };
+}
+
 function json(
   statusCode: number,
   body: Record<string, unknown>,
   extra: Record<string, string> = {},
-): APIGatewayProxyResult {
+): WebhookResult {
   return {
     statusCode,
     headers: { ...extra, 'content-type': 'application/json; charset=utf-8' },
@@ -80,7 +113,7 @@ function json(
 }
 
 function lowerCaseHeaders(
-  headers: APIGatewayProxyEvent['headers'] | null | undefined,
+  headers: LambdaFunctionURLEvent['headers'] | null | undefined,
 ): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
@@ -111,6 +144,7 @@ export function webhookDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env)
     enqueue: countingRefusals(queue.send, refusedItemsMetric()),
     collected: new Set(requireEnv(ENV.collectedTriggers, env).split(',')),
     maxBodyBytes: intEnv(ENV.maxBodyBytes, env),
+    allowedCidrs: (env[ENV.allowedCidrs] ?? '').split(',').filter((cidr) => cidr !== ''),
     logger,
     push: lazyPushHandler(secrets, sendersPath, intEnv(ENV.pushMaxSkewSeconds, env), logger.log),
   };
@@ -145,7 +179,7 @@ function lazyPushHandler(
 let deployed: ReturnType<typeof createWebhookHandler> | undefined;
 
 /** The Lambda entry point; clients and the secret cache live as long as the execution environment. */
-export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+export const handler = (event: LambdaFunctionURLEvent, context: Context): Promise<WebhookResult> => {
   deployed ??= createWebhookHandler(webhookDepsFromEnvironment());
   return deployed(event, context);
 };

@@ -1,5 +1,4 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -15,7 +14,8 @@ export interface TelemetryAlarmsProps {
   readonly deadLetterQueue: IQueue;
   readonly scheduleDeadLetterQueue: IQueue;
   readonly worker: IFunction;
-  readonly api: RestApi;
+  /** The webhook function behind its URL (its `Url5xxCount` metric). */
+  readonly webhook: IFunction;
   /** Alarm threshold for the age of the oldest queued message. */
   readonly oldestMessageAge: Duration;
   /** Notify this address (SNS email subscription); absent: alarms only show in CloudWatch. */
@@ -73,7 +73,7 @@ export class TelemetryAlarms extends Construct {
       'WebhookServerErrors',
       `${props.namePrefix}-webhook-5xx`,
       'The webhook answered 5xx: GitHub marked those deliveries failed (the redelivery job recovers them)',
-      props.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
+      props.webhook.metric('Url5xxCount', { period: fiveMinutes, statistic: 'Sum' }),
       1,
     );
     this.add(

@@ -16,6 +16,8 @@ export interface TelemetryFunctionProps {
   readonly description: string;
   readonly memoryMb: number;
   readonly timeout: Duration;
+  /** Reserved concurrency: at most this many instances at once (absent: the account's unreserved pool). */
+  readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
   readonly environment?: Record<string, string>;
 }
@@ -48,6 +50,9 @@ export class TelemetryFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb,
       timeout: props.timeout,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: {

@@ -25,7 +25,7 @@ export interface TelemetryStackProps extends StackProps {
 const ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /**
- * One installation of the collector: API Gateway → webhook λ → SQS (+ DLQ, claim-check bucket) → worker λ →
+ * One installation of the collector: function URL → webhook λ → SQS (+ DLQ, claim-check bucket) → worker λ →
  * data repository, EventBridge Scheduler → schedule λ → jobs, and the alarms. Environment-agnostic; the
  * instance name suffixes resource names and SSM paths, so several installations share an account.
  */
@@ -60,7 +60,6 @@ export class TelemetryStack extends Stack {
       claimCheckExpiry: Duration.days(aws.claimCheckExpiryDays),
     });
     this.webhook = new WebhookApi(this, 'Webhook', {
-      apiName: names.api,
       functionName: names.function('webhook'),
       events: this.events,
       webhookSecretsPath: names.webhookSecretsPath,
@@ -71,10 +70,8 @@ export class TelemetryStack extends Stack {
       secretCacheTtl,
       memoryMb: aws.webhook.memoryMb,
       timeout: Duration.seconds(aws.webhook.timeoutSeconds),
-      rateLimit: aws.api.rateLimit,
-      burstLimit: aws.api.burstLimit,
+      reservedConcurrency: aws.webhook.reservedConcurrency,
       allowedCidrs: aws.api.allowedCidrs,
-      createCloudWatchRole: aws.api.createCloudWatchRole,
       logRetention,
     });
     this.worker = new Worker(this, 'Worker', {
@@ -111,7 +108,7 @@ export class TelemetryStack extends Stack {
       deadLetterQueue: this.events.deadLetterQueue,
       scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
       worker: this.worker.handler.function,
-      api: this.webhook.api,
+      webhook: this.webhook.handler.function,
       oldestMessageAge: Duration.seconds(aws.queueAgeAlarmSeconds),
       ...(aws.alarmEmail ? { email: aws.alarmEmail } : {}),
     });
@@ -150,11 +147,7 @@ export class TelemetryStack extends Stack {
   ): void {
     const out = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    out(
-      'WebhookUrl',
-      this.webhook.api.urlForPath('/telemetry'),
-      'Payload URL of the GitHub organisation webhook',
-    );
+    out('WebhookUrl', this.webhook.webhookUrl, 'Payload URL of the GitHub organisation webhook');
     out(
       'WebhookEvents',
       githubEventsOf(triggers).join(', ') || 'none',
@@ -201,10 +194,6 @@ export class TelemetryStack extends Stack {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS managed basic execution policy only lets a function write its own CloudWatch logs.',
-    });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'The AWS managed policy API Gateway documents for the account-level execution logging role.',
     });
     const bucket = this.resolve(
       this.getLogicalId(this.events.claimCheckBucket.node.defaultChild as CfnBucket),

@@ -1,23 +1,21 @@
-import { Duration, Validations } from 'aws-cdk-lib';
-import {
-  AccessLogFormat,
-  EndpointType,
-  LambdaIntegration,
-  LogGroupLogDestination,
-  MethodLoggingLevel,
-  ResponseType,
-  RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
-import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type Duration, Fn } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type FunctionUrl, FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../lambda/adapters/environment';
+import { ENV, WEBHOOK_PATH } from '../lambda/adapters/environment';
 import type { EventQueue } from './event-queue';
 import { grantReadPaths } from './parameters';
 import { TelemetryFunction } from './telemetry-function';
 
+/**
+ * What receives GitHub's deliveries: the webhook function's own URL. The soak bench prices the stack with the
+ * front door named here (bench/soak.bench.ts), so the cost it reports is the deployed one.
+ */
+export const FRONT_DOOR = 'function_url' as const;
+export type FrontDoor = 'rest_api' | 'http_api' | 'function_url';
+
 export interface WebhookApiProps {
-  readonly apiName: string;
   readonly functionName: string;
   readonly events: EventQueue;
   /** SSM path holding one SecureString per accepted webhook secret. */
@@ -32,27 +30,23 @@ export interface WebhookApiProps {
   readonly secretCacheTtl: Duration;
   readonly memoryMb: number;
   readonly timeout: Duration;
-  /** Stage throttling: steady requests per second, and burst. */
-  readonly rateLimit: number;
-  readonly burstLimit: number;
-  /** Only these CIDRs may call the API (resource policy); empty or absent: no resource policy. */
+  /** The function's reserved concurrency: the most deliveries handled at once (the front door's throttle). */
+  readonly reservedConcurrency: number;
+  /** Only these CIDRs are served (checked by the function before any work); empty or absent: anyone. */
   readonly allowedCidrs?: readonly string[];
-  /** Create the account-level CloudWatch role API Gateway execution logging needs (`AWS::ApiGateway::Account`). */
-  readonly createCloudWatchRole: boolean;
   readonly logRetention: RetentionDays;
 }
 
-/** The stage the webhook URL lives on: `https://<id>.execute-api.<region>.amazonaws.com/v1/telemetry`. */
-export const STAGE_NAME = 'v1';
-
 /**
- * `POST /telemetry`: a regional REST API (throttled, access-logged as JSON, execution errors logged, optionally
- * limited to configured CIDRs) proxying to the webhook function, which verifies, identifies and enqueues.
+ * `POST /telemetry` on the webhook function's URL (auth NONE: every delivery is authenticated by its HMAC
+ * signature in the function, which also enforces the optional CIDR allow-list and answers other routes 404).
+ * Reserved concurrency bounds how many deliveries run at once; Lambda answers 429 beyond it.
  */
 export class WebhookApi extends Construct {
-  readonly api: RestApi;
   readonly handler: TelemetryFunction;
-  readonly accessLogs: LogGroup;
+  readonly functionUrl: FunctionUrl;
+  /** The payload URL for GitHub: the function URL with `/telemetry`. */
+  readonly webhookUrl: string;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -63,6 +57,7 @@ export class WebhookApi extends Construct {
       description: 'POST /telemetry: verifies GitHub deliveries and queues them',
       memoryMb: props.memoryMb,
       timeout: props.timeout,
+      reservedConcurrency: props.reservedConcurrency,
       logRetention: props.logRetention,
       environment: {
         [ENV.queueUrl]: events.queue.queueUrl,
@@ -73,6 +68,7 @@ export class WebhookApi extends Construct {
         [ENV.maxBodyBytes]: String(props.maxBodyBytes),
         [ENV.pushMaxSkewSeconds]: String(props.pushMaxSkewSeconds),
         [ENV.collectedTriggers]: [...props.collectedTriggers].sort().join(','),
+        [ENV.allowedCidrs]: (props.allowedCidrs ?? []).join(','),
       },
     });
     const fn = this.handler.function;
@@ -85,85 +81,11 @@ export class WebhookApi extends Construct {
     );
     grantReadPaths(fn, this, [props.webhookSecretsPath, props.sendersPath]);
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
-    const cidrs = props.allowedCidrs ?? [];
-    this.api = new RestApi(this, 'Api', {
-      restApiName: props.apiName,
-      description: 'github-telemetry webhook: POST /telemetry',
-      endpointTypes: [EndpointType.REGIONAL],
-      // Every body reaches the function base64-encoded, byte for byte: the HMAC is over the exact bytes.
-      binaryMediaTypes: ['*/*'],
-      cloudWatchRole: props.createCloudWatchRole,
-      deployOptions: {
-        stageName: STAGE_NAME,
-        throttlingRateLimit: props.rateLimit,
-        throttlingBurstLimit: props.burstLimit,
-        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
-        // Errors only, and never request or response bodies or headers (signatures, payloads).
-        loggingLevel: MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-      },
-      ...(cidrs.length > 0 ? { policy: callersOnly(cidrs) } : {}),
+    this.functionUrl = fn.addFunctionUrl({
+      authType: FunctionUrlAuthType.NONE,
+      invokeMode: InvokeMode.BUFFERED,
     });
-    this.api.root
-      .addResource('telemetry')
-      .addMethod('POST', new LambdaIntegration(fn, { proxy: true, timeout: Duration.seconds(29) }));
-    // Any other path or method: a JSON 404 instead of API Gateway's misleading 403 "Missing Authentication Token".
-    this.api.addGatewayResponse('UnknownRoute', {
-      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      statusCode: '404',
-      templates: { 'application/json': '{"error":"no such route; POST /telemetry"}' },
-    });
-
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG2',
-      reason:
-        'Validation happens in the function, in the order of the HTTP contract (413, 415, 401, 400): an API Gateway validator would answer 400 before the signature is checked, and nothing may be parsed before it is.',
-    });
-    for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-      Validations.of(this.api).acknowledge({
-        id,
-        reason:
-          'GitHub webhooks cannot send IAM, Cognito or token credentials: every delivery is authenticated by its HMAC-SHA256 signature in the function.',
-      });
-    }
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'One signed POST route behind stage throttling and an optional CIDR resource policy (aws.api.allowedCidrs); WAF would add cost at rest without protecting more.',
-    });
+    // The URL ends with a slash: https://<id>.lambda-url.<region>.on.aws/
+    this.webhookUrl = Fn.join('', [this.functionUrl.url, WEBHOOK_PATH.slice(1)]);
   }
-}
-
-/** Allows `POST /telemetry` from the given CIDRs only. */
-function callersOnly(cidrs: readonly string[]): PolicyDocument {
-  return new PolicyDocument({
-    statements: [
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*/POST/telemetry'],
-      }),
-      new PolicyStatement({
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
-        conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
-      }),
-    ],
-  });
 }

@@ -14,6 +14,9 @@ export function intEnv(name: string, env: NodeJS.ProcessEnv = process.env): numb
   return Number(value);
 }
 
+/** The webhook's one route on its function URL (the stack's `WebhookUrl` ends with it). */
+export const WEBHOOK_PATH = '/telemetry';
+
 /** Environment variable names, shared by the stack that sets them and the functions that read them. */
 export const ENV = {
   queueUrl: 'QUEUE_URL',
@@ -27,6 +30,8 @@ export const ENV = {
   /** `push.maxSkewSeconds`: the timestamp window of pushes. */
   pushMaxSkewSeconds: 'PUSH_MAX_SKEW_SECONDS',
   collectedTriggers: 'COLLECTED_TRIGGERS',
+  /** `aws.api.allowedCidrs`, comma-separated: the webhook serves only these callers (empty: anyone). */
+  allowedCidrs: 'ALLOWED_CIDRS',
   sourceTokenParameter: 'SOURCE_TOKEN_PARAMETER',
   dataTokenParameter: 'DATA_TOKEN_PARAMETER',
   /** SSM parameters of the GitHub App (`githubAuth`), set only when the configuration uses it. */

@@ -67,23 +67,14 @@ export const awsSettingsSchema = z
   .object({
     api: z
       .object({
-        /** Stage throttling: steady requests per second across all callers. */
-        rateLimit: z.number().positive().max(10000).default(50),
-        /** Stage throttling: burst bucket size. */
-        burstLimit: z.number().int().positive().max(5000).default(100),
         /**
-         * Callers allowed by the API's resource policy (IPv4/IPv6 CIDRs, e.g. GitHub's `hooks` ranges from
-         * `GET https://api.github.com/meta`). Empty: no resource policy, anyone may call (the HMAC signature
-         * still guards every delivery).
+         * Callers the webhook serves (IPv4/IPv6 CIDRs, e.g. GitHub's `hooks` ranges from
+         * `GET https://api.github.com/meta`), checked by the function before any work; others get 403.
+         * Empty: anyone may call (the HMAC signature still guards every delivery).
          */
         allowedCidrs: z
           .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'an IPv4 or IPv6 CIDR such as 192.30.252.0/22' }))
           .default([]),
-        /**
-         * Create the account-wide API Gateway CloudWatch role (`AWS::ApiGateway::Account`) execution logs
-         * need. Set false when the account already has one (another stack set it).
-         */
-        createCloudWatchRole: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -94,6 +85,12 @@ export const awsSettingsSchema = z
         timeoutSeconds: seconds(3, 28).default(10),
         /** How long webhook secrets read from SSM are reused before being read again. */
         secretCacheTtlSeconds: seconds(0, 3600).default(300),
+        /**
+         * The webhook function's reserved concurrency: the front door's throttle (a delivery takes about
+         * 50 ms, so 10 serve about 200 a second); Lambda answers 429 beyond it and GitHub's redelivery
+         * recovers those deliveries.
+         */
+        reservedConcurrency: z.number().int().min(1).max(1000).default(10),
       })
       .strict()
       .prefault({}),

@@ -35,9 +35,9 @@ const config = configSchema.parse({
     },
   ],
   aws: {
-    api: { rateLimit: 20, burstLimit: 40, allowedCidrs: ['192.30.252.0/22', '2a0a:a440::/29'] },
+    api: { allowedCidrs: ['192.30.252.0/22', '2a0a:a440::/29'] },
     worker: { batchSize: 500, maxBatchingWindowSeconds: 30, timeoutSeconds: 120, maxReceiveCount: 4 },
-    webhook: { secretCacheTtlSeconds: 120 },
+    webhook: { secretCacheTtlSeconds: 120, reservedConcurrency: 20 },
     alarmEmail: 'oncall@example.com',
     logRetentionDays: 30,
     queueAgeAlarmSeconds: 1800,
@@ -103,7 +103,7 @@ describe('TelemetryStack', () => {
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(acknowledged.map(([id]) => id)).toEqual(
-      expect.arrayContaining(['Annotation::AwsSolutions-APIG2', 'Annotation::AwsSolutions-S1']),
+      expect.arrayContaining(['Annotation::AwsSolutions-SQS3', 'Annotation::AwsSolutions-S1']),
     );
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });
@@ -123,86 +123,31 @@ describe('TelemetryStack', () => {
     expect(() => bare.synth()).toThrow(/AwsSolutions-SQS/);
   });
 
-  it('exposes POST /telemetry only, throttled, with JSON access logs and error execution logs', () => {
-    template.resourceCountIs('AWS::ApiGateway::Method', 1);
-    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'telemetry' });
-    template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: 'POST',
-      AuthorizationType: 'NONE',
-      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', TimeoutInMillis: 29000 },
+  it('fronts the webhook with its function URL: auth NONE (the HMAC is the authentication), throttled by reserved concurrency', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      InvokeMode: 'BUFFERED',
+      TargetFunctionArn: { 'Fn::GetAtt': [fnId('Webhook'), 'Arn'] },
     });
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
-      Name: 'telemetry-acme',
-      BinaryMediaTypes: ['*/*'],
-      EndpointConfiguration: { Types: ['REGIONAL'] },
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      FunctionName: { 'Fn::GetAtt': [fnId('Webhook'), 'Arn'] },
+      Principal: '*',
+      FunctionUrlAuthType: 'NONE',
     });
-    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]?.Properties;
-    expect(stage.StageName).toBe('v1');
-    expect(stage.MethodSettings).toEqual([
-      expect.objectContaining({
-        HttpMethod: '*',
-        ResourcePath: '/*',
-        ThrottlingRateLimit: 20,
-        ThrottlingBurstLimit: 40,
-        LoggingLevel: 'ERROR',
-        DataTraceEnabled: false,
-        MetricsEnabled: true,
-      }),
-    ]);
-    const format = JSON.parse(stage.AccessLogSetting.Format);
-    expect(format).toMatchObject({
-      requestId: '$context.requestId',
-      ip: '$context.identity.sourceIp',
-      status: '$context.status',
-    });
-    const accessLogs = ref('AWS::Logs::LogGroup', /^WebhookAccessLogs/);
-    // The log group's ARN without the trailing `:*` (flag @aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard).
-    expect(stage.AccessLogSetting.DestinationArn).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':logs:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':log-group:',
-          { Ref: accessLogs },
-        ],
-      ],
-    });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    // Execution logging needs the account-level CloudWatch role.
-    template.resourceCountIs('AWS::ApiGateway::Account', 1);
-    // Account-wide: kept when the stack goes, other APIs of the account may rely on it.
-    template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
-      StatusCode: '404',
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'telemetry-acme-webhook',
+      ReservedConcurrentExecutions: 20,
     });
   });
 
-  it('limits callers to the configured CIDRs with a resource policy', () => {
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
-      Policy: {
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'execute-api:Invoke',
-            Principal: { AWS: '*' },
-            Resource: 'execute-api:/*/POST/telemetry',
-          },
-          {
-            Effect: 'Deny',
-            Action: 'execute-api:Invoke',
-            Principal: { AWS: '*' },
-            Resource: 'execute-api:/*',
-            Condition: { NotIpAddress: { 'aws:SourceIp': ['192.30.252.0/22', '2a0a:a440::/29'] } },
-          },
-        ],
-      },
-    });
+  it('hands the function the CIDR allow-list it enforces before any work', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[fnId('Webhook')]?.Properties;
+    expect(fn.Environment.Variables[ENV.allowedCidrs]).toBe('192.30.252.0/22,2a0a:a440::/29');
   });
 
   it('queues durably: encrypted TLS-only queues, redrive to the DLQ, visibility six times the worker timeout', () => {
@@ -496,10 +441,11 @@ describe('TelemetryStack', () => {
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('Worker') } }],
     });
     alarm('telemetry-acme-webhook-5xx', {
-      Namespace: 'AWS/ApiGateway',
-      MetricName: '5XXError',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Url5xxCount',
       Statistic: 'Sum',
       Threshold: 1,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('Webhook') } }],
     });
     alarm('telemetry-acme-queue-behind', {
       MetricName: 'ApproximateAgeOfOldestMessage',
@@ -510,11 +456,7 @@ describe('TelemetryStack', () => {
 
   it('outputs the webhook URL, parameter names and queue names', () => {
     const outputs = template.findOutputs('*');
-    expect(
-      Object.keys(outputs)
-        .filter((k) => !k.startsWith('WebhookApiEndpoint'))
-        .sort(),
-    ).toEqual([
+    expect(Object.keys(outputs).sort()).toEqual([
       'AlarmTopicArn',
       'ClaimCheckBucketName',
       'DataTokenParameter',
@@ -542,7 +484,16 @@ describe('TelemetryStack', () => {
     expect(outputs.GitHubCredentialParameters?.Value).toBe(
       '/telemetry/acme/source-repository-token, /telemetry/acme/data-repository-token',
     );
-    expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(/execute-api.*Stagev1.*\/telemetry/);
+    // The function URL (it ends with a slash) followed by the route: https://<id>.lambda-url.<region>.on.aws/telemetry
+    expect(outputs.WebhookUrl?.Value).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          { 'Fn::GetAtt': [ref('AWS::Lambda::Url', /^WebhookHandlerFunctionFunctionUrl/), 'FunctionUrl'] },
+          'telemetry',
+        ],
+      ],
+    });
   });
 });
 
@@ -557,7 +508,7 @@ describe('TelemetryStack with the default configuration', () => {
   built.app.synth();
   const t = Template.fromStack(built.stack);
 
-  it('is sized for batching and cheap at rest: no resource policy, no topic, no schedules', () => {
+  it('is sized for batching and cheap at rest: no allow-list, no topic, no schedules', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 300,
@@ -567,7 +518,11 @@ describe('TelemetryStack with the default configuration', () => {
       QueueName: 'telemetry-default-events',
       VisibilityTimeout: 1800,
     });
-    expect(Object.values(t.findResources('AWS::ApiGateway::RestApi'))[0]?.Properties.Policy).toBeUndefined();
+    const webhook = Object.values(t.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.FunctionName === 'telemetry-default-webhook',
+    );
+    expect(webhook?.Properties.Environment.Variables[ENV.allowedCidrs]).toBe('');
+    expect(webhook?.Properties.ReservedConcurrentExecutions).toBe(10);
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.resourceCountIs('AWS::Scheduler::Schedule', 0);
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });

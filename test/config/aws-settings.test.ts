@@ -11,6 +11,7 @@ describe('aws configuration section', () => {
     const { aws } = configSchema.parse({});
     expect(aws.worker).toMatchObject({ batchSize: 1000, maxBatchingWindowSeconds: 300, maxConcurrency: 2 });
     expect(aws.webhook.secretCacheTtlSeconds).toBe(300);
+    expect(aws.webhook.reservedConcurrency).toBe(10);
     expect(aws.logRetentionDays).toBe(90);
     expect(aws.api.allowedCidrs).toEqual([]);
     expect(aws.alarmEmail).toBeUndefined();
@@ -20,7 +21,9 @@ describe('aws configuration section', () => {
     expect(
       problems({
         aws: {
-          api: { allowedCidrs: ['192.30.252.0/22', 'github'], rateLimit: 0 },
+          // rateLimit was the REST API's stage throttle: the function URL has none (reservedConcurrency).
+          api: { allowedCidrs: ['192.30.252.0/22', 'github'], rateLimit: 20 },
+          webhook: { reservedConcurrency: 0 },
           worker: { maxConcurrency: 1, batchSize: 100, maxBatchingWindowSeconds: 0 },
           logRetentionDays: 10,
           alarmEmail: 'oncall',
@@ -28,8 +31,9 @@ describe('aws configuration section', () => {
         },
       }),
     ).toEqual([
-      'aws.api.rateLimit: Too small: expected number to be >0',
       'aws.api.allowedCidrs.1: an IPv4 or IPv6 CIDR such as 192.30.252.0/22',
+      'aws.api: Unrecognized key: "rateLimit"',
+      'aws.webhook.reservedConcurrency: Too small: expected number to be >=1',
       'aws.worker.maxConcurrency: Too small: expected number to be >=2',
       'aws.worker.maxBatchingWindowSeconds: a batchSize above 10 needs maxBatchingWindowSeconds of at least 1 (an SQS rule)',
       'aws.logRetentionDays: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',

@@ -9,7 +9,7 @@ import { trimEnvelope } from '../../src/pipeline/add-signature';
 import { pushHeaders } from '../../src/push/signature';
 import { gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
-import { restProxyEvent, sqsRecord } from '../support/aws';
+import { functionUrlEvent, sqsRecord } from '../support/aws';
 import { bundleLambda } from '../support/lambda-bundle';
 import { tempDir } from '../support/temp';
 import { example, signedDelivery } from '../support/webhooks';
@@ -181,7 +181,7 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
       const body = JSON.stringify({
         items: [valid, { ...noEnvironment, id: 'deploy-8', sha: 'xyz', constructor: 'x' }],
       });
-      const event = restProxyEvent({
+      const event = functionUrlEvent({
         headers: pushHeaders('deployment', 'jenkins', 'jenkins-secret', body),
         body,
       });
@@ -233,7 +233,7 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
         await bundleLambda('worker', dir.path),
       ];
       const payload = example('workflow_job', 'completed');
-      const event = restProxyEvent(await signedDelivery('workflow_job', payload, 'bundle-secret'));
+      const event = functionUrlEvent(await signedDelivery('workflow_job', payload, 'bundle-secret'));
       const answer = await invokeBundle(webhook.file, event, dir.path, webhookEnvironment(aws.url));
       expect(answer.statusCode).toBe(202);
       const sent = aws.calls.find((c) => c.target === 'AmazonSQS.SendMessage')?.body as {

@@ -12,7 +12,7 @@ import { createWebhookHandler, handler, webhookDepsFromEnvironment } from '../..
 import { collectedTriggers } from '../../src/metrics/registry';
 import { trimEnvelope } from '../../src/pipeline/add-signature';
 import { signedPush } from '../push/harness';
-import { lambdaContext, restProxyEvent } from '../support/aws';
+import { functionUrlEvent, lambdaContext } from '../support/aws';
 import { example, signedDelivery } from '../support/webhooks';
 
 const ssm = mockClient(SSMClient);
@@ -78,7 +78,7 @@ beforeEach(() => {
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 });
 
-describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () => {
+describe('webhook Lambda (deployed handler, function URL events, payload format 2.0)', () => {
   // One execution environment for the whole describe: the handler keeps its clients and secret cache.
   let logs: ReturnType<typeof captureLogs>;
   beforeEach(() => {
@@ -86,21 +86,21 @@ describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () 
   });
   afterEach(() => logs.restore());
 
-  it('queues a signed base64 delivery, answering 202, and reads SSM once for many invocations', async () => {
+  it('queues a signed delivery, answering 202, and reads SSM once for many invocations', async () => {
     ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
     const responses = [];
     {
       // Concurrent and sequential invocations alike share one SSM read.
       const first = await Promise.all(
         [1, 2, 3].map(async () =>
-          handler(restProxyEvent(await signedDelivery('workflow_job', job, 's3cr3t')), lambdaContext('w')),
+          handler(functionUrlEvent(await signedDelivery('workflow_job', job, 's3cr3t')), lambdaContext('w')),
         ),
       );
       responses.push(...first);
       for (let i = 0; i < 17; i++) {
         responses.push(
           await handler(
-            restProxyEvent(await signedDelivery('workflow_job', job, 's3cr3t')),
+            functionUrlEvent(await signedDelivery('workflow_job', job, 's3cr3t')),
             lambdaContext('w'),
           ),
         );
@@ -142,57 +142,70 @@ describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () 
     expect(logs.text()).not.toMatch(/sha256=[0-9a-f]{64}/);
   });
 
-  it('accepts a body that API Gateway did not base64-encode', async () => {
+  it('accepts a body the function URL base64-encoded (a binary content type), over the same bytes', async () => {
     const delivery = await signedDelivery('workflow_job', job, 's3cr3t');
-    const response = await handler(restProxyEvent(delivery, { base64: false }), lambdaContext('w'));
+    const response = await handler(functionUrlEvent(delivery, { base64: true }), lambdaContext('w'));
     expect(response.statusCode).toBe(202);
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(0); // still cached
   });
 
+  it('answers other paths and methods 404 without reading a secret or queueing', async () => {
+    const delivery = await signedDelivery('workflow_job', job, 's3cr3t');
+    for (const options of [{ path: '/' }, { path: '/telemetry/' }, { path: '/other' }, { method: 'GET' }]) {
+      const response = await handler(functionUrlEvent(delivery, options), lambdaContext('w'));
+      expect([options, response.statusCode, bodyOf(response)]).toEqual([
+        options,
+        404,
+        { error: 'no such route; POST /telemetry' },
+      ]);
+    }
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
   it('answers the HTTP contract without queueing anything that is refused or ignored', async () => {
     const delivery = await signedDelivery('workflow_job', job, 's3cr3t');
-    const cases: [string, ReturnType<typeof restProxyEvent>, number, RegExp][] = [
+    const cases: [string, ReturnType<typeof functionUrlEvent>, number, RegExp][] = [
       [
         'wrong secret',
-        restProxyEvent(await signedDelivery('workflow_job', job, 'other')),
+        functionUrlEvent(await signedDelivery('workflow_job', job, 'other')),
         401,
         /invalid signature/,
       ],
       [
         'no signature',
-        restProxyEvent(delivery, { headers: { 'x-hub-signature-256': undefined } }),
+        functionUrlEvent(delivery, { headers: { 'x-hub-signature-256': undefined } }),
         401,
         /missing X-Hub-Signature-256/,
       ],
       [
         'tampered body',
-        { ...restProxyEvent(delivery), body: Buffer.from(`${delivery.body} `).toString('base64') },
+        { ...functionUrlEvent(delivery), body: `${delivery.body} ` },
         401,
         /invalid signature/,
       ],
       [
         'form content type',
-        restProxyEvent(delivery, { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        functionUrlEvent(delivery, { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
         415,
         /application\/json/,
       ],
       [
         'no event header',
-        restProxyEvent(delivery, { headers: { 'x-github-event': undefined } }),
+        functionUrlEvent(delivery, { headers: { 'x-github-event': undefined } }),
         400,
         /X-GitHub-Event/,
       ],
       [
         'no delivery header',
-        restProxyEvent(delivery, { headers: { 'x-github-delivery': undefined } }),
+        functionUrlEvent(delivery, { headers: { 'x-github-delivery': undefined } }),
         400,
         /X-GitHub-Delivery/,
       ],
-      ['empty body', { ...restProxyEvent(delivery), body: null }, 401, /invalid signature/],
-      ['ping', restProxyEvent(await signedDelivery('ping', example('ping'), 's3cr3t')), 200, /pong/],
+      ['empty body', { ...functionUrlEvent(delivery), body: undefined }, 401, /invalid signature/],
+      ['ping', functionUrlEvent(await signedDelivery('ping', example('ping'), 's3cr3t')), 200, /pong/],
       [
         'not collected',
-        restProxyEvent(await signedDelivery('workflow_job', example('workflow_job', 'queued'), 's3cr3t')),
+        functionUrlEvent(await signedDelivery('workflow_job', example('workflow_job', 'queued'), 's3cr3t')),
         202,
         /not collected/,
       ],
@@ -210,7 +223,7 @@ describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () 
       .on(SendMessageCommand)
       .rejects(Object.assign(new Error('queue unavailable'), { name: 'ServiceUnavailable' }));
     const response = await handler(
-      restProxyEvent(await signedDelivery('workflow_job', job, 's3cr3t')),
+      functionUrlEvent(await signedDelivery('workflow_job', job, 's3cr3t')),
       lambdaContext('w'),
     );
     expect(response.statusCode).toBe(503);
@@ -221,12 +234,50 @@ describe('webhook Lambda (deployed handler, API Gateway REST proxy events)', () 
   it('answers a signed delivery nested 100,000 levels 400 at the door, as the local collector does', async () => {
     const body = `{"action":"completed","workflow_job":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const response = await handler(
-      restProxyEvent(await signedDelivery('workflow_job', body, 's3cr3t')),
+      functionUrlEvent(await signedDelivery('workflow_job', body, 's3cr3t')),
       lambdaContext('w'),
     );
     expect(response.statusCode).toBe(400);
     expect(bodyOf(response)).toMatchObject({ error: 'body nests deeper than 64 levels' });
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('the IP allow-list (aws.api.allowedCidrs), checked by the function', () => {
+  it('answers callers outside the CIDRs 403 before reading a secret or the body; serves those inside', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(secretParameters('s3cr3t'));
+    const allowed = webhookDepsFromEnvironment({
+      ...process.env,
+      [ENV.allowedCidrs]: '192.30.252.0/22,2a0a:a440::/29',
+    });
+    const webhook = createWebhookHandler({
+      ...allowed,
+      logger: createLambdaLogger(new Logger({ logLevel: 'SILENT' })),
+    });
+    const delivery = await signedDelivery('workflow_job', job, 's3cr3t');
+    const status = async (sourceIp: string, path = '/telemetry') =>
+      (await webhook(functionUrlEvent(delivery, { sourceIp, path }))).statusCode;
+
+    expect(await status('203.0.113.9')).toBe(403);
+    expect(await status('2001:db8::1')).toBe(403);
+    expect(await status('203.0.113.9', '/other')).toBe(403); // the address first, then the route
+    expect(bodyOf(await webhook(functionUrlEvent(delivery, { sourceIp: '10.0.0.1' })))).toEqual({
+      error: 'caller not allowed',
+    });
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+
+    expect(await status('192.30.252.41')).toBe(202);
+    expect(await status('192.30.255.254')).toBe(202);
+    expect(await status('2a0a:a440::1')).toBe(202);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(3);
+  });
+
+  it('serves every caller when the list is empty (the default)', async () => {
+    expect(webhookDepsFromEnvironment({ ...process.env, [ENV.allowedCidrs]: '' }).allowedCidrs).toEqual([]);
+    expect(
+      webhookDepsFromEnvironment({ ...process.env, [ENV.allowedCidrs]: undefined }).allowedCidrs,
+    ).toEqual([]);
   });
 });
 
@@ -247,7 +298,7 @@ describe('webhook secrets from SSM through the cache', () => {
       logger: createLambdaLogger(new Logger({ logLevel: 'SILENT' })),
     });
     const deliver = async (secret: string) =>
-      (await webhook(restProxyEvent(await signedDelivery('workflow_job', job, secret)))).statusCode;
+      (await webhook(functionUrlEvent(await signedDelivery('workflow_job', job, secret)))).statusCode;
     return { deliver, advance: (s: number) => (now += s * 1000) };
   }
 
@@ -343,7 +394,7 @@ describe('claim check for events above the SQS message limit', () => {
     const delivery = await signedDelivery('workflow_job', big, 's3cr3t');
     expect(Buffer.byteLength(delivery.body)).toBeGreaterThan(MAX_INLINE_BYTES);
 
-    const response = await handler(restProxyEvent(delivery), lambdaContext('w'));
+    const response = await handler(functionUrlEvent(delivery), lambdaContext('w'));
     expect(response.statusCode).toBe(202);
     const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put).toMatchObject({ Bucket: BUCKET, ContentType: 'application/json' });
@@ -365,7 +416,7 @@ describe('claim check for events above the SQS message limit', () => {
     s3.on(PutObjectCommand).rejects(new Error('SlowDown'));
     const big = { ...job, padding: 'x'.repeat(MAX_INLINE_BYTES) };
     const response = await handler(
-      restProxyEvent(await signedDelivery('workflow_job', big, 's3cr3t')),
+      functionUrlEvent(await signedDelivery('workflow_job', big, 's3cr3t')),
       lambdaContext('w'),
     );
     expect(response.statusCode).toBe(503);
@@ -405,7 +456,7 @@ describe('custom pushes and sender secrets', () => {
         return { status: 202, body: { sender: request.headers['x-telemetry-sender'] } };
       },
     });
-    const event = restProxyEvent(
+    const event = functionUrlEvent(
       { headers: { 'content-type': 'application/json' }, body: '{"items":[]}' },
       { headers: { 'x-telemetry-event': 'deployment', 'x-telemetry-sender': 'jenkins' } },
     );
@@ -435,7 +486,7 @@ describe('webhook Lambda: pushes from other systems', () => {
     };
     const nowSeconds = String(Math.floor(Date.now() / 1000));
     const signed = signedPush('deployment', item, { timestamp: nowSeconds });
-    const event = restProxyEvent({ headers: signed.headers, body: signed.body.toString() });
+    const event = functionUrlEvent({ headers: signed.headers, body: signed.body.toString() });
     const answer = await push(event);
     expect(answer.statusCode).toBe(202);
     expect(bodyOf(answer).results).toEqual([{ index: 0, id: 'deploy-1' }]);
@@ -443,7 +494,9 @@ describe('webhook Lambda: pushes from other systems', () => {
 
     // A made-up sender is refused without another SSM call (one cached listing serves every sender).
     const stranger = signedPush('deployment', item, { sender: 'stranger', timestamp: nowSeconds });
-    const refused = await push(restProxyEvent({ headers: stranger.headers, body: stranger.body.toString() }));
+    const refused = await push(
+      functionUrlEvent({ headers: stranger.headers, body: stranger.body.toString() }),
+    );
     expect(refused.statusCode).toBe(401);
     expect(ssm.commandCalls(GetParametersByPathCommand, { Path: SENDERS_PATH })).toHaveLength(1);
   });

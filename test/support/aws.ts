@@ -1,86 +1,67 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, Context, SQSRecord } from 'aws-lambda';
+import type { Context, LambdaFunctionURLEvent, SQSRecord } from 'aws-lambda';
 import type { SignedDelivery } from './webhooks';
 
-/** GitHub's header spelling: API Gateway passes headers as the client sent them. */
-const GITHUB_CASE: Record<string, string> = {
-  'content-type': 'Content-Type',
-  'x-github-event': 'X-GitHub-Event',
-  'x-github-delivery': 'X-GitHub-Delivery',
-  'x-hub-signature-256': 'X-Hub-Signature-256',
-};
-
 /**
- * The API Gateway REST API (v1) Lambda proxy event for a delivery, as API Gateway builds it for
- * `POST /telemetry` on stage v1. With binary media type `*\/*` (our API) the body arrives base64-encoded.
+ * The Lambda function URL event (payload format 2.0) for a delivery, as Lambda builds it for
+ * `POST /telemetry`: headers lower-cased, the client's address in `requestContext.http.sourceIp`, and a
+ * JSON body passed as text (a binary content type arrives base64-encoded: `base64: true`).
  */
-export function restProxyEvent(
+export function functionUrlEvent(
   delivery: SignedDelivery,
-  options: { base64?: boolean; headers?: Record<string, string | undefined> } = {},
-): APIGatewayProxyEvent {
-  const base64 = options.base64 ?? true;
+  options: {
+    base64?: boolean;
+    headers?: Record<string, string | undefined>;
+    method?: string;
+    path?: string;
+    sourceIp?: string;
+  } = {},
+): LambdaFunctionURLEvent {
+  const base64 = options.base64 ?? false;
   const headers: Record<string, string> = {
-    Accept: '*/*',
-    'User-Agent': 'GitHub-Hookshot/1a2b3c4',
-    'X-GitHub-Hook-ID': '123456789',
-    'X-GitHub-Hook-Installation-Target-ID': '79929171',
-    'X-GitHub-Hook-Installation-Target-Type': 'organization',
-    'X-Forwarded-For': '192.30.252.41',
-    'X-Forwarded-Proto': 'https',
-    Host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    accept: '*/*',
+    'user-agent': 'GitHub-Hookshot/1a2b3c4',
+    'x-github-hook-id': '123456789',
+    'x-github-hook-installation-target-id': '79929171',
+    'x-github-hook-installation-target-type': 'organization',
+    'x-forwarded-for': options.sourceIp ?? '192.30.252.41',
+    'x-forwarded-proto': 'https',
+    'x-amzn-trace-id': 'Root=1-67891233-abcdef012345678912345678',
+    host: 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws',
   };
-  for (const [name, value] of Object.entries(delivery.headers)) headers[GITHUB_CASE[name] ?? name] = value;
+  for (const [name, value] of Object.entries(delivery.headers)) headers[name.toLowerCase()] = value;
   for (const [name, value] of Object.entries(options.headers ?? {})) {
-    const spelled = GITHUB_CASE[name] ?? name;
-    if (value === undefined) delete headers[spelled];
-    else headers[spelled] = value;
+    if (value === undefined) delete headers[name.toLowerCase()];
+    else headers[name.toLowerCase()] = value;
   }
+  const method = options.method ?? 'POST';
+  const path = options.path ?? '/telemetry';
   const requestId = randomUUID();
   return {
-    resource: '/telemetry',
-    path: '/telemetry',
-    httpMethod: 'POST',
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
     body: base64 ? Buffer.from(delivery.body, 'utf8').toString('base64') : delivery.body,
     isBase64Encoded: base64,
     requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: null,
-      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      extendedRequestId: 'Xyz=',
-      httpMethod: 'POST',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '192.30.252.41',
-        user: null,
+      accountId: 'anonymous',
+      apiId: 'abcdefghijklmnopqrstuvwxyz012345',
+      domainName: 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws',
+      domainPrefix: 'abcdefghijklmnopqrstuvwxyz012345',
+      http: {
+        method,
+        path,
+        protocol: 'HTTP/1.1',
+        sourceIp: options.sourceIp ?? '192.30.252.41',
         userAgent: 'GitHub-Hookshot/1a2b3c4',
-        userArn: null,
       },
-      path: '/v1/telemetry',
-      protocol: 'HTTP/1.1',
       requestId,
-      requestTime: '01/Nov/2026:12:00:00 +0000',
-      requestTimeEpoch: 1793534400000,
-      resourceId: 'r1',
-      resourcePath: '/telemetry',
-      stage: 'v1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '01/Nov/2026:12:00:00 +0000',
+      timeEpoch: 1793534400000,
     },
   };
 }

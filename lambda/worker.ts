@@ -50,9 +50,12 @@ export const DEADLINE_MARGIN_MS = 20_000;
 /**
  * Longest wait for GitHub's write budget inside an invocation: a batch that would wait longer goes back to
  * the queue with the wait as its visibility delay, so no Lambda is billed while the budget refills (the
- * pacer allows a commit about every 24 s; the messages come back in a larger batch).
+ * messages come back in a larger batch). It covers a few of the pacer's refill steps (one write every 8 s
+ * at 450 an hour): a batch whose records need several commits (tree requests of about 475 workflow-job
+ * records) takes its next commit's turn instead of failing the rest of the batch, which cost every message
+ * a receive and, at `maxReceiveCount`, a requeue (bench soak).
  */
-export const BUDGET_WAIT_MS = 5_000;
+export const BUDGET_WAIT_MS = 30_000;
 
 /**
  * The SQS worker: decodes a batch (claim checks resolved), runs collect and store for all of it

@@ -99,7 +99,9 @@ export class WritePacer {
     this.refilledAt = replay[0] ?? now;
     for (const t of replay) {
       this.refill(t);
-      this.tokens -= 1;
+      // The bucket only smooths: writers that together spent past it leave no debt (a wait of minutes that
+      // failed every batch), while GitHub's own windows (per minute, per hour) still count every write.
+      this.tokens = Math.max(0, this.tokens - 1);
       this.sent.push(t);
     }
     this.refill(now);

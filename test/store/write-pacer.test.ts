@@ -92,4 +92,26 @@ describe('WritePacer', () => {
     // The oldest of them leaves the hour 10 minutes from now.
     expect(clock.now() - start).toBeGreaterThanOrEqual(600_000);
   });
+
+  it("counts another writer's burst without a debt of minutes: the next write waits one refill step", async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 80, perHour: 500, burst: 30, clock });
+    // This writer spends its burst; a second one spent its own in the same seconds (the ledger reads it).
+    for (let i = 0; i < 30; i += 1) await pacer.acquire();
+    const start = clock.now();
+    pacer.seed(Array.from({ length: 30 }, () => start));
+    expect(pacer.usedLastHour).toBe(60);
+    await pacer.acquire(10_000);
+    // One refill step (3,600 s / 500 = 7.2 s), not the 216 s that repaying 30 writes would take.
+    expect(clock.now() - start).toBeLessThanOrEqual(7_200);
+    // GitHub's windows still count both writers: 80 a minute at most.
+    for (let i = 0; i < 19; i += 1) await pacer.acquire();
+    const times: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      await pacer.acquire();
+      times.push(clock.now());
+    }
+    expect(pacer.usedLastHour).toBe(85);
+    expect((times.at(-1) as number) - start).toBeGreaterThanOrEqual(60_000);
+  });
 });

@@ -199,12 +199,17 @@ const codeReviewInvolvement = {
   merged_without_approval: 'boolean',
 } satisfies Columns<CodeReviewInvolvementOutput>;
 
-const commitsPerPr = {
+/** The merged pull request both merge-time metrics describe (the same fields lead both of their outputs). */
+const mergedPullRequest = {
   pull_request_id: 'string',
   number: 'int',
   base_branch: 'string',
   merged_at: 'timestamp',
   head_sha: 'string',
+} as const;
+
+const commitsPerPr = {
+  ...mergedPullRequest,
   commits: 'int',
   commits_listed: 'int',
   commits_truncated: 'boolean',
@@ -219,11 +224,7 @@ const commitsPerPr = {
 } satisfies Columns<CommitsPerPrOutput>;
 
 const documentationUpdated = {
-  pull_request_id: 'string',
-  number: 'int',
-  base_branch: 'string',
-  merged_at: 'timestamp',
-  head_sha: 'string',
+  ...mergedPullRequest,
   globs: list('string'),
   documentation_updated: 'boolean',
   changed_files: 'int',

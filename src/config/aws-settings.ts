@@ -158,7 +158,6 @@ export function awsNames(instance: string) {
     deadLetterQueue: `${prefix}-events-dlq`,
     scheduleDeadLetterQueue: `${prefix}-schedule-dlq`,
     scheduleGroup: prefix,
-    api: prefix,
     function: (name: 'webhook' | 'worker' | 'schedule') => `${prefix}-${name}`,
     /** SSM parameter path prefix; every secret lives below it. */
     parameterRoot: parameters,

@@ -1,0 +1,224 @@
+import type { Duck } from '../data/duckdb';
+import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullRequestFact } from './facts';
+
+/**
+ * The report's facts as DuckDB tables, so every figure is a query and no record has to live in JS.
+ *
+ * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record it reads:
+ * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
+ * one, through `appendFacts` (tier 1). `settleFacts` then keeps one row per id, better record wins
+ * (higher revision, complete over partial, a partition row over a file), leaves retracted ids out, and
+ * names the settled tables the figures are computed from (src/report/derive-sql.ts and friends).
+ * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
+ */
+
+/** Columns every source table starts with: the record's standing and its envelope. */
+const ENVELOPE = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier INTEGER, metric VARCHAR,
+  owner VARCHAR, repo VARCHAR, at_ms DOUBLE`;
+
+/** The fact columns of each kind (src/report/facts.ts: the same fields, snake_case). */
+export const FACT_COLUMNS = {
+  /** deployment-status and push-deployment; `at_ms` is the status's (or finish) time. */
+  deployment: `deployment VARCHAR, deployment_id VARCHAR, state VARCHAR, environment VARCHAR, production BOOLEAN,
+    sha VARCHAR, service VARCHAR, lead_time_ms DOUBLE, commit_count INTEGER`,
+  /** incident and push-incident: one row per record (opened / closed); merged per `incident` later. */
+  incident: `incident VARCHAR, opened_at_ms DOUBLE, resolved_at_ms DOUBLE, labels VARCHAR[], service VARCHAR,
+    linked_sha VARCHAR, linked_deployment_id VARCHAR`,
+  /** pull-request; `at_ms` is merged_at for merged ones, occurred_at otherwise. */
+  pull_request: `merged BOOLEAN, revert BOOLEAN, into_default BOOLEAN, bot BOOLEAN, labels VARCHAR[],
+    reviewed BOOLEAN, size DOUBLE, coding_ms DOUBLE, pickup_ms DOUBLE, review_ms DOUBLE, merge_ms DOUBLE,
+    cycle_ms DOUBLE`,
+  /** pipeline-run (pushed): every run, queued and in progress included (the figures keep finished ones). */
+  pipeline_run: `source VARCHAR, pipeline VARCHAR, conclusion VARCHAR, queue_ms DOUBLE, duration_ms DOUBLE`,
+} as const;
+
+export type FactKind = keyof typeof FACT_COLUMNS;
+
+/** Source table (every version read) and settled table (one row per id) of each kind. */
+export const FACT_TABLES: Record<FactKind, { src: string; settled: string }> = {
+  deployment: { src: 'deployment_src', settled: 'deployment_statuses' },
+  incident: { src: 'incident_src', settled: 'incident_records' },
+  pull_request: { src: 'pull_request_src', settled: 'pull_requests' },
+  pipeline_run: { src: 'pipeline_run_src', settled: 'pipeline_runs' },
+};
+
+/** Ids a sender retracted (tombstones): no version of them is counted. */
+export const RETRACTED_TABLE = 'retracted_ids';
+
+const KINDS = Object.keys(FACT_COLUMNS) as FactKind[];
+
+export async function createFactTables(duck: Duck): Promise<void> {
+  for (const kind of KINDS) {
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE ${FACT_TABLES[kind].src} (${ENVELOPE}, ${FACT_COLUMNS[kind]})`,
+    );
+  }
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${RETRACTED_TABLE} (id VARCHAR)`);
+}
+
+/** A fact read in JS (a file judged one by one) with its standing. */
+export interface FactOffer {
+  id: string;
+  revision: string | null;
+  complete: boolean;
+  metric: string;
+  fact: Exclude<Fact, { kind: 'workflow-job' | 'workflow-run' }>;
+}
+
+type Cell = string | number | boolean | null | string[];
+
+/** Appends facts read in JS (tier 1) to their source tables. */
+export async function appendFacts(duck: Duck, offers: readonly FactOffer[]): Promise<void> {
+  const byKind: Record<FactKind, Cell[][]> = {
+    deployment: [],
+    incident: [],
+    pull_request: [],
+    pipeline_run: [],
+  };
+  for (const { id, revision, complete, metric, fact } of offers) {
+    const envelope: Cell[] = [id, revision, complete, 1, metric, fact.owner, fact.repo, fact.at];
+    switch (fact.kind) {
+      case 'deployment':
+        byKind.deployment.push([...envelope, ...deploymentCells(fact)]);
+        break;
+      case 'incident':
+        byKind.incident.push([...envelope, ...incidentCells(fact)]);
+        break;
+      case 'pull-request':
+        byKind.pull_request.push([...envelope, ...pullRequestCells(fact)]);
+        break;
+      case 'pipeline-run':
+        byKind.pipeline_run.push([...envelope, ...pipelineRunCells(fact)]);
+        break;
+    }
+  }
+  for (const kind of KINDS) await append(duck, FACT_TABLES[kind].src, byKind[kind]);
+}
+
+/** Appends retracted ids. */
+export async function appendRetracted(duck: Duck, ids: Iterable<string>): Promise<void> {
+  await append(
+    duck,
+    RETRACTED_TABLE,
+    [...ids].map((id) => [id]),
+  );
+}
+
+const deploymentCells = (f: DeploymentStatusFact): Cell[] => [
+  f.deployment,
+  f.deploymentId,
+  f.state,
+  f.environment,
+  f.production,
+  f.sha,
+  f.service,
+  f.leadTimeMs,
+  f.commitCount,
+];
+const incidentCells = (f: IncidentFact): Cell[] => [
+  f.incident,
+  f.openedAt,
+  f.resolvedAt,
+  f.labels,
+  f.service,
+  f.linkedSha,
+  f.linkedDeploymentId,
+];
+const pullRequestCells = (f: PullRequestFact): Cell[] => [
+  f.merged,
+  f.revert,
+  f.intoDefault,
+  f.bot,
+  f.labels,
+  f.reviewed,
+  f.size,
+  f.coding,
+  f.pickup,
+  f.review,
+  f.merge,
+  f.cycle,
+];
+const pipelineRunCells = (f: PipelineRunFact): Cell[] => [
+  f.source,
+  f.pipeline,
+  f.conclusion,
+  f.queueMs,
+  f.durationMs,
+];
+
+/** Column types of a table, in order, as DuckDB reports them. */
+async function columnTypes(duck: Duck, table: string): Promise<string[]> {
+  const rows = await duck.all(
+    `SELECT data_type FROM duckdb_columns() WHERE table_name = '${table}' ORDER BY column_index`,
+  );
+  return rows.map((r) => String(r.data_type));
+}
+
+/**
+ * Appends rows with DuckDB's appender, each cell by its column's declared type (a JS number may be an
+ * INTEGER or a DOUBLE column; a list is a VARCHAR[]).
+ */
+async function append(duck: Duck, table: string, rows: readonly Cell[][]): Promise<void> {
+  if (rows.length === 0) return;
+  const types = await columnTypes(duck, table);
+  const { listValue } = await import('@duckdb/node-api');
+  const appender = await duck.appender(table);
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      if (cell === null) appender.appendNull();
+      else if (Array.isArray(cell)) appender.appendList(listValue(cell));
+      else if (typeof cell === 'string') appender.appendVarchar(cell);
+      else if (typeof cell === 'boolean') appender.appendBoolean(cell);
+      else if (types[i] === 'INTEGER') appender.appendInteger(cell);
+      else appender.appendDouble(cell);
+    });
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+/** What `records` (docs/REPORTS.md) says of the settled facts. */
+export interface FactCounts {
+  /** Distinct ids kept, by metric. */
+  by_metric: Record<string, number>;
+  /** Versions beyond the first of an id (live + backfill, redelivery). */
+  duplicates: number;
+  /** Versions left out because their id was retracted. */
+  retracted: number;
+  /** Rows that came from partitions (tier 0). */
+  partition_rows: number;
+}
+
+/**
+ * One row per id in each settled table (`FACT_TABLES[kind].settled`: the source columns without the
+ * standing, plus `repository` = owner/repo), retracted ids left out; the source tables are dropped.
+ */
+export async function settleFacts(duck: Duck): Promise<FactCounts> {
+  const counts: FactCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
+  for (const kind of KINDS) {
+    const { src, settled } = FACT_TABLES[kind];
+    const rows = await duck.all(
+      `SELECT metric,
+              count(*) FILTER (WHERE id IN (SELECT id FROM ${RETRACTED_TABLE})) AS retracted,
+              count(*) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS kept,
+              count(DISTINCT id) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS distinct_ids,
+              count(*) FILTER (WHERE tier = 0) AS partition_rows
+       FROM ${src} GROUP BY metric`,
+    );
+    for (const row of rows) {
+      const r = row as Record<string, bigint | string>;
+      counts.retracted += Number(r.retracted);
+      counts.duplicates += Number(r.kept) - Number(r.distinct_ids);
+      counts.partition_rows += Number(r.partition_rows);
+      counts.by_metric[String(r.metric)] = Number(r.distinct_ids);
+    }
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE ${settled} AS
+       SELECT * EXCLUDE (id, revision, complete, tier), owner || '/' || repo AS repository FROM ${src}
+       WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})
+       QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, complete DESC, tier) = 1`,
+    );
+    await duck.run(`DROP TABLE ${src}`);
+  }
+  return counts;
+}

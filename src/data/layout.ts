@@ -2,11 +2,13 @@
  * The data repository's folder layout (docs/DATA.md, "Layout"). No folder ever holds more than 3,000
  * entries (GitHub's recommendation) at the volumes below:
  *
- * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`, by
- *   `occurred_at` (UTC), `<hhm0>` its ten-minute slot (`0840` holds 08:40–08:49): a day folder holds 144
- *   slots, a slot reaches 3,000 entries at 18,000 records an hour of one metric (the target, 10,000 events
- *   an hour, is about 11,000 records an hour across all metrics). Time slots rather than hash shards keep a
- *   batch's records together: the GitHubRepoStore lists one or two folders per batch to know what exists;
+ * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`, by
+ *   `occurred_at` (UTC), `<hhmm>` its minute (`0842` holds 08:42:00–08:42:59): a day folder holds at most
+ *   1,440 minutes, a minute reaches 3,000 entries only at 180,000 records an hour of one metric, beyond
+ *   what GitHub's write budget lets any store commit (about 150,000 records an hour: docs/ARCHITECTURE.md),
+ *   so no folder the store writes can pass the limit. Time slots rather than hash shards keep a batch's
+ *   records together: a batch of 1,000 at 100,000 events an hour spans about 36 s of `occurred_at`, so the
+ *   GitHubRepoStore lists one or two folders per metric and batch to know what exists;
  * - partitions: `parquet/<metric>/year=<yyyy>/month=<mm>/day=<dd>/<generation>-<nnn>.parquet`, one set of
  *   files per metric and closed UTC day (Hive-style folders, so DuckDB, Athena and Glue read the keys), each
  *   file below 1 MB;
@@ -40,13 +42,13 @@ export function utcDay(iso: string): { yyyy: string; mm: string; dd: string } {
   };
 }
 
-/** The ten-minute slot of an ISO time, in UTC: `0840` for 08:40–08:49. */
+/** The minute of an ISO time, in UTC: `0842` for 08:42:00–08:42:59. */
 export function timeSlot(iso: string): string {
   const when = new Date(iso);
-  return `${String(when.getUTCHours()).padStart(2, '0')}${Math.floor(when.getUTCMinutes() / 10)}0`;
+  return `${String(when.getUTCHours()).padStart(2, '0')}${String(when.getUTCMinutes()).padStart(2, '0')}`;
 }
 
-/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`, relative to the data root. */
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`, relative to the data root. */
 export function hotRecordPath(record: { id: string; metric: string; occurred_at: string }): string {
   const { yyyy, mm, dd } = utcDay(record.occurred_at);
   const slot = timeSlot(record.occurred_at);

@@ -64,8 +64,8 @@ export function buildRecord<O>(
 export { safeSegment } from '../data/layout';
 
 /**
- * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json` by
- * `occurred_at` (UTC), `<hhm0>` its ten-minute slot (src/data/layout.ts). Compaction later moves it into
+ * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json` by
+ * `occurred_at` (UTC), `<hhmm>` its minute (src/data/layout.ts). Compaction later moves it into
  * its day's Parquet partition. A tombstone (status `retracted`) goes to `tombstones/` instead.
  */
 export function recordPath(

@@ -74,7 +74,7 @@ describe('telemetry serve --store github: the data repository’s own events (re
       expect(stored).toEqual([
         'README.md',
         expect.stringMatching(
-          /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{3}0\/workflow-job-[0-9a-f]{24}\.json$/,
+          /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{4}\/workflow-job-[0-9a-f]{24}\.json$/,
         ),
       ]);
       const [hot] = await git.branches(repo!, 'main-hot/');

@@ -47,7 +47,7 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
         // The refused second item is kept in the sender's refused-request log, never among the records.
         '_state/senders/jenkins.json',
         expect.stringMatching(
-          /^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{3}0\/push-deployment-[0-9a-f]{24}\.json$/,
+          /^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{4}\/push-deployment-[0-9a-f]{24}\.json$/,
         ),
       ]);
     } finally {
@@ -100,7 +100,7 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
       const files = await listFiles(join(dir.path, 'data'));
       expect(files).toEqual([
         expect.stringMatching(
-          /^hot\/pipeline-run\/\d{4}\/\d{2}\/\d{2}\/\d{3}0\/pipeline-run-[0-9a-f]{24}\.json$/,
+          /^hot\/pipeline-run\/\d{4}\/\d{2}\/\d{2}\/\d{4}\/pipeline-run-[0-9a-f]{24}\.json$/,
         ),
       ]);
       // The end arrived first; the start sent after it changed nothing.

@@ -27,9 +27,7 @@ describe('telemetry serve + telemetry send (real processes)', () => {
       expect(await exited).toBe(0);
       const files = await listFiles(dir.path);
       expect(files).toEqual([
-        expect.stringMatching(
-          /^hot\/workflow-job\/2021\/08\/\d{2}\/\d{3}0\/workflow-job-[0-9a-f]{24}\.json$/,
-        ),
+        expect.stringMatching(/^hot\/workflow-job\/2021\/08\/\d{2}\/\d{4}\/workflow-job-[0-9a-f]{24}\.json$/),
       ]);
     } finally {
       child.kill('SIGKILL');

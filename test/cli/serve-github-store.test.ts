@@ -57,7 +57,7 @@ describe('telemetry serve --store github (real process, fake GitHub)', () => {
       expect(files).toEqual([
         'README.md',
         expect.stringMatching(
-          /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{3}0\/workflow-job-[0-9a-f]{24}\.json$/,
+          /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{4}\/workflow-job-[0-9a-f]{24}\.json$/,
         ),
       ]);
       const [hot] = await git.branches(repo!, 'main-hot/');

@@ -78,7 +78,7 @@ describe('pipeline-run metric', () => {
         const store = new FileStore(dir.path);
         for (const record of order) await store.write([record as MetricRecord]);
         const files = await listFiles(dir.path);
-        expect(files).toEqual([`hot/pipeline-run/2026/11/01/1150/${ended?.id}.json`]);
+        expect(files).toEqual([`hot/pipeline-run/2026/11/01/1152/${ended?.id}.json`]);
         const stored = JSON.parse((await store.readFile(files[0] as string)) as string) as MetricRecord;
         expect(stored.output).toMatchObject({ status: 'failure', duration_ms: 392_000 });
       } finally {

@@ -58,13 +58,13 @@ describe('record envelope', () => {
     expect(partial.status).toBe('partial');
   });
 
-  it('places a record by metric, the UTC day and ten-minute slot of occurred_at', () => {
+  it('places a record by metric, the UTC day and minute of occurred_at', () => {
     const path = recordPath({
       id: 'workflow-job-3fa9c0de',
       metric: 'workflow-job',
-      occurred_at: '2021-12-31T23:30:00-02:00',
+      occurred_at: '2021-12-31T23:37:59-02:00',
     });
-    expect(path).toBe('hot/workflow-job/2022/01/01/0130/workflow-job-3fa9c0de.json');
+    expect(path).toBe('hot/workflow-job/2022/01/01/0137/workflow-job-3fa9c0de.json');
   });
 
   it('never lets a name climb out of its folder', () => {

@@ -208,7 +208,7 @@ describe('retraction end to end: push, report, retract, report (local collector,
     expect(senders[1]).toMatchObject({ retracted: { items: 3, unmatched: 1 }, accepted: { last_24h: 3 } });
 
     // A second run reported at its start, then at its end without started_at: two files of one id (their
-    // times fall in different ten-minute slots); every reader keeps the end.
+    // times fall in different minutes); every reader keeps the end.
     const later = new Date(Date.now() + 20 * 60_000).toISOString();
     await push(
       'pipeline-run',

@@ -8,6 +8,9 @@ import { TelemetryStack } from './telemetry-stack';
 /** What the app needs to know about a job to check a schedule at synth time. */
 export interface JobShape {
   input: z.ZodType<unknown>;
+  /** What the configuration lacks for this input (the same check `telemetry job run` makes). */
+  // biome-ignore lint/suspicious/noExplicitAny: each job types its own input; this only forwards it
+  configProblem?(input: any, config: TelemetryConfig): string | undefined;
 }
 
 export interface TelemetryAppOptions {
@@ -56,7 +59,11 @@ export function checkSchedules(config: TelemetryConfig, findJob: TelemetryAppOpt
       for (const issue of input.error.issues) {
         problems.push(`${where}: input.${issue.path.join('.')}: ${issue.message}`);
       }
+      return;
     }
+    // Refused at synth, not at 3 a.m. in the schedule's first run.
+    const problem = job.configProblem?.(input.data, config);
+    if (problem) problems.push(`${where}: ${problem}`);
   });
   if (problems.length > 0) throw new ConfigError(`invalid schedules:\n  ${problems.join('\n  ')}`);
 }

@@ -12,6 +12,7 @@ import { githubParameters } from '../../lib/parameters';
 import { functionConfig } from '../../lib/telemetry-stack';
 import { awsNames } from '../../src/config/aws-settings';
 import { configSchema } from '../../src/config/config';
+import { findJob as registeredJob } from '../../src/jobs/registry';
 import { collectedTriggers } from '../../src/metrics/registry';
 
 // Synthesised once per configuration (aws-cdk-lib is slow to load), with the feature flags of cdk.json as
@@ -571,6 +572,18 @@ describe('schedule checks at synth time', () => {
       'unknown time zone Mars/Olympus',
     );
     expect(() => checkSchedules(withSchedule({}), findJob)).not.toThrow();
+  });
+
+  it("refuses a schedule the configuration cannot run, as `telemetry job run` would (the registry's jobs)", () => {
+    const appHook = { job: 'redeliver', input: { app: true } };
+    expect(() => checkSchedules(withSchedule(appHook), registeredJob)).toThrow(
+      "schedules[0] (s): redelivering the App's hook authenticates as the App",
+    );
+    const asApp = configSchema.parse({
+      ...withSchedule(appHook),
+      githubAuth: { source: 'app', data: 'app' },
+    });
+    expect(() => checkSchedules(asApp, registeredJob)).not.toThrow();
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Duck } from '../data/duckdb';
 import { sqlString } from '../data/duckdb';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
+import { distributionOf, distributionSql, failureOf, failureSql } from './scopes-sql';
 import { DAY_MS, type Distribution, ratio } from './stats';
 import type { CiFigures, JobRow, SourceRow, WorkflowRow } from './summarize';
 import { GITHUB_ACTIONS_SOURCE } from './summarize';
@@ -202,42 +203,6 @@ export interface CiResult {
   by_repo: Map<string, CiScope>;
   by_team: Map<string, CiScope>;
 }
-
-const FAILED = "('failure', 'timed_out', 'startup_failure')";
-
-/** The columns `distribution()` is made of, for the non-negative values of `v`. */
-function distributionSql(v: string, name: string): string {
-  return `count(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_count,
-    quantile_cont(${v}, 0.5) FILTER (WHERE ${v} >= 0) AS ${name}_p50,
-    quantile_cont(${v}, 0.9) FILTER (WHERE ${v} >= 0) AS ${name}_p90,
-    avg(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_mean,
-    count(${v}) FILTER (WHERE ${v} < 0) AS ${name}_negative`;
-}
-
-function failureSql(name: string): string {
-  return `count(*) FILTER (WHERE conclusion IN ${FAILED}) AS ${name}_failed,
-    count(*) FILTER (WHERE conclusion IN ${FAILED} OR conclusion = 'success') AS ${name}_decided`;
-}
-
-const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-
-function distributionOf(row: Record<string, unknown>, name: string): Distribution {
-  const count = Number(row[`${name}_count`]);
-  const value = (key: string) => {
-    const v = num(row[`${name}_${key}`]);
-    return count === 0 || v === null ? null : Math.round(v);
-  };
-  return {
-    count,
-    p50: value('p50'),
-    p90: value('p90'),
-    mean: value('mean'),
-    excluded_negative: Number(row[`${name}_negative`]),
-  };
-}
-
-const failureOf = (row: Record<string, unknown>, name: string) =>
-  ratio(Number(row[`${name}_failed`]), Number(row[`${name}_decided`]));
 
 /** `scope_kind` / `scope` for the whole report, each repository and (with teams) each team. */
 function scoped(table: string, withTeams: boolean): string {

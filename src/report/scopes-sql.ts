@@ -2,8 +2,8 @@ import { type Distribution, ratio } from './stats';
 
 /**
  * What every figure query shares: the scopes a report splits into (the whole report, each repository, each
- * team) and the SQL of `distribution()` and of a failure rate, so one query per figure yields every scope at
- * once and the numbers are those src/report/stats.ts defines.
+ * team) and the SQL of a distribution and of a failure rate, so one query per figure yields every scope at
+ * once and the numbers are those `Distribution` and `ratio` in src/report/stats.ts define.
  */
 
 export type ScopeKind = 'all' | 'repo' | 'team';
@@ -55,9 +55,9 @@ export class Scoped<T> {
 const FAILED = "('failure', 'timed_out', 'startup_failure')";
 
 /**
- * The columns `distribution()` is made of, for the non-negative values of the expression `v` (nulls ignored,
+ * The columns a `Distribution` is made of, for the non-negative values of the expression `v` (nulls ignored,
  * negatives counted apart): `<name>_count`, `_p50`, `_p90`, `_mean`, `_negative`. `quantile_cont` is the
- * inclusive percentile of `quantile()`.
+ * inclusive percentile (linear interpolation between closest ranks).
  */
 export function distributionSql(v: string, name: string): string {
   return `count(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_count,
@@ -76,7 +76,7 @@ export function failureSql(name: string, conclusion = 'conclusion'): string {
 export const num = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 
-/** Reads the columns of `distributionSql` back as `distribution()` returns them (rounded like it). */
+/** Reads the columns of `distributionSql` back as a `Distribution` (p50, p90 and mean rounded with Math.round). */
 export function distributionOf(row: Record<string, unknown> | undefined, name: string): Distribution {
   const count = Number(row?.[`${name}_count`] ?? 0);
   const value = (key: string) => {

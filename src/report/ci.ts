@@ -1,7 +1,17 @@
 import type { Duck } from '../data/duckdb';
 import { sqlString } from '../data/duckdb';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
-import { distributionOf, distributionSql, failureOf, failureSql } from './scopes-sql';
+import {
+  byScope,
+  distributionOf,
+  distributionSql,
+  failureOf,
+  failureSql,
+  keptSql,
+  mondaySql,
+  p50Sql,
+  p90Sql,
+} from './scopes-sql';
 import { DAY_MS, type Distribution, ratio } from './stats';
 import type { CiFigures, JobRow, SourceRow, WorkflowRow } from './summarize';
 import { GITHUB_ACTIONS_SOURCE } from './summarize';
@@ -204,43 +214,51 @@ export interface CiResult {
   by_team: Map<string, CiScope>;
 }
 
-/** `scope_kind` / `scope` for the whole report, each repository and (with teams) each team. */
-function scoped(table: string, withTeams: boolean): string {
-  const teamed = `(SELECT t.*, coalesce(m.team, '') AS team FROM ${table} t LEFT JOIN ci_teams m
-    ON m.owner = t.owner AND m.repo = t.repo AND m.path IS NOT DISTINCT FROM t.path)`;
-  const parts = [
-    `SELECT 'all' AS scope_kind, '' AS scope, * FROM ${teamed}`,
-    `SELECT 'repo' AS scope_kind, repository AS scope, * FROM ${teamed}`,
-  ];
-  if (withTeams) parts.push(`SELECT 'team' AS scope_kind, team AS scope, * FROM ${teamed}`);
-  return `(${parts.join(' UNION ALL ')})`;
+/**
+ * `ci_runs` / `ci_jobs` as views with what every figure reads: the team (with teams), the kept (non-negative)
+ * durations and queue times of `distributionSql`, and the week. Views, not tables: each figure reads them once.
+ */
+async function createScopedViews(duck: Duck, withTeams: boolean): Promise<void> {
+  for (const table of ['ci_runs', 'ci_jobs']) {
+    const team = withTeams
+      ? `coalesce(m.team, '') AS team FROM ${table} t LEFT JOIN ci_teams m
+         ON m.owner = t.owner AND m.repo = t.repo AND m.path IS NOT DISTINCT FROM t.path`
+      : `'' AS team FROM ${table} t`;
+    await duck.run(
+      `CREATE OR REPLACE TEMP VIEW ${table}_scoped AS
+       SELECT t.*, ${keptSql('t.duration_ms', 'duration')}, ${keptSql('t.queue_ms', 'queue')},
+              ${mondaySql('t.at_ms')} AS monday, ${team}`,
+    );
+  }
 }
 
 export async function ciFigures(duck: Duck, topListSize: number, withTeams: boolean): Promise<CiResult> {
-  const runs = scoped('ci_runs', withTeams);
-  const jobs = scoped('ci_jobs', withTeams);
+  await createScopedViews(duck, withTeams);
+  const runs = 'ci_runs_scoped';
+  const jobs = 'ci_jobs_scoped';
+  const scope = byScope(withTeams);
   const result: CiResult = { all: emptyScope(), by_repo: new Map(), by_team: new Map() };
   const scopeOf = (row: Record<string, unknown>): CiScope => {
     const kind = String(row.scope_kind);
     if (kind === 'all') return result.all;
     const map = kind === 'repo' ? result.by_repo : result.by_team;
     const key = String(row.scope);
-    let scope = map.get(key);
-    if (!scope) {
-      scope = emptyScope();
-      map.set(key, scope);
+    let value = map.get(key);
+    if (!value) {
+      value = emptyScope();
+      map.set(key, value);
     }
-    return scope;
+    return value;
   };
 
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) AS n, ${distributionSql('duration_ms', 'duration')},
-       ${distributionSql('queue_ms', 'queue')}, ${failureSql('f')}
-     FROM ${runs} GROUP BY ALL`,
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${distributionSql('queue')},
+       ${failureSql('f')}
+     FROM ${runs} GROUP BY ${scope.groupBy}`,
   )) {
-    const scope = scopeOf(row);
+    const figures = scopeOf(row);
     const duration = distributionOf(row, 'duration');
-    scope.ci.runs = {
+    figures.ci.runs = {
       count: Number(row.n),
       duration,
       queue: distributionOf(row, 'queue'),
@@ -248,25 +266,33 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
       rerun_rate: null,
       by_conclusion: {},
     };
-    scope.source = {
+    figures.source = {
       source: GITHUB_ACTIONS_SOURCE,
       runs: Number(row.n),
       p50_ms: duration.p50,
       p90_ms: duration.p90,
-      failure_rate: scope.ci.runs.failure_rate,
+      failure_rate: figures.ci.runs.failure_rate,
     };
   }
+  // A run is its repository and run id: counted once per scope even if its attempts fall in different teams.
+  const reruns = [
+    `SELECT ${byScope(false).select}, count(*) FILTER (WHERE attempts > 1) AS rerun, count(*) AS distinct_runs
+     FROM (SELECT repository, run_id, max(attempt) AS attempts FROM ci_runs GROUP BY ALL)
+     GROUP BY ${byScope(false).groupBy}`,
+  ];
+  if (withTeams)
+    reruns.push(
+      `SELECT 'team' AS scope_kind, team AS scope, count(*) FILTER (WHERE attempts > 1) AS rerun,
+         count(*) AS distinct_runs
+       FROM (SELECT team, repository, run_id, max(attempt) AS attempts FROM ${runs} GROUP BY ALL) GROUP BY team`,
+    );
+  for (const sql of reruns)
+    for (const row of await duck.all(sql))
+      scopeOf(row).ci.runs.rerun_rate = ratio(Number(row.rerun), Number(row.distinct_runs));
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) FILTER (WHERE attempts > 1) AS rerun, count(*) AS distinct_runs
-     FROM (SELECT scope_kind, scope, repository, run_id, max(attempt) AS attempts FROM ${runs} GROUP BY ALL)
-     GROUP BY ALL`,
-  )) {
-    scopeOf(row).ci.runs.rerun_rate = ratio(Number(row.rerun), Number(row.distinct_runs));
-  }
-  for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) AS n, ${distributionSql('duration_ms', 'duration')},
-       ${distributionSql('queue_ms', 'queue')}, ${failureSql('f')}
-     FROM ${jobs} GROUP BY ALL`,
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${distributionSql('queue')},
+       ${failureSql('f')}
+     FROM ${jobs} GROUP BY ${scope.groupBy}`,
   )) {
     scopeOf(row).ci.jobs = {
       count: Number(row.n),
@@ -276,29 +302,34 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
       by_conclusion: {},
     };
   }
+  const byConclusion = byScope(withTeams, ['conclusion_key']);
   for (const [table, list] of [
     [runs, 'runs'],
     [jobs, 'jobs'],
   ] as const) {
     for (const row of await duck.all(
-      `SELECT scope_kind, scope, coalesce(conclusion, 'none') AS conclusion, count(*) AS n
-       FROM ${table} GROUP BY ALL ORDER BY scope_kind, scope, n DESC, conclusion`,
+      `SELECT ${byConclusion.select}, conclusion_key, count(*) AS n
+       FROM (SELECT *, coalesce(conclusion, 'none') AS conclusion_key FROM ${table})
+       GROUP BY ${byConclusion.groupBy} ORDER BY scope_kind, scope, n DESC, conclusion_key`,
     )) {
-      scopeOf(row).ci[list].by_conclusion[String(row.conclusion)] = Number(row.n);
+      scopeOf(row).ci[list].by_conclusion[String(row.conclusion_key)] = Number(row.n);
     }
   }
 
-  const slowest = `QUALIFY row_number() OVER (PARTITION BY scope_kind, scope
-      ORDER BY coalesce(round(duration_p50), -1) DESC, coalesce(round(duration_p90), -1) DESC, repository, name) <= ${topListSize}`;
+  // Top lists: the slowest by rounded p50, then p90 (none last), then repository and name.
+  const slowestOrder = `coalesce(${p50Sql('duration')}, -1) DESC, coalesce(${p90Sql('duration')}, -1) DESC, item_repository, name`;
+  const slowest = `QUALIFY row_number() OVER (PARTITION BY scope_kind, scope ORDER BY ${slowestOrder}) <= ${topListSize}
+    ORDER BY scope_kind, scope, ${slowestOrder}`;
+  const byWorkflow = byScope(withTeams, ['item_repository', 'name']);
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT scope_kind, scope, repository, coalesce(path, workflow, workflow_id) AS name, count(*) AS n,
-       ${distributionSql('duration_ms', 'duration')}, ${failureSql('f')}
-     FROM ${runs} GROUP BY ALL) ${slowest} ORDER BY scope_kind, scope, coalesce(round(duration_p50), -1) DESC,
-       coalesce(round(duration_p90), -1) DESC, repository, name`,
+    `SELECT * FROM (SELECT ${byWorkflow.select}, item_repository, name, count(*) AS n, ${distributionSql('duration')},
+       ${failureSql('f')}
+     FROM (SELECT *, repository AS item_repository, coalesce(path, workflow, workflow_id) AS name FROM ${runs})
+     GROUP BY ${byWorkflow.groupBy}) ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: WorkflowRow = {
-      repository: String(row.repository),
+      repository: String(row.item_repository),
       workflow: String(row.name),
       runs: Number(row.n),
       p50_ms: duration.p50,
@@ -307,16 +338,17 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     };
     scopeOf(row).ci.slowest_workflows.push(item);
   }
+  const byJob = byScope(withTeams, ['item_repository', 'workflow_key', 'job_name', 'name']);
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT scope_kind, scope, repository, coalesce(workflow, path, '') AS workflow_key, job_name,
-       job_name || chr(10) || coalesce(workflow, path, '') AS name, count(*) AS n,
-       ${distributionSql('duration_ms', 'duration')}, ${failureSql('f')}
-     FROM ${jobs} GROUP BY ALL) ${slowest} ORDER BY scope_kind, scope, coalesce(round(duration_p50), -1) DESC,
-       coalesce(round(duration_p90), -1) DESC, repository, name`,
+    `SELECT * FROM (SELECT ${byJob.select}, item_repository, workflow_key, job_name, name, count(*) AS n,
+       ${distributionSql('duration')}, ${failureSql('f')}
+     FROM (SELECT *, repository AS item_repository, coalesce(workflow, path, '') AS workflow_key,
+             job_name || chr(10) || coalesce(workflow, path, '') AS name FROM ${jobs})
+     GROUP BY ${byJob.groupBy}) ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: JobRow = {
-      repository: String(row.repository),
+      repository: String(row.item_repository),
       workflow: String(row.workflow_key),
       job: String(row.job_name),
       jobs: Number(row.n),
@@ -327,11 +359,10 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     scopeOf(row).ci.slowest_jobs.push(item);
   }
 
+  const byWeek = byScope(withTeams, ['monday']);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, day - (((day + 3) % 7) + 7) % 7 AS monday, count(*) AS n,
-       ${distributionSql('duration_ms', 'duration')}, ${failureSql('f')}
-     FROM (SELECT *, floor(at_ms / ${DAY_MS}) AS day FROM ${runs})
-     GROUP BY scope_kind, scope, monday`,
+    `SELECT ${byWeek.select}, monday, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+     FROM ${runs} GROUP BY ${byWeek.groupBy}`,
   )) {
     // `monday`: the week's first day (days since 1970), as weekOf() counts it.
     const week = weekOf(Number(row.monday) * DAY_MS);

@@ -4,7 +4,7 @@ import { FACT_TABLES } from './fact-tables';
 import type { ReportSettings } from './settings';
 import { HOUR_MS } from './stats';
 import type { TeamResolver } from './teams';
-import { teamedSql } from './teams-sql';
+import { teamedTable } from './teams-sql';
 
 /**
  * The links of docs/REPORTS.md "DORA keys", made over all settled facts before any split by team or
@@ -75,7 +75,7 @@ async function productionDeployments(
      QUALIFY row_number() OVER (PARTITION BY s.deployment
        ORDER BY s.at_ms DESC, s.state = 'success', s.sha, s.environment, s.lead_time_ms, s.commit_count) = 1`,
   );
-  const teamed = await teamedSql(duck, teams, 'report_final_statuses', ['environment', 'service']);
+  const teamed = await teamedTable(duck, teams, 'report_final_statuses', ['environment', 'service']);
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE ${DEPLOYMENTS} AS
      SELECT *, 0 AS incidents, 0 AS reverts FROM ${teamed}`,
@@ -96,7 +96,7 @@ async function mergeIncidents(duck: Duck, teams: TeamResolver): Promise<void> {
             ${first('linked_sha')}, ${first('linked_deployment_id')}
      FROM ${FACT_TABLES.incident.settled} GROUP BY owner, repo, repository, incident`,
   );
-  const teamed = await teamedSql(duck, teams, 'report_merged_incidents', ['labels', 'service']);
+  const teamed = await teamedTable(duck, teams, 'report_merged_incidents', ['labels', 'service']);
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${INCIDENTS} AS SELECT * EXCLUDE (labels) FROM ${teamed}`);
 }
 

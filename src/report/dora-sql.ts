@@ -1,7 +1,7 @@
 import type { Duck } from '../data/duckdb';
 import { changeFailureRateBand, deploymentFrequencyBand, leadTimeBand, timeToRestoreBand } from './bands';
 import { DEPLOYMENTS, RESTORES } from './deployments-sql';
-import { distributionOf, distributionSql, Scoped, scopedSql } from './scopes-sql';
+import { byScope, distributionOf, distributionSql, keptSql, Scoped } from './scopes-sql';
 import { ratio } from './stats';
 import type { DoraFigures } from './summarize';
 import { type ReportWindow, windowDays } from './window';
@@ -22,24 +22,31 @@ export interface DoraRows {
 
 export async function doraRows(duck: Duck, withTeams: boolean): Promise<Scoped<DoraRows>> {
   const scopes = new Scoped<DoraRows>(() => ({ restores: {} }));
+  const scope = byScope(withTeams);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) AS deployments, count(*) FILTER (WHERE success) AS successes,
+    `SELECT ${scope.select}, count(*) AS deployments, count(*) FILTER (WHERE success) AS successes,
        count(*) FILTER (WHERE success AND lead_time_ms IS NULL) AS without_lead_time,
        count(*) FILTER (WHERE success AND incidents > 0) AS followed_by_incident,
        count(*) FILTER (WHERE success AND reverts > 0) AS followed_by_revert,
        count(*) FILTER (WHERE success AND (incidents > 0 OR reverts > 0)) AS followed,
-       ${distributionSql('lead_time_ms', 'lead')}
-     FROM ${scopedSql(DEPLOYMENTS, withTeams)} GROUP BY scope_kind, scope`,
+       ${distributionSql('lead')}
+     FROM (SELECT *, ${keptSql('lead_time_ms', 'lead')} FROM ${DEPLOYMENTS}) GROUP BY ${scope.groupBy}`,
   )) {
     scopes.of(row).deployments = row;
   }
-  for (const row of await duck.all(
-    `SELECT scope_kind, scope, coalesce(source, 'all') AS source,
-       count(*) FILTER (WHERE restore_ms IS NULL) AS unresolved, ${distributionSql('restore_ms', 'restore')}
-     FROM ${scopedSql(RESTORES, withTeams)}
-     GROUP BY GROUPING SETS ((scope_kind, scope, source), (scope_kind, scope))`,
-  )) {
-    scopes.of(row).restores[String(row.source)] = row;
+  // Each source alone and both together (`all`).
+  const restoreScope = byScope(withTeams, ['source']);
+  const both = byScope(withTeams);
+  for (const [select, groupBy] of [
+    [`${restoreScope.select}, source`, restoreScope.groupBy],
+    [`${both.select}, 'all' AS source`, both.groupBy],
+  ]) {
+    for (const row of await duck.all(
+      `SELECT ${select}, count(*) FILTER (WHERE restore_ms IS NULL) AS unresolved, ${distributionSql('restore')}
+       FROM (SELECT *, ${keptSql('restore_ms', 'restore')} FROM ${RESTORES}) GROUP BY ${groupBy}`,
+    )) {
+      scopes.of(row).restores[String(row.source)] = row;
+    }
   }
   return scopes;
 }

@@ -1,10 +1,10 @@
 import type { Duck } from '../data/duckdb';
 import { FACT_TABLES } from './fact-tables';
-import { distributionOf, distributionSql, Scoped, scopedSql } from './scopes-sql';
+import { byScope, distributionOf, distributionSql, keptSql, Scoped } from './scopes-sql';
 import { ratio } from './stats';
 import { type FlowFigures, SIZE_BUCKETS, type SizeBucket } from './summarize';
 import type { TeamResolver } from './teams';
-import { teamedSql } from './teams-sql';
+import { teamedTable } from './teams-sql';
 
 /**
  * Pull-request flow (docs/REPORTS.md "Flow") per scope in one query over the settled pull requests: counts,
@@ -18,7 +18,7 @@ const STAGES = ['cycle', 'coding', 'pickup', 'review', 'merge'] as const;
 
 /** The settled pull requests with their team (labels are what the team rules may read). */
 export function teamedPullRequests(duck: Duck, teams: TeamResolver): Promise<string> {
-  return teamedSql(duck, teams, FACT_TABLES.pull_request.settled, ['labels']);
+  return teamedTable(duck, teams, FACT_TABLES.pull_request.settled, ['labels']);
 }
 
 /** One row of counts and distributions per scope (`{}` before its row is read). */
@@ -31,14 +31,18 @@ export async function flowRows(duck: Duck, pullRequests: string, withTeams: bool
     const upper = Number.isFinite(below) ? `AND size < ${below}` : '';
     return `count(*) FILTER (WHERE merged ${upper} ${lower}) AS bucket_${name}`;
   });
+  const kept = [
+    ...STAGES.map((stage) => keptSql(merged(`${stage}_ms`), stage)),
+    keptSql(merged('size'), 'size'),
+  ];
+  const scope = byScope(withTeams);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) AS prs, count(*) FILTER (WHERE merged) AS merged,
+    `SELECT ${scope.select}, count(*) AS prs, count(*) FILTER (WHERE merged) AS merged,
        count(*) FILTER (WHERE merged AND bot) AS merged_by_bots,
        count(*) FILTER (WHERE merged AND reviewed = false) AS unreviewed,
        count(*) FILTER (WHERE merged AND reviewed IS NULL) AS review_unknown,
-       ${STAGES.map((stage) => distributionSql(merged(`${stage}_ms`), stage)).join(',\n')},
-       ${distributionSql(merged('size'), 'size')}, ${buckets.join(', ')}
-     FROM ${scopedSql(pullRequests, withTeams)} GROUP BY scope_kind, scope`,
+       ${[...STAGES, 'size'].map((name) => distributionSql(name)).join(',\n')}, ${buckets.join(', ')}
+     FROM (SELECT *, ${kept.join(', ')} FROM ${pullRequests}) GROUP BY ${scope.groupBy}`,
   )) {
     Object.assign(scopes.of(row), row);
   }

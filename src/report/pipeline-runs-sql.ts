@@ -1,9 +1,17 @@
 import type { Duck } from '../data/duckdb';
 import { FACT_TABLES } from './fact-tables';
-import { distributionOf, distributionSql, failureOf, failureSql, Scoped, scopedSql } from './scopes-sql';
+import {
+  byScope,
+  distributionOf,
+  distributionSql,
+  failureOf,
+  failureSql,
+  keptSql,
+  Scoped,
+} from './scopes-sql';
 import type { SourceRow } from './summarize';
 import type { TeamResolver } from './teams';
-import { teamedSql } from './teams-sql';
+import { teamedTable } from './teams-sql';
 
 /**
  * The rows of `ci.by_source` for pushed pipeline runs (Jenkins, GitLab CI, …: `pipeline-run` records), per
@@ -17,7 +25,7 @@ export async function finishedPipelineRuns(duck: Duck, teams: TeamResolver): Pro
     `CREATE OR REPLACE TEMP TABLE report_pipeline_runs AS SELECT * FROM ${FACT_TABLES.pipeline_run.settled}
      WHERE coalesce(conclusion, '') NOT IN ('queued', 'in_progress')`,
   );
-  return teamedSql(duck, teams, 'report_pipeline_runs', []);
+  return teamedTable(duck, teams, 'report_pipeline_runs', []);
 }
 
 export async function pipelineSourceRows(
@@ -26,10 +34,10 @@ export async function pipelineSourceRows(
   withTeams: boolean,
 ): Promise<Scoped<SourceRow[]>> {
   const scopes = new Scoped<SourceRow[]>(() => []);
+  const scope = byScope(withTeams, ['source']);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, source, count(*) AS runs, ${distributionSql('duration_ms', 'duration')},
-       ${failureSql('f')}
-     FROM ${scopedSql(pipelineRuns, withTeams)} GROUP BY scope_kind, scope, source`,
+    `SELECT ${scope.select}, source, count(*) AS runs, ${distributionSql('duration')}, ${failureSql('f')}
+     FROM (SELECT *, ${keptSql('duration_ms', 'duration')} FROM ${pipelineRuns}) GROUP BY ${scope.groupBy}`,
   )) {
     const duration = distributionOf(row, 'duration');
     scopes.of(row).push({

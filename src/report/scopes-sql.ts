@@ -9,16 +9,23 @@ import { type Distribution, ratio } from './stats';
 export type ScopeKind = 'all' | 'repo' | 'team';
 
 /**
- * The rows of `table` (a table or a subquery with `repository` and `team` columns) once per scope they belong
- * to, as `scope_kind` / `scope`: grouping by those two gives every scope in one pass.
+ * Grouping by scope in one pass over rows with `repository` and `team` columns: `select` names each result
+ * row's scope (`scope_kind`, `scope`), `groupBy` makes one group per scope (and per `extra` key: a week, a
+ * source). GROUPING SETS read the rows once instead of once per kind of scope.
  */
-export function scopedSql(table: string, withTeams: boolean): string {
-  const parts = [
-    `SELECT 'all' AS scope_kind, '' AS scope, * FROM ${table}`,
-    `SELECT 'repo' AS scope_kind, repository AS scope, * FROM ${table}`,
-  ];
-  if (withTeams) parts.push(`SELECT 'team' AS scope_kind, team AS scope, * FROM ${table}`);
-  return `(${parts.join(' UNION ALL ')})`;
+export function byScope(
+  withTeams: boolean,
+  extra: readonly string[] = [],
+): { select: string; groupBy: string } {
+  const sets = [[...extra], ['repository', ...extra]];
+  if (withTeams) sets.push(['team', ...extra]);
+  const team = withTeams ? "WHEN grouping(team) = 0 THEN 'team'" : '';
+  const teamScope = withTeams ? 'WHEN grouping(team) = 0 THEN team' : '';
+  return {
+    select: `CASE WHEN grouping(repository) = 0 THEN 'repo' ${team} ELSE 'all' END AS scope_kind,
+      coalesce(CASE WHEN grouping(repository) = 0 THEN repository ${teamScope} END, '') AS scope`,
+    groupBy: `GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')})`,
+  };
 }
 
 /** A figure's value per scope, made on first use; `all` always exists. */
@@ -55,17 +62,23 @@ export class Scoped<T> {
 const FAILED = "('failure', 'timed_out', 'startup_failure')";
 
 /**
- * The columns a `Distribution` is made of, for the non-negative values of the expression `v` (nulls ignored,
- * negatives counted apart): `<name>_count`, `_p50`, `_p90`, `_mean`, `_negative`. `quantile_cont` is the
- * inclusive percentile (linear interpolation between closest ranks).
+ * A distribution is made in two steps so each value is looked at once: `keptSql` projects the expression `v`
+ * into `<name>_kept` (the non-negative values; nulls stay null) and `<name>_negative`, and
+ * `distributionSql` aggregates those into `<name>_count`, `_q` ([p50, p90]: `quantile_cont` is the
+ * inclusive percentile, linear interpolation between closest ranks), `_mean` and `_negative`.
  */
-export function distributionSql(v: string, name: string): string {
-  return `count(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_count,
-    quantile_cont(${v}, 0.5) FILTER (WHERE ${v} >= 0) AS ${name}_p50,
-    quantile_cont(${v}, 0.9) FILTER (WHERE ${v} >= 0) AS ${name}_p90,
-    avg(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_mean,
-    count(${v}) FILTER (WHERE ${v} < 0) AS ${name}_negative`;
+export function keptSql(v: string, name: string): string {
+  return `CASE WHEN ${v} >= 0 THEN ${v} END AS ${name}_kept, ${v} < 0 AS ${name}_negative`;
 }
+
+export function distributionSql(name: string): string {
+  return `count(${name}_kept) AS ${name}_count, quantile_cont(${name}_kept, [0.5, 0.9]) AS ${name}_q,
+    avg(${name}_kept) AS ${name}_mean, count_if(${name}_negative) AS ${name}_negative`;
+}
+
+/** The p50 of a `distributionSql` aggregate, rounded as a `Distribution`'s (for ordering top lists in SQL). */
+export const p50Sql = (name: string): string => `round(${name}_q[1])`;
+export const p90Sql = (name: string): string => `round(${name}_q[2])`;
 
 /** Failed and decided (failed or passed) counts of a `conclusion` column: `<name>_failed`, `_decided`. */
 export function failureSql(name: string, conclusion = 'conclusion'): string {
@@ -79,15 +92,16 @@ export const num = (value: unknown): number | null =>
 /** Reads the columns of `distributionSql` back as a `Distribution` (p50, p90 and mean rounded with Math.round). */
 export function distributionOf(row: Record<string, unknown> | undefined, name: string): Distribution {
   const count = Number(row?.[`${name}_count`] ?? 0);
-  const value = (key: string) => {
-    const v = num(row?.[`${name}_${key}`]);
-    return count === 0 || v === null ? null : Math.round(v);
+  const quantiles = (row?.[`${name}_q`] as (number | null)[] | null | undefined) ?? [];
+  const rounded = (v: unknown) => {
+    const value = num(v);
+    return count === 0 || value === null ? null : Math.round(value);
   };
   return {
     count,
-    p50: value('p50'),
-    p90: value('p90'),
-    mean: value('mean'),
+    p50: rounded(quantiles[0]),
+    p90: rounded(quantiles[1]),
+    mean: rounded(row?.[`${name}_mean`]),
     excluded_negative: Number(row?.[`${name}_negative`] ?? 0),
   };
 }

@@ -25,16 +25,24 @@ function keySql(attribute: TeamAttribute, alias: string): string {
 }
 
 /**
- * `table` (with `owner`, `repo` and the given attributes) plus a `team` column, as a subquery. Only the
- * attributes some rule reads are part of the subject; without a teams file every row is in NO_TEAM.
+ * `table` (with `owner`, `repo` and the given attributes) plus a `team` column: the name of a new table
+ * (`<table>_teamed`), made once because every figure reads it three times (src/report/scopes-sql.ts). Only
+ * the attributes some rule reads are part of the subject; without a teams file every row is in NO_TEAM and
+ * a view does.
  */
-export async function teamedSql(
+export async function teamedTable(
   duck: Duck,
   teams: TeamResolver,
   table: string,
   attributes: readonly TeamAttribute[],
 ): Promise<string> {
-  if (!teams.enabled) return `(SELECT *, ${sqlString(NO_TEAM)} AS team FROM ${table})`;
+  const teamed = `${table}_teamed`;
+  if (!teams.enabled) {
+    await duck.run(
+      `CREATE OR REPLACE TEMP VIEW ${teamed} AS SELECT *, ${sqlString(NO_TEAM)} AS team FROM ${table}`,
+    );
+    return teamed;
+  }
   const used = attributes.filter((attribute) => teams.uses(SELECTOR[attribute]));
   const mapping = `${table}_teams`;
   const keys = used.map((attribute) => `${keySql(attribute, 't')} AS ${attribute}`);
@@ -67,6 +75,9 @@ export async function teamedSql(
     (column) =>
       `m.${column} IS NOT DISTINCT FROM ${column === 'owner' || column === 'repo' ? `t.${column}` : keySql(column as TeamAttribute, 't')}`,
   );
-  return `(SELECT t.*, coalesce(m.team, ${sqlString(NO_TEAM)}) AS team FROM ${table} t
-    LEFT JOIN ${mapping} m ON ${on.join(' AND ')})`;
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE ${teamed} AS SELECT t.*, coalesce(m.team, ${sqlString(NO_TEAM)}) AS team
+     FROM ${table} t LEFT JOIN ${mapping} m ON ${on.join(' AND ')}`,
+  );
+  return teamed;
 }

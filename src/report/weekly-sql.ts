@@ -1,6 +1,6 @@
 import type { Duck } from '../data/duckdb';
 import { DEPLOYMENTS, RESTORES } from './deployments-sql';
-import { distributionOf, distributionSql, mondaySql, Scoped, scopedSql } from './scopes-sql';
+import { byScope, distributionOf, distributionSql, keptSql, mondaySql, Scoped } from './scopes-sql';
 import { DAY_MS, ratio } from './stats';
 import type { WeekRow } from './summarize';
 import { type ReportWindow, weekOf, weeksOf } from './window';
@@ -32,12 +32,12 @@ export async function weeklyRows(
     }
     return figures;
   };
+  const scope = byScope(withTeams, ['monday']);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, ${mondaySql('at_ms')} AS monday, count(*) AS deployments,
-       count(*) FILTER (WHERE success) AS successes,
-       count(*) FILTER (WHERE NOT success OR incidents > 0 OR reverts > 0) AS failures,
-       ${distributionSql('lead_time_ms', 'lead')}
-     FROM ${scopedSql(DEPLOYMENTS, withTeams)} GROUP BY scope_kind, scope, monday`,
+    `SELECT ${scope.select}, monday, count(*) AS deployments, count(*) FILTER (WHERE success) AS successes,
+       count(*) FILTER (WHERE NOT success OR incidents > 0 OR reverts > 0) AS failures, ${distributionSql('lead')}
+     FROM (SELECT *, ${mondaySql('at_ms')} AS monday, ${keptSql('lead_time_ms', 'lead')} FROM ${DEPLOYMENTS})
+     GROUP BY ${scope.groupBy}`,
   )) {
     Object.assign(slot(row), {
       deployments: Number(row.successes),
@@ -46,15 +46,16 @@ export async function weeklyRows(
     });
   }
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, ${mondaySql('started_at_ms')} AS monday, ${distributionSql('restore_ms', 'restore')}
-     FROM ${scopedSql(RESTORES, withTeams)} GROUP BY scope_kind, scope, monday`,
+    `SELECT ${scope.select}, monday, ${distributionSql('restore')}
+     FROM (SELECT *, ${mondaySql('started_at_ms')} AS monday, ${keptSql('restore_ms', 'restore')} FROM ${RESTORES})
+     GROUP BY ${scope.groupBy}`,
   )) {
     slot(row).time_to_restore_p50_ms = distributionOf(row, 'restore').p50;
   }
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, ${mondaySql('at_ms')} AS monday, count(*) AS merged,
-       ${distributionSql('cycle_ms', 'cycle')}
-     FROM ${scopedSql(pullRequests, withTeams)} WHERE merged GROUP BY scope_kind, scope, monday`,
+    `SELECT ${scope.select}, monday, count(*) AS merged, ${distributionSql('cycle')}
+     FROM (SELECT *, ${mondaySql('at_ms')} AS monday, ${keptSql('cycle_ms', 'cycle')} FROM ${pullRequests} WHERE merged)
+     GROUP BY ${scope.groupBy}`,
   )) {
     Object.assign(slot(row), {
       prs_merged: Number(row.merged),

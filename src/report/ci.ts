@@ -338,13 +338,14 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     };
     scopeOf(row).ci.slowest_workflows.push(item);
   }
-  const byJob = byScope(withTeams, ['item_repository', 'workflow_key', 'job_name', 'name']);
+  // `name` (job, then workflow) orders ties; made after grouping, once per job rather than once per row.
+  const byJob = byScope(withTeams, ['item_repository', 'workflow_key', 'job_name']);
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT ${byJob.select}, item_repository, workflow_key, job_name, name, count(*) AS n,
-       ${distributionSql('duration')}, ${failureSql('f')}
-     FROM (SELECT *, repository AS item_repository, coalesce(workflow, path, '') AS workflow_key,
-             job_name || chr(10) || coalesce(workflow, path, '') AS name FROM ${jobs})
-     GROUP BY ${byJob.groupBy}) ${slowest}`,
+    `SELECT * FROM (SELECT *, job_name || chr(10) || workflow_key AS name FROM (
+       SELECT ${byJob.select}, item_repository, workflow_key, job_name, count(*) AS n,
+         ${distributionSql('duration')}, ${failureSql('f')}
+       FROM (SELECT *, repository AS item_repository, coalesce(workflow, path, '') AS workflow_key FROM ${jobs})
+       GROUP BY ${byJob.groupBy})) ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: JobRow = {

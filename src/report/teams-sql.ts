@@ -37,6 +37,9 @@ export async function teamedTable(
   attributes: readonly TeamAttribute[],
 ): Promise<string> {
   const teamed = `${table}_teamed`;
+  // A view without teams, a table with them: whichever an earlier report on this DuckDB left goes first.
+  await duck.run(`DROP VIEW IF EXISTS ${teamed}`);
+  await duck.run(`DROP TABLE IF EXISTS ${teamed}`);
   if (!teams.enabled) {
     await duck.run(
       `CREATE OR REPLACE TEMP VIEW ${teamed} AS SELECT *, ${sqlString(NO_TEAM)} AS team FROM ${table}`,

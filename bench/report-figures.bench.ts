@@ -137,6 +137,7 @@ export async function run(): Promise<Record<string, unknown>> {
     await settleFacts(duck);
     await settleCi(duck, TEAMS);
     const settle_s = (Date.now() - settling) / 1000;
+    const rssAfterSettling = rssMb();
     const timedFigures = async (teams: TeamResolver) => {
       const computing = Date.now();
       const cpu = process.cpuUsage();
@@ -170,6 +171,7 @@ export async function run(): Promise<Record<string, unknown>> {
       figures_cpu_s,
       figures_rows_per_s: Math.round(RECORDS / figures_s),
       peak_rss_mb_after_generating: rssAfterGenerating,
+      peak_rss_mb_after_settling: rssAfterSettling,
       peak_rss_mb,
       with_teams: {
         figures_s: round(teamed.seconds, 2),

@@ -24,27 +24,36 @@ export function teamedPullRequests(duck: Duck, teams: TeamResolver): Promise<str
 /** One row of counts and distributions per scope (`{}` before its row is read). */
 export async function flowRows(duck: Duck, pullRequests: string, withTeams: boolean): Promise<Scoped<Row>> {
   const scopes = new Scoped<Row>(() => ({}));
-  const merged = (column: string) => `CASE WHEN merged THEN ${column} END`;
   // Bucket bounds are exclusive upper bounds; the last (XL) takes everything else.
   const buckets = SIZE_BUCKETS.map(([name, below], i) => {
     const lower = i === 0 ? '' : `AND size >= ${SIZE_BUCKETS[i - 1]?.[1]}`;
     const upper = Number.isFinite(below) ? `AND size < ${below}` : '';
     return `count(*) FILTER (WHERE merged ${upper} ${lower}) AS bucket_${name}`;
   });
-  const kept = [
-    ...STAGES.map((stage) => keptSql(merged(`${stage}_ms`), stage)),
-    keptSql(merged('size'), 'size'),
-  ];
   const scope = byScope(withTeams);
   for (const row of await duck.all(
     `SELECT ${scope.select}, count(*) AS prs, count(*) FILTER (WHERE merged) AS merged,
        count(*) FILTER (WHERE merged AND bot) AS merged_by_bots,
        count(*) FILTER (WHERE merged AND reviewed = false) AS unreviewed,
-       count(*) FILTER (WHERE merged AND reviewed IS NULL) AS review_unknown,
-       ${[...STAGES, 'size'].map((name) => distributionSql(name)).join(',\n')}, ${buckets.join(', ')}
-     FROM (SELECT *, ${kept.join(', ')} FROM ${pullRequests}) GROUP BY ${scope.groupBy}`,
+       count(*) FILTER (WHERE merged AND reviewed IS NULL) AS review_unknown, ${buckets.join(', ')}
+     FROM ${pullRequests} GROUP BY ${scope.groupBy}`,
   )) {
     Object.assign(scopes.of(row), row);
+  }
+  // One distribution per query: a percentile holds every value of its group until the query ends, and that
+  // memory comes on top of DuckDB's limit (bench report-figures), so six at once would hold six copies.
+  const distributions: [string, string][] = [
+    ...STAGES.map((stage): [string, string] => [stage, `${stage}_ms`]),
+    ['size', 'size'],
+  ];
+  for (const [name, column] of distributions) {
+    for (const row of await duck.all(
+      `SELECT ${scope.select}, ${distributionSql(name)}
+       FROM (SELECT *, ${keptSql(column, name)} FROM ${pullRequests} WHERE merged)
+       GROUP BY ${scope.groupBy}`,
+    )) {
+      Object.assign(scopes.of(row), row);
+    }
   }
   return scopes;
 }

@@ -232,6 +232,24 @@ async function createScopedViews(duck: Duck, withTeams: boolean): Promise<void> 
   }
 }
 
+/**
+ * The items of a top list (workflows, jobs: `item_repository` + `keys`) with their count, duration and failure
+ * rate, per scope. An item belongs to one repository, so its figures are the same in the whole report and in
+ * its repository: computed once and listed under both; with teams, once more per team (a repository's runs
+ * may belong to several).
+ */
+function itemsByScope(source: string, keys: readonly string[], withTeams: boolean): string {
+  const item = ['item_repository', ...keys].join(', ');
+  const groupBy = withTeams ? `GROUPING SETS ((${item}), (team, ${item}))` : item;
+  const team = withTeams ? 'grouping(team) = 0 AS by_team, team' : "false AS by_team, '' AS team";
+  return `(WITH items AS MATERIALIZED (
+      SELECT ${team}, ${item}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+      FROM ${source} GROUP BY ${groupBy})
+    SELECT 'all' AS scope_kind, '' AS scope, * FROM items WHERE NOT by_team
+    UNION ALL SELECT 'repo', item_repository, * FROM items WHERE NOT by_team
+    UNION ALL SELECT 'team', team, * FROM items WHERE by_team)`;
+}
+
 export async function ciFigures(duck: Duck, topListSize: number, withTeams: boolean): Promise<CiResult> {
   await createScopedViews(duck, withTeams);
   const runs = 'ci_runs_scoped';
@@ -331,12 +349,12 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
   const slowestOrder = `coalesce(${p50Sql('duration')}, -1) DESC, coalesce(${p90Sql('duration')}, -1) DESC, item_repository, name`;
   const slowest = `QUALIFY row_number() OVER (PARTITION BY scope_kind, scope ORDER BY ${slowestOrder}) <= ${topListSize}
     ORDER BY scope_kind, scope, ${slowestOrder}`;
-  const byWorkflow = byScope(withTeams, ['item_repository', 'name']);
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT ${byWorkflow.select}, item_repository, name, count(*) AS n, ${distributionSql('duration')},
-       ${failureSql('f')}
-     FROM (SELECT *, repository AS item_repository, coalesce(path, workflow, workflow_id) AS name FROM ${runs})
-     GROUP BY ${byWorkflow.groupBy}) ${slowest}`,
+    `SELECT * FROM ${itemsByScope(
+      `(SELECT *, repository AS item_repository, coalesce(path, workflow, workflow_id) AS name FROM ${runs})`,
+      ['name'],
+      withTeams,
+    )} ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: WorkflowRow = {
@@ -350,13 +368,12 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     scopeOf(row).ci.slowest_workflows.push(item);
   }
   // `name` (job, then workflow) orders ties; made after grouping, once per job rather than once per row.
-  const byJob = byScope(withTeams, ['item_repository', 'workflow_key', 'job_name']);
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT *, job_name || chr(10) || workflow_key AS name FROM (
-       SELECT ${byJob.select}, item_repository, workflow_key, job_name, count(*) AS n,
-         ${distributionSql('duration')}, ${failureSql('f')}
-       FROM (SELECT *, repository AS item_repository, coalesce(workflow, path, '') AS workflow_key FROM ${jobs})
-       GROUP BY ${byJob.groupBy})) ${slowest}`,
+    `SELECT * FROM (SELECT *, job_name || chr(10) || workflow_key AS name FROM ${itemsByScope(
+      `(SELECT *, repository AS item_repository, coalesce(workflow, path, '') AS workflow_key FROM ${jobs})`,
+      ['workflow_key', 'job_name'],
+      withTeams,
+    )}) ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: JobRow = {

@@ -11,7 +11,8 @@ export type ScopeKind = 'all' | 'repo' | 'team';
 /**
  * Grouping by scope in one pass over rows with `repository` and `team` columns: `select` names each result
  * row's scope (`scope_kind`, `scope`), `groupBy` makes one group per scope (and per `extra` key: a week, a
- * source). GROUPING SETS read the rows once instead of once per kind of scope.
+ * source), and ends the query (it carries a HAVING). GROUPING SETS read the rows once instead of once per kind
+ * of scope.
  */
 export function byScope(
   withTeams: boolean,
@@ -24,7 +25,8 @@ export function byScope(
   return {
     select: `CASE WHEN grouping(repository) = 0 THEN 'repo' ${team} ELSE 'all' END AS scope_kind,
       coalesce(CASE WHEN grouping(repository) = 0 THEN repository ${teamScope} END, '') AS scope`,
-    groupBy: `GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')})`,
+    // The grand total `()` yields a row even over no rows at all: a scope without rows has no row.
+    groupBy: `GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')}) HAVING count(*) > 0`,
   };
 }
 

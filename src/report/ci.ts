@@ -1,6 +1,17 @@
 import type { Duck } from '../data/duckdb';
 import { sqlString } from '../data/duckdb';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
+import {
+  byScope,
+  distributionOf,
+  distributionSql,
+  failureOf,
+  failureSql,
+  keptSql,
+  mondaySql,
+  p50Sql,
+  p90Sql,
+} from './scopes-sql';
 import { DAY_MS, type Distribution, ratio } from './stats';
 import type { CiFigures, JobRow, SourceRow, WorkflowRow } from './summarize';
 import { GITHUB_ACTIONS_SOURCE } from './summarize';
@@ -203,137 +214,151 @@ export interface CiResult {
   by_team: Map<string, CiScope>;
 }
 
-const FAILED = "('failure', 'timed_out', 'startup_failure')";
-
-/** The columns `distribution()` is made of, for the non-negative values of `v`. */
-function distributionSql(v: string, name: string): string {
-  return `count(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_count,
-    quantile_cont(${v}, 0.5) FILTER (WHERE ${v} >= 0) AS ${name}_p50,
-    quantile_cont(${v}, 0.9) FILTER (WHERE ${v} >= 0) AS ${name}_p90,
-    avg(${v}) FILTER (WHERE ${v} >= 0) AS ${name}_mean,
-    count(${v}) FILTER (WHERE ${v} < 0) AS ${name}_negative`;
+/**
+ * `ci_runs` / `ci_jobs` as views with what every figure reads: the team (with teams), the kept (non-negative)
+ * durations and queue times of `distributionSql`, and the week. Views, not tables: each figure reads them once.
+ */
+async function createScopedViews(duck: Duck, withTeams: boolean): Promise<void> {
+  for (const table of ['ci_runs', 'ci_jobs']) {
+    const team = withTeams
+      ? `coalesce(m.team, '') AS team FROM ${table} t LEFT JOIN ci_teams m
+         ON m.owner = t.owner AND m.repo = t.repo AND m.path IS NOT DISTINCT FROM t.path`
+      : `'' AS team FROM ${table} t`;
+    await duck.run(
+      `CREATE OR REPLACE TEMP VIEW ${table}_scoped AS
+       SELECT t.*, ${keptSql('t.duration_ms', 'duration')}, ${keptSql('t.queue_ms', 'queue')},
+              ${mondaySql('t.at_ms')} AS monday, ${team}`,
+    );
+  }
 }
 
-function failureSql(name: string): string {
-  return `count(*) FILTER (WHERE conclusion IN ${FAILED}) AS ${name}_failed,
-    count(*) FILTER (WHERE conclusion IN ${FAILED} OR conclusion = 'success') AS ${name}_decided`;
-}
-
-const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-
-function distributionOf(row: Record<string, unknown>, name: string): Distribution {
-  const count = Number(row[`${name}_count`]);
-  const value = (key: string) => {
-    const v = num(row[`${name}_${key}`]);
-    return count === 0 || v === null ? null : Math.round(v);
-  };
-  return {
-    count,
-    p50: value('p50'),
-    p90: value('p90'),
-    mean: value('mean'),
-    excluded_negative: Number(row[`${name}_negative`]),
-  };
-}
-
-const failureOf = (row: Record<string, unknown>, name: string) =>
-  ratio(Number(row[`${name}_failed`]), Number(row[`${name}_decided`]));
-
-/** `scope_kind` / `scope` for the whole report, each repository and (with teams) each team. */
-function scoped(table: string, withTeams: boolean): string {
-  const teamed = `(SELECT t.*, coalesce(m.team, '') AS team FROM ${table} t LEFT JOIN ci_teams m
-    ON m.owner = t.owner AND m.repo = t.repo AND m.path IS NOT DISTINCT FROM t.path)`;
-  const parts = [
-    `SELECT 'all' AS scope_kind, '' AS scope, * FROM ${teamed}`,
-    `SELECT 'repo' AS scope_kind, repository AS scope, * FROM ${teamed}`,
-  ];
-  if (withTeams) parts.push(`SELECT 'team' AS scope_kind, team AS scope, * FROM ${teamed}`);
-  return `(${parts.join(' UNION ALL ')})`;
+/**
+ * The items of a top list (workflows, jobs: `item_repository` + `keys`) with their count, duration and failure
+ * rate, per scope. An item belongs to one repository, so its figures are the same in the whole report and in
+ * its repository: computed once and listed under both; with teams, once more per team (a repository's runs
+ * may belong to several).
+ */
+function itemsByScope(source: string, keys: readonly string[], withTeams: boolean): string {
+  const item = ['item_repository', ...keys].join(', ');
+  const groupBy = withTeams ? `GROUPING SETS ((${item}), (team, ${item}))` : item;
+  const team = withTeams ? 'grouping(team) = 0 AS by_team, team' : "false AS by_team, '' AS team";
+  return `(WITH items AS MATERIALIZED (
+      SELECT ${team}, ${item}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+      FROM ${source} GROUP BY ${groupBy})
+    SELECT 'all' AS scope_kind, '' AS scope, * FROM items WHERE NOT by_team
+    UNION ALL SELECT 'repo', item_repository, * FROM items WHERE NOT by_team
+    UNION ALL SELECT 'team', team, * FROM items WHERE by_team)`;
 }
 
 export async function ciFigures(duck: Duck, topListSize: number, withTeams: boolean): Promise<CiResult> {
-  const runs = scoped('ci_runs', withTeams);
-  const jobs = scoped('ci_jobs', withTeams);
+  await createScopedViews(duck, withTeams);
+  const runs = 'ci_runs_scoped';
+  const jobs = 'ci_jobs_scoped';
+  const scope = byScope(withTeams);
   const result: CiResult = { all: emptyScope(), by_repo: new Map(), by_team: new Map() };
   const scopeOf = (row: Record<string, unknown>): CiScope => {
     const kind = String(row.scope_kind);
     if (kind === 'all') return result.all;
     const map = kind === 'repo' ? result.by_repo : result.by_team;
     const key = String(row.scope);
-    let scope = map.get(key);
-    if (!scope) {
-      scope = emptyScope();
-      map.set(key, scope);
+    let value = map.get(key);
+    if (!value) {
+      value = emptyScope();
+      map.set(key, value);
     }
-    return scope;
+    return value;
   };
 
+  // The queue times' distribution in a query of its own: each percentile holds its values until the query
+  // ends, on top of DuckDB's memory limit, so two at once over every job would double the peak.
+  const queues = async (table: string) => {
+    const byScopeKey = new Map<string, Distribution>();
+    for (const row of await duck.all(
+      `SELECT ${scope.select}, ${distributionSql('queue')} FROM ${table} GROUP BY ${scope.groupBy}`,
+    ))
+      byScopeKey.set(`${row.scope_kind}\n${row.scope}`, distributionOf(row, 'queue'));
+    return (row: Record<string, unknown>) =>
+      byScopeKey.get(`${row.scope_kind}\n${row.scope}`) ?? distributionOf(undefined, 'queue');
+  };
+  const runQueue = await queues(runs);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) AS n, ${distributionSql('duration_ms', 'duration')},
-       ${distributionSql('queue_ms', 'queue')}, ${failureSql('f')}
-     FROM ${runs} GROUP BY ALL`,
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+     FROM ${runs} GROUP BY ${scope.groupBy}`,
   )) {
-    const scope = scopeOf(row);
+    const figures = scopeOf(row);
     const duration = distributionOf(row, 'duration');
-    scope.ci.runs = {
+    figures.ci.runs = {
       count: Number(row.n),
       duration,
-      queue: distributionOf(row, 'queue'),
+      queue: runQueue(row),
       failure_rate: failureOf(row, 'f'),
       rerun_rate: null,
       by_conclusion: {},
     };
-    scope.source = {
+    figures.source = {
       source: GITHUB_ACTIONS_SOURCE,
       runs: Number(row.n),
       p50_ms: duration.p50,
       p90_ms: duration.p90,
-      failure_rate: scope.ci.runs.failure_rate,
+      failure_rate: figures.ci.runs.failure_rate,
     };
   }
+  // A run is its repository and run id: counted once per scope even if its attempts fall in different teams.
+  const reruns = [
+    `SELECT ${byScope(false).select}, count(*) FILTER (WHERE attempts > 1) AS rerun, count(*) AS distinct_runs
+     FROM (SELECT repository, run_id, max(attempt) AS attempts FROM ci_runs GROUP BY ALL)
+     GROUP BY ${byScope(false).groupBy}`,
+  ];
+  if (withTeams)
+    reruns.push(
+      `SELECT 'team' AS scope_kind, team AS scope, count(*) FILTER (WHERE attempts > 1) AS rerun,
+         count(*) AS distinct_runs
+       FROM (SELECT team, repository, run_id, max(attempt) AS attempts FROM ${runs} GROUP BY ALL) GROUP BY team`,
+    );
+  for (const sql of reruns)
+    for (const row of await duck.all(sql))
+      scopeOf(row).ci.runs.rerun_rate = ratio(Number(row.rerun), Number(row.distinct_runs));
+  const jobQueue = await queues(jobs);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) FILTER (WHERE attempts > 1) AS rerun, count(*) AS distinct_runs
-     FROM (SELECT scope_kind, scope, repository, run_id, max(attempt) AS attempts FROM ${runs} GROUP BY ALL)
-     GROUP BY ALL`,
-  )) {
-    scopeOf(row).ci.runs.rerun_rate = ratio(Number(row.rerun), Number(row.distinct_runs));
-  }
-  for (const row of await duck.all(
-    `SELECT scope_kind, scope, count(*) AS n, ${distributionSql('duration_ms', 'duration')},
-       ${distributionSql('queue_ms', 'queue')}, ${failureSql('f')}
-     FROM ${jobs} GROUP BY ALL`,
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+     FROM ${jobs} GROUP BY ${scope.groupBy}`,
   )) {
     scopeOf(row).ci.jobs = {
       count: Number(row.n),
       duration: distributionOf(row, 'duration'),
-      queue: distributionOf(row, 'queue'),
+      queue: jobQueue(row),
       failure_rate: failureOf(row, 'f'),
       by_conclusion: {},
     };
   }
+  const byConclusion = byScope(withTeams, ['conclusion_key']);
   for (const [table, list] of [
     [runs, 'runs'],
     [jobs, 'jobs'],
   ] as const) {
     for (const row of await duck.all(
-      `SELECT scope_kind, scope, coalesce(conclusion, 'none') AS conclusion, count(*) AS n
-       FROM ${table} GROUP BY ALL ORDER BY scope_kind, scope, n DESC, conclusion`,
+      `SELECT ${byConclusion.select}, conclusion_key, count(*) AS n
+       FROM (SELECT *, coalesce(conclusion, 'none') AS conclusion_key FROM ${table})
+       GROUP BY ${byConclusion.groupBy} ORDER BY scope_kind, scope, n DESC, conclusion_key`,
     )) {
-      scopeOf(row).ci[list].by_conclusion[String(row.conclusion)] = Number(row.n);
+      scopeOf(row).ci[list].by_conclusion[String(row.conclusion_key)] = Number(row.n);
     }
   }
 
-  const slowest = `QUALIFY row_number() OVER (PARTITION BY scope_kind, scope
-      ORDER BY coalesce(round(duration_p50), -1) DESC, coalesce(round(duration_p90), -1) DESC, repository, name) <= ${topListSize}`;
+  // Top lists: the slowest by rounded p50, then p90 (none last), then repository and name.
+  const slowestOrder = `coalesce(${p50Sql('duration')}, -1) DESC, coalesce(${p90Sql('duration')}, -1) DESC, item_repository, name`;
+  const slowest = `QUALIFY row_number() OVER (PARTITION BY scope_kind, scope ORDER BY ${slowestOrder}) <= ${topListSize}
+    ORDER BY scope_kind, scope, ${slowestOrder}`;
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT scope_kind, scope, repository, coalesce(path, workflow, workflow_id) AS name, count(*) AS n,
-       ${distributionSql('duration_ms', 'duration')}, ${failureSql('f')}
-     FROM ${runs} GROUP BY ALL) ${slowest} ORDER BY scope_kind, scope, coalesce(round(duration_p50), -1) DESC,
-       coalesce(round(duration_p90), -1) DESC, repository, name`,
+    `SELECT * FROM ${itemsByScope(
+      `(SELECT *, repository AS item_repository, coalesce(path, workflow, workflow_id) AS name FROM ${runs})`,
+      ['name'],
+      withTeams,
+    )} ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: WorkflowRow = {
-      repository: String(row.repository),
+      repository: String(row.item_repository),
       workflow: String(row.name),
       runs: Number(row.n),
       p50_ms: duration.p50,
@@ -342,16 +367,17 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     };
     scopeOf(row).ci.slowest_workflows.push(item);
   }
+  // `name` (job, then workflow) orders ties; made after grouping, once per job rather than once per row.
   for (const row of await duck.all(
-    `SELECT * FROM (SELECT scope_kind, scope, repository, coalesce(workflow, path, '') AS workflow_key, job_name,
-       job_name || chr(10) || coalesce(workflow, path, '') AS name, count(*) AS n,
-       ${distributionSql('duration_ms', 'duration')}, ${failureSql('f')}
-     FROM ${jobs} GROUP BY ALL) ${slowest} ORDER BY scope_kind, scope, coalesce(round(duration_p50), -1) DESC,
-       coalesce(round(duration_p90), -1) DESC, repository, name`,
+    `SELECT * FROM (SELECT *, job_name || chr(10) || workflow_key AS name FROM ${itemsByScope(
+      `(SELECT *, repository AS item_repository, coalesce(workflow, path, '') AS workflow_key FROM ${jobs})`,
+      ['workflow_key', 'job_name'],
+      withTeams,
+    )}) ${slowest}`,
   )) {
     const duration = distributionOf(row, 'duration');
     const item: JobRow = {
-      repository: String(row.repository),
+      repository: String(row.item_repository),
       workflow: String(row.workflow_key),
       job: String(row.job_name),
       jobs: Number(row.n),
@@ -362,11 +388,10 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     scopeOf(row).ci.slowest_jobs.push(item);
   }
 
+  const byWeek = byScope(withTeams, ['monday']);
   for (const row of await duck.all(
-    `SELECT scope_kind, scope, day - (((day + 3) % 7) + 7) % 7 AS monday, count(*) AS n,
-       ${distributionSql('duration_ms', 'duration')}, ${failureSql('f')}
-     FROM (SELECT *, floor(at_ms / ${DAY_MS}) AS day FROM ${runs})
-     GROUP BY scope_kind, scope, monday`,
+    `SELECT ${byWeek.select}, monday, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+     FROM ${runs} GROUP BY ${byWeek.groupBy}`,
   )) {
     // `monday`: the week's first day (days since 1970), as weekOf() counts it.
     const week = weekOf(Number(row.monday) * DAY_MS);

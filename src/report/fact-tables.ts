@@ -8,7 +8,7 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
  * one, through `appendFacts` (tier 1). `settleFacts` then keeps one row per id, better record wins
  * (higher revision, complete over partial, a partition row over a file), leaves retracted ids out, and
- * names the settled tables the figures are computed from (src/report/derive-sql.ts and friends).
+ * names the settled tables the figures are computed from (src/report/figures.ts and the *-sql.ts modules it calls).
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
 
@@ -161,12 +161,12 @@ async function columnTypes(duck: Duck, table: string): Promise<string[]> {
 async function append(duck: Duck, table: string, rows: readonly Cell[][]): Promise<void> {
   if (rows.length === 0) return;
   const types = await columnTypes(duck, table);
-  const { listValue } = await import('@duckdb/node-api');
+  const { LIST, listValue, VARCHAR } = await import('@duckdb/node-api');
   const appender = await duck.appender(table);
   for (const row of rows) {
     row.forEach((cell, i) => {
       if (cell === null) appender.appendNull();
-      else if (Array.isArray(cell)) appender.appendList(listValue(cell));
+      else if (Array.isArray(cell)) appender.appendList(listValue(cell), LIST(VARCHAR));
       else if (typeof cell === 'string') appender.appendVarchar(cell);
       else if (typeof cell === 'boolean') appender.appendBoolean(cell);
       else if (types[i] === 'INTEGER') appender.appendInteger(cell);

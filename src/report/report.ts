@@ -2,15 +2,16 @@ import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openDuck } from '../data/duckdb';
+import { type Duck, openDuck } from '../data/duckdb';
 import { type SenderHealth, senderHealth } from '../senders/health';
 import { BANDS_SOURCE } from './bands';
-import { type CiResult, type CiScope, ciFigures, emptyScope } from './ci';
-import { type Derived, derive } from './derive';
+import { appendFacts, createFactTables, type FactOffer, settleFacts } from './fact-tables';
+import type { Fact } from './facts';
+import { type ReportFigures, reportFigures } from './figures';
 import { type ReadResult, type RecordCounts, readFacts } from './read';
 import type { ReportSettings } from './settings';
-import { type Summary, summarize } from './summarize';
-import { NO_TEAM, TeamResolver } from './teams';
+import type { Summary } from './summarize';
+import { TeamResolver } from './teams';
 import { type ReportWindow, windowDays } from './window';
 
 export interface ReportOptions {
@@ -70,7 +71,7 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
     memoryLimit: process.env.TELEMETRY_DUCKDB_MEMORY ?? REPORT_MEMORY_LIMIT,
   });
   let read: ReadResult;
-  let ci: CiResult;
+  let figures: ReportFigures;
   try {
     read = await readFacts(dataDir, {
       window,
@@ -79,32 +80,13 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
       duck,
       teams,
     });
-    ci = await ciFigures(duck, settings.topListSize, teams.enabled);
+    await feedFactTables(duck, read.facts);
+    figures = await reportFigures(duck, { settings, window, teams });
   } finally {
     duck.close();
     await rm(spill, { recursive: true, force: true });
   }
-  const derived = derive(read.facts, settings, teams);
-  const all = withCi(summarize(derived, window, settings.topListSize), ci.all);
-
-  const by_team: Record<string, Summary> = {};
-  if (teams.enabled) {
-    const parts = partition(derived, (item) => item.team);
-    for (const team of [...teams.names, NO_TEAM]) {
-      const part = parts.get(team);
-      const teamCi = ci.by_team.get(team);
-      if (team === NO_TEAM && !part && !teamCi) continue;
-      by_team[team] = withCi(summarize(part ?? EMPTY, window, settings.topListSize), teamCi ?? emptyScope());
-    }
-  }
-  const by_repo: Record<string, Summary> = {};
-  const repositories = partition(derived, (item) => `${item.owner}/${item.repo}`);
-  for (const repository of [...new Set([...repositories.keys(), ...ci.by_repo.keys()])].sort()) {
-    by_repo[repository] = withCi(
-      summarize(repositories.get(repository) ?? EMPTY, window, settings.topListSize),
-      ci.by_repo.get(repository) ?? emptyScope(),
-    );
-  }
+  const { all, by_team, by_repo } = figures;
 
   return {
     window: {
@@ -130,51 +112,27 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
 }
 
 /**
- * A summary of the facts read in JS (deployments, pull requests, incidents, pushed pipeline runs) completed
- * with the CI health DuckDB computed: GitHub Actions first in `by_source`, then the pushed pipelines.
+ * Fills the settled fact tables (src/report/fact-tables.ts) from the facts the reader returns, until the
+ * reader fills them itself.
  */
-function withCi(summary: Summary, scope: CiScope): Summary {
-  const weekly = summary.weekly.map((row) => ({ ...row, ...scope.weekly.get(row.week) }));
-  return {
-    ...summary,
-    ci: {
-      jobs: scope.ci.jobs,
-      runs: scope.ci.runs,
-      by_source: [...(scope.source ? [scope.source] : []), ...summary.ci.by_source],
-      slowest_workflows: scope.ci.slowest_workflows,
-      slowest_jobs: scope.ci.slowest_jobs,
-    },
-    weekly,
-  };
+async function feedFactTables(duck: Duck, facts: readonly Fact[]): Promise<void> {
+  await createFactTables(duck);
+  const offers: FactOffer[] = [];
+  facts.forEach((fact, index) => {
+    if (fact.kind === 'workflow-job' || fact.kind === 'workflow-run') return;
+    offers.push({ id: String(index), revision: null, complete: true, metric: metricOf(fact), fact });
+  });
+  await appendFacts(duck, offers);
+  await settleFacts(duck);
 }
 
-type Item = { owner: string; repo: string; team: string };
-
-const emptyDerived = (): Derived => ({
-  deployments: [],
-  incidents: [],
-  restores: [],
-  pullRequests: [],
-  jobs: [],
-  runs: [],
-  pipelineRuns: [],
-});
-
-const EMPTY: Derived = emptyDerived();
-
-/** Splits every list of `derived` by a key in one pass (teams, repositories). */
-function partition(derived: Derived, keyOf: (item: Item) => string): Map<string, Derived> {
-  const parts = new Map<string, Derived>();
-  for (const list of Object.keys(derived) as (keyof Derived)[]) {
-    for (const item of derived[list] as Item[]) {
-      const key = keyOf(item);
-      let part = parts.get(key);
-      if (!part) {
-        part = emptyDerived();
-        parts.set(key, part);
-      }
-      (part[list] as Item[]).push(item);
-    }
+function metricOf(fact: FactOffer['fact']): string {
+  switch (fact.kind) {
+    case 'deployment':
+      return fact.deployment.startsWith('push:') ? 'push-deployment' : 'deployment-status';
+    case 'incident':
+      return fact.incident.startsWith('push:') ? 'push-incident' : 'incident';
+    default:
+      return fact.kind;
   }
-  return parts;
 }

@@ -1,4 +1,8 @@
-/** Summary of a sample of durations (ms) or sizes. */
+/**
+ * Summary of a sample of durations (ms) or sizes: p50/p90 by linear interpolation between closest ranks (the
+ * "inclusive" method: numpy's default, Excel's PERCENTILE.INC; p50 of [1, 2, 3, 4] is 2.5), mean, each
+ * rounded to a whole number; nulls ignored. Computed in SQL: `distributionSql` in src/report/scopes-sql.ts.
+ */
 export interface Distribution {
   count: number;
   p50: number | null;
@@ -6,41 +10,6 @@ export interface Distribution {
   mean: number | null;
   /** Values below zero (clock skew between systems): left out of the other figures. */
   excluded_negative: number;
-}
-
-/**
- * Percentile with linear interpolation between closest ranks (the "inclusive" method: numpy's default,
- * Excel's PERCENTILE.INC): p50 of [1, 2, 3, 4] is 2.5. `sorted` must be ascending and non-empty.
- */
-export function quantile(sorted: readonly number[], p: number): number {
-  const position = (sorted.length - 1) * p;
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  const a = sorted[lower] as number;
-  const b = sorted[upper] as number;
-  return a + (b - a) * (position - lower);
-}
-
-/** p50/p90/mean of the non-negative values; nulls are ignored, negatives counted and left out. */
-export function distribution(values: readonly (number | null | undefined)[]): Distribution {
-  const kept: number[] = [];
-  let negative = 0;
-  for (const value of values) {
-    if (value === null || value === undefined || Number.isNaN(value)) continue;
-    if (value < 0) negative += 1;
-    else kept.push(value);
-  }
-  if (kept.length === 0) return { count: 0, p50: null, p90: null, mean: null, excluded_negative: negative };
-  kept.sort((a, b) => a - b);
-  let sum = 0;
-  for (const value of kept) sum += value;
-  return {
-    count: kept.length,
-    p50: Math.round(quantile(kept, 0.5)),
-    p90: Math.round(quantile(kept, 0.9)),
-    mean: Math.round(sum / kept.length),
-    excluded_negative: negative,
-  };
 }
 
 /** numerator / denominator rounded to 4 decimals, null when there is nothing to divide. */

@@ -87,6 +87,11 @@ export class TeamResolver {
     return this.rules.length > 0;
   }
 
+  /** Whether any rule has this selector: attributes no rule looks at need not tell records apart. */
+  uses(selector: 'paths' | 'labels' | 'environments' | 'services'): boolean {
+    return this.rules.some((rule) => rule[selector] !== undefined);
+  }
+
   teamOf(subject: TeamSubject): string {
     const repository = `${subject.owner}/${subject.repo}`;
     for (const rule of this.rules) {

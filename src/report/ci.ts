@@ -1,5 +1,5 @@
 import type { Duck } from '../data/duckdb';
-import { sqlString } from '../data/duckdb';
+import { RETRACTED_TABLE } from './fact-tables';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
 import { DAY_MS, type Distribution, ratio } from './stats';
 import type { CiFigures, JobRow, SourceRow, WorkflowRow } from './summarize';
@@ -35,34 +35,6 @@ const JOB_COLUMNS = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier INTEGE
 export async function createCiTables(duck: Duck): Promise<void> {
   await duck.run(`CREATE OR REPLACE TEMP TABLE ci_run_src (${RUN_COLUMNS})`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE ci_job_src (${JOB_COLUMNS})`);
-  await duck.run('CREATE OR REPLACE TEMP TABLE ci_retracted (id VARCHAR)');
-  await duck.run('CREATE OR REPLACE TEMP TABLE ci_repos (repository VARCHAR)');
-}
-
-/** Inserts the partition rows of the window (the reader deletes other repositories' rows when --repo is given). */
-export async function insertPartitionRows(
-  duck: Duck,
-  metric: (typeof CI_METRICS)[number],
-  source: string,
-  window: { start: number; end: number },
-): Promise<void> {
-  const start = sqlString(new Date(window.start).toISOString());
-  const end = sqlString(new Date(window.end).toISOString());
-  const where = `occurred_at >= ${start}::TIMESTAMP AND occurred_at < ${end}::TIMESTAMP
-    AND status IN ('complete', 'partial') AND output.run_id IS NOT NULL AND output.duration_ms IS NOT NULL`;
-  const envelope = `id, revision, status = 'complete', 0, owner, repo, epoch_ms(occurred_at)::DOUBLE`;
-  if (metric === 'workflow-run') {
-    await duck.run(
-      `INSERT INTO ci_run_src SELECT ${envelope}, output.run_id, output.run_attempt, output.workflow_id,
-         output.workflow_name, output.workflow_path, output.conclusion, output.queue_ms::DOUBLE,
-         output.duration_ms::DOUBLE FROM ${source} WHERE ${where}`,
-    );
-  } else {
-    await duck.run(
-      `INSERT INTO ci_job_src SELECT ${envelope}, output.run_id, output.workflow_name, output.job_name,
-         output.conclusion, output.queue_ms::DOUBLE, output.duration_ms::DOUBLE FROM ${source} WHERE ${where}`,
-    );
-  }
 }
 
 type Cell = string | number | boolean | null;
@@ -87,7 +59,6 @@ export async function appendFileFacts(
   duck: Duck,
   runs: readonly CiOffer<WorkflowRunFact>[],
   jobs: readonly CiOffer<WorkflowJobFact>[],
-  retracted: Iterable<string>,
 ): Promise<void> {
   await append(
     duck,
@@ -107,13 +78,6 @@ export async function appendFileFacts(
         yield [id, revision, complete, 1, f.owner, f.repo, f.at, f.runId, f.workflow, f.jobName]
           .concat([f.conclusion, f.queueMs, f.durationMs])
           .map((v, i) => (i === 6 || i >= 11 ? (v === null ? null : Number(v)) : v)) as Cell[];
-    })(),
-  );
-  await append(
-    duck,
-    'ci_retracted',
-    (function* () {
-      for (const id of retracted) yield [id];
     })(),
   );
 }
@@ -137,9 +101,9 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
     ['workflow-job', 'ci_job_src'],
   ] as const) {
     const [row] = await duck.all(
-      `SELECT count(*) FILTER (WHERE id IN (SELECT id FROM ci_retracted)) AS retracted,
-              count(*) FILTER (WHERE id NOT IN (SELECT id FROM ci_retracted)) AS kept,
-              count(DISTINCT id) FILTER (WHERE id NOT IN (SELECT id FROM ci_retracted)) AS distinct_ids,
+      `SELECT count(*) FILTER (WHERE id IN (SELECT id FROM ${RETRACTED_TABLE})) AS retracted,
+              count(*) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS kept,
+              count(DISTINCT id) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS distinct_ids,
               count(*) FILTER (WHERE tier = 0) AS partition_rows
        FROM ${src}`,
     );
@@ -149,7 +113,7 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
     counts.partition_rows += Number(r.partition_rows);
     counts.by_metric[metric] = Number(r.distinct_ids);
   }
-  const winner = `WHERE id NOT IN (SELECT id FROM ci_retracted)
+  const winner = `WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})
     QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, complete DESC, tier) = 1`;
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE ci_runs AS SELECT owner, repo, owner || '/' || repo AS repository, at_ms,

@@ -2,11 +2,13 @@ import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openDuck } from '../data/duckdb';
+import { type Duck, openDuck } from '../data/duckdb';
 import { type SenderHealth, senderHealth } from '../senders/health';
 import { BANDS_SOURCE } from './bands';
 import { type CiResult, type CiScope, ciFigures, emptyScope } from './ci';
 import { type Derived, derive } from './derive';
+import { FACT_TABLES } from './fact-tables';
+import type { Fact } from './facts';
 import { type ReadResult, type RecordCounts, readFacts } from './read';
 import type { ReportSettings } from './settings';
 import { type Summary, summarize } from './summarize';
@@ -71,6 +73,7 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
   });
   let read: ReadResult;
   let ci: CiResult;
+  let facts: Fact[];
   try {
     read = await readFacts(dataDir, {
       window,
@@ -80,11 +83,12 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
       teams,
     });
     ci = await ciFigures(duck, settings.topListSize, teams.enabled);
+    facts = await factsFromTables(duck);
   } finally {
     duck.close();
     await rm(spill, { recursive: true, force: true });
   }
-  const derived = derive(read.facts, settings, teams);
+  const derived = derive(facts, settings, teams);
   const all = withCi(summarize(derived, window, settings.topListSize), ci.all);
 
   const by_team: Record<string, Summary> = {};
@@ -177,4 +181,82 @@ function partition(derived: Derived, keyOf: (item: Item) => string): Map<string,
     }
   }
   return parts;
+}
+
+/**
+ * SHIM until the figures are computed in SQL (src/report/*-sql.ts): the settled fact tables the reader
+ * left in DuckDB (src/report/fact-tables.ts) read back as the facts derive() and summarize() take.
+ */
+async function factsFromTables(duck: Duck): Promise<Fact[]> {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const rows = (kind: keyof typeof FACT_TABLES) =>
+    duck.all(`SELECT * FROM ${FACT_TABLES[kind].settled} ORDER BY at_ms, metric, owner, repo`);
+  const facts: Fact[] = [];
+  for (const r of await rows('deployment')) {
+    facts.push({
+      kind: 'deployment',
+      owner: String(r.owner),
+      repo: String(r.repo),
+      at: Number(r.at_ms),
+      deployment: String(r.deployment),
+      deploymentId: String(r.deployment_id),
+      state: String(r.state),
+      environment: String(r.environment),
+      production: r.production === null ? null : Boolean(r.production),
+      sha: String(r.sha),
+      service: text(r.service),
+      leadTimeMs: num(r.lead_time_ms),
+      commitCount: num(r.commit_count),
+    });
+  }
+  for (const r of await rows('incident')) {
+    facts.push({
+      kind: 'incident',
+      owner: String(r.owner),
+      repo: String(r.repo),
+      at: Number(r.at_ms),
+      incident: String(r.incident),
+      openedAt: Number(r.opened_at_ms),
+      resolvedAt: num(r.resolved_at_ms),
+      labels: (r.labels as string[]).map(String),
+      service: text(r.service),
+      linkedSha: text(r.linked_sha),
+      linkedDeploymentId: text(r.linked_deployment_id),
+    });
+  }
+  for (const r of await rows('pull_request')) {
+    facts.push({
+      kind: 'pull-request',
+      owner: String(r.owner),
+      repo: String(r.repo),
+      at: Number(r.at_ms),
+      merged: Boolean(r.merged),
+      revert: Boolean(r.revert),
+      intoDefault: Boolean(r.into_default),
+      bot: Boolean(r.bot),
+      labels: (r.labels as string[]).map(String),
+      reviewed: r.reviewed === null ? null : Boolean(r.reviewed),
+      size: Number(r.size),
+      coding: num(r.coding_ms),
+      pickup: num(r.pickup_ms),
+      review: num(r.review_ms),
+      merge: num(r.merge_ms),
+      cycle: num(r.cycle_ms),
+    });
+  }
+  for (const r of await rows('pipeline_run')) {
+    facts.push({
+      kind: 'pipeline-run',
+      owner: String(r.owner),
+      repo: String(r.repo),
+      at: Number(r.at_ms),
+      source: String(r.source),
+      pipeline: String(r.pipeline),
+      conclusion: String(r.conclusion),
+      queueMs: num(r.queue_ms),
+      durationMs: num(r.duration_ms),
+    });
+  }
+  return facts;
 }

@@ -161,12 +161,13 @@ async function columnTypes(duck: Duck, table: string): Promise<string[]> {
 async function append(duck: Duck, table: string, rows: readonly Cell[][]): Promise<void> {
   if (rows.length === 0) return;
   const types = await columnTypes(duck, table);
-  const { listValue } = await import('@duckdb/node-api');
+  const { LIST, listValue, VARCHAR } = await import('@duckdb/node-api');
   const appender = await duck.appender(table);
   for (const row of rows) {
     row.forEach((cell, i) => {
       if (cell === null) appender.appendNull();
-      else if (Array.isArray(cell)) appender.appendList(listValue(cell));
+      // Typed: an empty list has no element to take its type from (every list column is VARCHAR[]).
+      else if (Array.isArray(cell)) appender.appendList(listValue(cell), LIST(VARCHAR));
       else if (typeof cell === 'string') appender.appendVarchar(cell);
       else if (typeof cell === 'boolean') appender.appendBoolean(cell);
       else if (types[i] === 'INTEGER') appender.appendInteger(cell);

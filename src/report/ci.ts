@@ -1,5 +1,6 @@
 import type { Duck } from '../data/duckdb';
-import { RETRACTED_TABLE } from './fact-tables';
+import { sqlString } from '../data/duckdb';
+import { settleTable } from './fact-tables';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
 import { DAY_MS, type Distribution, ratio } from './stats';
 import type { CiFigures, JobRow, SourceRow, WorkflowRow } from './summarize';
@@ -96,40 +97,37 @@ export interface CiCounts {
  */
 export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCounts> {
   const counts: CiCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
-  for (const [metric, src] of [
-    ['workflow-run', 'ci_run_src'],
-    ['workflow-job', 'ci_job_src'],
-  ] as const) {
-    const [row] = await duck.all(
-      `SELECT count(*) FILTER (WHERE id IN (SELECT id FROM ${RETRACTED_TABLE})) AS retracted,
-              count(*) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS kept,
-              count(DISTINCT id) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS distinct_ids,
-              count(*) FILTER (WHERE tier = 0) AS partition_rows
-       FROM ${src}`,
-    );
-    const r = row as Record<string, bigint>;
-    counts.retracted += Number(r.retracted);
-    counts.duplicates += Number(r.kept) - Number(r.distinct_ids);
-    counts.partition_rows += Number(r.partition_rows);
-    counts.by_metric[metric] = Number(r.distinct_ids);
-  }
-  const winner = `WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})
-    QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, complete DESC, tier) = 1`;
-  await duck.run(
-    `CREATE OR REPLACE TEMP TABLE ci_runs AS SELECT owner, repo, owner || '/' || repo AS repository, at_ms,
-       run_id, attempt, workflow_id, workflow, path, conclusion, queue_ms, duration_ms FROM ci_run_src ${winner}`,
+  const settle = async (metric: string, src: string, target: string, columns: string) => {
+    for (const c of await settleTable(duck, { src, target, columns, metric: sqlString(metric) })) {
+      counts.retracted += c.retracted;
+      counts.duplicates += c.duplicates;
+      counts.partition_rows += c.partition_rows;
+      counts.by_metric[metric] = c.distinct;
+    }
+    await duck.run(`DROP TABLE ${src}`);
+  };
+  await settle(
+    'workflow-run',
+    'ci_run_src',
+    'ci_runs',
+    `owner, repo, owner || '/' || repo AS repository, at_ms, run_id, attempt, workflow_id, workflow, path,
+     conclusion, queue_ms, duration_ms`,
   );
-  await duck.run('DROP TABLE ci_run_src');
+  await settle(
+    'workflow-job',
+    'ci_job_src',
+    'ci_job_settled',
+    'owner, repo, at_ms, run_id, workflow, job_name, conclusion, queue_ms, duration_ms',
+  );
   // Jobs inherit their run's workflow file (for team path rules), as in src/report/derive.ts.
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE ci_jobs AS
-     WITH j AS (SELECT owner, repo, at_ms, run_id, workflow, job_name, conclusion, queue_ms, duration_ms FROM ci_job_src ${winner}),
-          p AS (SELECT owner, repo, run_id, max(path) AS path FROM ci_runs GROUP BY ALL)
+     WITH p AS (SELECT owner, repo, run_id, max(path) AS path FROM ci_runs GROUP BY ALL)
      SELECT j.owner, j.repo, j.owner || '/' || j.repo AS repository, j.at_ms, j.run_id, j.workflow, p.path,
             j.job_name, j.conclusion, j.queue_ms, j.duration_ms
-     FROM j LEFT JOIN p ON p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
+     FROM ci_job_settled j LEFT JOIN p ON p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
   );
-  await duck.run('DROP TABLE ci_job_src');
+  await duck.run('DROP TABLE ci_job_settled');
   // Teams: each distinct (repository, workflow file) once through the teams file's rules.
   await duck.run(
     'CREATE OR REPLACE TEMP TABLE ci_teams (owner VARCHAR, repo VARCHAR, path VARCHAR, team VARCHAR)',

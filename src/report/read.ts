@@ -173,9 +173,12 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
     await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
-    const [count] = await duck.all(`SELECT count(*) AS n FROM ${rows}`);
+    const [count] = await duck.all(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ${valid}) AS invalid FROM ${rows}`,
+    );
     // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
     if (!isCiMetric(metric)) counts.partition_rows += Number(count?.n ?? 0);
+    if (Number(count?.invalid ?? 0) === 0) continue;
     await duck.each(
       `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,
       (invalid) => {

@@ -127,7 +127,7 @@ async function byToFact(list: MetricRecord<Record<string, unknown>>[]): Promise<
 }
 
 /** The tables `readFacts` fills from a data directory. */
-async function byReader(root: string): Promise<Record<string, unknown[]>> {
+async function byReader(root: string, warnings: string[] = []): Promise<Record<string, unknown[]>> {
   const duck = await openDuck();
   try {
     const read = await readFacts(root, {
@@ -136,10 +136,23 @@ async function byReader(root: string): Promise<Record<string, unknown[]>> {
       duck,
       teams: new TeamResolver(),
     });
-    expect(read.warnings).toEqual([]);
+    expect(read.warnings).toEqual(warnings);
+    expect(read.records.invalid).toBe(warnings.length);
     return await settledTables(duck);
   } finally {
     duck.close();
+  }
+}
+
+/** Writes `list` as the Parquet partitions of a data directory. */
+async function writePartitions(root: string, list: MetricRecord<Record<string, unknown>>[]): Promise<void> {
+  for (const metric of new Set(list.map((r) => r.metric))) {
+    const rows = list.filter((r) => r.metric === metric);
+    const folder = join(root, partitionFolder(metric, rows[0]?.occurred_at.slice(0, 10) as string));
+    mkdirSync(folder, { recursive: true });
+    (await writeParquet(metric, rows)).forEach((bytes, i) => {
+      writeFileSync(join(folder, `test-${i}.parquet`), bytes);
+    });
   }
 }
 
@@ -176,16 +189,25 @@ describe('facts in SQL agree with toFact', () => {
 
   it('from Parquet partitions, every row by SQL (none judged in JS)', async () => {
     const root = join(dir.path, 'parquet');
-    for (const metric of REPORTED_METRICS) {
-      const rows = list.filter((r) => r.metric === metric);
-      const folder = join(root, partitionFolder(metric, rows[0]?.occurred_at.slice(0, 10) as string));
-      mkdirSync(folder, { recursive: true });
-      (await writeParquet(metric, rows)).forEach((bytes, i) => {
-        writeFileSync(join(folder, `test-${i}.parquet`), bytes);
-      });
-    }
+    await writePartitions(root, list);
     jest.mocked(toFact).mockClear();
     expect(await byReader(root)).toEqual(expected);
     expect(toFact).not.toHaveBeenCalled();
+  });
+
+  it('judges in JS a partition row that is not a valid fact: the same warning as its file would get', async () => {
+    const root = join(dir.path, 'parquet-invalid');
+    const bad = { ...list[0], id: 'deployment-status-no-environment' } as MetricRecord<
+      Record<string, unknown>
+    >;
+    bad.output = { ...bad.output, environment: null };
+    await writePartitions(root, [...list, bad]);
+    jest.mocked(toFact).mockClear();
+    expect(
+      await byReader(root, [
+        'parquet/deployment-status/deployment-status-no-environment: invalid deployment-status output: output.environment: Invalid input: expected string, received null',
+      ]),
+    ).toEqual(expected);
+    expect(toFact).toHaveBeenCalledTimes(1);
   });
 });

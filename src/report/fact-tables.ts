@@ -6,8 +6,9 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  *
  * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record it reads:
  * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
- * one, through `appendFacts` (tier 1). `settleFacts` then keeps one row per id, better record wins
- * (higher revision, complete over partial, a partition row over a file), leaves retracted ids out, and
+ * one, through `appendFacts` (tier 1; first-layout files read by SQL are tier 2, so a hot file wins a tie).
+ * `settleFacts` then keeps one row per id, better record wins (higher revision, complete over partial, a
+ * partition row over a file, then the earlier one), leaves retracted ids out, and
  * names the settled tables the figures are computed from (src/report/derive-sql.ts and friends).
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
@@ -205,8 +206,8 @@ export interface SettledCounts {
 
 /**
  * Creates `target` from the source table `src`: one row per id (better record wins: higher revision, complete
- * over partial, then the lower tier), retracted ids left out, `columns` selected; `metric` is the SQL of a
- * row's metric. Most ids have one version, and a window over every id's text costs memory the report does
+ * over partial, then the lower tier; between equals the earlier one, as hot files are met in path order, which
+ * is time order), retracted ids left out, `columns` selected; `metric` is the SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the report does
  * not have at 10 million rows: the ids with several versions are found by a 64-bit hash first (8 bytes a
  * row), and only their rows (and those of hash collisions) are ranked by id; the others are kept as they are.
  */
@@ -234,7 +235,8 @@ export async function settleTable(
      SELECT ${columns} FROM ${flagged} WHERE NOT retracted_ AND NOT multi_
      UNION ALL
      SELECT ${columns} FROM ${flagged} WHERE NOT retracted_ AND multi_
-     QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, complete DESC, tier) = 1`,
+     QUALIFY row_number() OVER (PARTITION BY id
+       ORDER BY coalesce(revision, '') DESC, complete DESC, tier, at_ms) = 1`,
   );
   await duck.run('DROP TABLE settle_multi');
   return rows.map((row) => {

@@ -214,6 +214,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     globs: readonly string[],
     repoCheck: boolean,
     order: (paths: string[]) => string[],
+    tier: number,
   ) => {
     if (globs.length === 0) return;
     const sql = factSql(metric, revert.sql);
@@ -238,7 +239,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     counts.outside_window += Number(count?.outside ?? 0);
     const rows = `${files} WHERE ${envelope} AND ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
-    await insertFacts(duck, sql, `${rows} AND ${valid}`, 1);
+    await insertFacts(duck, sql, `${rows} AND ${valid}`, tier);
     const judge = await duck.all(
       `SELECT filename FROM ${files} WHERE NOT (${envelope} AND (NOT ${inWindow} OR ${valid}))`,
     );
@@ -258,7 +259,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
           globs.push(join(hot, metric, year, month, day, '*', '*.json'));
       }
     }
-    await readFiles(metric, globs, true, (paths) => paths.sort());
+    await readFiles(metric, globs, true, (paths) => paths.sort(), 1);
   }
 
   for (const metric of folders(root)) {
@@ -278,8 +279,8 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
         }
       }
     }
-    // In folder order, as the folders are walked.
-    await readFiles(metric, globs, false, (paths) => paths.sort(byFolders));
+    // In folder order, as the folders are walked; a hot file wins a tie with one of the first layout.
+    await readFiles(metric, globs, false, (paths) => paths.sort(byFolders), 2);
   }
   if (warningCount > warnings.length) {
     warnings.push(`… and ${warningCount - warnings.length} more invalid files`);

@@ -10,8 +10,9 @@ import { weekOf } from './window';
 
 /**
  * CI health (workflow runs and jobs: most of an organisation's records) computed by DuckDB: the facts are
- * rows of two tables (`ci_run_src`, `ci_job_src`: partition rows inserted by SQL, hot and first-layout
- * files appended from the JS reader), one row per id is kept (better record wins, as in src/report/read.ts),
+ * rows of two tables (`ci_run_src`, `ci_job_src`: partition rows and record files inserted by SQL by
+ * src/report/read.ts, the few files judged in JS appended), one row per id is kept (better record wins,
+ * `settleTable` of src/report/fact-tables.ts, retracted ids left out),
  * and every figure of docs/REPORTS.md "CI health" is an aggregate over them, for the whole report, each
  * repository and each team in one pass. The definitions are those of src/report/summarize.ts: durations
  * as `distribution()` (negatives counted and left out, p50/p90 interpolated, rounded), rates as `ratio()`.
@@ -19,7 +20,7 @@ import { weekOf } from './window';
 
 export const CI_METRICS = ['workflow-job', 'workflow-run'] as const;
 
-/** What a hot (or first-layout) file contributes: its fact and its standing. */
+/** What a file judged in JS contributes: its fact and its standing. */
 export interface CiOffer<F> {
   id: string;
   revision: string | null;
@@ -55,7 +56,7 @@ async function append(duck: Duck, table: string, rows: Iterable<Cell[]>): Promis
   appender.closeSync();
 }
 
-/** Appends the facts of hot and first-layout files (tier 1: a partition row wins a tie). */
+/** Appends the facts of files judged in JS (tier 1: a partition row wins a tie). */
 export async function appendFileFacts(
   duck: Duck,
   runs: readonly CiOffer<WorkflowRunFact>[],

@@ -216,9 +216,16 @@ export async function settleTable(
   options: { src: string; target: string; columns: string; metric: string },
 ): Promise<SettledCounts[]> {
   const { src, target, columns, metric } = options;
+  // One thread: each thread's partial hash table would be as large as the whole (4.5M jobs: +250 MB of RSS
+  // beyond DuckDB's memory limit, for 2 s); the pass takes no longer for it.
+  const [{ threads }] = (await duck.all(`SELECT current_setting('threads') AS threads`)) as [
+    { threads: unknown },
+  ];
+  await duck.run('SET threads = 1');
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE settle_multi AS SELECT hash(id) AS h FROM ${src} GROUP BY h HAVING count(*) > 1`,
   );
+  await duck.run(`SET threads = ${Number(threads)}`);
   const flagged = `(SELECT *, id IN (SELECT id FROM ${RETRACTED_TABLE}) AS retracted_,
     hash(id) IN (SELECT h FROM settle_multi) AS multi_ FROM ${src})`;
   const rows = await duck.all(

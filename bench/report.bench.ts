@@ -35,6 +35,12 @@ interface Run {
   seconds: number;
   peak_rss_mb: number;
   output_bytes: number;
+  /**
+   * What the report says it read (`records` of its JSON output: files, partition rows, distinct records
+   * used, ...), so a figure is never quoted for less data than claimed (a data directory cut short, a
+   * window that misses days).
+   */
+  read?: Record<string, unknown>;
 }
 
 /** Day by day: partitions for the days before the last `HOT_DAYS`, hot files for those. */
@@ -188,10 +194,15 @@ async function timed(dir: string, format: string, name: string): Promise<Run> {
   await child(args, { BENCH_MAX_RSS_FILE: rssFile });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const peakKb = Number(await readFile(rssFile, 'utf8'));
+  const read =
+    format === 'json'
+      ? (JSON.parse(await readFile(out, 'utf8')) as { records: Record<string, unknown> }).records
+      : undefined;
   return {
     seconds: round(seconds, 2),
     peak_rss_mb: round(peakKb / 1024, 1),
     output_bytes: (await stat(out)).size,
+    ...(read ? { read } : {}),
   };
 }
 

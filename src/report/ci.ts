@@ -1,5 +1,6 @@
 import type { Duck } from '../data/duckdb';
 import { sqlString } from '../data/duckdb';
+import { settleTable } from './fact-tables';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
 import {
   byScope,
@@ -20,8 +21,9 @@ import { weekOf } from './window';
 
 /**
  * CI health (workflow runs and jobs: most of an organisation's records) computed by DuckDB: the facts are
- * rows of two tables (`ci_run_src`, `ci_job_src`: partition rows inserted by SQL, hot and first-layout
- * files appended from the JS reader), one row per id is kept (better record wins, as in src/report/read.ts),
+ * rows of two tables (`ci_run_src`, `ci_job_src`: partition rows and record files inserted by SQL by
+ * src/report/read.ts, the few files judged in JS appended), one row per id is kept (better record wins,
+ * `settleTable` of src/report/fact-tables.ts, retracted ids left out),
  * and every figure of docs/REPORTS.md "CI health" is an aggregate over them, for the whole report, each
  * repository and each team in one pass. The definitions are those of src/report/summarize.ts: durations
  * as `distribution()` (negatives counted and left out, p50/p90 interpolated, rounded), rates as `ratio()`.
@@ -29,7 +31,7 @@ import { weekOf } from './window';
 
 export const CI_METRICS = ['workflow-job', 'workflow-run'] as const;
 
-/** What a hot (or first-layout) file contributes: its fact and its standing. */
+/** What a file judged in JS contributes: its fact and its standing. */
 export interface CiOffer<F> {
   id: string;
   revision: string | null;
@@ -46,34 +48,6 @@ const JOB_COLUMNS = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier INTEGE
 export async function createCiTables(duck: Duck): Promise<void> {
   await duck.run(`CREATE OR REPLACE TEMP TABLE ci_run_src (${RUN_COLUMNS})`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE ci_job_src (${JOB_COLUMNS})`);
-  await duck.run('CREATE OR REPLACE TEMP TABLE ci_retracted (id VARCHAR)');
-  await duck.run('CREATE OR REPLACE TEMP TABLE ci_repos (repository VARCHAR)');
-}
-
-/** Inserts the partition rows of the window (the reader deletes other repositories' rows when --repo is given). */
-export async function insertPartitionRows(
-  duck: Duck,
-  metric: (typeof CI_METRICS)[number],
-  source: string,
-  window: { start: number; end: number },
-): Promise<void> {
-  const start = sqlString(new Date(window.start).toISOString());
-  const end = sqlString(new Date(window.end).toISOString());
-  const where = `occurred_at >= ${start}::TIMESTAMP AND occurred_at < ${end}::TIMESTAMP
-    AND status IN ('complete', 'partial') AND output.run_id IS NOT NULL AND output.duration_ms IS NOT NULL`;
-  const envelope = `id, revision, status = 'complete', 0, owner, repo, epoch_ms(occurred_at)::DOUBLE`;
-  if (metric === 'workflow-run') {
-    await duck.run(
-      `INSERT INTO ci_run_src SELECT ${envelope}, output.run_id, output.run_attempt, output.workflow_id,
-         output.workflow_name, output.workflow_path, output.conclusion, output.queue_ms::DOUBLE,
-         output.duration_ms::DOUBLE FROM ${source} WHERE ${where}`,
-    );
-  } else {
-    await duck.run(
-      `INSERT INTO ci_job_src SELECT ${envelope}, output.run_id, output.workflow_name, output.job_name,
-         output.conclusion, output.queue_ms::DOUBLE, output.duration_ms::DOUBLE FROM ${source} WHERE ${where}`,
-    );
-  }
 }
 
 type Cell = string | number | boolean | null;
@@ -93,12 +67,11 @@ async function append(duck: Duck, table: string, rows: Iterable<Cell[]>): Promis
   appender.closeSync();
 }
 
-/** Appends the facts of hot and first-layout files (tier 1: a partition row wins a tie). */
+/** Appends the facts of files judged in JS (tier 1: a partition row wins a tie). */
 export async function appendFileFacts(
   duck: Duck,
   runs: readonly CiOffer<WorkflowRunFact>[],
   jobs: readonly CiOffer<WorkflowJobFact>[],
-  retracted: Iterable<string>,
 ): Promise<void> {
   await append(
     duck,
@@ -120,13 +93,6 @@ export async function appendFileFacts(
           .map((v, i) => (i === 6 || i >= 11 ? (v === null ? null : Number(v)) : v)) as Cell[];
     })(),
   );
-  await append(
-    duck,
-    'ci_retracted',
-    (function* () {
-      for (const id of retracted) yield [id];
-    })(),
-  );
 }
 
 /** Counts for `records` (docs/REPORTS.md): distinct ids, extra versions, versions left out by a retraction. */
@@ -143,40 +109,37 @@ export interface CiCounts {
  */
 export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCounts> {
   const counts: CiCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
-  for (const [metric, src] of [
-    ['workflow-run', 'ci_run_src'],
-    ['workflow-job', 'ci_job_src'],
-  ] as const) {
-    const [row] = await duck.all(
-      `SELECT count(*) FILTER (WHERE id IN (SELECT id FROM ci_retracted)) AS retracted,
-              count(*) FILTER (WHERE id NOT IN (SELECT id FROM ci_retracted)) AS kept,
-              count(DISTINCT id) FILTER (WHERE id NOT IN (SELECT id FROM ci_retracted)) AS distinct_ids,
-              count(*) FILTER (WHERE tier = 0) AS partition_rows
-       FROM ${src}`,
-    );
-    const r = row as Record<string, bigint>;
-    counts.retracted += Number(r.retracted);
-    counts.duplicates += Number(r.kept) - Number(r.distinct_ids);
-    counts.partition_rows += Number(r.partition_rows);
-    counts.by_metric[metric] = Number(r.distinct_ids);
-  }
-  const winner = `WHERE id NOT IN (SELECT id FROM ci_retracted)
-    QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, complete DESC, tier) = 1`;
-  await duck.run(
-    `CREATE OR REPLACE TEMP TABLE ci_runs AS SELECT owner, repo, owner || '/' || repo AS repository, at_ms,
-       run_id, attempt, workflow_id, workflow, path, conclusion, queue_ms, duration_ms FROM ci_run_src ${winner}`,
+  const settle = async (metric: string, src: string, target: string, columns: string) => {
+    for (const c of await settleTable(duck, { src, target, columns, metric: sqlString(metric) })) {
+      counts.retracted += c.retracted;
+      counts.duplicates += c.duplicates;
+      counts.partition_rows += c.partition_rows;
+      counts.by_metric[metric] = c.distinct;
+    }
+    await duck.run(`DROP TABLE ${src}`);
+  };
+  await settle(
+    'workflow-run',
+    'ci_run_src',
+    'ci_runs',
+    `owner, repo, owner || '/' || repo AS repository, at_ms, run_id, attempt, workflow_id, workflow, path,
+     conclusion, queue_ms, duration_ms`,
   );
-  await duck.run('DROP TABLE ci_run_src');
-  // Jobs inherit their run's workflow file (for team path rules), as in src/report/derive.ts.
+  await settle(
+    'workflow-job',
+    'ci_job_src',
+    'ci_job_settled',
+    'owner, repo, at_ms, run_id, workflow, job_name, conclusion, queue_ms, duration_ms',
+  );
+  // Jobs inherit their run's workflow file: a team's path rules (`paths`) name workflow files, and a job has none.
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE ci_jobs AS
-     WITH j AS (SELECT owner, repo, at_ms, run_id, workflow, job_name, conclusion, queue_ms, duration_ms FROM ci_job_src ${winner}),
-          p AS (SELECT owner, repo, run_id, max(path) AS path FROM ci_runs GROUP BY ALL)
+     WITH p AS (SELECT owner, repo, run_id, max(path) AS path FROM ci_runs GROUP BY ALL)
      SELECT j.owner, j.repo, j.owner || '/' || j.repo AS repository, j.at_ms, j.run_id, j.workflow, p.path,
             j.job_name, j.conclusion, j.queue_ms, j.duration_ms
-     FROM j LEFT JOIN p ON p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
+     FROM ci_job_settled j LEFT JOIN p ON p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
   );
-  await duck.run('DROP TABLE ci_job_src');
+  await duck.run('DROP TABLE ci_job_settled');
   // Teams: each distinct (repository, workflow file) once through the teams file's rules.
   await duck.run(
     'CREATE OR REPLACE TEMP TABLE ci_teams (owner VARCHAR, repo VARCHAR, path VARCHAR, team VARCHAR)',

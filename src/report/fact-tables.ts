@@ -6,8 +6,9 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  *
  * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record it reads:
  * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
- * one, through `appendFacts` (tier 1). `settleFacts` then keeps one row per id, better record wins
- * (higher revision, complete over partial, a partition row over a file), leaves retracted ids out, and
+ * one, through `appendFacts` (tier 1; first-layout files read by SQL are tier 2, so a hot file wins a tie).
+ * `settleFacts` then keeps one row per id, better record wins (higher revision, complete over partial, a
+ * partition row over a file, then the earlier one), leaves retracted ids out, and
  * names the settled tables the figures are computed from (src/report/figures.ts and the *-sql.ts modules it calls).
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
@@ -166,6 +167,7 @@ async function append(duck: Duck, table: string, rows: readonly Cell[][]): Promi
   for (const row of rows) {
     row.forEach((cell, i) => {
       if (cell === null) appender.appendNull();
+      // Typed: an empty list has no element to take its type from (every list column is VARCHAR[]).
       else if (Array.isArray(cell)) appender.appendList(listValue(cell), LIST(VARCHAR));
       else if (typeof cell === 'string') appender.appendVarchar(cell);
       else if (typeof cell === 'boolean') appender.appendBoolean(cell);
@@ -189,6 +191,73 @@ export interface FactCounts {
   partition_rows: number;
 }
 
+/** What settling one source table counted, for one metric. */
+export interface SettledCounts {
+  metric: string;
+  /** Versions left out because their id was retracted. */
+  retracted: number;
+  /** Versions beyond the first of an id. */
+  duplicates: number;
+  /** Distinct ids kept. */
+  distinct: number;
+  /** Rows that came from partitions (tier 0). */
+  partition_rows: number;
+}
+
+/**
+ * Creates `target` from the source table `src`: one row per id (better record wins: higher revision, complete
+ * over partial, then the lower tier; between equals the earlier one, as hot files are met in path order, which
+ * is time order), retracted ids left out, `columns` selected; `metric` is the SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the report does
+ * not have at 10 million rows: the ids with several versions are found by a 64-bit hash first (8 bytes a
+ * row), and only their rows (and those of hash collisions) are ranked by id; the others are kept as they are.
+ */
+export async function settleTable(
+  duck: Duck,
+  options: { src: string; target: string; columns: string; metric: string },
+): Promise<SettledCounts[]> {
+  const { src, target, columns, metric } = options;
+  // One thread: each thread's partial hash table would be as large as the whole (4.5M jobs: +250 MB of RSS
+  // beyond DuckDB's memory limit, for 2 s); the pass takes no longer for it.
+  const [{ threads }] = (await duck.all(`SELECT current_setting('threads') AS threads`)) as [
+    { threads: unknown },
+  ];
+  await duck.run('SET threads = 1');
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE settle_multi AS SELECT hash(id) AS h FROM ${src} GROUP BY h HAVING count(*) > 1`,
+  );
+  await duck.run(`SET threads = ${Number(threads)}`);
+  const flagged = `(SELECT *, id IN (SELECT id FROM ${RETRACTED_TABLE}) AS retracted_,
+    hash(id) IN (SELECT h FROM settle_multi) AS multi_ FROM ${src})`;
+  const rows = await duck.all(
+    `SELECT ${metric} AS metric,
+            count(*) FILTER (WHERE retracted_) AS retracted,
+            count(*) FILTER (WHERE NOT retracted_) AS kept,
+            count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
+              + count(DISTINCT id) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
+            count(*) FILTER (WHERE tier = 0) AS partition_rows
+     FROM ${flagged} GROUP BY ALL`,
+  );
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE ${target} AS
+     SELECT ${columns} FROM ${flagged} WHERE NOT retracted_ AND NOT multi_
+     UNION ALL
+     SELECT ${columns} FROM ${flagged} WHERE NOT retracted_ AND multi_
+     QUALIFY row_number() OVER (PARTITION BY id
+       ORDER BY coalesce(revision, '') DESC, complete DESC, tier, at_ms) = 1`,
+  );
+  await duck.run('DROP TABLE settle_multi');
+  return rows.map((row) => {
+    const r = row as Record<string, bigint | string>;
+    return {
+      metric: String(r.metric),
+      retracted: Number(r.retracted),
+      duplicates: Number(r.kept) - Number(r.distinct_ids),
+      distinct: Number(r.distinct_ids),
+      partition_rows: Number(r.partition_rows),
+    };
+  });
+}
+
 /**
  * One row per id in each settled table (`FACT_TABLES[kind].settled`: the source columns without the
  * standing, plus `repository` = owner/repo), retracted ids left out; the source tables are dropped.
@@ -197,27 +266,18 @@ export async function settleFacts(duck: Duck): Promise<FactCounts> {
   const counts: FactCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
   for (const kind of KINDS) {
     const { src, settled } = FACT_TABLES[kind];
-    const rows = await duck.all(
-      `SELECT metric,
-              count(*) FILTER (WHERE id IN (SELECT id FROM ${RETRACTED_TABLE})) AS retracted,
-              count(*) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS kept,
-              count(DISTINCT id) FILTER (WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})) AS distinct_ids,
-              count(*) FILTER (WHERE tier = 0) AS partition_rows
-       FROM ${src} GROUP BY metric`,
-    );
-    for (const row of rows) {
-      const r = row as Record<string, bigint | string>;
-      counts.retracted += Number(r.retracted);
-      counts.duplicates += Number(r.kept) - Number(r.distinct_ids);
-      counts.partition_rows += Number(r.partition_rows);
-      counts.by_metric[String(r.metric)] = Number(r.distinct_ids);
+    const settledCounts = await settleTable(duck, {
+      src,
+      target: settled,
+      columns: `* EXCLUDE (id, revision, complete, tier, retracted_, multi_), owner || '/' || repo AS repository`,
+      metric: 'metric',
+    });
+    for (const c of settledCounts) {
+      counts.retracted += c.retracted;
+      counts.duplicates += c.duplicates;
+      counts.partition_rows += c.partition_rows;
+      counts.by_metric[c.metric] = c.distinct;
     }
-    await duck.run(
-      `CREATE OR REPLACE TEMP TABLE ${settled} AS
-       SELECT * EXCLUDE (id, revision, complete, tier), owner || '/' || repo AS repository FROM ${src}
-       WHERE id NOT IN (SELECT id FROM ${RETRACTED_TABLE})
-       QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, complete DESC, tier) = 1`,
-    );
     await duck.run(`DROP TABLE ${src}`);
   }
   return counts;

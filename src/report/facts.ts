@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ColumnType, type Fields, OUTPUT_COLUMNS } from '../data/columns';
 import type { DeploymentStatusOutput } from '../metrics/deployment-status/output';
 import type { IncidentOutput } from '../metrics/incident/output';
 import type { PipelineRunOutput } from '../metrics/pipeline-run/output';
@@ -8,6 +9,7 @@ import type { PushIncidentOutput } from '../metrics/push-incident/output';
 import type { WorkflowJobOutput } from '../metrics/workflow-job';
 import type { WorkflowRunOutput } from '../metrics/workflow-run/output';
 import type { MetricRecord, RecordError } from '../pipeline/types';
+import { FACT_TABLES } from './fact-tables';
 
 /**
  * What the report keeps of each record: a few small fields per figure, never the record itself, so memory
@@ -434,5 +436,240 @@ export function toFact(record: MetricRecord<Record<string, unknown>>, options: F
     }
     default:
       throw new Error(`metric ${record.metric} is not reported`);
+  }
+}
+
+/**
+ * `toFact` in SQL: what DuckDB computes for every record it reads itself (partition rows, hot and
+ * first-layout files), so no valid record passes through JS. It reads a relation with the envelope columns
+ * (`id`, `owner`, `repo`, `occurred_at`, `status`, `revision`) and `output` typed by the metric's column
+ * declaration (src/data/columns.ts); `valid` mirrors the metric's schema above (a row it refuses is judged
+ * by `toFact`, so its warning is the same whichever way it was read), `values` are the fact's columns in
+ * its source table (src/report/fact-tables.ts, src/report/ci.ts). test/report/facts-sql.test.ts checks that
+ * the two definitions agree on the example records.
+ */
+export interface FactSql {
+  /** The source table the facts go to. */
+  table: string;
+  /** The output fields the fact reads, with their declared columns (a file is parsed into these only). */
+  fields: Fields;
+  /** Whether the output holds what the fact needs (the schema above), as a SQL predicate. */
+  valid: string;
+  /** Column of the source table → its SQL, envelope standing excluded (`at_ms` included). */
+  values: Record<string, string>;
+}
+
+const o = (field: string) => `output."${field}"`;
+const nonEmpty = (field: string) => `length(${o(field)}) > 0`;
+const present = (...fields: string[]) => fields.map((f) => `${o(f)} IS NOT NULL`).join(' AND ');
+const oneOf = (field: string, values: readonly string[]) =>
+  `${o(field)} IN (${values.map((v) => `'${v}'`).join(', ')})`;
+const strings = (field: string) =>
+  `${o(field)} IS NOT NULL AND len(list_filter(${o(field)}, lambda x: x IS NULL)) = 0`;
+const epochMs = (sql: string) => `epoch_ms(${sql})::DOUBLE`;
+const AT = epochMs('occurred_at');
+
+const pick = (metric: ReportedMetric, names: readonly string[], nested: Fields = {}): Fields => {
+  const declared = OUTPUT_COLUMNS[metric] as Fields;
+  return Object.fromEntries(names.map((n) => [n, nested[n] ?? (declared[n] as ColumnType)]));
+};
+
+/**
+ * Each reported metric's fact in SQL. `revert` is the SQL that says whether a merged pull request's
+ * `output.title` is a revert (the settings' pattern, src/report/read.ts).
+ */
+export function factSql(metric: ReportedMetric, revert: string): FactSql {
+  switch (metric) {
+    case 'deployment-status':
+      return {
+        table: FACT_TABLES.deployment.src,
+        fields: pick(
+          metric,
+          ['deployment_id', 'state', 'environment', 'production', 'sha', 'status_created_at', 'shipped'],
+          { shipped: { struct: { commit_count: 'int', lead_time_ms: 'ms' } } },
+        ),
+        valid: `${nonEmpty('deployment_id')} AND ${present('state', 'environment', 'sha', 'status_created_at')}
+          AND (${o('shipped')} IS NULL OR coalesce(${o('shipped')}.commit_count >= 0, false))`,
+        values: {
+          at_ms: epochMs(o('status_created_at')),
+          deployment: `'github:' || ${o('deployment_id')}`,
+          deployment_id: o('deployment_id'),
+          state: o('state'),
+          environment: o('environment'),
+          production: o('production'),
+          sha: o('sha'),
+          service: 'NULL',
+          lead_time_ms: `${o('shipped')}.lead_time_ms::DOUBLE`,
+          commit_count: `${o('shipped')}.commit_count`,
+        },
+      };
+    case 'push-deployment':
+      return {
+        table: FACT_TABLES.deployment.src,
+        fields: pick(metric, [
+          'sender',
+          'id',
+          'environment',
+          'sha',
+          'status',
+          'finished_at',
+          'lead_time_ms',
+          'service',
+        ]),
+        valid: `${nonEmpty('sender')} AND ${nonEmpty('id')} AND ${present('environment', 'sha', 'finished_at')}
+          AND ${oneOf('status', ['success', 'failure', 'error', 'in_progress', 'cancelled'])}`,
+        values: {
+          at_ms: epochMs(o('finished_at')),
+          deployment: `'push:' || ${o('sender')} || ':' || ${o('id')}`,
+          deployment_id: o('id'),
+          state: o('status'),
+          environment: o('environment'),
+          production: 'NULL',
+          sha: o('sha'),
+          service: o('service'),
+          lead_time_ms: `${o('lead_time_ms')}::DOUBLE`,
+          commit_count: 'NULL',
+        },
+      };
+    case 'incident':
+      return {
+        table: FACT_TABLES.incident.src,
+        fields: pick(metric, [
+          'issue_id',
+          'opened_at',
+          'closed_at',
+          'labels',
+          'linked_sha',
+          'linked_deployment_id',
+        ]),
+        valid: `${nonEmpty('issue_id')} AND ${present('opened_at')} AND ${strings('labels')}`,
+        values: {
+          at_ms: AT,
+          incident: `'issue:' || ${o('issue_id')}`,
+          opened_at_ms: epochMs(o('opened_at')),
+          resolved_at_ms: epochMs(o('closed_at')),
+          labels: o('labels'),
+          service: 'NULL',
+          linked_sha: o('linked_sha'),
+          linked_deployment_id: o('linked_deployment_id'),
+        },
+      };
+    case 'push-incident':
+      return {
+        table: FACT_TABLES.incident.src,
+        fields: pick(metric, ['sender', 'id', 'opened_at', 'resolved_at', 'service', 'sha', 'deployment_id']),
+        valid: `${nonEmpty('sender')} AND ${nonEmpty('id')} AND ${present('opened_at')}`,
+        values: {
+          at_ms: AT,
+          incident: `'push:' || ${o('sender')} || ':' || ${o('id')}`,
+          opened_at_ms: epochMs(o('opened_at')),
+          resolved_at_ms: epochMs(o('resolved_at')),
+          labels: '[]::VARCHAR[]',
+          service: o('service'),
+          linked_sha: o('sha'),
+          linked_deployment_id: o('deployment_id'),
+        },
+      };
+    case 'pull-request': {
+      const merged = `${o('outcome')} = 'merged'`;
+      return {
+        table: FACT_TABLES.pull_request.src,
+        fields: pick(metric, [
+          'outcome',
+          'title',
+          'author_is_bot',
+          'into_default_branch',
+          'labels',
+          'merged_at',
+          'first_review_at',
+          'additions',
+          'deletions',
+          'reviews',
+          'stages',
+        ]),
+        valid: `${oneOf('outcome', ['merged', 'closed'])} AND ${present('title', 'author_is_bot', 'into_default_branch', 'stages')}
+          AND ${strings('labels')} AND coalesce(${o('additions')} >= 0 AND ${o('deletions')} >= 0, false)
+          AND coalesce(${o('reviews')} >= 0, true)`,
+        values: {
+          at_ms: `coalesce(${epochMs(o('merged_at'))}, ${AT})`,
+          merged,
+          revert: `${merged} AND coalesce(${revert}, false)`,
+          into_default: o('into_default_branch'),
+          bot: o('author_is_bot'),
+          labels: o('labels'),
+          reviewed: `${o('first_review_at')} IS NOT NULL OR ${o('reviews')} > 0`,
+          size: `(${o('additions')} + ${o('deletions')})::DOUBLE`,
+          coding_ms: `${o('stages')}.coding_ms::DOUBLE`,
+          pickup_ms: `${o('stages')}.pickup_ms::DOUBLE`,
+          review_ms: `${o('stages')}.review_ms::DOUBLE`,
+          merge_ms: `${o('stages')}.merge_ms::DOUBLE`,
+          cycle_ms: `${o('stages')}.cycle_ms::DOUBLE`,
+        },
+      };
+    }
+    case 'workflow-job':
+      return {
+        table: 'ci_job_src',
+        fields: pick(metric, [
+          'run_id',
+          'run_attempt',
+          'workflow_name',
+          'job_name',
+          'conclusion',
+          'queue_ms',
+          'duration_ms',
+        ]),
+        valid: `${nonEmpty('run_id')} AND coalesce(${o('run_attempt')} > 0, false) AND ${present('job_name', 'duration_ms')}`,
+        values: {
+          at_ms: AT,
+          run_id: o('run_id'),
+          workflow: o('workflow_name'),
+          job_name: o('job_name'),
+          conclusion: o('conclusion'),
+          queue_ms: `${o('queue_ms')}::DOUBLE`,
+          duration_ms: `${o('duration_ms')}::DOUBLE`,
+        },
+      };
+    case 'workflow-run':
+      return {
+        table: 'ci_run_src',
+        fields: pick(metric, [
+          'run_id',
+          'run_attempt',
+          'workflow_id',
+          'workflow_name',
+          'workflow_path',
+          'conclusion',
+          'queue_ms',
+          'duration_ms',
+        ]),
+        valid: `${nonEmpty('run_id')} AND coalesce(${o('run_attempt')} > 0, false) AND ${present('workflow_id', 'duration_ms')}`,
+        values: {
+          at_ms: AT,
+          run_id: o('run_id'),
+          attempt: o('run_attempt'),
+          workflow_id: o('workflow_id'),
+          workflow: o('workflow_name'),
+          path: o('workflow_path'),
+          conclusion: o('conclusion'),
+          queue_ms: `${o('queue_ms')}::DOUBLE`,
+          duration_ms: `${o('duration_ms')}::DOUBLE`,
+        },
+      };
+    case 'pipeline-run':
+      return {
+        table: FACT_TABLES.pipeline_run.src,
+        fields: pick(metric, ['sender', 'pipeline', 'status', 'queue_ms', 'duration_ms']),
+        valid: `${nonEmpty('sender')} AND ${nonEmpty('pipeline')}
+          AND ${oneOf('status', ['queued', 'in_progress', 'success', 'failure', 'cancelled', 'skipped', 'timed_out'])}`,
+        values: {
+          at_ms: AT,
+          source: o('sender'),
+          pipeline: o('pipeline'),
+          conclusion: o('status'),
+          queue_ms: `${o('queue_ms')}::DOUBLE`,
+          duration_ms: `${o('duration_ms')}::DOUBLE`,
+        },
+      };
   }
 }

@@ -2,16 +2,26 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
-import { duckdbType, EXTRA_COLUMN, metricColumns } from '../data/columns';
+import { duckdbType, ENVELOPE_COLUMNS, type Fields } from '../data/columns';
 import { type Duck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
 import { partitionSource } from '../data/views';
-import { isBetter, type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
+import { type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
-import { appendFileFacts, type CiOffer, createCiTables, insertPartitionRows, settleCi } from './ci';
+import { appendFileFacts, type CiOffer, createCiTables, settleCi } from './ci';
+import {
+  appendFacts,
+  appendRetracted,
+  createFactTables,
+  FACT_TABLES,
+  type FactOffer,
+  settleFacts,
+} from './fact-tables';
 import {
   envelopeSchema,
   type Fact,
+  type FactSql,
+  factSql,
   isReportedMetric,
   REPORTED_METRICS,
   type ReportedMetric,
@@ -27,17 +37,17 @@ export interface ReadOptions {
   /** `owner/repo` globs (a bare name matches that repository under any owner); empty = all. */
   repos?: readonly string[];
   revertPattern: RegExp;
-  /** The report's DuckDB: partitions are read through it, and CI health is left in it (src/report/ci.ts). */
+  /** The report's DuckDB: the facts are left in its tables (src/report/fact-tables.ts, src/report/ci.ts). */
   duck: Duck;
   teams: TeamResolver;
 }
 
 /**
- * What was read: the facts, deduplicated by record id, and the account of every file. Workflow runs and
- * jobs are not among the facts: they are left in the DuckDB tables `ci_runs` and `ci_jobs`, one row per id.
+ * The account of every record read and the warnings about bad files. The facts themselves are left in
+ * DuckDB, one row per id: the settled tables of src/report/fact-tables.ts (`deployment_statuses`,
+ * `incident_records`, `pull_requests`, `pipeline_runs`) and of src/report/ci.ts (`ci_runs`, `ci_jobs`).
  */
 export interface ReadResult {
-  facts: Fact[];
   records: RecordCounts;
   warnings: string[];
 }
@@ -64,18 +74,23 @@ export interface RecordCounts {
 /** At most this many warnings are listed one by one; the count says how many there were. */
 const WARNING_LIMIT = 200;
 
+/** A record file DuckDB reads: not a dot-file, and its two folders are neither `.` nor `_` prefixed. */
+const RECORD_FILE = `'/[^/._][^/]*/[^/._][^/]*/[^/.][^/]*[.]json$'`;
+
 /**
- * Reads a data directory (docs/DATA.md, "Layout"): the Parquet partitions through DuckDB (only the rows in
- * the window, only the columns a fact needs; workflow runs and jobs stay in DuckDB), then the hot record files (`hot/<metric>/<yyyy>/<mm>/<dd>/<xx>/<id>.json`) and files of the
- * first layout (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) file by file: month folders outside the
- * window are never opened, each file is parsed, validated and reduced to its fact before the next one is
- * read, and `_`-prefixed folders (dead letters, job state) are skipped. One fact per record id across all
- * of them ("better record wins").
+ * Reads a data directory (docs/DATA.md, "Layout") into DuckDB: every record DuckDB can read and judge is
+ * turned into its fact by SQL (src/report/facts.ts `factSql`) and inserted into the source tables, so no
+ * valid record passes through JS. Parquet partitions are read in the window's rows only; hot record files
+ * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`) and files of the first layout
+ * (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) of the month folders that overlap the window are
+ * parsed by DuckDB a day (a month folder) at a time, into the fields the facts need; `_`-prefixed folders
+ * (dead letters, job state) are skipped. A file or row DuckDB cannot parse, or whose envelope or output is
+ * not what a fact needs, is judged in JS by `toFact`, so its warning is word for word the same whichever
+ * way it was read. Tombstones are read in JS. The reading ends by settling: one fact per record id across
+ * all tiers ("better record wins"), retracted ids left out.
  */
 export async function readFacts(root: string, options: ReadOptions): Promise<ReadResult> {
   const repoMatcher = repoFilter(options.repos ?? []);
-  // The winner per id ("better record wins"); a tombstone (fact null) beats every version of its id.
-  const byId = new Map<string, { standing: Standing; metric: string; fact: Fact | null }>();
   const counts: RecordCounts = {
     files: 0,
     partition_rows: 0,
@@ -94,41 +109,39 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     if (warnings.length < WARNING_LIMIT) warnings.push(`${relative(root, path)}: ${message}`);
   };
 
-  const ciRuns: CiOffer<WorkflowRunFact>[] = [];
-  const ciJobs: CiOffer<WorkflowJobFact>[] = [];
+  const { duck } = options;
+  // Reading many small files in parallel while keeping their order takes a buffer per file: DuckDB ran out
+  // of its 512 MB on a day's 1,300 files. Nothing read depends on the order rows are inserted in.
+  await duck.run('SET preserve_insertion_order = false');
+  await createFactTables(duck);
+  await createCiTables(duck);
+
+  // What JS judged (files and rows DuckDB did not take as plainly valid): appended once all is read.
+  const judged = {
+    facts: [] as FactOffer[],
+    runs: [] as CiOffer<WorkflowRunFact>[],
+    jobs: [] as CiOffer<WorkflowJobFact>[],
+    retracted: [] as string[],
+  };
   const offer = (outcome: { id: string; standing: Standing; fact: Fact | null }, metric: string) => {
-    const fact = outcome.fact;
-    if (fact?.kind === 'workflow-run' || fact?.kind === 'workflow-job') {
-      // Deduplicated with the partition rows by DuckDB (src/report/ci.ts), by the same rule.
-      const offered = {
-        id: outcome.id,
-        revision: outcome.standing.revision ?? null,
-        complete: outcome.standing.status === 'complete',
-      };
-      if (fact.kind === 'workflow-run') ciRuns.push({ ...offered, fact });
-      else ciJobs.push({ ...offered, fact });
+    const { id, standing, fact } = outcome;
+    if (standing.status === 'retracted' || fact === null) {
+      judged.retracted.push(id);
       return;
     }
-    const seen = byId.get(outcome.id);
-    if (seen?.standing.status === 'retracted') {
-      if (outcome.fact !== null) counts.retracted += 1;
-      return;
-    }
-    if (seen) {
-      counts.duplicates += 1;
-      if (isBetter(outcome.standing, seen.standing)) byId.set(outcome.id, { ...outcome, metric });
-      return;
-    }
-    byId.set(outcome.id, { ...outcome, metric });
+    const offered = { id, revision: standing.revision ?? null, complete: standing.status === 'complete' };
+    if (fact.kind === 'workflow-run') judged.runs.push({ ...offered, fact });
+    else if (fact.kind === 'workflow-job') judged.jobs.push({ ...offered, fact });
+    else judged.facts.push({ ...offered, metric, fact });
   };
 
-  // Tombstones first, whatever the window and --repo: a retraction is filed by when it was made.
+  // Tombstones, whatever the window and --repo: a retraction is filed by when it was made.
   for (const metric of REPORTED_METRICS) {
     const dir = join(root, TOMBSTONE_ROOT, metric);
     for (const file of jsonFilesBelow(dir)) {
       const outcome = readTombstone(join(dir, file), metric);
       if (typeof outcome === 'string') warn(join(dir, file), outcome);
-      else byId.set(outcome.id, { standing: { status: 'retracted' }, metric, fact: null });
+      else judged.retracted.push(outcome.id);
     }
   }
 
@@ -147,32 +160,92 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     offer(outcome, metric);
   };
 
-  const { duck } = options;
-  await createCiTables(duck);
-  /** A record read by DuckDB (partition row or hot file): its fact, or a warning naming `path`. */
-  const offerRecord = (record: MetricRecord<Record<string, unknown>>, path: string) => {
-    try {
-      offer(
-        {
-          id: record.id,
-          standing: standingOf(record),
-          fact: toFact(record, { revertPattern: options.revertPattern }),
-        },
-        record.metric,
+  const revert = await revertSql(duck, options.revertPattern);
+  const start = sqlString(new Date(options.window.start).toISOString());
+  const end = sqlString(new Date(options.window.end).toISOString());
+  const inWindow = `(occurred_at >= ${start}::TIMESTAMP AND occurred_at < ${end}::TIMESTAMP)`;
+
+  // Partitions: the window's rows, by SQL; a row that is not a valid fact is judged in JS.
+  for (const metric of REPORTED_METRICS) {
+    if (!hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) continue;
+    const sql = factSql(metric, revert.sql);
+    const valid = `(status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
+    const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
+    if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
+    await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
+    const [count] = await duck.all(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ${valid}) AS invalid FROM ${rows}`,
+    );
+    // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
+    if (!isCiMetric(metric)) counts.partition_rows += Number(count?.n ?? 0);
+    if (Number(count?.invalid ?? 0) === 0) continue;
+    await duck.each(
+      `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,
+      (invalid) => {
+        for (const row of invalid) {
+          const record = recordOf(metric, sql, row);
+          try {
+            offer(
+              {
+                id: record.id,
+                standing: standingOf(record),
+                fact: toFact(record, { revertPattern: options.revertPattern }),
+              },
+              metric,
+            );
+          } catch (error) {
+            if (!(error instanceof ZodError)) throw error;
+            warn(
+              join(root, PARTITION_ROOT, metric, record.id),
+              `invalid ${metric} output: ${describe(error, 'output.')}`,
+            );
+          }
+        }
+      },
+    );
+  }
+
+  /**
+   * Record files of one metric (`globs`: one per folder), parsed by DuckDB a folder at a time into the
+   * fields the facts need; the files it cannot take as plainly valid are judged by `readFile`, in `order`.
+   */
+  const readFiles = async (
+    metric: ReportedMetric,
+    globs: readonly string[],
+    repoCheck: boolean,
+    order: (paths: string[]) => string[],
+    tier: number,
+  ) => {
+    if (globs.length === 0) return;
+    const sql = factSql(metric, revert.sql);
+    const type = duckdbType({ struct: { ...FILE_ENVELOPE, output: { struct: sql.fields } } });
+    await duck.run(`CREATE OR REPLACE TEMP TABLE read_files (filename VARCHAR, r ${type})`);
+    for (const glob of globs) {
+      await duck.run(
+        `INSERT INTO read_files SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS ${type})
+         FROM read_text([${sqlString(glob)}]) WHERE regexp_matches(filename, ${RECORD_FILE})`,
       );
-    } catch (error) {
-      if (error instanceof ZodError) {
-        warn(path, `invalid ${record.metric} output: ${describe(error, 'output.')}`);
-        return;
-      }
-      throw error;
     }
+    const files = '(SELECT filename, r IS NULL AS unreadable_, unnest(r) FROM read_files)';
+    const envelope = `(NOT unreadable_ AND ${validEnvelope(metric)})`;
+    const valid = `coalesce(${sql.valid}, false)`;
+    const [count] = await duck.all(
+      `SELECT count(*) FILTER (WHERE ${envelope} AND (NOT ${inWindow} OR ${valid})) AS read,
+              count(*) FILTER (WHERE ${envelope} AND NOT ${inWindow}) AS outside
+       FROM ${files}`,
+    );
+    // The files judged in JS are counted by `readFile`.
+    counts.files += Number(count?.read ?? 0);
+    counts.outside_window += Number(count?.outside ?? 0);
+    const rows = `${files} WHERE ${envelope} AND ${inWindow}`;
+    if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
+    await insertFacts(duck, sql, `${rows} AND ${valid}`, tier);
+    const judge = await duck.all(
+      `SELECT filename FROM ${files} WHERE NOT (${envelope} AND (NOT ${inWindow} OR ${valid}))`,
+    );
+    await duck.run('DROP TABLE read_files');
+    for (const path of order(judge.map((row) => String(row.filename)))) readFile(path, metric, repoCheck);
   };
-  await readPartitionRecords(root, options, (record) => {
-    counts.partition_rows += 1;
-    if (repoMatcher && !repoMatcher(`${record.owner}/${record.repo}`)) return;
-    offerRecord(record, join(root, PARTITION_ROOT, record.metric, record.id));
-  });
 
   const hot = join(root, HOT_ROOT);
   for (const metric of folders(hot)) {
@@ -182,32 +255,16 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       if (!/^\d{4}$/.test(year)) continue;
       for (const month of folders(join(hot, metric, year))) {
         if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month))) continue;
-        if (hasFiles(join(hot, metric, year, month), '.json'))
-          globs.push(join(hot, metric, year, month, '*', '*', '*.json'));
+        for (const day of folders(join(hot, metric, year, month)))
+          globs.push(join(hot, metric, year, month, day, '*', '*.json'));
       }
     }
-    if (globs.length === 0) continue;
-    await duck.each(hotFilesSql(metric, globs), (rows) => {
-      for (const row of rows) {
-        const path = String(row.filename);
-        if (row.fallback_) {
-          readFile(path, metric, true);
-          continue;
-        }
-        counts.files += 1;
-        const at = (row.occurred_at as Date).getTime();
-        if (at < options.window.start || at >= options.window.end) {
-          counts.outside_window += 1;
-          continue;
-        }
-        if (repoMatcher && !repoMatcher(`${row.owner}/${row.repo}`)) continue;
-        offerRecord(recordOf(metric, row), path);
-      }
-    });
+    await readFiles(metric, globs, true, (paths) => paths.sort(), 1);
   }
 
   for (const metric of folders(root)) {
     if (!isReportedMetric(metric)) continue;
+    const globs: string[] = [];
     for (const owner of folders(join(root, metric))) {
       for (const repo of folders(join(root, metric, owner))) {
         if (repoMatcher && !repoMatcher(`${owner}/${repo}`)) continue;
@@ -217,52 +274,127 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
           for (const month of folders(join(repoDir, year))) {
             if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month)))
               continue;
-            const monthDir = join(repoDir, year, month);
-            for (const file of readdirSync(monthDir).sort()) {
-              if (!file.endsWith('.json') || file.startsWith('.')) continue;
-              readFile(join(monthDir, file), metric, false);
-            }
+            globs.push(join(repoDir, year, month, '*.json'));
           }
         }
       }
     }
+    // In folder order, as the folders are walked; a hot file wins a tie with one of the first layout.
+    await readFiles(metric, globs, false, (paths) => paths.sort(byFolders), 2);
   }
   if (warningCount > warnings.length) {
     warnings.push(`… and ${warningCount - warnings.length} more invalid files`);
   }
-  const facts: Fact[] = [];
-  const retracted: string[] = [];
-  for (const [id, { fact, metric, standing }] of byId) {
-    if (standing.status === 'retracted') retracted.push(id);
-    if (fact === null) continue;
-    facts.push(fact);
-    counts.by_metric[metric] = (counts.by_metric[metric] ?? 0) + 1;
-  }
-  await appendFileFacts(duck, ciRuns, ciJobs, retracted);
-  if (repoMatcher) {
-    const repositories = await duck.all(
-      `SELECT DISTINCT owner || '/' || repo AS repository FROM ci_run_src
-       UNION SELECT DISTINCT owner || '/' || repo FROM ci_job_src`,
-    );
-    const appender = await duck.appender('ci_repos');
-    for (const { repository } of repositories) {
-      if (!repoMatcher(String(repository))) continue;
-      appender.appendVarchar(String(repository));
-      appender.endRow();
-    }
-    appender.closeSync();
-    for (const table of ['ci_run_src', 'ci_job_src'])
-      await duck.run(
-        `DELETE FROM ${table} WHERE owner || '/' || repo NOT IN (SELECT repository FROM ci_repos)`,
-      );
-  }
+
+  await appendFacts(duck, judged.facts);
+  await appendFileFacts(duck, judged.runs, judged.jobs);
+  await appendRetracted(duck, judged.retracted);
+  if (repoMatcher) await keepRepositories(duck, repoMatcher);
+  await duck.run('RESET preserve_insertion_order');
+  const facts = await settleFacts(duck);
   const ci = await settleCi(duck, options.teams);
-  Object.assign(counts.by_metric, ci.by_metric);
-  counts.duplicates += ci.duplicates;
-  counts.retracted += ci.retracted;
+  for (const settled of [facts, ci]) {
+    Object.assign(counts.by_metric, settled.by_metric);
+    counts.duplicates += settled.duplicates;
+    counts.retracted += settled.retracted;
+  }
   counts.partition_rows += ci.partition_rows;
-  counts.used = facts.length + Object.values(ci.by_metric).reduce((a, b) => a + b, 0);
-  return { facts, records: counts, warnings };
+  counts.used = Object.values(counts.by_metric).reduce((a, b) => a + b, 0);
+  return { records: counts, warnings };
+}
+
+/** Paths compared folder by folder (`a/b` before `a-c/d`, as a walk of sorted folders meets them). */
+function byFolders(a: string, b: string): number {
+  const x = a.split(sep);
+  const y = b.split(sep);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i] as string, y[i] as string];
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+const isCiMetric = (metric: string) => metric === 'workflow-run' || metric === 'workflow-job';
+
+/** The envelope fields a file is parsed into (its columns, src/data/columns.ts). */
+const FILE_ENVELOPE: Fields = ENVELOPE_COLUMNS;
+
+/** `envelopeSchema` of a file of `metric`'s folder in SQL (anything else is judged in JS). */
+function validEnvelope(metric: string): string {
+  return `coalesce(schema_version = 1 AND length(id) > 0 AND metric = ${sqlString(metric)}
+    AND trigger IS NOT NULL AND collected_by IN ('webhook', 'backfill', 'push', 'schedule') AND length(owner) > 0
+    AND length(repo) > 0 AND occurred_at IS NOT NULL AND received_at IS NOT NULL AND collected_at IS NOT NULL
+    AND status IN ('complete', 'partial') AND errors IS NOT NULL AND collector_version IS NOT NULL
+    AND output IS NOT NULL, false)`;
+}
+
+/** Inserts the facts of `rows` (a FROM clause over the envelope columns and `output`) into their table. */
+async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<void> {
+  const columns = ['id', 'revision', 'complete', 'tier', ...(sql.table.startsWith('ci_') ? [] : ['metric'])]
+    .concat(['owner', 'repo'])
+    .concat(Object.keys(sql.values));
+  const values = ['id', 'revision', "status = 'complete'", String(tier)]
+    .concat(sql.table.startsWith('ci_') ? [] : ['metric'])
+    .concat(['owner', 'repo'])
+    .concat(Object.values(sql.values));
+  await duck.run(`INSERT INTO ${sql.table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${rows}`);
+}
+
+/** Leaves out the rows of repositories `--repo` does not name, in every source table. */
+async function keepRepositories(duck: Duck, repoMatcher: (repository: string) => boolean): Promise<void> {
+  const tables = [...Object.values(FACT_TABLES).map((t) => t.src), 'ci_run_src', 'ci_job_src'];
+  const repositories = await duck.all(
+    tables.map((t) => `SELECT DISTINCT owner, repo FROM ${t}`).join(' UNION '),
+  );
+  await duck.run('CREATE OR REPLACE TEMP TABLE read_repositories (owner VARCHAR, repo VARCHAR)');
+  const appender = await duck.appender('read_repositories');
+  for (const { owner, repo } of repositories) {
+    if (!repoMatcher(`${owner}/${repo}`)) continue;
+    appender.appendVarchar(String(owner));
+    appender.appendVarchar(String(repo));
+    appender.endRow();
+  }
+  appender.closeSync();
+  for (const table of tables)
+    await duck.run(
+      `DELETE FROM ${table} t WHERE NOT EXISTS
+         (SELECT 1 FROM read_repositories k WHERE k.owner = t.owner AND k.repo = t.repo)`,
+    );
+  await duck.run('DROP TABLE read_repositories');
+}
+
+/**
+ * The SQL of "a merged pull request's title matches the revert pattern": DuckDB's `regexp_matches` when
+ * its regular expressions (RE2) take the pattern; otherwise JS tests each distinct title (`prepare`, before
+ * the rows are inserted) and the SQL looks the title up.
+ */
+async function revertSql(
+  duck: Duck,
+  pattern: RegExp,
+): Promise<{ sql: string; prepare: (titles: string) => Promise<void> }> {
+  const re2 = `${sqlString(pattern.source)}, ${sqlString(pattern.flags.includes('i') ? 'i' : 'c')}`;
+  try {
+    await duck.all(`SELECT regexp_matches('', ${re2})`);
+    return { sql: `regexp_matches(output.title, ${re2})`, prepare: async () => {} };
+  } catch {
+    await duck.run('CREATE OR REPLACE TEMP TABLE revert_titles (title VARCHAR)');
+    return {
+      sql: 'output.title IN (SELECT title FROM revert_titles)',
+      prepare: async (titles) => {
+        const rows = await duck.all(
+          `SELECT DISTINCT title FROM (${titles}) WHERE title IS NOT NULL
+           AND title NOT IN (SELECT title FROM revert_titles)`,
+        );
+        const appender = await duck.appender('revert_titles');
+        for (const { title } of rows) {
+          if (!pattern.test(String(title))) continue;
+          appender.appendVarchar(String(title));
+          appender.endRow();
+        }
+        appender.closeSync();
+      },
+    };
+  }
 }
 
 type Outcome = { id: string; standing: Standing; fact: Fact | null } | null | string;
@@ -358,81 +490,20 @@ function repoFilter(patterns: readonly string[]): ((repository: string) => boole
   return picomatch(globs, { nocase: true, dot: true });
 }
 
-/** The output fields each fact needs (src/report/facts.ts), as SQL over a partition's `output` struct. */
-const FACT_FIELDS: Record<ReportedMetric, string[]> = {
-  'workflow-job': [
-    'run_id',
-    'run_attempt',
-    'workflow_name',
-    'job_name',
-    'conclusion',
-    'queue_ms',
-    'duration_ms',
-  ],
-  'workflow-run': [
-    'run_id',
-    'run_attempt',
-    'workflow_id',
-    'workflow_name',
-    'workflow_path',
-    'conclusion',
-    'queue_ms',
-    'duration_ms',
-  ],
-  'deployment-status': [
-    'deployment_id',
-    'state',
-    'environment',
-    'production',
-    'sha',
-    'status_created_at',
-    `CASE WHEN output.shipped IS NULL THEN NULL ELSE struct_pack(commit_count := output.shipped.commit_count,
-       lead_time_ms := output.shipped.lead_time_ms) END AS o_shipped`,
-  ],
-  'push-deployment': [
-    'sender',
-    'id',
-    'environment',
-    'sha',
-    'status',
-    'finished_at',
-    'lead_time_ms',
-    'service',
-  ],
-  incident: ['issue_id', 'opened_at', 'closed_at', 'labels', 'linked_sha', 'linked_deployment_id'],
-  'push-incident': ['sender', 'id', 'opened_at', 'resolved_at', 'service', 'sha', 'deployment_id'],
-  'pull-request': [
-    'outcome',
-    'title',
-    'author_is_bot',
-    'into_default_branch',
-    'labels',
-    'merged_at',
-    'first_review_at',
-    'additions',
-    'deletions',
-    'reviews',
-    'stages',
-  ],
-  'pipeline-run': ['sender', 'pipeline', 'status', 'queue_ms', 'duration_ms'],
-};
-
-/** The envelope columns a fact needs and its output fields, as `o_<name>` (`id`, `status` are in both). */
-function factColumns(metric: ReportedMetric): string {
-  const fields = FACT_FIELDS[metric].map((f) => (f.includes(' ') ? f : `output."${f}" AS "o_${f}"`));
+/** The envelope columns a fact needs and its output fields, as `o_<name>` (for rows judged in JS). */
+function factColumns(sql: FactSql): string {
+  const fields = Object.keys(sql.fields).map((f) => `output."${f}" AS "o_${f}"`);
   return `id, owner, repo, occurred_at, status, revision, ${fields.join(', ')}`;
 }
 
 /** A row of `factColumns` as the record a fact is made from. */
 function recordOf(
   metric: ReportedMetric,
+  sql: FactSql,
   row: Record<string, unknown>,
 ): MetricRecord<Record<string, unknown>> {
   const output: Record<string, unknown> = {};
-  for (const field of FACT_FIELDS[metric]) {
-    const name = field.includes(' ') ? (field.split(' AS o_').pop() as string) : field;
-    output[name] = plain(row[`o_${name}`]);
-  }
+  for (const field of Object.keys(sql.fields)) output[field] = plain(row[`o_${field}`]);
   return {
     id: String(row.id),
     metric,
@@ -443,30 +514,6 @@ function recordOf(
     ...(row.revision === null ? {} : { revision: String(row.revision) }),
     output,
   } as unknown as MetricRecord<Record<string, unknown>>;
-}
-
-/**
- * Hot record files of one metric (`globs`: the month folders in the window) parsed by DuckDB in bulk, one
- * row each, typed by the metric's columns: `fallback_` when the file is not plainly a valid record of the
- * metric (not JSON, an envelope field missing or mistyped, a tombstone), which the caller then reads and
- * judges file by file, so a bad file gets the same warning whichever way it was read.
- */
-function hotFilesSql(metric: ReportedMetric, globs: readonly string[]): string {
-  const fields = Object.entries(metricColumns(metric))
-    .filter(([name]) => name !== EXTRA_COLUMN)
-    .map(([name, type]) => `"${name}" ${duckdbType(type)}`)
-    .join(', ');
-  const valid = `coalesce(schema_version = 1 AND length(id) > 0 AND metric = ${sqlString(metric)}
-    AND trigger IS NOT NULL AND collected_by IN ('webhook', 'backfill', 'push', 'schedule') AND length(owner) > 0
-    AND length(repo) > 0 AND occurred_at IS NOT NULL AND received_at IS NOT NULL AND collected_at IS NOT NULL
-    AND status IN ('complete', 'partial') AND errors IS NOT NULL AND collector_version IS NOT NULL
-    AND output IS NOT NULL, false)`;
-  const files = `read_text([${globs.map(sqlString).join(', ')}])`;
-  return `SELECT filename, unreadable_ OR NOT ${valid} AS fallback_, ${factColumns(metric)}
-    FROM (SELECT filename, r IS NULL AS unreadable_, unnest(r) FROM (
-      SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS STRUCT(${fields})) AS r FROM ${files}
-      WHERE regexp_matches(filename, '/[^/._][^/]*/[^/._][^/]*/[^/.][^/]*[.]json$')))
-    ORDER BY filename`;
 }
 
 /** A DuckDB value as the JSON record had it: numbers for BIGINT, ISO-8601 text for TIMESTAMP. */
@@ -480,41 +527,6 @@ function plain(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-/**
- * The partition rows of the low-volume reported metrics whose `occurred_at` is in the window, each reduced
- * to the envelope and the output fields its fact reads (so a figure has one definition, src/report/facts.ts,
- * whichever tier a record sits in), handed over as they stream; workflow runs and jobs are inserted into
- * DuckDB tables instead.
- */
-async function readPartitionRecords(
-  root: string,
-  options: ReadOptions,
-  onRecord: (record: MetricRecord<Record<string, unknown>>) => void,
-): Promise<void> {
-  const metrics = REPORTED_METRICS.filter((metric) => hasParquet(join(root, PARTITION_ROOT, metric)));
-  const { duck } = options;
-  const start = new Date(options.window.start).toISOString();
-  const end = new Date(options.window.end).toISOString();
-  const inWindow = `occurred_at >= ${sqlString(start)}::TIMESTAMP AND occurred_at < ${sqlString(end)}::TIMESTAMP`;
-  for (const metric of metrics) {
-    if (metric === 'workflow-run' || metric === 'workflow-job') {
-      await insertPartitionRows(duck, metric, partitionSource(root, metric), options.window);
-      continue;
-    }
-    await duck.each(
-      `SELECT ${factColumns(metric)} FROM ${partitionSource(root, metric)} WHERE ${inWindow} ORDER BY occurred_at, id`,
-      (rows) => {
-        for (const row of rows) onRecord(recordOf(metric, row));
-      },
-    );
-  }
-}
-
-/** Whether a folder holds a Parquet file anywhere below it. */
-function hasParquet(dir: string): boolean {
-  return hasFiles(dir, '.parquet');
 }
 
 /** Whether a folder holds a file ending in `suffix` anywhere below it. */

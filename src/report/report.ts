@@ -2,11 +2,9 @@ import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Duck, openDuck } from '../data/duckdb';
+import { openDuck } from '../data/duckdb';
 import { type SenderHealth, senderHealth } from '../senders/health';
 import { BANDS_SOURCE } from './bands';
-import { appendFacts, createFactTables, type FactOffer, settleFacts } from './fact-tables';
-import type { Fact } from './facts';
 import { type ReportFigures, reportFigures } from './figures';
 import { type ReadResult, type RecordCounts, readFacts } from './read';
 import type { ReportSettings } from './settings';
@@ -80,7 +78,6 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
       duck,
       teams,
     });
-    await feedFactTables(duck, read.facts);
     figures = await reportFigures(duck, { settings, window, teams });
   } finally {
     duck.close();
@@ -109,30 +106,4 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
     generated_at: new Date(options.now ?? Date.now()).toISOString(),
     data_dir: dataDir,
   };
-}
-
-/**
- * Fills the settled fact tables (src/report/fact-tables.ts) from the facts the reader returns, until the
- * reader fills them itself.
- */
-async function feedFactTables(duck: Duck, facts: readonly Fact[]): Promise<void> {
-  await createFactTables(duck);
-  const offers: FactOffer[] = [];
-  facts.forEach((fact, index) => {
-    if (fact.kind === 'workflow-job' || fact.kind === 'workflow-run') return;
-    offers.push({ id: String(index), revision: null, complete: true, metric: metricOf(fact), fact });
-  });
-  await appendFacts(duck, offers);
-  await settleFacts(duck);
-}
-
-function metricOf(fact: FactOffer['fact']): string {
-  switch (fact.kind) {
-    case 'deployment':
-      return fact.deployment.startsWith('push:') ? 'push-deployment' : 'deployment-status';
-    case 'incident':
-      return fact.incident.startsWith('push:') ? 'push-incident' : 'incident';
-    default:
-      return fact.kind;
-  }
 }

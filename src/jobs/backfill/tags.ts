@@ -8,8 +8,9 @@ import type { BackfillKind } from './types';
  * - a tag is dated by its commit's committer date (GET …/git/commits/{sha}, one request per tag a metric
  *   collects, e.g. semantic versions). That date becomes the reconstructed delivery's received_at, hence the
  *   record's occurred_at (release-versions dates a tag by its delivery). A live record of the same tag has the
- *   same id; it lands on the same file when the tag was pushed in the same UTC month as its commit, which
- *   is the usual case (a tag pushed weeks after its commit would be stored twice, under both months);
+ *   same id; it lands on the same file only when the tag was pushed in the same minute as its commit (the hot
+ *   layout's folder, src/data/layout.ts). A tag pushed later is stored twice, under both minutes: readers
+ *   keep one per id and compaction merges them, so no figure counts it twice;
  * - known tags (and their dates) are kept in the state, so a daily run reads only the listing, conditionally
  *   when it fits on one page (a 304 costs nothing).
  */

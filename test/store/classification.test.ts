@@ -33,8 +33,9 @@ describe('GitHubRepoStore: failure classification', () => {
     expect(first[0]?.status).toBe(422);
     expect(first.length).toBeGreaterThanOrEqual(3);
     expect(first.slice(1).every((r) => r.status === 201)).toBe(true);
-    // 18 more commits at the smaller size (20 in all), then a batch of the same size goes in one request.
-    for (let i = 0; i < 18; i += 1)
+    // 19 more commits at the smaller size (20 in all: the first batch was one commit of several chained tree
+    // requests), then a batch of the same size goes in one request.
+    for (let i = 0; i < 19; i += 1)
       await store.write(await workflowJobRecords(1, { firstId: 2_000_000 + i }));
     const before = treeRequests(world).length;
     expect((await store.write(await batch(3_000_000))).written).toHaveLength(40);

@@ -106,8 +106,8 @@ export class RequestPolicy {
    * Takes `count` writes of the budget at once for the requests that follow (a commit's trees, the commit,
    * the ref update), waiting at most `maxBudgetWaitMs` (and never past the deadline); else fails at once
    * with `StoreUnavailableError` carrying the wait, nothing taken (at most the pacer's burst is taken ahead:
-   * beyond it, requests wait one by one). Writes left unused by the next calls are
-   * dropped by `release` (they stay counted: GitHub's windows are never overspent).
+   * beyond it, requests wait one by one). Writes left unused when the commit ends are given back by
+   * `release`.
    */
   async reserve(count: number): Promise<void> {
     // A budget whose burst is smaller than a commit (a few writes a minute) takes what it can at once; the
@@ -117,8 +117,9 @@ export class RequestPolicy {
     this.prepaid = now;
   }
 
-  /** Ends a reservation (its unused writes are not carried over to another commit). */
+  /** Ends a reservation: writes it did not send (the commit stopped early) go back to the budget. */
   release(): void {
+    this.options.pacer.refund(this.prepaid);
     this.prepaid = 0;
   }
 

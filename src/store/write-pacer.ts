@@ -105,6 +105,17 @@ export class WritePacer {
   }
 
   /**
+   * Gives back `count` writes of a reservation that were never sent (a commit stopped before its commit and
+   * ref update): they no longer count in the windows, and the bucket has them again.
+   */
+  refund(count: number): void {
+    const n = Math.max(0, Math.min(count, this.sent.length));
+    if (n === 0) return;
+    this.sent.splice(this.sent.length - n, n);
+    this.tokens = Math.min(this.burst, this.tokens + n);
+  }
+
+  /**
    * Counts requests sent before this pacer existed (a previous process, a restarted Lambda), as if it had
    * sent them: the windows and the token bucket resume where they were instead of starting full.
    */

@@ -16,6 +16,8 @@ describe('GitHubRepoStore: failure classification', () => {
     await expect(store.write(records)).rejects.toThrow(StoreUnavailableError);
     const failed = treeRequests(world);
     expect(failed.map((r) => r.status)).toEqual([502, 502]);
+    // The commit and the ref update it had reserved were never sent: only the two attempts count.
+    expect(store.pacer.usedLastHour).toBe(2);
     // The retry sends the same single tree request: the size was not taken for the cause.
     expect((await store.write(records)).written).toHaveLength(40);
     const after = treeRequests(world).slice(2);

@@ -94,6 +94,16 @@ describe('WritePacer', () => {
     expect(() => pacer.reserve(11)).toThrow(/1 to 10/);
   });
 
+  it('takes back the writes of a reservation that were never sent', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, burst: 6, clock });
+    await pacer.reserve(6, 0);
+    pacer.refund(4);
+    expect(pacer.usedLastHour).toBe(2);
+    await pacer.reserve(4, 0);
+    expect(pacer.usedLastHour).toBe(6);
+  });
+
   it('a reservation respects the minute window as a whole: it waits until all of it fits', async () => {
     const clock = virtualClock();
     const pacer = new WritePacer({ perMinute: 5, perHour: 450, burst: 5, clock });

@@ -83,6 +83,8 @@ const LATENCY: Record<string, { median: number; sigma: number; perEntry?: number
   other: { median: 150, sigma: 0.5 },
 };
 const REQUEST_TIMEOUT_MS = 30_000;
+/** `SOAK_TRACE=1`: one line per worker invocation (messages, billed time, GitHub calls, tree bytes). */
+const TRACE = process.env.SOAK_TRACE === '1';
 
 /**
  * Unit prices, us-east-1, on-demand list prices as published in November 2026 (aws.amazon.com/lambda/pricing,
@@ -309,40 +311,44 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   let enqueued = 0;
   let arrivalsDone = false;
 
+  // Signing a delivery and verifying it are real asynchronous work (WebCrypto): time stands still meanwhile
+  // (`track`), so every delivery arrives at its own time however busy the machine running the bench is.
   const webhook = async () => {
-    let next = await deliveries.next();
+    let next = await clock.track(() => deliveries.next());
     while (!next.done) {
       const delivery = next.value;
       if (delivery.at > clock.now()) await clock.sleep(delivery.at - clock.now());
       counts.webhook_invocations += 1;
-      await handleTelemetryRequest(
-        { headers: delivery.headers, body: Buffer.from(delivery.body) },
-        {
-          webhookSecrets: async () => [SECRET],
-          enqueue: async (events) => {
-            for (const event of events) {
-              const { records } = await collectMetrics(event, metrics, {
-                settings: config.metrics,
-                now: () => new Date(clock.now()),
-              });
-              expected.set(event.deliveryId, {
-                arrivedAt: delivery.at,
-                records: records.map((r) => r.id),
-                poison: delivery.poison,
-              });
-              if (delivery.poison) poisonIds.add(event.deliveryId);
-            }
-            await webhookQueue.send(events);
-            enqueued += events.length;
+      await clock.track(() =>
+        handleTelemetryRequest(
+          { headers: delivery.headers, body: Buffer.from(delivery.body) },
+          {
+            webhookSecrets: async () => [SECRET],
+            enqueue: async (events) => {
+              for (const event of events) {
+                const { records } = await collectMetrics(event, metrics, {
+                  settings: config.metrics,
+                  now: () => new Date(clock.now()),
+                });
+                expected.set(event.deliveryId, {
+                  arrivedAt: delivery.at,
+                  records: records.map((r) => r.id),
+                  poison: delivery.poison,
+                });
+                if (delivery.poison) poisonIds.add(event.deliveryId);
+              }
+              await webhookQueue.send(events);
+              enqueued += events.length;
+            },
+            collected,
+            maxBodyBytes: 25 * 1024 * 1024,
+            logger: silentLogger,
+            now: () => new Date(clock.now()),
           },
-          collected,
-          maxBodyBytes: 25 * 1024 * 1024,
-          logger: silentLogger,
-          now: () => new Date(clock.now()),
-        },
+        ),
       );
       arrived += 1;
-      next = await deliveries.next();
+      next = await clock.track(() => deliveries.next());
     }
     arrivalsDone = true;
   };
@@ -351,17 +357,20 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   interface Instance {
     handler: ReturnType<typeof createWorkerHandler>;
     busy: boolean;
+    stats: RequestStats;
   }
   const instances: Instance[] = [];
   const parked: { deliveryId: string | undefined; reason: string }[] = [];
   const recordedAt = new Map<string, number>();
   let running = 0;
   const newInstance = async (): Promise<Instance> => {
+    const stats: RequestStats = { calls: {}, requestMs: 0, treeBytes: 0 };
     const github = simulatedClient(
       createStoreClient({ token: TOKEN, baseUrl: fake.baseUrl }),
       clock,
       random,
       faults,
+      stats,
     );
     const store = githubRepoStoreFromConfig(config, { github, logger: silentLogger, clock, random });
     let verified = false;
@@ -386,7 +395,7 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
       logger: createLambdaLogger(),
       now: () => new Date(clock.now()),
     });
-    return { handler, busy: false };
+    return { handler, busy: false, stats };
   };
   const invoke = async (records: SQSRecord[]) => {
     let instance = instances.find((i) => !i.busy);
@@ -398,6 +407,7 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     }
     instance.busy = true;
     counts.worker_invocations += 1;
+    Object.assign(instance.stats, { calls: {}, requestMs: 0, treeBytes: 0 });
     const timeoutMs = w.timeoutSeconds * 1000;
     const context = {
       ...lambdaContext(),
@@ -421,6 +431,12 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     }
     instance.busy = false;
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    if (TRACE) {
+      const s = instance.stats;
+      process.stdout.write(
+        `  t=${round((started - START) / 1000, 0)}s instance=${instances.indexOf(instance)} messages=${records.length} failed=${failed.size} billed=${round(billedMs / 1000, 1)}s requests=${round(s.requestMs / 1000, 1)}s tree_bytes=${s.treeBytes} backlog=${queue.size} ${JSON.stringify(s.calls)}\n`,
+      );
+    }
     for (const r of records) {
       const id = r.messageAttributes?.delivery_id?.stringValue;
       if (id && notRecorded.delete(id)) continue;
@@ -519,7 +535,9 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   if (!finished)
     process.stdout.write(`  ${options.scenario}: stopped at the time limit with ${queue.size} queued\n`);
   const lastArrival = START + options.arrivalMs;
-  const end = Math.max(...recordedAt.values(), lastArrival);
+  // A loop, not a spread: 200,000 arguments overflow the stack.
+  let end = lastArrival;
+  for (const at of recordedAt.values()) end = Math.max(end, at);
   return {
     events: arrived,
     lost,
@@ -529,7 +547,7 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     poison_parked: [...poisonIds].filter((id) => parkedIds.has(id)).length,
     p50_time_to_record_s: round(percentile(times, 50) / 1000, 1),
     p99_time_to_record_s: round(percentile(times, 99) / 1000, 1),
-    max_time_to_record_s: round(Math.max(0, ...times) / 1000, 1),
+    max_time_to_record_s: round(times.reduce((m, t) => Math.max(m, t), 0) / 1000, 1),
     peak_backlog: peakBacklog,
     writes_per_hour_peak: fake.peakContentWrites(HOUR),
     commits,
@@ -565,6 +583,13 @@ function lambdaContext() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** What one worker instance asked of GitHub (`SOAK_TRACE=1` prints it per invocation). */
+interface RequestStats {
+  calls: Record<string, number>;
+  requestMs: number;
+  treeBytes: number;
+}
 
 interface ClientFaults {
   /** Probability that a request is never answered (the client gives up after 30 s). */
@@ -621,6 +646,7 @@ function simulatedClient(
   clock: SimClock,
   random: () => number,
   faults: ClientFaults,
+  stats?: RequestStats,
 ): GitHubClient {
   let justUpdated: { ref: string; previous: string } | undefined;
   github.hook.wrap('request', async (request, options) => {
@@ -629,6 +655,11 @@ function simulatedClient(
     const tree = (options as unknown as { tree?: unknown[] }).tree;
     const entries = Array.isArray(tree) ? tree.length : 0;
     const latency = logNormal(random, spec.median, spec.sigma) + (spec.perEntry ?? 0) * entries;
+    if (stats) {
+      stats.calls[route] = (stats.calls[route] ?? 0) + 1;
+      stats.requestMs += latency;
+      if (route === 'POST tree') stats.treeBytes += JSON.stringify(tree ?? []).length;
+    }
     if (random() < faults.timeout) {
       await clock.sleep(REQUEST_TIMEOUT_MS);
       throw Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });

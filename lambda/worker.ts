@@ -48,14 +48,14 @@ export interface WorkerDeps {
 /** Time kept free at the end of an invocation: the last request's answer, parking, visibility changes. */
 export const DEADLINE_MARGIN_MS = 20_000;
 /**
- * Longest wait for GitHub's write budget inside an invocation: a batch that would wait longer goes back to
- * the queue with the wait as its visibility delay, so no Lambda is billed while the budget refills (the
- * messages come back in a larger batch). It covers a few of the pacer's refill steps (one write every 8 s
- * at 450 an hour): a batch whose records need several commits (tree requests of about 475 workflow-job
- * records) takes its next commit's turn instead of failing the rest of the batch, which cost every message
- * a receive and, at `maxReceiveCount`, a requeue (bench soak).
+ * Longest wait for GitHub's write budget inside an invocation: none. The store takes every write a commit
+ * needs (its chained tree requests, the commit, the ref update) from the budget at once before the first
+ * (`RequestPolicy.reserve`); when they are not there, the batch goes back to the queue at once with the wait
+ * as its visibility delay, so no Lambda is billed while the budget refills (the messages come back in a
+ * larger batch). The pacer's burst (30) holds several batches' writes (a 6 MB batch needs 3 to 5), so a
+ * batch waits only when the hour's budget is spent (docs/ARCHITECTURE.md, "The write budget").
  */
-export const BUDGET_WAIT_MS = 30_000;
+export const BUDGET_WAIT_MS = 0;
 
 /**
  * The SQS worker: decodes a batch (claim checks resolved), runs collect and store for all of it

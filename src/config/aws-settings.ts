@@ -96,8 +96,12 @@ export const awsSettingsSchema = z
       .prefault({}),
     worker: z
       .object({
-        /** Messages per worker invocation (one store write, one commit, per batch). */
-        batchSize: z.number().int().min(1).max(10000).default(1000),
+        /**
+         * Messages per worker invocation (one store write, one commit, per batch; the 6 MB invocation payload
+         * may cap a batch lower). 2,500 makes one commit carry about 2,500 events in 6 writes: 100,000 events
+         * an hour need about 240 of the 450 writes an hour (docs/ARCHITECTURE.md, "The write budget").
+         */
+        batchSize: z.number().int().min(1).max(10000).default(2500),
         /** How long SQS gathers messages before invoking the worker with a smaller batch. */
         maxBatchingWindowSeconds: seconds(0, 300).default(300),
         /** Worker invocations at once (SQS event source maximumConcurrency, 2 to 1000). */

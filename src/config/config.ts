@@ -114,6 +114,12 @@ export const configSchema = z
         writesPerMinute: z.number().int().min(1).max(80).default(60),
         /** Content-creating requests per hour for the token (GitHub allows 500). */
         writesPerHour: z.number().int().min(1).max(500).default(450),
+        /**
+         * Writes that may go out back to back before the hourly rate spreads them (the pacer's token bucket;
+         * at most `writesPerMinute`). Sized to hold the writes of the batches one batching window brings at
+         * 100,000 events an hour, so that they never wait (docs/ARCHITECTURE.md, "The write budget").
+         */
+        writeBurst: z.number().int().min(1).max(80).default(45),
         /** Largest tree request; bigger batches are split across commits (GitHub: about 2 MB). */
         maxTreeBytes: z.number().int().min(10_000).max(2_000_000).default(1_800_000),
         /** Commit author (default github-telemetry <github-telemetry@users.noreply.github.com>). */

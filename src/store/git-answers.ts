@@ -32,10 +32,13 @@ export const treeAnswer = z.looseObject({
 
 export const blobAnswer = z.looseObject({ content: z.string(), encoding: z.enum(['base64', 'utf-8']) });
 
-/** GET /repos/{owner}/{repo}/commits: when each commit was committed. */
+/** GET /repos/{owner}/{repo}/commits: when each commit was committed, and its message (its writes). */
 export const commitListAnswer = z.array(
   z.looseObject({
     sha,
-    commit: z.looseObject({ committer: z.looseObject({ date: z.string().optional() }).nullable() }),
+    commit: z.looseObject({
+      committer: z.looseObject({ date: z.string().optional() }).nullable(),
+      message: z.string().optional(),
+    }),
   }),
 );

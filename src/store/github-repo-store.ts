@@ -16,7 +16,14 @@ import {
   refAnswer,
   treeAnswer,
 } from './git-answers';
-import { BudgetLedger, parseAnswer, RequestPolicy, StoreWriteError, statusOf } from './request-policy';
+import {
+  BudgetLedger,
+  parseAnswer,
+  RequestPolicy,
+  StoreWriteError,
+  statusOf,
+  WRITES_TRAILER,
+} from './request-policy';
 import { type GitIdentity, StoreSetupError, verifyDataRepository } from './store-setup';
 import { nameOf, parentOf, type TreeEntry, TreeMirror } from './tree-mirror';
 import {
@@ -49,15 +56,23 @@ export interface GitHubRepoStoreOptions {
   writesPerMinute?: number;
   /** Content-creating requests per hour (default 450; GitHub allows 500 per token). */
   writesPerHour?: number;
+  /** Content-creating requests that may go out back to back (the pacer's burst; default 30). */
+  writeBurst?: number;
   /** Longest the pacer may hold a write back before the write fails as retriable (default: no limit). */
   maxWaitMs?: number;
   /** A pacer shared by every store (and writer) using the same token; default one per store. */
   pacer?: WritePacer;
   /**
-   * Largest `POST /git/trees` body; a bigger batch is split across commits (default 1.8 MB: GitHub builds
-   * trees of about 2 MB, and times out on larger ones). Shrinks by itself when GitHub says it is too large.
+   * Largest `POST /git/trees` body; a bigger batch is split across several tree requests (default 1.8 MB:
+   * GitHub builds trees of about 2 MB, and times out on larger ones). Shrinks by itself when GitHub says it
+   * is too large.
    */
   maxTreeBytes?: number;
+  /**
+   * Tree requests one commit may chain (each on the tree the previous one built) before the rest of a batch
+   * goes to another commit (default 8, at most the pacer's burst less the commit and the ref update).
+   */
+  maxTreesPerCommit?: number;
   /** Attempts per request on 5xx, timeouts and rate limits before the write fails (default 6). */
   maxAttempts?: number;
   /** Rebuilds after a lost ref race before the write fails (default 8). */
@@ -86,6 +101,8 @@ export interface GitHubRepoStoreOptions {
 
 /** Stored records whose status is read at once when a batch must compare itself with them. */
 const BLOB_READS_AT_ONCE = 8;
+/** Tree requests one commit chains at most, by default (a 6 MB worker batch needs 2 to 3). */
+const DEFAULT_TREES_PER_COMMIT = 8;
 /** Commits at a shrunk tree size before the store tries twice the size again. */
 const GROW_AFTER_COMMITS = 20;
 
@@ -134,7 +151,11 @@ class RefConflict extends Error {}
 
 /** GitHub refused to build a tree this large (422 "input was too large" / "timed out"). */
 class TreeTooLarge extends Error {
-  constructor(override readonly cause: unknown) {
+  constructor(
+    override readonly cause: unknown,
+    /** The tree request GitHub refused. */
+    readonly chunk: readonly Entry[],
+  ) {
     super(errorMessage(cause));
   }
 }
@@ -172,10 +193,16 @@ export class GitHubRepoStore implements Store, DataFiles {
   /** Commits since the tree size last changed (it grows back after `GROW_AFTER_COMMITS`). */
   private commitsAtSize = 0;
   private readonly maxConflictRetries: number;
+  private readonly maxTreesPerCommit: number;
   private readonly cacheEntries: number;
   private readonly clock: Clock;
   private readonly requests: RequestPolicy;
   private readonly commitTrees = new Map<string, string>();
+  /**
+   * Blobs GitHub holds because a tree request of ours carried their content: a rebuild after a lost ref race
+   * names them by id instead of sending them again (one small tree request, however large the batch).
+   */
+  private readonly sentBlobs = new Set<string>();
   private readonly blobStatus = new Map<string, Standing>();
   /** The data branch (state, tombstones, partitions). */
   private readonly main: Target;
@@ -201,12 +228,17 @@ export class GitHubRepoStore implements Store, DataFiles {
       new WritePacer({
         perMinute: options.writesPerMinute ?? 60,
         perHour: options.writesPerHour ?? 450,
+        ...(options.writeBurst !== undefined ? { burst: options.writeBurst } : {}),
         clock: this.clock,
         ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       });
     this.maxTreeBytes = options.maxTreeBytes ?? 1_800_000;
     this.treeBytes = this.maxTreeBytes;
     this.maxConflictRetries = options.maxConflictRetries ?? 8;
+    this.maxTreesPerCommit = Math.max(
+      1,
+      Math.min(options.maxTreesPerCommit ?? DEFAULT_TREES_PER_COMMIT, this.pacer.burstSize - 2),
+    );
     this.cacheEntries = options.cacheEntries ?? 500_000;
     this.requests = new RequestPolicy({
       github: this.github,
@@ -316,23 +348,36 @@ export class GitHubRepoStore implements Store, DataFiles {
     // Hot records go to today's hot branch; tombstones (never compacted) stay on the data branch.
     const hotPrefix = `${this.inRoot(HOT_ROOT)}/`;
     const isHot = (e: Entry) => this.hotBranches && e.path.startsWith(hotPrefix);
-    const committed = await this.serialised(() =>
-      this.withDeadline(options, async () => {
-        const done = new Set<string>();
-        const groups: [() => Target, Entry[]][] = [
-          [() => this.hotTarget(), entries.filter(isHot)],
-          [() => this.main, entries.filter((e) => !isHot(e))],
-        ];
-        for (const [target, group] of groups) {
-          if (group.length === 0) continue;
-          const paths = await this.commitEntries(target(), group, (e, existing) =>
-            this.recordWanted(e, existing),
-          );
-          for (const path of paths) done.add(path);
-        }
-        return done;
-      }),
-    );
+    /** Paths stored so far (committed, or found holding an equal or better record). */
+    const settled = new Set<string>();
+    let committed: Set<string>;
+    try {
+      committed = await this.serialised(() =>
+        this.withDeadline(options, async () => {
+          const done = new Set<string>();
+          const groups: [() => Target, Entry[]][] = [
+            [() => this.hotTarget(), entries.filter(isHot)],
+            [() => this.main, entries.filter((e) => !isHot(e))],
+          ];
+          for (const [target, group] of groups) {
+            if (group.length === 0) continue;
+            const paths = await this.commitEntries(
+              target(),
+              group,
+              (e, existing) => this.recordWanted(e, existing),
+              settled,
+            );
+            for (const path of paths) done.add(path);
+          }
+          return done;
+        }),
+      );
+    } catch (error) {
+      // What was stored before the write stopped needs no retry (the worker acknowledges those events).
+      if (error instanceof StoreUnavailableError)
+        error.settled = records.filter((r) => settled.has(this.inRoot(recordPath(r)))).map((r) => r.id);
+      throw error;
+    }
     for (const e of entries) {
       const id = (e.record as MetricRecord).id;
       (committed.has(e.path) ? result.written : result.unchanged).push(id);
@@ -554,6 +599,7 @@ export class GitHubRepoStore implements Store, DataFiles {
     target: Target,
     entries: readonly Entry[],
     wanted: (entry: Entry, existingBlob: string | undefined) => Promise<boolean>,
+    settled: Set<string> = new Set(),
   ): Promise<Set<string>> {
     const committed = new Set<string>();
     let pending = [...entries];
@@ -561,6 +607,13 @@ export class GitHubRepoStore implements Store, DataFiles {
     let shrinks = 0;
     while (pending.length > 0) {
       const head = await this.readHead(target);
+      if (head) {
+        await target.mirror.moveTo(head.commit, head.tree);
+        await target.mirror.prefetch(
+          pending.map((e) => parentOf(e.path)),
+          head.tree,
+        );
+      }
       const existing = new Map<Entry, string | undefined>();
       for (const e of pending) existing.set(e, head && (await this.blobAt(target, head, e.path)));
       const keep = new Set<Entry>();
@@ -570,16 +623,25 @@ export class GitHubRepoStore implements Store, DataFiles {
         if (blob !== e.blobSha && (await wanted(e, blob))) keep.add(e);
       });
       const toWrite = pending.filter((e) => keep.has(e));
+      for (const e of pending) if (!keep.has(e)) settled.add(e.path);
       if (toWrite.length === 0) break;
       if (this.ledger.due) await this.syncBudgetQuietly();
-      const chunk = takeChunk(toWrite, this.treeBytes);
+      // One commit for the whole batch: its tree requests chained, each on the tree the previous one built.
+      const trees: Entry[][] = [];
+      let rest = toWrite;
+      while (rest.length > 0 && trees.length < this.maxTreesPerCommit) {
+        const next = takeChunk(rest, this.treeBytes, this.sentBlobs);
+        trees.push(next);
+        rest = rest.slice(next.length);
+      }
+      const chunk = trees.flat();
       try {
-        await this.commit(target, head, chunk, toWrite.length);
+        await this.commit(target, head, trees, toWrite.length);
       } catch (error) {
         if (error instanceof TreeTooLarge && shrinks < 4) {
           // GitHub builds big trees with a deadline: halve what one request carries, until it grows back.
           shrinks += 1;
-          this.treeBytes = Math.max(10_000, Math.floor(treeRequestBytes(chunk) / 2));
+          this.treeBytes = Math.max(10_000, Math.floor(treeRequestBytes(error.chunk, this.sentBlobs) / 2));
           this.commitsAtSize = 0;
           this.logger.warn('tree request too large for GitHub: splitting smaller', {
             tree_bytes: this.treeBytes,
@@ -602,7 +664,10 @@ export class GitHubRepoStore implements Store, DataFiles {
         pending = toWrite;
         continue;
       }
-      for (const e of chunk) committed.add(e.path);
+      for (const e of chunk) {
+        committed.add(e.path);
+        settled.add(e.path);
+      }
       pending = toWrite.slice(chunk.length);
       this.growTree();
     }
@@ -643,21 +708,28 @@ export class GitHubRepoStore implements Store, DataFiles {
     return isBetter(record, await this.standingOfBlob(existingBlob));
   }
 
-  /** One commit: tree on the head's tree, commit, fast-forward the branch. Throws RefConflict on a lost race. */
+  /**
+   * One commit: its tree requests chained on the head's tree, the commit, the branch fast-forwarded. Every
+   * write it needs is taken from the budget before the first (`RequestPolicy.reserve`): a commit that cannot
+   * have them all within the write's budget wait fails at once with `StoreUnavailableError` carrying the
+   * wait, before any request, and a commit that starts never waits for the budget halfway. Throws
+   * RefConflict on a lost race.
+   */
   private async commit(
     target: Target,
     head: Head | undefined,
-    chunk: readonly Entry[],
+    trees: readonly (readonly Entry[])[],
     remaining: number,
   ): Promise<void> {
-    // The write-budget limit applies to the first write of a commit only: once the tree is built, the commit
-    // and the ref update wait (within the deadline) rather than leave the budget half spent for nothing.
+    await this.requests.reserve(trees.length + 2);
+    // A retried request (5xx, timeout) takes a write of its own: the commit finishes within the deadline
+    // rather than leave its budget half spent for nothing.
     const budgetWait = this.requests.maxBudgetWaitMs;
+    this.requests.maxBudgetWaitMs = undefined;
     try {
-      await this.commitOnce(target, head, chunk, remaining, () => {
-        this.requests.maxBudgetWaitMs = undefined;
-      });
+      await this.commitOnce(target, head, trees, remaining);
     } finally {
+      this.requests.release();
       this.requests.maxBudgetWaitMs = budgetWait;
     }
   }
@@ -665,39 +737,18 @@ export class GitHubRepoStore implements Store, DataFiles {
   private async commitOnce(
     target: Target,
     head: Head | undefined,
-    chunk: readonly Entry[],
+    trees: readonly (readonly Entry[])[],
     remaining: number,
-    treeBuilt: () => void,
   ): Promise<void> {
-    let tree: { data: unknown };
-    try {
-      tree = await this.requests.call(
-        'POST /repos/{owner}/{repo}/git/trees',
-        {
-          ...(head ? { base_tree: head.tree } : {}),
-          tree: chunk.map((e) => ({ path: e.path, mode: '100644', type: 'blob', content: e.content })),
-        },
-        true,
-      );
-    } catch (error) {
-      // Only GitHub's own "too large" (422) shrinks a tree: a 5xx or a network fault says nothing about its
-      // size (it fails as unavailable, and the batch is retried as it is).
-      const status = statusOf(error);
-      if (status === 422 && /too large|timed out/i.test(errorMessage(error))) {
-        if (chunk.length > 1) throw new TreeTooLarge(error);
-        throw new StoreRefusedError(
-          `GitHub cannot build a tree holding ${chunk[0]?.path}: ${errorMessage(error)}`,
-        );
-      }
-      throw refusal(error);
-    }
-    const treeSha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
-    treeBuilt();
+    let built = head?.tree;
+    for (const part of trees) built = await this.createTree(built, part);
+    const treeSha = built as string;
+    const chunk = trees.flat();
     const now = new Date(this.clock.now()).toISOString();
     const created = await this.requests.call(
       'POST /repos/{owner}/{repo}/git/commits',
       {
-        message: commitMessage(chunk, remaining),
+        message: commitMessage(chunk, remaining, trees.length + 2),
         tree: treeSha,
         // A day's first hot commit has no parent: nothing of the data branch's history comes along.
         parents: head ? [head.commit] : [],
@@ -739,6 +790,40 @@ export class GitHubRepoStore implements Store, DataFiles {
       commit: commitSha,
       files: chunk.length,
     });
+  }
+
+  /** `POST /git/trees` of `chunk` on `base` (none: a tree of its own); the new tree's id. */
+  private async createTree(base: string | undefined, chunk: readonly Entry[]): Promise<string> {
+    let tree: { data: unknown };
+    try {
+      tree = await this.requests.call(
+        'POST /repos/{owner}/{repo}/git/trees',
+        {
+          ...(base ? { base_tree: base } : {}),
+          tree: chunk.map((e) =>
+            this.sentBlobs.has(e.blobSha)
+              ? { path: e.path, mode: '100644', type: 'blob', sha: e.blobSha }
+              : { path: e.path, mode: '100644', type: 'blob', content: e.content },
+          ),
+        },
+        true,
+      );
+    } catch (error) {
+      // Only GitHub's own "too large" (422) shrinks a tree: a 5xx or a network fault says nothing about its
+      // size (it fails as unavailable, and the batch is retried as it is).
+      const status = statusOf(error);
+      if (status === 422 && /too large|timed out/i.test(errorMessage(error))) {
+        if (chunk.length > 1) throw new TreeTooLarge(error, chunk);
+        throw new StoreRefusedError(
+          `GitHub cannot build a tree holding ${chunk[0]?.path}: ${errorMessage(error)}`,
+        );
+      }
+      throw refusal(error);
+    }
+    const sha = parseAnswer(createdAnswer, tree.data, 'POST /git/trees').sha;
+    if (this.sentBlobs.size + chunk.length > this.cacheEntries) this.sentBlobs.clear();
+    for (const e of chunk) this.sentBlobs.add(e.blobSha);
+    return sha;
   }
 
   /** Keeps the mirror of the head's tree exact across our own commit, so the next batch needs no reads. */
@@ -881,6 +966,7 @@ export function githubRepoStoreFromConfig(
     path: data.path,
     writesPerMinute: config.store.writesPerMinute,
     writesPerHour: config.store.writesPerHour,
+    writeBurst: config.store.writeBurst,
     maxTreeBytes: config.store.maxTreeBytes,
     ...(config.store.author ? { author: config.store.author } : {}),
     ...(config.store.committer ? { committer: config.store.committer } : {}),
@@ -899,20 +985,21 @@ export function gitBlobSha(content: string): string {
 }
 
 /** Bytes one entry adds to a tree request: its JSON-escaped content, its path and the fixed fields. */
-function entryBytes(e: Entry): number {
+function entryBytes(e: Entry, known?: ReadonlySet<string>): number {
+  if (known?.has(e.blobSha)) return e.path.length + 120;
   return JSON.stringify(e.content).length + e.path.length + 64;
 }
 
-function treeRequestBytes(entries: readonly Entry[]): number {
-  return entries.reduce((n, e) => n + entryBytes(e), 64);
+function treeRequestBytes(entries: readonly Entry[], known?: ReadonlySet<string>): number {
+  return entries.reduce((n, e) => n + entryBytes(e, known), 64);
 }
 
 /** The first entries that fit in one tree request of at most `maxBytes` (always at least one). */
-function takeChunk(entries: readonly Entry[], maxBytes: number): Entry[] {
+function takeChunk(entries: readonly Entry[], maxBytes: number, known?: ReadonlySet<string>): Entry[] {
   let size = 64;
   let count = 0;
   for (const e of entries) {
-    const bytes = entryBytes(e);
+    const bytes = entryBytes(e, known);
     if (count > 0 && size + bytes > maxBytes) break;
     size += bytes;
     count += 1;
@@ -920,14 +1007,18 @@ function takeChunk(entries: readonly Entry[], maxBytes: number): Entry[] {
   return entries.slice(0, count);
 }
 
-/** `telemetry: 3 records (workflow-job 2, check-suite 1)`, plus how many follow when a batch is split. */
-export function commitMessage(chunk: readonly Entry[], remaining: number): string {
+/**
+ * `telemetry: 3 records (workflow-job 2, check-suite 1)`, plus how many follow when a batch is split, and
+ * the `Telemetry-Writes` trailer: the content-creating requests the commit cost, which other writers of the
+ * same token count in their budget (`BudgetLedger`).
+ */
+export function commitMessage(chunk: readonly Entry[], remaining: number, writes = 3): string {
   const records = chunk.filter((e) => e.record);
   const follow =
     remaining > chunk.length
       ? `\n\nBatch split across commits: ${remaining - chunk.length} more files follow.`
       : '';
-  const footer = `\n\nWritten by github-telemetry ${COLLECTOR_VERSION}.`;
+  const footer = `\n\nWritten by github-telemetry ${COLLECTOR_VERSION}.\n\n${WRITES_TRAILER}: ${writes}`;
   if (records.length === 0) {
     const paths = chunk.map((e) => e.path);
     return `telemetry: update ${paths.length === 1 ? paths[0] : `${paths.length} files`}${follow}${footer}`;

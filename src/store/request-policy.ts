@@ -39,6 +39,8 @@ export class RequestPolicy {
   deadline: number | undefined;
   /** Longest wait for the pacer in this write (undefined: up to the deadline). */
   maxBudgetWaitMs: number | undefined;
+  /** Content-creating requests already taken from the pacer (`reserve`): the next ones do not wait. */
+  private prepaid = 0;
 
   constructor(private readonly options: RequestPolicyOptions) {}
 
@@ -50,7 +52,10 @@ export class RequestPolicy {
   ): Promise<{ data: unknown }> {
     const o = this.options;
     for (let attempt = 1; ; attempt += 1) {
-      if (contentCreating) await this.acquire();
+      if (contentCreating) {
+        if (this.prepaid > 0) this.prepaid -= 1;
+        else await this.acquire(1);
+      }
       const left = this.timeLeft();
       if (left !== undefined && left < 1000)
         throw new StoreUnavailableError(`deadline reached before ${route}`, 0);
@@ -97,15 +102,36 @@ export class RequestPolicy {
     return this.deadline === undefined ? undefined : this.deadline - this.options.clock.now();
   }
 
-  /** A slot of the write budget, or `StoreUnavailableError` when it comes only after the deadline. */
-  private async acquire(): Promise<void> {
+  /**
+   * Takes `count` writes of the budget at once for the requests that follow (a commit's trees, the commit,
+   * the ref update), waiting at most `maxBudgetWaitMs` (and never past the deadline); else fails at once
+   * with `StoreUnavailableError` carrying the wait, nothing taken (at most the pacer's burst is taken ahead:
+   * beyond it, requests wait one by one). Writes left unused when the commit ends are given back by
+   * `release`.
+   */
+  async reserve(count: number): Promise<void> {
+    // A budget whose burst is smaller than a commit (a few writes a minute) takes what it can at once; the
+    // rest wait their turn one by one once the commit has started.
+    const now = Math.min(count, this.options.pacer.burstSize);
+    await this.acquire(now);
+    this.prepaid = now;
+  }
+
+  /** Ends a reservation: writes it did not send (the commit stopped early) go back to the budget. */
+  release(): void {
+    this.options.pacer.refund(this.prepaid);
+    this.prepaid = 0;
+  }
+
+  /** Slots of the write budget, or `StoreUnavailableError` when they come only after the deadline. */
+  private async acquire(count: number): Promise<void> {
     try {
       const left = this.timeLeft();
       const limit =
         this.maxBudgetWaitMs === undefined
           ? left
           : Math.min(this.maxBudgetWaitMs, left ?? this.maxBudgetWaitMs);
-      await this.options.pacer.acquire(limit);
+      await this.options.pacer.reserve(count, limit);
     } catch (error) {
       if (error instanceof WriteBudgetExhausted) throw new StoreUnavailableError(error.message, error.waitMs);
       throw error;
@@ -152,9 +178,19 @@ export interface BudgetLedgerOptions {
   syncMs: number;
 }
 
+/** The trailer naming how many content-creating requests a commit cost (its trees, itself, the ref update). */
+export const WRITES_TRAILER = 'Telemetry-Writes';
+
+/** Writes a commit of the store cost: its `Telemetry-Writes` trailer, else three (one tree, commit, ref). */
+export function writesOfCommit(message: string | undefined): number {
+  const match = new RegExp(`^${WRITES_TRAILER}: (\\d+)$`, 'm').exec(message ?? '');
+  const writes = match ? Number(match[1]) : 3;
+  return Number.isInteger(writes) && writes >= 1 && writes <= 100 ? writes : 3;
+}
+
 /**
  * The write budget every writer of the branch shares, read from its history: every commit of the last hour
- * by the same committer cost three content-creating requests. A restarted Lambda resumes the budget where
+ * by the same committer cost the writes its `Telemetry-Writes` trailer names (three without one). A restarted Lambda resumes the budget where
  * the previous one left it, and concurrent writers (a second worker, the scheduled jobs) see each other's
  * spending.
  */
@@ -194,7 +230,7 @@ export class BudgetLedger {
         const at = Date.parse(c.commit.committer?.date ?? '');
         if (Number.isNaN(at) || this.seen.has(c.sha)) continue;
         this.seen.set(c.sha, at);
-        times.push(at, at, at);
+        for (let i = writesOfCommit(c.commit.message); i > 0; i -= 1) times.push(at);
       }
       if (commits.length < 100) break;
     }

@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { forEachLimited } from '../concurrency';
+
+/** Folder listings read at once (GitHub allows 100 concurrent requests per token). */
+const READS_AT_ONCE = 8;
 
 export interface TreeEntry {
   /** Git mode as GitHub writes it: `100644` (file), `040000` (folder), … */
@@ -51,10 +55,25 @@ export class TreeMirror {
       }
       const entries = await this.readTree(sha);
       this.keep(path, { sha, entries });
-      for (const [name, entry] of entries)
-        if (entry.type === 'tree' && old.has(join(path, name))) await sync(join(path, name), entry.sha);
+      // Sibling folders are read at once: a head moved by another writer costs the depth of the changed
+      // folders in round trips, not their number.
+      const changed = [...entries].filter(([name, e]) => e.type === 'tree' && old.has(join(path, name)));
+      await forEachLimited(changed, READS_AT_ONCE, ([name, e]) => sync(join(path, name), e.sha));
     };
     await sync('', tree);
+  }
+
+  /**
+   * Lists every folder of `folders` (at the current head) ahead of `list`: their common ancestors first, then
+   * the folders themselves a few at once, so a batch touching many folders waits for a few round trips only.
+   */
+  async prefetch(folders: Iterable<string>, rootTree: string): Promise<void> {
+    const missing = [...new Set(folders)].filter((f) => !this.folders.has(f)).sort();
+    if (missing.length === 0) return;
+    await this.list(missing[0] as string, rootTree);
+    await forEachLimited(missing.slice(1), READS_AT_ONCE, async (folder) => {
+      await this.list(folder, rootTree);
+    });
   }
 
   /** The entries of `folder` at the current head, or undefined when it does not exist. */

@@ -30,6 +30,11 @@ export interface WriteOptions {
  */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
+  /**
+   * Ids of the batch's records that are stored all the same (committed before the write stopped, or found
+   * stored already): their events need no retry. Set by the store's `write`.
+   */
+  settled?: readonly string[];
   constructor(
     message: string,
     readonly retryAfterMs?: number,

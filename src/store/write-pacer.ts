@@ -61,7 +61,7 @@ export class WritePacer {
     if (!(options.perMinute >= 1) || !(options.perHour >= 1))
       throw new Error('write budgets must allow at least one request per minute and per hour');
     this.clock = options.clock ?? systemClock;
-    this.burst = Math.max(1, Math.min(options.burst ?? 30, options.perMinute));
+    this.burst = Math.max(1, Math.min(options.burst ?? 30, options.perMinute, options.perHour));
     this.tokens = this.burst;
     this.refilledAt = this.clock.now();
   }
@@ -72,19 +72,47 @@ export class WritePacer {
     return this.sent.length;
   }
 
+  /** Requests that may go out back to back: the most one `reserve` can take. */
+  get burstSize(): number {
+    return this.burst;
+  }
+
   /**
    * Waits until one more content-creating request fits every budget, then counts it as sent. Refuses with
    * `WriteBudgetExhausted` at once when the wait would exceed `maxWaitMs` (this call's, else the pacer's).
    */
   acquire(maxWaitMs?: number): Promise<void> {
+    return this.reserve(1, maxWaitMs);
+  }
+
+  /**
+   * Waits until `count` content-creating requests fit every budget together, then counts them all as sent
+   * now: a commit takes every write it needs (its trees, the commit, the ref update) in one turn, so that once
+   * it starts it never waits for the budget. Refuses with `WriteBudgetExhausted` at once (nothing taken) when
+   * the wait would exceed `maxWaitMs`. `count` is at most the burst (`burstSize`).
+   */
+  reserve(count: number, maxWaitMs?: number): Promise<void> {
+    if (!(count >= 1) || count > this.burst)
+      throw new Error(`a reservation takes 1 to ${this.burst} requests (the burst), not ${count}`);
     // One waiter at a time: the order of requests is the order of calls.
     const limit =
       maxWaitMs === undefined
         ? this.options.maxWaitMs
         : Math.min(maxWaitMs, this.options.maxWaitMs ?? maxWaitMs);
-    const turn = this.queue.then(() => this.waitForSlot(limit));
+    const turn = this.queue.then(() => this.waitForSlots(count, limit));
     this.queue = turn.catch(() => undefined);
     return turn;
+  }
+
+  /**
+   * Gives back `count` writes of a reservation that were never sent (a commit stopped before its commit and
+   * ref update): they no longer count in the windows, and the bucket has them again.
+   */
+  refund(count: number): void {
+    const n = Math.max(0, Math.min(count, this.sent.length));
+    if (n === 0) return;
+    this.sent.splice(this.sent.length - n, n);
+    this.tokens = Math.min(this.burst, this.tokens + n);
   }
 
   /**
@@ -112,14 +140,14 @@ export class WritePacer {
     this.pausedUntil = Math.max(this.pausedUntil, at);
   }
 
-  private async waitForSlot(maxWaitMs: number | undefined): Promise<void> {
+  private async waitForSlots(count: number, maxWaitMs: number | undefined): Promise<void> {
     let waited = 0;
     for (;;) {
       const now = this.clock.now();
-      const wait = this.delay(now);
+      const wait = this.delay(now, count);
       if (wait <= 0) {
-        this.tokens -= 1;
-        this.sent.push(now);
+        this.tokens -= count;
+        for (let i = 0; i < count; i += 1) this.sent.push(now);
         return;
       }
       if (maxWaitMs !== undefined && waited + wait > maxWaitMs) throw new WriteBudgetExhausted(wait);
@@ -128,22 +156,24 @@ export class WritePacer {
     }
   }
 
-  /** Milliseconds until a request is allowed at `now` (0: now). */
-  private delay(now: number): number {
+  /** Milliseconds until `count` requests are allowed at `now` (0: now). */
+  private delay(now: number, count: number): number {
     this.forget(now);
     this.refill(now);
     let wait = this.pausedUntil - now;
     const firstInMinute = this.sent.findIndex((t) => t > now - MINUTE);
     const minuteCount = firstInMinute < 0 ? 0 : this.sent.length - firstInMinute;
-    if (minuteCount >= this.options.perMinute) {
-      const oldest = this.sent[this.sent.length - this.options.perMinute] as number;
-      wait = Math.max(wait, oldest + MINUTE - now);
+    // The window must drop its oldest sends until `count` more fit: wait for the last of those to age out.
+    if (minuteCount + count > this.options.perMinute) {
+      const last = this.sent[this.sent.length - this.options.perMinute + count - 1] as number;
+      wait = Math.max(wait, last + MINUTE - now);
     }
-    if (this.sent.length >= this.options.perHour) {
-      const oldest = this.sent[this.sent.length - this.options.perHour] as number;
-      wait = Math.max(wait, oldest + HOUR - now);
+    if (this.sent.length + count > this.options.perHour) {
+      const last = this.sent[this.sent.length - this.options.perHour + count - 1] as number;
+      wait = Math.max(wait, last + HOUR - now);
     }
-    if (this.tokens < 1) wait = Math.max(wait, Math.ceil(((1 - this.tokens) * HOUR) / this.options.perHour));
+    if (this.tokens < count)
+      wait = Math.max(wait, Math.ceil(((count - this.tokens) * HOUR) / this.options.perHour));
     return wait;
   }
 

@@ -183,6 +183,15 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
   const transient = (part: readonly Group[], error: unknown) => {
     const reason = `store write failed: ${errorMessage(error)}`;
     const retryAfterMs = error instanceof StoreUnavailableError ? error.retryAfterMs : undefined;
+    // Events whose records were all stored before the write stopped (an earlier commit of the batch, or
+    // found stored already) are done: only the others are retried.
+    const settled = new Set(error instanceof StoreUnavailableError ? (error.settled ?? []) : []);
+    const done = part.filter((g) => g.records.every((r) => settled.has(r.id)));
+    if (done.length > 0) {
+      outcome.written += done.reduce((n, g) => n + g.records.length, 0);
+      part = part.filter((g) => !done.includes(g));
+      if (part.length === 0) return;
+    }
     deps.logger.error('store write failed', {
       events: part.length,
       error: errorMessage(error),

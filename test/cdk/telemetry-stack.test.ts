@@ -511,7 +511,7 @@ describe('TelemetryStack with the default configuration', () => {
 
   it('is sized for batching and cheap at rest: no allow-list, no topic, no schedules', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 1000,
+      BatchSize: 2500,
       MaximumBatchingWindowInSeconds: 300,
       ScalingConfig: { MaximumConcurrency: 2 },
     });

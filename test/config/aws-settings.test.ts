@@ -9,7 +9,7 @@ const problems = (raw: unknown) => {
 describe('aws configuration section', () => {
   it('defaults to batching, two workers, a 5-minute secret cache and 90 days of logs', () => {
     const { aws } = configSchema.parse({});
-    expect(aws.worker).toMatchObject({ batchSize: 1000, maxBatchingWindowSeconds: 300, maxConcurrency: 2 });
+    expect(aws.worker).toMatchObject({ batchSize: 2500, maxBatchingWindowSeconds: 300, maxConcurrency: 2 });
     expect(aws.webhook.secretCacheTtlSeconds).toBe(300);
     expect(aws.webhook.reservedConcurrency).toBe(10);
     expect(aws.logRetentionDays).toBe(90);

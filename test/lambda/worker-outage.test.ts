@@ -13,6 +13,7 @@ import { createWorkerHandler } from '../../lambda/worker';
 import { defaultMetricSettings } from '../../src/metrics/settings';
 import type { SignedEvent } from '../../src/pipeline/types';
 import type { GitHubRepoStore } from '../../src/store/github-repo-store';
+import { WritePacer } from '../../src/store/write-pacer';
 import { type StoreWorld, seeded, storeWorld } from '../store/support';
 import { lambdaContext } from '../support/aws';
 import { SqsModel } from '../support/sqs-model';
@@ -163,5 +164,62 @@ describe('worker: a GitHub outage longer than maxReceiveCount × visibility time
     );
     // From the second copy on, every wait is the longest backoff (15 minutes, SQS's delay limit).
     expect(sent.at(-1)?.delayMs).toBe(15 * 60_000);
+  });
+});
+
+describe('worker: the write budget spent', () => {
+  let world: StoreWorld;
+  afterEach(() => world.close());
+
+  it('bills no wait: the batch goes back at once with the time until its commit fits, and is stored then', async () => {
+    world = await storeWorld();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, burst: 10, clock: world.clock });
+    const store = world.store({ random: seeded(3), pacer });
+    await store.verify();
+    // Another commit of this process took nine of the ten writes of the burst a moment ago.
+    await pacer.reserve(9, 0);
+    const start = world.clock.now();
+    const queue = new SqsModel({
+      now: () => world.clock.now(),
+      visibilityTimeoutMs: VISIBILITY_MS,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      retentionMs: 4 * 24 * HOUR,
+    });
+    answerFrom(queue);
+    for (const id of [501, 502, 503]) {
+      const event = jobEvent(id, start);
+      queue.send(JSON.stringify({ telemetry: MESSAGE_FORMAT, event }), eventAttributes(event));
+    }
+    const handler = createWorkerHandler({
+      claimCheck: new S3ClaimCheck('unused'),
+      resources: async () => ({ store }),
+      park: async () => {
+        throw new Error('nothing may be parked in this test');
+      },
+      delay: (messages) => delayMessages(new SQSClient({}), QUEUE_URL, messages),
+      requeue: (message, delayMs) => requeueMessage(new SQSClient({}), QUEUE_URL, message, delayMs),
+      retry: { maxReceiveCount: MAX_RECEIVE_COUNT, retentionMs: 4 * 24 * HOUR },
+      settings: defaultMetricSettings,
+      logger: createLambdaLogger(),
+      now: () => new Date(world.clock.now()),
+    });
+    const records = queue.receive(10);
+    const response = await handler({ Records: records }, lambdaContext('worker', 300_000));
+    // The commit needs three writes (one tree, the commit, the ref): one is left, two refill in 16 s.
+    expect(world.clock.now()).toBe(start);
+    expect(response.batchItemFailures).toHaveLength(3);
+    expect(world.fake.requests.filter((r) => r.method !== 'GET' && r.at >= start)).toHaveLength(0);
+    queue.settle(records, response);
+    expect(queue.receive(10)).toHaveLength(0);
+    world.clock.advance(15_000);
+    expect(queue.receive(10)).toHaveLength(0);
+    world.clock.advance(1_000);
+    const again = queue.receive(10);
+    expect(again).toHaveLength(3);
+    const second = await handler({ Records: again }, lambdaContext('worker', 300_000));
+    expect(second.batchItemFailures).toHaveLength(0);
+    expect((await world.records()).size).toBe(3);
+    // The commit took its three writes in one turn, and none waited.
+    expect(world.clock.now() - start).toBeLessThan(20_000);
   });
 });

@@ -1,4 +1,11 @@
-import { buildRecord, isBetter, recordId, recordPath, safeSegment } from '../../src/pipeline/record';
+import {
+  buildRecord,
+  isBetter,
+  recordId,
+  recordPath,
+  safeSegment,
+  serializeRecord,
+} from '../../src/pipeline/record';
 import type { SignedEvent } from '../../src/pipeline/types';
 import { durationMs, toUtcIso } from '../../src/time';
 import { COLLECTOR_VERSION } from '../../src/version';
@@ -114,5 +121,43 @@ describe('record envelope', () => {
     expect(() => toUtcIso('yesterday')).toThrow('not an ISO-8601 time');
     expect(durationMs('2021-08-05T10:34:58Z', '2021-08-05T10:38:16Z')).toBe(198_000);
     expect(durationMs(null, '2021-08-05T10:38:16Z')).toBeNull();
+  });
+});
+
+describe('serializeRecord', () => {
+  it('writes compact JSON on one line with a trailing newline, and reads back to the same record', () => {
+    const record = buildRecord(
+      'workflow-job',
+      {
+        trigger: 'github::workflow_job.completed',
+        source: 'github',
+        event: 'workflow_job',
+        action: 'completed',
+        deliveryId: 'd-1',
+        receivedAt: '2026-11-02T09:00:00.000Z',
+        collectedBy: 'webhook',
+        payload: {},
+      },
+      {
+        naturalKey: '1:1',
+        owner: 'acme',
+        repo: 'api',
+        occurredAt: '2026-11-02T08:59:00Z',
+        output: {
+          name: 'build "x"\nline',
+          steps: { list: [{ name: 'a', conclusion: 'success' }] },
+          big: '18446744073709551615',
+        },
+      },
+      '2026-11-02T09:00:01.000Z',
+    );
+    const text = serializeRecord(record);
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text.slice(0, -1)).not.toMatch(/\n/);
+    expect(text).not.toMatch(/": /);
+    expect(JSON.parse(text)).toEqual(record);
+    // The same record always gives the same bytes (its blob id decides "unchanged" in the data repository).
+    expect(serializeRecord(JSON.parse(text))).toBe(text);
+    expect(text.length).toBeLessThan(`${JSON.stringify(record, null, 2)}\n`.length);
   });
 });

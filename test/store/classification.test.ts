@@ -16,6 +16,8 @@ describe('GitHubRepoStore: failure classification', () => {
     await expect(store.write(records)).rejects.toThrow(StoreUnavailableError);
     const failed = treeRequests(world);
     expect(failed.map((r) => r.status)).toEqual([502, 502]);
+    // The commit and the ref update it had reserved were never sent: only the two attempts count.
+    expect(store.pacer.usedLastHour).toBe(2);
     // The retry sends the same single tree request: the size was not taken for the cause.
     expect((await store.write(records)).written).toHaveLength(40);
     const after = treeRequests(world).slice(2);
@@ -33,8 +35,9 @@ describe('GitHubRepoStore: failure classification', () => {
     expect(first[0]?.status).toBe(422);
     expect(first.length).toBeGreaterThanOrEqual(3);
     expect(first.slice(1).every((r) => r.status === 201)).toBe(true);
-    // 18 more commits at the smaller size (20 in all), then a batch of the same size goes in one request.
-    for (let i = 0; i < 18; i += 1)
+    // 19 more commits at the smaller size (20 in all: the first batch was one commit of several chained tree
+    // requests), then a batch of the same size goes in one request.
+    for (let i = 0; i < 19; i += 1)
       await store.write(await workflowJobRecords(1, { firstId: 2_000_000 + i }));
     const before = treeRequests(world).length;
     expect((await store.write(await batch(3_000_000))).written).toHaveLength(40);

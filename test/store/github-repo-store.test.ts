@@ -191,21 +191,28 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     await world.close();
   });
 
-  it('splits a batch whose tree would exceed maxTreeBytes across several commits', async () => {
+  it('chains tree requests of at most maxTreeBytes into one commit, and puts the rest of a batch beyond maxTreesPerCommit in the next', async () => {
     world = await storeWorld();
     const records = await workflowJobRecords(60, { months: 3 });
     const maxTreeBytes = 30_000;
-    const result = await world.store({ maxTreeBytes }).write(records);
+    const result = await world.store({ maxTreeBytes, maxTreesPerCommit: 4 }).write(records);
     expect(result.written).toHaveLength(60);
     const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
     const total = records.reduce((n, r) => n + serializeRecord(r).length, 0);
     expect(trees.length).toBeGreaterThanOrEqual(Math.ceil(total / maxTreeBytes));
+    expect(trees.length).toBeGreaterThan(4);
     for (const tree of trees) expect(tree.bytes).toBeLessThanOrEqual(maxTreeBytes);
-    const log = await world.git.log(world.repo, 'main');
-    expect(
-      log.slice(0, trees.length).every((c) => /^telemetry: \d+ records \(workflow-job \d+\)/.test(c.message)),
-    ).toBe(true);
-    expect(log[trees.length - 1]?.message).toMatch(/more files follow/);
+    const commits = Math.ceil(trees.length / 4);
+    const log = (await world.git.log(world.repo, 'main')).slice(0, commits).reverse();
+    expect(log.every((c) => /^telemetry: \d+ records \(workflow-job \d+\)/.test(c.message))).toBe(true);
+    expect(log[0]?.message).toMatch(/more files follow/);
+    expect(log[0]?.message).toMatch(/^Telemetry-Writes: 6$/m);
+    expect(log[commits - 1]?.message).toMatch(
+      new RegExp(`^Telemetry-Writes: ${trees.length - 4 * (commits - 1) + 2}$`, 'm'),
+    );
+    const writes = world.fake.requests.filter((r) => r.method !== 'GET').length;
+    expect(writes).toBe(trees.length + 2 * commits);
+    // Every chunk is in the branch: each tree request of a commit built on the tree the one before built.
     expect((await world.records()).size).toBe(60);
   });
 
@@ -238,6 +245,15 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     const files = await world.git.files(world.repo, 'main');
     expect([...files.keys()].filter((p) => p.startsWith('_other-writer/'))).toHaveLength(3);
     expect(world.clock.now()).toBeGreaterThan(Date.parse('2026-11-02T09:00:00Z'));
+    // The rebuilds name the blobs GitHub already holds instead of sending their content again.
+    const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    expect(trees).toHaveLength(4);
+    for (const rebuild of trees.slice(1)) expect(rebuild.bytes).toBeLessThan((trees[0]?.bytes as number) / 4);
+    // What git holds is the records as the first request sent them.
+    const stored = await world.records();
+    for (const record of records)
+      expect(files.get(`data/${recordPath(record)}`)).toBe(serializeRecord(record));
+    expect(stored.size).toBe(20);
   });
 
   it('fails the write (for the queue to retry) when the branch keeps moving, then succeeds on retry', async () => {

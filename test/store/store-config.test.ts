@@ -20,15 +20,17 @@ describe('store configuration', () => {
     }
   }
 
-  it('defaults to 60 writes a minute, 450 an hour, 1.8 MB trees, the default author, no branch creation', async () => {
+  it('defaults to 60 writes a minute, 450 an hour, a burst of 45, 1.8 MB trees, the default author, no branch creation', async () => {
     const config = await configFrom({ dataRepository: { owner: 'acme', name: 'telemetry-data' } });
     expect(config.store).toEqual({
       writesPerMinute: 60,
       writesPerHour: 450,
+      writeBurst: 45,
       maxTreeBytes: 1_800_000,
       createBranch: false,
     });
     const store = githubRepoStoreFromConfig(config, { github, logger: silentLogger });
+    expect(store.pacer.burstSize).toBe(45);
     expect([store.owner, store.repo, store.branch, store.root]).toEqual([
       'acme',
       'telemetry-data',

@@ -73,6 +73,49 @@ describe('WritePacer', () => {
     expect(pacer.usedLastHour).toBe(10);
   });
 
+  it("takes a commit's writes in one turn, or refuses at once with the wait and takes none of them", async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, burst: 10, clock });
+    const start = clock.now();
+    await pacer.reserve(4, 0);
+    await pacer.reserve(4, 0);
+    expect(pacer.usedLastHour).toBe(8);
+    expect(clock.now()).toBe(start);
+    // Two writes left in the bucket: a commit of four is refused without waiting and spends nothing.
+    const refused = (await pacer.reserve(4, 0).catch((e: unknown) => e)) as WriteBudgetExhausted;
+    expect(refused).toBeInstanceOf(WriteBudgetExhausted);
+    // Two more tokens at 450 an hour: 16 s.
+    expect(refused.waitMs).toBe(16_000);
+    expect(pacer.usedLastHour).toBe(8);
+    expect(clock.now()).toBe(start);
+    await clock.sleep(refused.waitMs);
+    await pacer.reserve(4, 0);
+    expect(pacer.usedLastHour).toBe(12);
+    expect(() => pacer.reserve(11)).toThrow(/1 to 10/);
+  });
+
+  it('takes back the writes of a reservation that were never sent', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, burst: 6, clock });
+    await pacer.reserve(6, 0);
+    pacer.refund(4);
+    expect(pacer.usedLastHour).toBe(2);
+    await pacer.reserve(4, 0);
+    expect(pacer.usedLastHour).toBe(6);
+  });
+
+  it('a reservation respects the minute window as a whole: it waits until all of it fits', async () => {
+    const clock = virtualClock();
+    const pacer = new WritePacer({ perMinute: 5, perHour: 450, burst: 5, clock });
+    const start = clock.now();
+    await pacer.reserve(3);
+    await clock.sleep(10_000);
+    await pacer.reserve(2);
+    // Five in the minute: three more fit once the first three (sent at start) leave the window.
+    await pacer.reserve(3);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(MINUTE);
+  });
+
   it('serves concurrent callers one at a time, in order', async () => {
     const clock = virtualClock();
     const pacer = new WritePacer({ perMinute: 2, perHour: 100, burst: 2, clock });

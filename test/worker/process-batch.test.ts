@@ -4,6 +4,7 @@ import { defaultMetricSettings } from '../../src/metrics/settings';
 import { collectMetrics } from '../../src/pipeline/collect-metrics';
 import { recordPath } from '../../src/pipeline/record';
 import type { MetricRecord, SignedEvent } from '../../src/pipeline/types';
+import { WritePacer } from '../../src/store/write-pacer';
 import { processBatch } from '../../src/worker/process-batch';
 import { type StoreWorld, storeWorld } from '../store/support';
 import { examplesOf, signedEventFrom } from '../support/webhooks';
@@ -81,5 +82,32 @@ describe('processBatch: only the bad event is parked', () => {
     expect(outcome.failed.every((f) => !f.permanent && /did not answer/.test(f.reason))).toBe(true);
     const trees = world.fake.requests.filter((r) => r.path.endsWith('/git/trees'));
     expect(trees.length).toBeLessThanOrEqual(2);
+  });
+
+  it('a batch split across commits: when the budget stops the second, the events of the first are acknowledged', async () => {
+    world = await storeWorld();
+    const pacer = new WritePacer({ perMinute: 60, perHour: 450, burst: 10, clock: world.clock });
+    // Tree requests of about two records each, three per commit: the batch needs three commits.
+    const store = world.store({ pacer, maxTreeBytes: 12_000, maxTreesPerCommit: 3 });
+    await store.verify();
+    // Seven writes left: the first commit (three trees, the commit, the ref) goes, the second would wait.
+    await pacer.reserve(3, 0);
+    const start = world.clock.now();
+    const events = jobEvents(16);
+    const outcome = await processBatch(events, { ...deps(world, store), maxBudgetWaitMs: 0 });
+    expect(world.clock.now()).toBe(start);
+    const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
+    expect(trees).toHaveLength(3);
+    const stored = await world.records();
+    expect(stored.size).toBeGreaterThan(0);
+    expect(outcome.failed.length + stored.size).toBe(16);
+    expect(outcome.failed.every((f) => !f.permanent && (f.retryAfterMs ?? 0) > 0)).toBe(true);
+    expect(outcome.written).toBe(stored.size);
+    // The events acknowledged are exactly those whose record is in the branch.
+    for (const [index, event] of events.entries()) {
+      const { records } = await collectMetrics(event, metrics, deps(world).context);
+      const inBranch = stored.has(`data/${recordPath(records[0] as MetricRecord)}`);
+      expect(outcome.failed.some((f) => f.index === index)).toBe(!inBranch);
+    }
   });
 });

@@ -54,18 +54,9 @@ function jobEvent(id: number, receivedAt: number): SignedEvent {
   });
 }
 
-/**
- * The deployed worker handler and the real GitHubRepoStore against the fake GitHub, fed by a model of the
- * SQS queue with the stack's redrive policy, on one virtual clock.
- */
-async function run(
-  world: StoreWorld,
-  store: GitHubRepoStore,
-  queue: SqsModel,
-  until: number,
-  stored: Map<string, number>,
-) {
-  const handler = createWorkerHandler({
+/** The deployed worker handler over `store`, on the world's clock; nothing may be parked. */
+function workerHandler(world: StoreWorld, store: GitHubRepoStore) {
+  return createWorkerHandler({
     claimCheck: new S3ClaimCheck('unused'),
     resources: async () => ({ store }),
     park: async () => {
@@ -78,6 +69,20 @@ async function run(
     logger: createLambdaLogger(),
     now: () => new Date(world.clock.now()),
   });
+}
+
+/**
+ * The deployed worker handler and the real GitHubRepoStore against the fake GitHub, fed by a model of the
+ * SQS queue with the stack's redrive policy, on one virtual clock.
+ */
+async function run(
+  world: StoreWorld,
+  store: GitHubRepoStore,
+  queue: SqsModel,
+  until: number,
+  stored: Map<string, number>,
+) {
+  const handler = workerHandler(world, store);
   let requeued = 0;
   while (world.clock.now() < until && queue.size > 0) {
     const records = queue.receive(1000);
@@ -190,19 +195,7 @@ describe('worker: the write budget spent', () => {
       const event = jobEvent(id, start);
       queue.send(JSON.stringify({ telemetry: MESSAGE_FORMAT, event }), eventAttributes(event));
     }
-    const handler = createWorkerHandler({
-      claimCheck: new S3ClaimCheck('unused'),
-      resources: async () => ({ store }),
-      park: async () => {
-        throw new Error('nothing may be parked in this test');
-      },
-      delay: (messages) => delayMessages(new SQSClient({}), QUEUE_URL, messages),
-      requeue: (message, delayMs) => requeueMessage(new SQSClient({}), QUEUE_URL, message, delayMs),
-      retry: { maxReceiveCount: MAX_RECEIVE_COUNT, retentionMs: 4 * 24 * HOUR },
-      settings: defaultMetricSettings,
-      logger: createLambdaLogger(),
-      now: () => new Date(world.clock.now()),
-    });
+    const handler = workerHandler(world, store);
     const records = queue.receive(10);
     const response = await handler({ Records: records }, lambdaContext('worker', 300_000));
     // The commit needs three writes (one tree, the commit, the ref): one is left, two refill in 16 s.

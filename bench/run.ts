@@ -35,7 +35,9 @@ async function main(): Promise<void> {
       ...figures,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(__dirname, 'results', `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    // A partial run (a scenario alone, a shorter duration) is a quick look: it never replaces the figures.
+    const file = join(__dirname, 'results', `${name}${figures.partial_run ? '.partial' : ''}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   }
 }
 

@@ -50,7 +50,8 @@ import { SimClock } from './support/sim-clock';
  * one commit per event inside the webhook with its retry policy (none: GitHub does not redeliver),
  * measured on the first 2,000 deliveries. Costs come from the counted requests, invocations and billed
  * durations and the price table below; the 1,000 and 10,000 an hour rates are simulated for an hour each.
- * `--scale=F` multiplies every traffic duration, not the outage (a quick look: `--scale=0.1`).
+ * `--scale=F` multiplies every traffic duration, not the outage (a quick look: `--scale=0.1`); with it or
+ * `--only=NAME` the figures go to bench/results/soak.partial.json, never over the full run's.
  */
 
 const START = Date.parse('2026-11-02T09:00:00Z');
@@ -210,13 +211,16 @@ export async function run(): Promise<Record<string, unknown>> {
       steady_p99_time_to_record_s: 600,
       cost_per_million_usd: 2.5,
     },
+    ...(only || scale !== 1 ? { partial_run: { only: only ?? null, scale } } : {}),
     scenarios,
     baseline,
-    cost: costs(config, {
-      1000: low[1_000] as ScenarioFigures,
-      10000: low[10_000] as ScenarioFigures,
-      100000: steady,
-    }),
+    // Costs at the rates that ran (a partial run may have none of them).
+    cost: costs(
+      config,
+      Object.fromEntries(
+        Object.entries({ 1000: low[1_000], 10000: low[10_000], 100000: steady }).filter(([, f]) => f),
+      ) as Record<number, ScenarioFigures>,
+    ),
     prices: PRICES,
   };
 }

@@ -54,6 +54,18 @@ function jobEvent(id: number, receivedAt: number): SignedEvent {
   });
 }
 
+/** The queue as the stack declares it (visibility, redrive, retention), answering the worker's SQS calls. */
+function stackQueue(world: StoreWorld): SqsModel {
+  const queue = new SqsModel({
+    now: () => world.clock.now(),
+    visibilityTimeoutMs: VISIBILITY_MS,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    retentionMs: 4 * 24 * HOUR,
+  });
+  answerFrom(queue);
+  return queue;
+}
+
 /** The deployed worker handler over `store`, on the world's clock; nothing may be parked. */
 function workerHandler(world: StoreWorld, store: GitHubRepoStore) {
   return createWorkerHandler({
@@ -115,13 +127,7 @@ describe('worker: a GitHub outage longer than maxReceiveCount × visibility time
       times: Number.POSITIVE_INFINITY,
       match: () => world.clock.now() < outageEnd,
     });
-    const queue = new SqsModel({
-      now: () => world.clock.now(),
-      visibilityTimeoutMs: VISIBILITY_MS,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      retentionMs: 4 * 24 * HOUR,
-    });
-    answerFrom(queue);
+    const queue = stackQueue(world);
     const event = jobEvent(4242, start);
     queue.send(JSON.stringify({ telemetry: MESSAGE_FORMAT, event }), eventAttributes(event));
     const acked = new Map<string, number>();
@@ -146,13 +152,7 @@ describe('worker: a GitHub outage longer than maxReceiveCount × visibility time
     await store.verify();
     const start = world.clock.now();
     world.fake.injectFault({ kind: '500', times: Number.POSITIVE_INFINITY });
-    const queue = new SqsModel({
-      now: () => world.clock.now(),
-      visibilityTimeoutMs: VISIBILITY_MS,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      retentionMs: 4 * 24 * HOUR,
-    });
-    answerFrom(queue);
+    const queue = stackQueue(world);
     const event = jobEvent(77, start);
     queue.send(JSON.stringify({ telemetry: MESSAGE_FORMAT, event }), eventAttributes(event));
     const sent: { attributes: Record<string, { StringValue?: string }>; delayMs: number }[] = [];
@@ -184,13 +184,7 @@ describe('worker: the write budget spent', () => {
     // Another commit of this process took nine of the ten writes of the burst a moment ago.
     await pacer.reserve(9, 0);
     const start = world.clock.now();
-    const queue = new SqsModel({
-      now: () => world.clock.now(),
-      visibilityTimeoutMs: VISIBILITY_MS,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      retentionMs: 4 * 24 * HOUR,
-    });
-    answerFrom(queue);
+    const queue = stackQueue(world);
     for (const id of [501, 502, 503]) {
       const event = jobEvent(id, start);
       queue.send(JSON.stringify({ telemetry: MESSAGE_FORMAT, event }), eventAttributes(event));

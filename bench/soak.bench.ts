@@ -14,7 +14,7 @@ import { silentLogger } from '../src/log/logger';
 import { collectedTriggers, metrics } from '../src/metrics/registry';
 import { collectMetrics } from '../src/pipeline/collect-metrics';
 import { recordPath, serializeRecord } from '../src/pipeline/record';
-import type { MetricRecord } from '../src/pipeline/types';
+import type { MetricRecord, SignedEvent } from '../src/pipeline/types';
 import { githubRepoStoreFromConfig } from '../src/store/github-repo-store';
 import { handleTelemetryRequest } from '../src/webhook/handle-request';
 import { type FakeGitData, gitRoutes } from '../test/fake-github/routes/git';
@@ -242,6 +242,39 @@ interface Delivery {
   poison: boolean;
 }
 
+/**
+ * One delivery through the webhook handler as deployed (signature, event name, size limit); `accept` gets
+ * the events it accepts, each with the records the pipeline must make of it (what a run is judged against).
+ */
+async function receive(
+  delivery: Delivery,
+  config: TelemetryConfig,
+  clock: { now(): number },
+  accept: (accepted: { event: SignedEvent; records: MetricRecord[] }[]) => Promise<void>,
+): Promise<void> {
+  const now = () => new Date(clock.now());
+  await handleTelemetryRequest(
+    { headers: delivery.headers, body: Buffer.from(delivery.body) },
+    {
+      webhookSecrets: async () => [SECRET],
+      enqueue: async (events) => {
+        const accepted = [];
+        for (const event of events) {
+          const { records } = await collectMetrics(event, metrics, { settings: config.metrics, now });
+          accepted.push({ event, records: records as MetricRecord[] });
+        }
+        await accept(accepted);
+      },
+      collected: COLLECTED,
+      maxBodyBytes: 25 * 1024 * 1024,
+      logger: silentLogger,
+      now,
+    },
+  );
+}
+
+const COLLECTED = collectedTriggers(metrics);
+
 async function simulate(config: TelemetryConfig, options: RunOptions): Promise<ScenarioFigures> {
   const random = seeded(options.seed);
   const clock = new SimClock(START);
@@ -309,7 +342,6 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   // What every event must produce, and when it arrived.
   const expected = new Map<string, { arrivedAt: number; records: string[]; poison: boolean }>();
   const deliveries = deliveryStream(options, random);
-  const collected = collectedTriggers(metrics);
   const poisonIds = new Set<string>();
   let arrived = 0;
   let enqueued = 0;
@@ -324,32 +356,18 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
       if (delivery.at > clock.now()) await clock.sleep(delivery.at - clock.now());
       counts.webhook_invocations += 1;
       await clock.track(() =>
-        handleTelemetryRequest(
-          { headers: delivery.headers, body: Buffer.from(delivery.body) },
-          {
-            webhookSecrets: async () => [SECRET],
-            enqueue: async (events) => {
-              for (const event of events) {
-                const { records } = await collectMetrics(event, metrics, {
-                  settings: config.metrics,
-                  now: () => new Date(clock.now()),
-                });
-                expected.set(event.deliveryId, {
-                  arrivedAt: delivery.at,
-                  records: records.map((r) => r.id),
-                  poison: delivery.poison,
-                });
-                if (delivery.poison) poisonIds.add(event.deliveryId);
-              }
-              await webhookQueue.send(events);
-              enqueued += events.length;
-            },
-            collected,
-            maxBodyBytes: 25 * 1024 * 1024,
-            logger: silentLogger,
-            now: () => new Date(clock.now()),
-          },
-        ),
+        receive(delivery, config, clock, async (accepted) => {
+          for (const { event, records } of accepted) {
+            expected.set(event.deliveryId, {
+              arrivedAt: delivery.at,
+              records: records.map((r) => r.id),
+              poison: delivery.poison,
+            });
+            if (delivery.poison) poisonIds.add(event.deliveryId);
+          }
+          await webhookQueue.send(accepted.map(({ event }) => event));
+          enqueued += accepted.length;
+        }),
       );
       arrived += 1;
       next = await clock.track(() => deliveries.next());
@@ -744,32 +762,16 @@ async function baselineRun(config: TelemetryConfig, count: number): Promise<Reco
     while (next < list.length) {
       const delivery = list[next++] as Delivery;
       if (delivery.at > clock.now()) await clock.sleep(delivery.at - clock.now());
-      await handleTelemetryRequest(
-        { headers: delivery.headers, body: Buffer.from(delivery.body) },
-        {
-          webhookSecrets: async () => [SECRET],
-          enqueue: async (events) => {
-            for (const event of events) {
-              const { records } = await collectMetrics(event, metrics, {
-                settings: config.metrics,
-                now: () => new Date(clock.now()),
-              });
-              for (const record of records) {
-                expectedIds.add(record.id);
-                const ok = await commitOne(github, record).then(
-                  () => true,
-                  () => false,
-                );
-                if (ok) latencies.push(clock.now() - delivery.at);
-              }
-            }
-          },
-          collected: collectedTriggers(metrics),
-          maxBodyBytes: 25 * 1024 * 1024,
-          logger: silentLogger,
-          now: () => new Date(clock.now()),
-        },
-      );
+      await receive(delivery, config, clock, async (accepted) => {
+        for (const record of accepted.flatMap(({ records }) => records)) {
+          expectedIds.add(record.id);
+          const ok = await commitOne(github, record).then(
+            () => true,
+            () => false,
+          );
+          if (ok) latencies.push(clock.now() - delivery.at);
+        }
+      });
       done += 1;
     }
   };

@@ -1,5 +1,4 @@
-import type { Duck } from '../data/duckdb';
-import { sqlString } from '../data/duckdb';
+import { appendRows, type Duck, sqlString } from '../data/duckdb';
 import { settleTable } from './fact-tables';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
 import {
@@ -50,47 +49,42 @@ export async function createCiTables(duck: Duck): Promise<void> {
   await duck.run(`CREATE OR REPLACE TEMP TABLE ci_job_src (${JOB_COLUMNS})`);
 }
 
-type Cell = string | number | boolean | null;
-
-async function append(duck: Duck, table: string, rows: Iterable<Cell[]>): Promise<void> {
-  const appender = await duck.appender(table);
-  for (const row of rows) {
-    for (const cell of row) {
-      if (cell === null) appender.appendNull();
-      else if (typeof cell === 'string') appender.appendVarchar(cell);
-      else if (typeof cell === 'boolean') appender.appendBoolean(cell);
-      else if (Number.isInteger(cell) && Math.abs(cell) < 2 ** 31) appender.appendInteger(cell);
-      else appender.appendDouble(cell);
-    }
-    appender.endRow();
-  }
-  appender.closeSync();
-}
-
 /** Appends the facts of files judged in JS (tier 1: a partition row wins a tie). */
 export async function appendFileFacts(
   duck: Duck,
   runs: readonly CiOffer<WorkflowRunFact>[],
   jobs: readonly CiOffer<WorkflowJobFact>[],
 ): Promise<void> {
-  await append(
+  await appendRows(
     duck,
     'ci_run_src',
     (function* () {
       for (const { id, revision, complete, fact: f } of runs)
-        yield [id, revision, complete, 1, f.owner, f.repo, f.at, f.runId, f.attempt, f.workflowId, f.workflow]
-          .concat([f.path, f.conclusion, f.queueMs, f.durationMs])
-          .map((v, i) => (i === 6 || i >= 13 ? (v === null ? null : Number(v)) : v)) as Cell[];
+        yield [
+          id,
+          revision,
+          complete,
+          1,
+          f.owner,
+          f.repo,
+          f.at,
+          f.runId,
+          f.attempt,
+          f.workflowId,
+          f.workflow,
+        ].concat([f.path, f.conclusion, f.queueMs, f.durationMs]);
     })(),
   );
-  await append(
+  await appendRows(
     duck,
     'ci_job_src',
     (function* () {
       for (const { id, revision, complete, fact: f } of jobs)
-        yield [id, revision, complete, 1, f.owner, f.repo, f.at, f.runId, f.workflow, f.jobName]
-          .concat([f.conclusion, f.queueMs, f.durationMs])
-          .map((v, i) => (i === 6 || i >= 11 ? (v === null ? null : Number(v)) : v)) as Cell[];
+        yield [id, revision, complete, 1, f.owner, f.repo, f.at, f.runId, f.workflow, f.jobName].concat([
+          f.conclusion,
+          f.queueMs,
+          f.durationMs,
+        ]);
     })(),
   );
 }
@@ -147,7 +141,7 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
   const subjects = await duck.all(
     'SELECT DISTINCT owner, repo, path FROM (SELECT owner, repo, path FROM ci_runs UNION ALL SELECT owner, repo, path FROM ci_jobs)',
   );
-  await append(
+  await appendRows(
     duck,
     'ci_teams',
     subjects.map((s) => {

@@ -1,4 +1,4 @@
-import type { Duck } from '../data/duckdb';
+import { appendRows, type Cell, type Duck } from '../data/duckdb';
 import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullRequestFact } from './facts';
 
 /**
@@ -66,8 +66,6 @@ export interface FactOffer {
   fact: Exclude<Fact, { kind: 'workflow-job' | 'workflow-run' }>;
 }
 
-type Cell = string | number | boolean | null | string[];
-
 /** Appends facts read in JS (tier 1) to their source tables. */
 export async function appendFacts(duck: Duck, offers: readonly FactOffer[]): Promise<void> {
   const byKind: Record<FactKind, Cell[][]> = {
@@ -93,12 +91,12 @@ export async function appendFacts(duck: Duck, offers: readonly FactOffer[]): Pro
         break;
     }
   }
-  for (const kind of KINDS) await append(duck, FACT_TABLES[kind].src, byKind[kind]);
+  for (const kind of KINDS) await appendRows(duck, FACT_TABLES[kind].src, byKind[kind]);
 }
 
 /** Appends retracted ids. */
 export async function appendRetracted(duck: Duck, ids: Iterable<string>): Promise<void> {
-  await append(
+  await appendRows(
     duck,
     RETRACTED_TABLE,
     [...ids].map((id) => [id]),
@@ -146,38 +144,6 @@ const pipelineRunCells = (f: PipelineRunFact): Cell[] => [
   f.queueMs,
   f.durationMs,
 ];
-
-/** Column types of a table, in order, as DuckDB reports them. */
-async function columnTypes(duck: Duck, table: string): Promise<string[]> {
-  const rows = await duck.all(
-    `SELECT data_type FROM duckdb_columns() WHERE table_name = '${table}' ORDER BY column_index`,
-  );
-  return rows.map((r) => String(r.data_type));
-}
-
-/**
- * Appends rows with DuckDB's appender, each cell by its column's declared type (a JS number may be an
- * INTEGER or a DOUBLE column; a list is a VARCHAR[]).
- */
-async function append(duck: Duck, table: string, rows: readonly Cell[][]): Promise<void> {
-  if (rows.length === 0) return;
-  const types = await columnTypes(duck, table);
-  const { LIST, listValue, VARCHAR } = await import('@duckdb/node-api');
-  const appender = await duck.appender(table);
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      if (cell === null) appender.appendNull();
-      // Typed: an empty list has no element to take its type from (every list column is VARCHAR[]).
-      else if (Array.isArray(cell)) appender.appendList(listValue(cell), LIST(VARCHAR));
-      else if (typeof cell === 'string') appender.appendVarchar(cell);
-      else if (typeof cell === 'boolean') appender.appendBoolean(cell);
-      else if (types[i] === 'INTEGER') appender.appendInteger(cell);
-      else appender.appendDouble(cell);
-    });
-    appender.endRow();
-  }
-  appender.closeSync();
-}
 
 /** What `records` (docs/REPORTS.md) says of the settled facts. */
 export interface FactCounts {

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { Duck } from '../data/duckdb';
+import { appendRows, type Duck } from '../data/duckdb';
 import { FACT_TABLES } from './fact-tables';
 import type { ReportSettings } from './settings';
 import { HOUR_MS } from './stats';
@@ -53,14 +53,13 @@ async function productionDeployments(
     'CREATE OR REPLACE TEMP TABLE report_environments (environment VARCHAR, production BOOLEAN)',
   );
   const environments = await duck.all(`SELECT DISTINCT environment FROM ${statuses}`);
-  const appender = await duck.appender('report_environments');
-  for (const { environment } of environments) {
-    if (environment === null) continue;
-    appender.appendVarchar(String(environment));
-    appender.appendBoolean(isProductionName(String(environment)));
-    appender.endRow();
-  }
-  appender.closeSync();
+  await appendRows(
+    duck,
+    'report_environments',
+    environments
+      .filter(({ environment }) => environment !== null)
+      .map(({ environment }) => [String(environment), isProductionName(String(environment))]),
+  );
 
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE report_final_statuses AS

@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ZodError } from 'zod';
 import { duckdbType, ENVELOPE_COLUMNS, type Fields } from '../data/columns';
-import { type Duck, sqlString } from '../data/duckdb';
+import { appendRows, type Duck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
 import { partitionSource } from '../data/views';
 import { type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
@@ -347,14 +347,13 @@ async function keepRepositories(duck: Duck, repoMatcher: (repository: string) =>
     tables.map((t) => `SELECT DISTINCT owner, repo FROM ${t}`).join(' UNION '),
   );
   await duck.run('CREATE OR REPLACE TEMP TABLE read_repositories (owner VARCHAR, repo VARCHAR)');
-  const appender = await duck.appender('read_repositories');
-  for (const { owner, repo } of repositories) {
-    if (!repoMatcher(`${owner}/${repo}`)) continue;
-    appender.appendVarchar(String(owner));
-    appender.appendVarchar(String(repo));
-    appender.endRow();
-  }
-  appender.closeSync();
+  await appendRows(
+    duck,
+    'read_repositories',
+    repositories
+      .filter(({ owner, repo }) => repoMatcher(`${owner}/${repo}`))
+      .map(({ owner, repo }) => [String(owner), String(repo)]),
+  );
   for (const table of tables)
     await duck.run(
       `DELETE FROM ${table} t WHERE NOT EXISTS
@@ -385,13 +384,11 @@ async function revertSql(
           `SELECT DISTINCT title FROM (${titles}) WHERE title IS NOT NULL
            AND title NOT IN (SELECT title FROM revert_titles)`,
         );
-        const appender = await duck.appender('revert_titles');
-        for (const { title } of rows) {
-          if (!pattern.test(String(title))) continue;
-          appender.appendVarchar(String(title));
-          appender.endRow();
-        }
-        appender.closeSync();
+        await appendRows(
+          duck,
+          'revert_titles',
+          rows.filter(({ title }) => pattern.test(String(title))).map(({ title }) => [String(title)]),
+        );
       },
     };
   }

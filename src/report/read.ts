@@ -29,6 +29,7 @@ import {
   type WorkflowJobFact,
   type WorkflowRunFact,
 } from './facts';
+import { loadRecordFiles, recordFilesIn } from './record-files';
 import type { TeamResolver } from './teams';
 import { monthOverlaps, type ReportWindow } from './window';
 
@@ -74,17 +75,14 @@ export interface RecordCounts {
 /** At most this many warnings are listed one by one; the count says how many there were. */
 const WARNING_LIMIT = 200;
 
-/** A record file DuckDB reads: not a dot-file, and its two folders are neither `.` nor `_` prefixed. */
-const RECORD_FILE = `'/[^/._][^/]*/[^/._][^/]*/[^/.][^/]*[.]json$'`;
-
 /**
  * Reads a data directory (docs/DATA.md, "Layout") into DuckDB: every record DuckDB can read and judge is
  * turned into its fact by SQL (src/report/facts.ts `factSql`) and inserted into the source tables, so no
  * valid record passes through JS. Parquet partitions are read in the window's rows only; hot record files
- * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhm0>/<id>.json`) and files of the first layout
+ * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
  * (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) of the month folders that overlap the window are
- * parsed by DuckDB a day (a month folder) at a time, into the fields the facts need; `_`-prefixed folders
- * (dead letters, job state) are skipped. A file or row DuckDB cannot parse, or whose envelope or output is
+ * read by Node and parsed by DuckDB in chunks (src/report/record-files.ts), into the fields the facts
+ * need; `_`-prefixed folders (dead letters, job state) are skipped. A file or row DuckDB cannot parse, or whose envelope or output is
  * not what a fact needs, is judged in JS by `toFact`, so its warning is word for word the same whichever
  * way it was read. Tombstones are read in JS. The reading ends by settling: one fact per record id across
  * all tiers ("better record wins"), retracted ids left out.
@@ -206,26 +204,28 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
   }
 
   /**
-   * Record files of one metric (`globs`: one per folder), parsed by DuckDB a folder at a time into the
-   * fields the facts need; the files it cannot take as plainly valid are judged by `readFile`, in `order`.
+   * Record files of one metric (`folders`: day folders of hot files, month folders of the first layout),
+   * parsed by DuckDB into the fields the facts need; the files it cannot take as plainly valid are judged
+   * by `readFile`, in `order`.
    */
   const readFiles = async (
     metric: ReportedMetric,
-    globs: readonly string[],
+    folders: readonly { folder: string; depth: number }[],
     repoCheck: boolean,
     order: (paths: string[]) => string[],
     tier: number,
   ) => {
-    if (globs.length === 0) return;
+    if (folders.length === 0) return;
     const sql = factSql(metric, revert.sql);
     const type = duckdbType({ struct: { ...FILE_ENVELOPE, output: { struct: sql.fields } } });
     await duck.run(`CREATE OR REPLACE TEMP TABLE read_files (filename VARCHAR, r ${type})`);
-    for (const glob of globs) {
-      await duck.run(
-        `INSERT INTO read_files SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS ${type})
-         FROM read_text([${sqlString(glob)}]) WHERE regexp_matches(filename, ${RECORD_FILE})`,
-      );
-    }
+    const unreadable = await loadRecordFiles(duck, {
+      target: 'read_files',
+      type,
+      paths: (function* () {
+        for (const { folder, depth } of folders) yield* recordFilesIn(folder, depth);
+      })(),
+    });
     const files = '(SELECT filename, r IS NULL AS unreadable_, unnest(r) FROM read_files)';
     const envelope = `(NOT unreadable_ AND ${validEnvelope(metric)})`;
     const valid = `coalesce(${sql.valid}, false)`;
@@ -244,27 +244,28 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       `SELECT filename FROM ${files} WHERE NOT (${envelope} AND (NOT ${inWindow} OR ${valid}))`,
     );
     await duck.run('DROP TABLE read_files');
-    for (const path of order(judge.map((row) => String(row.filename)))) readFile(path, metric, repoCheck);
+    const paths = judge.map((row) => String(row.filename)).concat(unreadable);
+    for (const path of order(paths)) readFile(path, metric, repoCheck);
   };
 
   const hot = join(root, HOT_ROOT);
   for (const metric of folders(hot)) {
     if (!isReportedMetric(metric)) continue;
-    const globs: string[] = [];
+    const days: { folder: string; depth: number }[] = [];
     for (const year of folders(join(hot, metric))) {
       if (!/^\d{4}$/.test(year)) continue;
       for (const month of folders(join(hot, metric, year))) {
         if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month))) continue;
         for (const day of folders(join(hot, metric, year, month)))
-          globs.push(join(hot, metric, year, month, day, '*', '*.json'));
+          days.push({ folder: join(hot, metric, year, month, day), depth: 2 });
       }
     }
-    await readFiles(metric, globs, true, (paths) => paths.sort(), 1);
+    await readFiles(metric, days, true, (paths) => paths.sort(), 1);
   }
 
   for (const metric of folders(root)) {
     if (!isReportedMetric(metric)) continue;
-    const globs: string[] = [];
+    const months: { folder: string; depth: number }[] = [];
     for (const owner of folders(join(root, metric))) {
       for (const repo of folders(join(root, metric, owner))) {
         if (repoMatcher && !repoMatcher(`${owner}/${repo}`)) continue;
@@ -274,13 +275,13 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
           for (const month of folders(join(repoDir, year))) {
             if (!/^\d{2}$/.test(month) || !monthOverlaps(options.window, Number(year), Number(month)))
               continue;
-            globs.push(join(repoDir, year, month, '*.json'));
+            months.push({ folder: join(repoDir, year, month), depth: 1 });
           }
         }
       }
     }
     // In folder order, as the folders are walked; a hot file wins a tie with one of the first layout.
-    await readFiles(metric, globs, false, (paths) => paths.sort(byFolders), 2);
+    await readFiles(metric, months, false, (paths) => paths.sort(byFolders), 2);
   }
   if (warningCount > warnings.length) {
     warnings.push(`… and ${warningCount - warnings.length} more invalid files`);

@@ -1,0 +1,84 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { openDuck } from '../../src/data/duckdb';
+import { loadRecordFiles, recordFilesIn } from '../../src/report/record-files';
+import { tempDir } from '../support/temp';
+
+/** Record files as the reader loads them into DuckDB (src/report/record-files.ts), from real files. */
+
+function write(root: string, path: string, content: string): void {
+  mkdirSync(join(root, path, '..'), { recursive: true });
+  writeFileSync(join(root, path), content);
+}
+
+let dir: { path: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(() => dir.remove());
+
+test('a hot day folder lists its minutes’ record files, not dot-files, `_`/`.` folders or other files', () => {
+  const day = dir.path;
+  for (const path of [
+    '0842/a.json',
+    '0842/b.json',
+    '0843/c.json',
+    '0842/.d.json', // a dot-file (an editor's)
+    '0842/notes.txt',
+    '_state/e.json',
+    '.git/f.json',
+    '0844/g.json/h.json', // a folder named like a record, one level too deep
+  ])
+    write(day, path, '{}');
+  const found = [...recordFilesIn(day, 2)].map((p) => relative(day, p)).sort();
+  expect(found).toEqual(['0842/a.json', '0842/b.json', '0843/c.json']);
+  expect([...recordFilesIn(join(day, '0842'), 1)].map((p) => relative(day, p)).sort()).toEqual([
+    '0842/a.json',
+    '0842/b.json',
+  ]);
+  expect([...recordFilesIn(join(day, 'missing'), 2)]).toEqual([]);
+});
+
+test('every file is parsed into the struct over several chunks; not JSON is NULL; a vanished file is returned', async () => {
+  const root = dir.path;
+  const paths: string[] = [];
+  for (let i = 0; i < 250; i++) {
+    const path = join(root, `r${String(i).padStart(3, '0')}.json`);
+    writeFileSync(
+      path,
+      `${JSON.stringify({ id: `id-${i}`, output: { n: i, extra: 'x'.repeat(i) } }, null, i % 2 ? 2 : 0)}\n`,
+    );
+    paths.push(path);
+  }
+  writeFileSync(join(root, 'broken.json'), '{"id": "cut off');
+  writeFileSync(join(root, 'list.json'), '[1, 2]');
+  writeFileSync(join(root, 'mistyped.json'), '{"id": "m", "output": {"n": "many"}}');
+  const all = [...paths, join(root, 'broken.json'), join(root, 'list.json'), join(root, 'mistyped.json')];
+  all.splice(100, 0, join(root, 'gone.json'));
+
+  const duck = await openDuck();
+  try {
+    const type = 'STRUCT(id VARCHAR, output STRUCT(n INTEGER))';
+    await duck.run(`CREATE TEMP TABLE loaded (filename VARCHAR, r ${type})`);
+    // About 40 files a chunk: the 250 records take several, each parsed while the next is read.
+    const unreadable = await loadRecordFiles(duck, { target: 'loaded', type, paths: all, chunkChars: 2_000 });
+    expect(unreadable).toEqual([join(root, 'gone.json')]);
+
+    const rows = await duck.all('SELECT filename, r.id AS id, r.output.n AS n FROM loaded ORDER BY filename');
+    expect(rows).toHaveLength(all.length - 1);
+    const byName = new Map(rows.map((row) => [relative(root, String(row.filename)), row]));
+    for (let i = 0; i < 250; i++) {
+      expect(byName.get(`r${String(i).padStart(3, '0')}.json`)).toMatchObject({ id: `id-${i}`, n: i });
+    }
+    for (const name of ['broken.json', 'list.json']) {
+      expect(byName.get(name)).toMatchObject({ id: null, n: null });
+    }
+    // A field that does not fit is NULL on its own (the reader's validity checks catch it).
+    expect(byName.get('mistyped.json')).toMatchObject({ id: 'm', n: null });
+    expect(
+      await duck.all("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE table_name LIKE 'record_files%'"),
+    ).toEqual([{ n: 0 }]);
+  } finally {
+    duck.close();
+  }
+});

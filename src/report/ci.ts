@@ -110,7 +110,6 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
       counts.partition_rows += c.partition_rows;
       counts.by_metric[metric] = c.distinct;
     }
-    await duck.run(`DROP TABLE ${src}`);
   };
   await settle(
     'workflow-run',
@@ -133,7 +132,8 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
             j.job_name, j.conclusion, j.queue_ms, j.duration_ms
      FROM ci_job_settled j LEFT JOIN p ON p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
   );
-  await duck.run('DROP TABLE ci_job_settled');
+  await duck.run('DROP VIEW ci_job_settled');
+  await duck.run('DROP TABLE ci_job_src');
   // Teams: each distinct (repository, workflow file) once through the teams file's rules.
   await duck.run(
     'CREATE OR REPLACE TEMP TABLE ci_teams (owner VARCHAR, repo VARCHAR, path VARCHAR, team VARCHAR)',

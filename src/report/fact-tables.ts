@@ -171,11 +171,12 @@ export interface SettledCounts {
 }
 
 /**
- * Creates `target` from the source table `src`: one row per id (better record wins: higher revision, complete
- * over partial, then the lower tier; between equals the earlier one, as hot files are met in path order, which
- * is time order), retracted ids left out, `columns` selected; `metric` is the SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the report does
- * not have at 10 million rows: the ids with several versions are found by a 64-bit hash first (8 bytes a
- * row), and only their rows (and those of hash collisions) are ranked by id; the others are kept as they are.
+ * Settles the source table `src` to one row per id (better record wins: higher revision, complete over
+ * partial, then the lower tier; between equals the earlier one, as hot files are met in path order, which
+ * is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
+ * SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the
+ * report does not have at 10 million rows: the ids with several versions are found by a 64-bit hash first
+ * (8 bytes a row), and only their rows (and those of hash collisions) are ranked by id.
  */
 export async function settleTable(
   duck: Duck,
@@ -203,14 +204,16 @@ export async function settleTable(
             count(*) FILTER (WHERE tier = 0) AS partition_rows
      FROM ${flagged} GROUP BY ALL`,
   );
+  // Settled in place: the versions that lose are deleted (few: retracted ids and all but the best version of
+  // an id with several) and the settled table is a view of what is left. Copying every row into a new
+  // table instead took 4.7 s of the 6.4 s settling 10 million rows took.
   await duck.run(
-    `CREATE OR REPLACE TEMP TABLE ${target} AS
-     SELECT ${columns} FROM ${flagged} WHERE NOT retracted_ AND NOT multi_
-     UNION ALL
-     SELECT ${columns} FROM ${flagged} WHERE NOT retracted_ AND multi_
-     QUALIFY row_number() OVER (PARTITION BY id
-       ORDER BY coalesce(revision, '') DESC, complete DESC, tier, at_ms) = 1`,
+    `DELETE FROM ${src} WHERE id IN (SELECT id FROM ${RETRACTED_TABLE}) OR rowid IN (
+       SELECT rowid FROM ${src} WHERE hash(id) IN (SELECT h FROM settle_multi)
+       QUALIFY row_number() OVER (PARTITION BY id
+         ORDER BY coalesce(revision, '') DESC, complete DESC, tier, at_ms) > 1)`,
   );
+  await duck.run(`CREATE OR REPLACE TEMP VIEW ${target} AS SELECT ${columns} FROM ${src}`);
   await duck.run('DROP TABLE settle_multi');
   return rows.map((row) => {
     const r = row as Record<string, bigint | string>;
@@ -226,7 +229,7 @@ export async function settleTable(
 
 /**
  * One row per id in each settled table (`FACT_TABLES[kind].settled`: the source columns without the
- * standing, plus `repository` = owner/repo), retracted ids left out; the source tables are dropped.
+ * standing, plus `repository` = owner/repo: views of the settled source tables), retracted ids left out.
  */
 export async function settleFacts(duck: Duck): Promise<FactCounts> {
   const counts: FactCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
@@ -235,7 +238,7 @@ export async function settleFacts(duck: Duck): Promise<FactCounts> {
     const settledCounts = await settleTable(duck, {
       src,
       target: settled,
-      columns: `* EXCLUDE (id, revision, complete, tier, retracted_, multi_), owner || '/' || repo AS repository`,
+      columns: `* EXCLUDE (id, revision, complete, tier), owner || '/' || repo AS repository`,
       metric: 'metric',
     });
     for (const c of settledCounts) {
@@ -244,7 +247,6 @@ export async function settleFacts(duck: Duck): Promise<FactCounts> {
       counts.partition_rows += c.partition_rows;
       counts.by_metric[c.metric] = c.distinct;
     }
-    await duck.run(`DROP TABLE ${src}`);
   }
   return counts;
 }

@@ -2,7 +2,7 @@ import { forEachLimited } from '../concurrency';
 import { InvalidPayloadError } from '../github/payloads';
 import { errorMessage, type Logger } from '../log/logger';
 import type { Metric, MetricContext } from '../metrics/types';
-import { collectMetrics, collects } from '../pipeline/collect-metrics';
+import { collectMetrics, collects, listensTo } from '../pipeline/collect-metrics';
 import type { MetricRecord, SignedEvent } from '../pipeline/types';
 import { isSenderActivity, recordSenderActivity, type SenderLogSettings } from '../senders/log';
 import { type Store, StoreRefusedError, StoreUnavailableError, type WriteResult } from '../store/types';
@@ -225,9 +225,7 @@ export async function processBatch(events: readonly SignedEvent[], deps: WorkerD
 function whyNoRecord(event: SignedEvent, deps: WorkerDeps): string {
   const matched = deps.metrics.filter((m) => collects(m, event, deps.context.settings)).map((m) => m.name);
   if (matched.length > 0) return `${matched.join(', ')} found nothing to record in this event`;
-  const listening = deps.metrics
-    .filter((m) => m.triggers.some((t) => t === event.trigger || event.trigger.startsWith(`${t}.`)))
-    .map((m) => m.name);
+  const listening = deps.metrics.filter((m) => listensTo(m, event.trigger)).map((m) => m.name);
   const hint = listening.includes('incident')
     ? `; incident needs one of the labels ${deps.context.settings.incidentLabels.join(', ')} (metrics.incidentLabels)`
     : '';

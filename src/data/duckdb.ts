@@ -71,12 +71,20 @@ export type Cell = string | number | boolean | null | readonly string[];
  * a JS number may go to an INTEGER or a DOUBLE column, a list to a VARCHAR[] one (typed, since an empty list
  * has no element to take its type from).
  */
-export async function appendRows(duck: Duck, table: string, rows: Iterable<readonly Cell[]>): Promise<void> {
-  const types = (
-    await duck.all(
-      `SELECT data_type FROM duckdb_columns() WHERE table_name = ${sqlString(table)} ORDER BY column_index`,
-    )
-  ).map((r) => String(r.data_type));
+export async function appendRows(
+  duck: Duck,
+  table: string,
+  rows: Iterable<readonly Cell[]>,
+  /** The table's column types, when the caller knows them (else looked up: a few milliseconds). */
+  columnTypes?: readonly string[],
+): Promise<void> {
+  const types =
+    columnTypes ??
+    (
+      await duck.all(
+        `SELECT data_type FROM duckdb_columns() WHERE table_name = ${sqlString(table)} ORDER BY column_index`,
+      )
+    ).map((r) => String(r.data_type));
   const { LIST, listValue, VARCHAR } = await import('@duckdb/node-api');
   const appender = await duck.appender(table);
   for (const row of rows) {

@@ -11,6 +11,8 @@ import { appendRows, type Duck } from '../data/duckdb';
  * (on its own threads) while Node reads the next, so the two cores work at once.
  */
 
+const STAGE_TYPES = ['VARCHAR', 'VARCHAR'];
+
 /** About this much file content per chunk: bounds the memory of the chunk in Node and in DuckDB. */
 const CHUNK_CHARS = 4 * 1024 * 1024;
 
@@ -25,20 +27,21 @@ export async function loadRecordFiles(
 ): Promise<string[]> {
   const unreadable: string[] = [];
   const stage = 'record_files_stage';
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${stage} (filename VARCHAR, content VARCHAR)`);
   let parsing: Promise<void> = Promise.resolve();
   // The generator reads the next chunk while DuckDB parses the previous one.
   for (const chunk of contentChunks(options.paths, options.chunkChars ?? CHUNK_CHARS, unreadable)) {
     await parsing;
-    await duck.run(`DELETE FROM ${stage}`);
-    await appendRows(duck, stage, chunk);
+    // A new table per chunk: DELETE only marks an in-memory table's rows deleted, so the staged content of
+    // every chunk would stay in memory until the table is dropped.
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${stage} (filename VARCHAR, content VARCHAR)`);
+    await appendRows(duck, stage, chunk, STAGE_TYPES);
     parsing = duck.run(
       `INSERT INTO ${options.target}
        SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS ${options.type}) FROM ${stage}`,
     );
   }
   await parsing;
-  await duck.run(`DROP TABLE ${stage}`);
+  await duck.run(`DROP TABLE IF EXISTS ${stage}`);
   return unreadable;
 }
 

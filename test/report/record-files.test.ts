@@ -82,3 +82,48 @@ test('every file is parsed into the struct over several chunks; not JSON is NULL
     duck.close();
   }
 });
+
+test('files are read a chunk at a time, and DuckDB holds one chunk of content at a time', async () => {
+  const root = dir.path;
+  const paths: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const path = join(root, `r${String(i).padStart(3, '0')}.json`);
+    writeFileSync(path, JSON.stringify({ id: `id-${i}`, output: { n: i, text: 'y'.repeat(400) } }));
+    paths.push(path);
+  }
+  let pulled = 0;
+  const lazily = (function* () {
+    for (const path of paths) {
+      pulled += 1;
+      yield path;
+    }
+  })();
+  const duck = await openDuck();
+  try {
+    // Watches each parse as it starts: how many paths were taken so far, and how many rows are staged.
+    const seen: { pulled: number; staged: number }[] = [];
+    const watched = {
+      ...duck,
+      run: async (sql: string) => {
+        if (sql.trimStart().startsWith('INSERT INTO loaded')) {
+          const at = pulled;
+          const [row] = await duck.all(
+            "SELECT estimated_size AS n FROM duckdb_tables() WHERE table_name = 'record_files_stage'",
+          );
+          seen.push({ pulled: at, staged: Number(row?.n) });
+        }
+        return duck.run(sql);
+      },
+    };
+    const type = 'STRUCT(id VARCHAR, output STRUCT(n INTEGER))';
+    await duck.run(`CREATE TEMP TABLE loaded (filename VARCHAR, r ${type})`);
+    // About 20 files a chunk of 10,000 characters.
+    await loadRecordFiles(watched, { target: 'loaded', type, paths: lazily, chunkChars: 10_000 });
+    expect(seen.length).toBeGreaterThanOrEqual(9);
+    expect(seen[0]?.pulled).toBeLessThan(30);
+    for (const { staged } of seen) expect(staged).toBeLessThanOrEqual(25);
+    expect(await duck.all('SELECT count(r.id)::INT AS n FROM loaded')).toEqual([{ n: 200 }]);
+  } finally {
+    duck.close();
+  }
+});

@@ -167,7 +167,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
   for (const metric of REPORTED_METRICS) {
     if (!hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) continue;
     const sql = factSql(metric, revert.sql);
-    const valid = `(status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
+    const valid = `(length(id) > 0 AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
     await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
@@ -181,6 +181,10 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,
       (invalid) => {
         for (const row of invalid) {
+          if (typeof row.id !== 'string' || row.id.length === 0) {
+            warn(join(root, PARTITION_ROOT, metric), 'a partition row without an id');
+            continue;
+          }
           const record = recordOf(metric, sql, row);
           try {
             offer(

@@ -219,6 +219,15 @@ describe('facts in SQL agree with toFact', () => {
     expect(toFact).toHaveBeenCalledTimes(1);
   });
 
+  it('leaves out a partition row without an id, with a warning (it could not be settled by id)', async () => {
+    const root = join(dir.path, 'parquet-no-id');
+    const bad = { ...list[0], id: '' } as MetricRecord<Record<string, unknown>>;
+    await writePartitions(root, [...list, bad]);
+    expect(await byReader(root, ['parquet/deployment-status: a partition row without an id'])).toEqual(
+      expected,
+    );
+  });
+
   it('tests a revert pattern DuckDB cannot run (a lookahead) in JS, title by title', async () => {
     // RE2, DuckDB's regular expressions, has no lookahead; the titles are then tested by the JS RegExp.
     const pattern = /^(?=.*readme)/i;

@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { duckdbType, ENVELOPE_COLUMNS } from '../src/data/columns';
 import { openDuck, sqlString } from '../src/data/duckdb';
 import { HOT_ROOT } from '../src/data/layout';
+import { loadRecordFiles, recordFilesIn } from '../src/data/record-files';
 import { recordPath, serializeRecord } from '../src/pipeline/record';
 import { factSql, REPORTED_METRICS } from '../src/report/facts';
-import { loadRecordFiles, recordFilesIn } from '../src/report/record-files';
 import { REPORT_MEMORY_LIMIT } from '../src/report/report';
 import { generateRecords } from './report-data';
 import { round } from './stats';
@@ -20,7 +20,7 @@ import { round } from './stats';
  * one file per record (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`), and packed, one NDJSON file per
  * minute folder (`…/<hhmm>.ndjson`, the same lines). Each is then loaded into the struct the report parses a
  * record into (every metric's envelope and fact fields), alternately, twice: the files by the report's own
- * reader (src/report/record-files.ts), the packed files by DuckDB's `read_ndjson_objects`. Each load runs in
+ * reader (src/data/record-files.ts), the packed files by DuckDB's `read_ndjson_objects`. Each load runs in
  * a fresh DuckDB at the report's memory limit; the page cache is warm for both (each was just written).
  */
 const RECORDS = Number(process.env.BENCH_HOT_PACKING_RECORDS ?? 777_777);

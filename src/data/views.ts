@@ -9,8 +9,9 @@ import {
   metricColumns,
   tableName,
 } from './columns';
-import { sqlString } from './duckdb';
+import { type Duck, sqlString } from './duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from './layout';
+import { loadRecordFiles, recordFilesIn } from './record-files';
 
 /** The envelope columns, in order, then `output` and `output_extra`: every metric view's columns. */
 const VIEW_COLUMNS = [...Object.keys(ENVELOPE_COLUMNS), 'output', EXTRA_COLUMN]
@@ -23,17 +24,67 @@ export function partitionSource(root: string, metric: string): string {
   return `read_parquet(${sqlString(glob)}, union_by_name = true, hive_partitioning = false)`;
 }
 
-/**
- * Record files matching `glob` as rows typed by the metric's column declaration: each file is read as text
- * and cast to the record's struct, so a file that is not JSON, or not a record, becomes no row instead of
- * failing the query (DuckDB's `read_json` cannot skip a malformed pretty-printed file).
- */
-function jsonSource(glob: string, metric: string): string {
+/** A metric's record struct (its columns but `output_extra`): what a record file is cast to. */
+function recordStruct(metric: string): string {
   const fields = Object.entries(metricColumns(metric))
     .filter(([name]) => name !== EXTRA_COLUMN)
     .map(([name, type]) => `"${name}" ${duckdbType(type)}`)
     .join(', ');
-  return `(SELECT unnest(r), NULL::VARCHAR AS "${EXTRA_COLUMN}" FROM (SELECT TRY_CAST(TRY_CAST(content AS JSON) AS STRUCT(${fields})) AS r FROM read_text(${sqlString(glob)})) WHERE r IS NOT NULL)`;
+  return `STRUCT(${fields})`;
+}
+
+/**
+ * Record files as rows typed by the metric's column declaration: each file's text cast to the record's
+ * struct, so a file that is not JSON, or not a record, becomes no row instead of failing the query (DuckDB's
+ * `read_json` cannot skip a malformed pretty-printed file). Read from a table `loadFileTables` filled, or
+ * else (lazily, as the DuckDB CLI would) from `glob`.
+ */
+function jsonSource(glob: string, metric: string, table: string | undefined): string {
+  const parsed = table
+    ? `SELECT r FROM ${table}`
+    : `SELECT TRY_CAST(TRY_CAST(content AS JSON) AS ${recordStruct(metric)}) AS r FROM read_text(${sqlString(glob)})`;
+  return `(SELECT unnest(r), NULL::VARCHAR AS "${EXTRA_COLUMN}" FROM (${parsed}) WHERE r IS NOT NULL)`;
+}
+
+/** Tables holding the parsed record files of a metric (`loadFileTables`), by tier. */
+export interface FileTables {
+  hot?: string;
+  legacy?: string;
+}
+
+/**
+ * Loads the hot and first-layout record files of each metric whose view `sql` names (every metric for the
+ * `records` view) into tables, read by Node and parsed by DuckDB in chunks (src/data/record-files.ts): the
+ * views then read those instead of `read_text` over a glob, which opens the files one after another (a
+ * count over 450,000 hot workflow-job files: 40 s through the glob, 5 s loaded). Metrics the query does not
+ * name keep their lazy views. For `viewStatements`.
+ */
+export async function loadFileTables(
+  duck: Duck,
+  root: string,
+  sql: string,
+): Promise<Map<string, FileTables>> {
+  const named = (name: string) => new RegExp(`\\b${name}\\b`, 'i').test(sql);
+  const loaded = new Map<string, FileTables>();
+  for (const metric of columnMetrics()) {
+    if (!named(tableName(metric)) && !named('records')) continue;
+    const tables: FileTables = {};
+    for (const [tier, folder] of [
+      ['hot', join(root, HOT_ROOT, metric)],
+      ['legacy', join(root, metric)],
+    ] as const) {
+      if (!hasFiles(folder, '.json')) continue;
+      const table = `files_${tableName(metric)}_${tier}`;
+      const type = recordStruct(metric);
+      await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} (filename VARCHAR, r ${type})`);
+      // Both layouts are five folders deep: <yyyy>/<mm>/<dd>/<hhmm>/ and <owner>/<repo>/<yyyy>/<mm>/ (an
+      // owner `_` is a custom metric's "no repository"; only `.` folders, git's, are skipped).
+      await loadRecordFiles(duck, { target: table, type, paths: recordFilesIn(folder, 5, /^\./) });
+      tables[tier] = table;
+    }
+    loaded.set(metric, tables);
+  }
+  return loaded;
 }
 
 /** Record files that are not JSON are skipped by `ignore_errors`; files that are not records of `metric`, here. */
@@ -57,7 +108,7 @@ function hasFiles(dir: string, suffix: string): boolean {
  * files; ids with a tombstone left out), and a
  * `records` view with every metric's envelope and `output` as JSON text.
  */
-export function viewStatements(root: string): string[] {
+export function viewStatements(root: string, files: ReadonlyMap<string, FileTables> = new Map()): string[] {
   const statements: string[] = [];
   const recordParts: string[] = [];
   for (const metric of columnMetrics()) {
@@ -65,16 +116,17 @@ export function viewStatements(root: string): string[] {
     if (hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) {
       sources.push(`SELECT ${VIEW_COLUMNS}, 0 AS tier_ FROM ${partitionSource(root, metric)}`);
     }
-    if (hasFiles(join(root, HOT_ROOT, metric), '.json')) {
+    const loaded = files.get(metric);
+    if (loaded ? loaded.hot : hasFiles(join(root, HOT_ROOT, metric), '.json')) {
       const glob = join(root, HOT_ROOT, metric, '*', '*', '*', '*', '*.json');
       sources.push(
-        `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric)} ${validRows(metric)}`,
+        `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric, loaded?.hot)} ${validRows(metric)}`,
       );
     }
-    if (hasFiles(join(root, metric), '.json')) {
+    if (loaded ? loaded.legacy : hasFiles(join(root, metric), '.json')) {
       const glob = join(root, metric, '*', '*', '*', '*', '*.json');
       sources.push(
-        `SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric)} ${validRows(metric)}`,
+        `SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric, loaded?.legacy)} ${validRows(metric)}`,
       );
     }
     const view = `"${tableName(metric)}"`;

@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import { duckdbType, ENVELOPE_COLUMNS, type Fields } from '../data/columns';
 import { appendRows, type Duck, sqlString } from '../data/duckdb';
 import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
+import { loadRecordFiles, recordFilesIn } from '../data/record-files';
 import { partitionSource } from '../data/views';
 import { type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
@@ -29,7 +30,6 @@ import {
   type WorkflowJobFact,
   type WorkflowRunFact,
 } from './facts';
-import { loadRecordFiles, recordFilesIn } from './record-files';
 import type { TeamResolver } from './teams';
 import { monthOverlaps, type ReportWindow } from './window';
 
@@ -81,7 +81,7 @@ const WARNING_LIMIT = 200;
  * valid record passes through JS. Parquet partitions are read in the window's rows only; hot record files
  * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
  * (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) of the month folders that overlap the window are
- * read by Node and parsed by DuckDB in chunks (src/report/record-files.ts), into the fields the facts
+ * read by Node and parsed by DuckDB in chunks (src/data/record-files.ts), into the fields the facts
  * need; `_`-prefixed folders (dead letters, job state) are skipped. A file or row DuckDB cannot parse, or whose envelope or output is
  * not what a fact needs, is judged in JS by `toFact`, so its warning is word for word the same whichever
  * way it was read. Tombstones are read in JS. The reading ends by settling: one fact per record id across

@@ -1,10 +1,12 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config';
 import { compact } from '../../data/compact';
 import { openDuck } from '../../data/duckdb';
-import { viewStatements } from '../../data/views';
+import { loadFileTables, viewStatements } from '../../data/views';
 import { compactBefore } from '../../jobs/compact';
 import { LakeLocationError, lakeQueryStatements } from '../../lake/query';
 import { FileStore } from '../../store/file-store';
@@ -98,12 +100,15 @@ export async function runQuery(
   dir: string,
   sql: string,
   format: QueryFormat,
-  /** The views to define first: the data directory's, or the lake's (`--lake`). */
-  statements: readonly string[] = viewStatements(dir),
+  /** The views to define first: the lake's (`--lake`); by default the data directory's. */
+  statements?: readonly string[],
 ): Promise<string> {
-  const duck = await openDuck();
+  // Loaded record files can outgrow DuckDB's memory limit: it spills to a temporary folder of its own.
+  const spill = await mkdtemp(join(tmpdir(), 'telemetry-query-'));
+  const duck = await openDuck({ tempDirectory: spill });
   try {
-    for (const statement of statements) await duck.run(statement);
+    const views = statements ?? viewStatements(dir, await loadFileTables(duck, dir, sql));
+    for (const statement of views) await duck.run(statement);
     let answer: { columns: string[]; rows: Record<string, unknown>[] };
     try {
       answer = await duck.table(sql);
@@ -113,6 +118,7 @@ export async function runQuery(
     return render(answer, format);
   } finally {
     duck.close();
+    await rm(spill, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendRows, type Duck } from '../data/duckdb';
+import { appendRows, type Duck } from './duckdb';
 
 /**
  * Record files (hot files, files of the first layout) into DuckDB, parsed into a struct `type`.
@@ -73,14 +73,14 @@ function* contentChunks(
 
 /**
  * The record files of a folder, `depth` folders down (a hot day folder: 2, `<hhmm>/<id>.json`; a month
- * folder of the first layout: 1): files named `*.json` but not dot-files, in folders neither `.` nor `_`
- * prefixed (git, collector state).
+ * folder of the first layout: 1): files named `*.json` but not dot-files, in folders whose names `skip`
+ * does not match (by default `.` and `_` prefixed ones: git, collector state).
  */
-export function* recordFilesIn(folder: string, depth: number): Generator<string> {
+export function* recordFilesIn(folder: string, depth: number, skip = /^[._]/): Generator<string> {
   for (const entry of entries(folder)) {
     const path = join(folder, entry.name);
     if (depth > 1) {
-      if (entry.isDirectory() && !/^[._]/.test(entry.name)) yield* recordFilesIn(path, depth - 1);
+      if (entry.isDirectory() && !skip.test(entry.name)) yield* recordFilesIn(path, depth - 1, skip);
     } else if (!entry.isDirectory() && !entry.name.startsWith('.') && entry.name.endsWith('.json'))
       yield path;
   }

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openDuck } from '../../src/data/duckdb';
-import { loadRecordFiles, recordFilesIn } from '../../src/report/record-files';
+import { loadRecordFiles, recordFilesIn } from '../../src/data/record-files';
 import { tempDir } from '../support/temp';
 
-/** Record files as the reader loads them into DuckDB (src/report/record-files.ts), from real files. */
+/** Record files as the reader loads them into DuckDB (src/data/record-files.ts), from real files. */
 
 function write(root: string, path: string, content: string): void {
   mkdirSync(join(root, path, '..'), { recursive: true });

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config';
 import { compact } from '../../data/compact';
-import { openDuck } from '../../data/duckdb';
+import { openDuck, sqlString } from '../../data/duckdb';
 import { loadFileTables, viewStatements } from '../../data/views';
 import { compactBefore } from '../../jobs/compact';
 import { LakeLocationError, lakeQueryStatements } from '../../lake/query';
@@ -107,6 +107,15 @@ export async function runQuery(
   const spill = await mkdtemp(join(tmpdir(), 'telemetry-query-'));
   const duck = await openDuck({ tempDirectory: spill });
   try {
+    // A syntax error is told before any record file is loaded (that can take many seconds).
+    const [parsed] = await duck.all(`SELECT json_serialize_sql(${sqlString(sql)}) AS tree`);
+    const tree = JSON.parse(String(parsed?.tree)) as {
+      error: boolean;
+      error_type?: string;
+      error_message?: string;
+    };
+    if (tree.error && tree.error_type === 'parser')
+      throw new CliError(`query failed: Parser Error: ${tree.error_message}`);
     const views = statements ?? viewStatements(dir, await loadFileTables(duck, dir, sql));
     for (const statement of views) await duck.run(statement);
     let answer: { columns: string[]; rows: Record<string, unknown>[] };

@@ -2,13 +2,20 @@
  * The data repository's folder layout (docs/DATA.md, "Layout"). No folder ever holds more than 3,000
  * entries (GitHub's recommendation) at the volumes below:
  *
- * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`, by
- *   `occurred_at` (UTC), `<hhmm>` its minute (`0842` holds 08:42:00–08:42:59): a day folder holds at most
- *   1,440 minutes, a minute reaches 3,000 entries only at 180,000 records an hour of one metric, beyond
- *   what GitHub's write budget lets any store commit (about 150,000 records an hour: docs/ARCHITECTURE.md),
- *   so no folder the store writes can pass the limit. Time slots rather than hash shards keep a batch's
- *   records together: a batch of 1,000 at 100,000 events an hour spans about 36 s of `occurred_at`, so the
- *   GitHubRepoStore lists one or two folders per metric and batch to know what exists;
+ * - hot records, until compaction, in minute folders `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/` by `occurred_at`
+ *   (UTC), `<hhmm>` its minute (`0842` holds 08:42:00–08:42:59). A minute folder holds the records in
+ *   **packs** (`<hash>.ndjson`: one record per line, the records of one write that fall in this minute,
+ *   named by a hash of their content, each below `PACK_MAX_BYTES`) and one **index entry** per record id
+ *   (`<id>.idx`: the record's standing, what "better record wins" compares), which is how the stores know
+ *   what exists without reading packs. A record made better later is in two packs; readers keep the best
+ *   per id (src/data/packs.ts). A day folder holds at most 1,440 minutes, a minute reaches 3,000 entries
+ *   only at about 180,000 records an hour of one metric, beyond what GitHub's write budget lets any store
+ *   commit (about 150,000 records an hour: docs/ARCHITECTURE.md), so no folder the store writes can pass
+ *   the limit. Time slots rather than hash shards keep a batch's records together: a batch of 1,000 at
+ *   100,000 events an hour spans about 36 s of `occurred_at`, so the GitHubRepoStore lists one or two
+ *   folders per metric and batch to know what exists;
+ * - hot records written before packs (`<hhmm>/<id>.json`, one record per file) are still read, and
+ *   compaction moves them into partitions like packs;
  * - partitions: `parquet/<metric>/year=<yyyy>/month=<mm>/day=<dd>/<generation>-<nnn>.parquet`, one set of
  *   files per metric and closed UTC day (Hive-style folders, so DuckDB, Athena and Glue read the keys), each
  *   file below 1 MB;
@@ -48,13 +55,20 @@ export function timeSlot(iso: string): string {
   return `${String(when.getUTCHours()).padStart(2, '0')}${String(when.getUTCMinutes()).padStart(2, '0')}`;
 }
 
-/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`, relative to the data root. */
-export function hotRecordPath(record: { id: string; metric: string; occurred_at: string }): string {
+/** A pack of hot records: one record per line (NDJSON). */
+export const PACK_SUFFIX = '.ndjson';
+/** An index entry: one per stored hot record id, holding the record's standing. */
+export const INDEX_SUFFIX = '.idx';
+
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>`: the minute folder of a hot record, relative to the data root. */
+export function hotFolder(record: { metric: string; occurred_at: string }): string {
   const { yyyy, mm, dd } = utcDay(record.occurred_at);
-  const slot = timeSlot(record.occurred_at);
-  return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, slot, `${safeSegment(record.id)}.json`].join(
-    '/',
-  );
+  return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, timeSlot(record.occurred_at)].join('/');
+}
+
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.idx`: a hot record's index entry. */
+export function hotIndexPath(record: { id: string; metric: string; occurred_at: string }): string {
+  return `${hotFolder(record)}/${safeSegment(record.id)}${INDEX_SUFFIX}`;
 }
 
 /** The folder of one metric's partition files for one UTC day (`yyyy-mm-dd`). */
@@ -63,13 +77,27 @@ export function partitionFolder(metric: string, day: string): string {
   return [PARTITION_ROOT, safeSegment(metric), `year=${yyyy}`, `month=${mm}`, `day=${dd}`].join('/');
 }
 
-/** Where a hot record path or a partition file path belongs: metric and UTC day, or undefined. */
+/**
+ * What a data file is and where it belongs: metric and UTC day (month for the first layout), or undefined.
+ * Hot files: `pack` (records), `index` (index entries, no records), `hot` (one record per file, written
+ * before packs).
+ */
 export function parseDataPath(
   path: string,
-): { kind: 'hot' | 'partition' | 'legacy'; metric: string; day?: string; month?: string } | undefined {
+):
+  | { kind: 'hot' | 'pack' | 'index' | 'partition' | 'legacy'; metric: string; day?: string; month?: string }
+  | undefined {
   const parts = path.split('/');
-  if (parts[0] === HOT_ROOT && parts.length === 7 && parts[6]?.endsWith('.json')) {
-    return { kind: 'hot', metric: parts[1] as string, day: `${parts[2]}-${parts[3]}-${parts[4]}` };
+  const name = parts[6] ?? '';
+  if (parts[0] === HOT_ROOT && parts.length === 7 && !name.startsWith('.')) {
+    const kind = name.endsWith(PACK_SUFFIX)
+      ? 'pack'
+      : name.endsWith(INDEX_SUFFIX)
+        ? 'index'
+        : name.endsWith('.json')
+          ? 'hot'
+          : undefined;
+    if (kind) return { kind, metric: parts[1] as string, day: `${parts[2]}-${parts[3]}-${parts[4]}` };
   }
   if (parts[0] === PARTITION_ROOT && parts.length === 6 && parts[5]?.endsWith('.parquet')) {
     const value = (segment: string | undefined) => segment?.split('=')[1];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hotRecordPath, safeSegment } from '../data/layout';
+import { hotIndexPath, safeSegment } from '../data/layout';
 import { toUtcIso } from '../time';
 import { COLLECTOR_VERSION } from '../version';
 import type { MetricRecord, RecordError, SignedEvent } from './types';
@@ -64,15 +64,17 @@ export function buildRecord<O>(
 export { safeSegment } from '../data/layout';
 
 /**
- * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json` by
- * `occurred_at` (UTC), `<hhmm>` its minute (src/data/layout.ts). Compaction later moves it into
- * its day's Parquet partition. A tombstone (status `retracted`) goes to `tombstones/` instead.
+ * The one path per record id a store checks and writes, relative to the data root: for a hot record its
+ * index entry `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.idx` by `occurred_at` (UTC), `<hhmm>` its minute,
+ * holding its standing, while the record itself goes into a pack of the same folder (src/data/layout.ts,
+ * src/data/packs.ts); compaction later moves both into the day's Parquet partition. A tombstone (status
+ * `retracted`) is a whole record file under `tombstones/` instead.
  */
 export function recordPath(
   record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'> & { status?: string },
 ): string {
   if (record.status === 'retracted') return tombstonePath(record);
-  return hotRecordPath(record);
+  return hotIndexPath(record);
 }
 
 /** Tombstones live apart from the records, never compacted: every reader reads all of them first. */

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type { DataFiles } from '../data/compact';
-import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
+import { indexEntryContent, packRecords } from '../data/packs';
+import { isBetter, recordPath, type Standing, serializeRecord, standingOf } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import type { Store, WriteResult } from './types';
 
@@ -28,14 +29,22 @@ export class FileStore implements Store, DataFiles {
       if (!seen || isBetter(record, seen)) byPath.set(path, record);
       else if (seen !== record) result.unchanged.push(record.id);
     }
+    const wanted: [string, MetricRecord][] = [];
     for (const [path, record] of byPath) {
-      const target = this.resolveInside(path);
-      const existing = await readJson(target);
-      if (existing && !isBetter(record, existing)) {
-        result.unchanged.push(record.id);
-        continue;
-      }
-      await atomicWrite(target, serializeRecord(record));
+      const existing = await readJson(this.resolveInside(path));
+      if (existing && !isBetter(record, existing)) result.unchanged.push(record.id);
+      else wanted.push([path, record]);
+    }
+    // Packs first, then the entries naming their records: a crash in between leaves records that are
+    // stored but not indexed (a resend stores them once more, readers keep one), never an index entry
+    // without its record.
+    const hot = wanted.filter(([, record]) => record.status !== 'retracted').map(([, record]) => record);
+    for (const pack of packRecords(hot)) await atomicWrite(this.resolveInside(pack.path), pack.content);
+    for (const [path, record] of wanted) {
+      await atomicWrite(
+        this.resolveInside(path),
+        record.status === 'retracted' ? serializeRecord(record) : indexEntryContent(record),
+      );
       result.written.push(record.id);
     }
     return result;
@@ -129,7 +138,8 @@ export class FileStore implements Store, DataFiles {
   }
 }
 
-async function readJson(path: string): Promise<Pick<MetricRecord, 'status'> | undefined> {
+/** The standing held at a record's path (an index entry, or a tombstone), or undefined. */
+async function readJson(path: string): Promise<Standing | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -138,9 +148,9 @@ async function readJson(path: string): Promise<Pick<MetricRecord, 'status'> | un
     throw error;
   }
   try {
-    return JSON.parse(text) as MetricRecord;
+    return standingOf(JSON.parse(text));
   } catch {
-    // A file that is not JSON (edited by hand, say) is treated as partial, so a good record repairs it.
+    // An entry that is not JSON (edited by hand, say) is treated as partial, so a good record repairs it.
     return { status: 'partial' };
   }
 }

@@ -4,10 +4,10 @@ import type { MetricRecord } from '../pipeline/types';
 import { hotFolder, PACK_SUFFIX } from './layout';
 
 /**
- * Packs of hot records (docs/DATA.md, "Layout"): the records one write stores in a minute folder, one per
+ * Packs of hot records (docs/DATA.md, "Layout"): the records one write stores in an hour folder, one per
  * line, in files named by a hash of their content, beside one index entry per record id.
  *
- * Why packs: a reader opens one file per write and minute instead of one per record. Opening a file costs
+ * Why packs: a reader opens one file per write and hour instead of one per record. Opening a file costs
  * about 7 µs here even from Node, which made per-record files the larger part of a 10-million-record report
  * (`npm run bench -- hot-packing`: the same 777,778 records load 6.1 times faster packed). The index
  * entries keep what per-record files gave the stores: a path per id, so the existence checks, "better record
@@ -21,7 +21,7 @@ import { hotFolder, PACK_SUFFIX } from './layout';
 export const PACK_MAX_BYTES = 512 * 1024;
 
 export interface PackFile {
-  /** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<hash>.ndjson`, relative to the data root. */
+  /** `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson`, relative to the data root. */
   path: string;
   content: string;
   /** The records in it, in line order. */
@@ -29,7 +29,7 @@ export interface PackFile {
 }
 
 /**
- * The packs holding `records` (hot records, at most one per id): grouped by minute folder, ordered by id
+ * The packs holding `records` (hot records, at most one per id): grouped by hour folder, ordered by id
  * within a folder and cut before `maxBytes` (a record larger than that gets a pack of its own), each named
  * by the first 16 hex digits of the SHA-256 of its content, so that writing the same records again gives
  * the same files.

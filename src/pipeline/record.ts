@@ -65,8 +65,8 @@ export { safeSegment } from '../data/layout';
 
 /**
  * The one path per record id a store checks and writes, relative to the data root: for a hot record its
- * index entry `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.idx` by `occurred_at` (UTC), `<hhmm>` its minute,
- * holding its standing, while the record itself goes into a pack of the same folder (src/data/layout.ts,
+ * index entry `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<mm>/<id>.idx` by `occurred_at` (UTC), in its minute folder,
+ * holding its standing, while the record itself goes into a pack of the hour folder (src/data/layout.ts,
  * src/data/packs.ts); compaction later moves both into the day's Parquet partition. A tombstone (status
  * `retracted`) is a whole record file under `tombstones/` instead.
  */

@@ -666,7 +666,7 @@ export class GitHubRepoStore implements Store, DataFiles {
         if (error instanceof TreeTooLarge && shrinks < 4) {
           // GitHub builds big trees with a deadline: halve what one request carries, until it grows back.
           shrinks += 1;
-          this.treeBytes = Math.max(10_000, Math.floor(treeRequestBytes(error.chunk, this.sentBlobs) / 2));
+          this.treeBytes = Math.max(10_000, Math.ceil(treeRequestBytes(error.chunk, this.sentBlobs) / 2));
           this.commitsAtSize = 0;
           this.logger.warn('tree request too large for GitHub: splitting smaller', {
             tree_bytes: this.treeBytes,
@@ -736,9 +736,17 @@ export class GitHubRepoStore implements Store, DataFiles {
     if (reusable && [...previous].every((p) => (p.pack ?? []).every((r) => unpacked.has(r))))
       return [...previous].sort((a, b) => (a.path < b.path ? -1 : 1));
     const packs: Entry[] = [];
-    // A pack always fits in one tree request, even JSON-escaped (at most twice its bytes).
-    const maxBytes = Math.min(PACK_MAX_BYTES, Math.floor((this.treeBytes - 512) / 2));
-    for (const file of packRecords([...unpacked], maxBytes)) {
+    // A pack must fit in one tree request (JSON-escaped): cut smaller while one does not (GitHub shrank the
+    // tree size), down to a record per pack, which always fits (larger records are rejected by `write`).
+    let maxBytes = PACK_MAX_BYTES;
+    let files = packRecords([...unpacked], maxBytes);
+    const fits = (file: { path: string; content: string }) =>
+      JSON.stringify(file.content).length + this.inRoot(file.path).length + 128 <= this.treeBytes;
+    while (maxBytes > 1 && !files.every(fits)) {
+      maxBytes = Math.floor(maxBytes / 2);
+      files = packRecords([...unpacked], maxBytes);
+    }
+    for (const file of files) {
       const pack: Entry = { ...entry(this.inRoot(file.path), file.content), pack: file.records };
       for (const record of file.records) packOf.set(record, pack);
       if (!(await inHead(pack))) packs.push(pack);
@@ -873,7 +881,7 @@ export class GitHubRepoStore implements Store, DataFiles {
         {
           ...(base ? { base_tree: base } : {}),
           tree: chunk.map((e) =>
-            this.sentBlobs.has(e.blobSha)
+            namesBlob(e, this.sentBlobs)
               ? { path: e.path, mode: '100644', type: 'blob', sha: e.blobSha }
               : { path: e.path, mode: '100644', type: 'blob', content: e.content },
           ),
@@ -885,7 +893,8 @@ export class GitHubRepoStore implements Store, DataFiles {
       // size (it fails as unavailable, and the batch is retried as it is).
       const status = statusOf(error);
       if (status === 422 && /too large|timed out/i.test(errorMessage(error))) {
-        if (chunk.length > 1) throw new TreeTooLarge(error, chunk);
+        // A pack of several records can be cut smaller: only a single record is refused for good.
+        if (chunk.length > 1 || (chunk[0]?.pack?.length ?? 0) > 1) throw new TreeTooLarge(error, chunk);
         throw new StoreRefusedError(
           `GitHub cannot build a tree holding ${chunk[0]?.path}: ${errorMessage(error)}`,
         );
@@ -1059,9 +1068,17 @@ export function gitBlobSha(content: string): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
-/** Bytes one entry adds to a tree request: its JSON-escaped content, its path and the fixed fields. */
+/**
+ * Whether a tree request names an entry's blob by id (GitHub holds it: `known`) rather than sending its
+ * content: only when that is shorter. An index entry (`{"status":"complete"}`) is shorter than its id.
+ */
+function namesBlob(e: Entry, known?: ReadonlySet<string>): boolean {
+  return known?.has(e.blobSha) === true && JSON.stringify(e.content).length + 64 > 120;
+}
+
+/** Bytes one entry adds to a tree request: its JSON-escaped content or blob id, its path and the fixed fields. */
 function entryBytes(e: Entry, known?: ReadonlySet<string>): number {
-  if (known?.has(e.blobSha)) return e.path.length + 120;
+  if (namesBlob(e, known)) return e.path.length + 120;
   return JSON.stringify(e.content).length + e.path.length + 64;
 }
 

@@ -99,20 +99,22 @@ export async function storeWorld(
 }
 
 /**
- * The records of a branch's files (path → content) under `data/`: every line of every hot pack, whole hot
- * files of the first layout and tombstones, the best per id ("better record wins", as readers keep them),
- * keyed by `data/` + `recordPath(record)`.
+ * The records of a branch's files (path → content) under the data root `root` (`data`; '' for the
+ * repository's root): every line of every hot pack, whole hot files of the first layout and tombstones,
+ * the best per id ("better record wins", as readers keep them), keyed by `<root>/` + `recordPath(record)`.
  */
-export function recordsIn(files: ReadonlyMap<string, string>): Map<string, MetricRecord> {
+export function recordsIn(files: ReadonlyMap<string, string>, root = 'data'): Map<string, MetricRecord> {
+  const prefix = root === '' ? '' : `${root}/`;
   const out = new Map<string, MetricRecord>();
   for (const [path, text] of files) {
-    if (!path.startsWith('data/')) continue;
-    const kind = parseDataPath(path.slice('data/'.length))?.kind;
-    const tombstone = path.startsWith('data/tombstones/') && path.endsWith('.json');
+    if (!path.startsWith(prefix)) continue;
+    const inRoot = path.slice(prefix.length);
+    const kind = parseDataPath(inRoot)?.kind;
+    const tombstone = inRoot.startsWith('tombstones/') && inRoot.endsWith('.json');
     if (kind !== 'pack' && kind !== 'hot' && !tombstone) continue;
     for (const line of kind === 'pack' ? packLines(text).map((l) => l.text) : [text]) {
       const record = JSON.parse(line) as MetricRecord;
-      const key = `data/${recordPath(record)}`;
+      const key = `${prefix}${recordPath(record)}`;
       const seen = out.get(key);
       if (!seen || isBetter(record, seen)) out.set(key, record);
     }

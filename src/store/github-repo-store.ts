@@ -176,10 +176,10 @@ class TreeTooLarge extends Error {
  *   holding the records, one per line, beside an index entry `<mm>/<id>.idx` per record id holding its
  *   standing. Why: a reader opens one file per write and hour rather than one per record (`npm run bench --
  *   hot-packing`: 6.1 times faster loading), while the index entries keep a path per id for the checks
- *   below. Packs go before their index entries in the tree requests, so a batch split across commits
- *   commits each pack in the same commit as its index entries or an earlier one: a failure between commits
- *   may leave records packed but not indexed (the retry packs them once more; readers keep one per id),
- *   never an index entry whose record is in no pack. Tombstones stay whole record files.
+ *   below. Each pack goes right before its records' index entries in the tree requests, so a batch split
+ *   across commits commits each pack in the same commit as its index entries or an earlier one: a failure
+ *   between commits may leave records packed but not indexed (the retry packs them once more; readers keep
+ *   one per id), never an index entry whose record is in no pack. Tombstones stay whole record files.
  * - Idempotent: before building a tree it lists the touched minute folders of the head (one
  *   `GET /git/trees/{sha}` per folder level the first time, then kept current across its own commits and
  *   cached by tree sha, which never changes) and drops records whose index entry holds an equal or better
@@ -610,8 +610,8 @@ export class GitHubRepoStore implements Store, DataFiles {
 
   /**
    * Commits `entries` that `wanted` keeps, on the branch head, in as many commits as the tree size needs,
-   * with the packs of the kept hot records ahead of their index entries (`packsToWrite`). Returns the paths
-   * committed. Re-checks against the new head after every lost race.
+   * each pack of the kept hot records (`packsToWrite`) ahead of its records' index entries (`packedOrder`).
+   * Returns the paths committed. Re-checks against the new head after every lost race.
    */
   private async commitEntries(
     target: Target,
@@ -649,7 +649,10 @@ export class GitHubRepoStore implements Store, DataFiles {
       if (kept.length === 0) break;
       const packs = await this.packsToWrite(target, head, kept, packOf, repack);
       repack = false;
-      const toWrite = [...packs, ...kept];
+      // Each pack right before the index entries of its records: however the tree requests and commits cut
+      // this sequence, a pack lands in the same commit as its index entries or an earlier one, and each
+      // commit settles the records whose packs it carries (a batch stopped by the budget keeps those).
+      const toWrite = packedOrder(kept, packs, packOf);
       if (this.ledger.due) await this.syncBudgetQuietly();
       // One commit for the whole batch: its tree requests chained, each on the tree the previous one built.
       const trees: Entry[][] = [];
@@ -696,8 +699,8 @@ export class GitHubRepoStore implements Store, DataFiles {
         committed.add(e.path);
         if (!e.pack) settled.add(e.path);
       }
-      // Packs come first: the index entries left over are those after the chunk.
-      pending = kept.slice(Math.max(0, chunk.length - packs.length));
+      const sent = new Set(chunk);
+      pending = kept.filter((e) => !sent.has(e));
       this.growTree();
     }
     return committed;
@@ -1056,6 +1059,27 @@ export function githubRepoStoreFromConfig(
     ...(config.store.committer ? { committer: config.store.committer } : {}),
     ...deps,
   });
+}
+
+/**
+ * The order a write sends `kept` and the `packs` to write: first the entries needing no pack of these
+ * (tombstones, plain files, records whose pack the head holds), then each pack followed by the index
+ * entries of its records.
+ */
+function packedOrder(
+  kept: readonly Entry[],
+  packs: readonly Entry[],
+  packOf: ReadonlyMap<MetricRecord, Entry>,
+): Entry[] {
+  const toWrite = new Set(packs);
+  const free: Entry[] = [];
+  const after = new Map<Entry, Entry[]>();
+  for (const e of kept) {
+    const pack = e.record && packOf.get(e.record);
+    if (pack && toWrite.has(pack)) after.set(pack, [...(after.get(pack) ?? []), e]);
+    else free.push(e);
+  }
+  return [...free, ...packs.flatMap((pack) => [pack, ...(after.get(pack) ?? [])])];
 }
 
 function entry(path: string, content: string, record?: MetricRecord): Entry {

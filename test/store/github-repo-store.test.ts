@@ -292,6 +292,8 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
       for (const path of c.index) if ((packedIn.get(path) ?? Infinity) > i) order.push(path);
     });
     expect(order).toEqual([]);
+    // Each pack travels right before its index entries: every commit settles records, not only packs.
+    expect(mine.every((c) => c.index.length > 0)).toBe(true);
     expect(packedIn.size).toBe(60);
     expect(mine.flatMap((c) => c.index)).toHaveLength(60);
     // Each record in exactly one pack: a split batch does not pack its records again.

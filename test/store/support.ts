@@ -99,25 +99,42 @@ export async function storeWorld(
 }
 
 /**
- * The records of a branch's files (path → content) under the data root `root` (`data`; '' for the
- * repository's root): every line of every hot pack, whole hot files of the first layout and tombstones,
- * the best per id ("better record wins", as readers keep them), keyed by `<root>/` + `recordPath(record)`.
+ * The records a branch's files (path → content) under the data root `root` (`data`; '' for the repository's
+ * root) hold for the store: each hot index entry's record, read from the packs (the best record whose
+ * standing is the entry's), plus tombstones and whole hot files of the first layout; keyed by `<root>/` +
+ * `recordPath(record)`. A record packed but not indexed (a write that stopped between commits) is not
+ * counted: the store has not settled it. An index entry whose record is in no pack throws: that is the
+ * one state the packs-first rule forbids.
  */
 export function recordsIn(files: ReadonlyMap<string, string>, root = 'data'): Map<string, MetricRecord> {
   const prefix = root === '' ? '' : `${root}/`;
+  const packed = new Map<string, MetricRecord[]>();
   const out = new Map<string, MetricRecord>();
+  const keep = (key: string, record: MetricRecord) => {
+    const seen = out.get(key);
+    if (!seen || isBetter(record, seen)) out.set(key, record);
+  };
   for (const [path, text] of files) {
     if (!path.startsWith(prefix)) continue;
     const inRoot = path.slice(prefix.length);
     const kind = parseDataPath(inRoot)?.kind;
-    const tombstone = inRoot.startsWith('tombstones/') && inRoot.endsWith('.json');
-    if (kind !== 'pack' && kind !== 'hot' && !tombstone) continue;
-    for (const line of kind === 'pack' ? packLines(text).map((l) => l.text) : [text]) {
-      const record = JSON.parse(line) as MetricRecord;
-      const key = `${prefix}${recordPath(record)}`;
-      const seen = out.get(key);
-      if (!seen || isBetter(record, seen)) out.set(key, record);
+    if (kind === 'pack')
+      for (const line of packLines(text)) {
+        const record = JSON.parse(line.text) as MetricRecord;
+        const key = `${prefix}${recordPath(record)}`;
+        packed.set(key, [...(packed.get(key) ?? []), record]);
+      }
+    else if (kind === 'hot' || (inRoot.startsWith('tombstones/') && inRoot.endsWith('.json'))) {
+      const record = JSON.parse(text) as MetricRecord;
+      keep(`${prefix}${recordPath(record)}`, record);
     }
+  }
+  for (const [path, text] of files) {
+    if (!path.startsWith(prefix) || parseDataPath(path.slice(prefix.length))?.kind !== 'index') continue;
+    const records = (packed.get(path) ?? []).filter((r) => indexEntryContent(r) === text);
+    if (records.length === 0)
+      throw new Error(`index entry ${path} (${text.trim()}): its record is in no pack`);
+    for (const record of records) keep(path, record);
   }
   return out;
 }

@@ -65,13 +65,22 @@ describe('record envelope', () => {
     expect(partial.status).toBe('partial');
   });
 
-  it('places a record by metric, the UTC day and minute of occurred_at', () => {
+  it('places a record index entry by metric, the UTC day, hour and minute of occurred_at', () => {
     const path = recordPath({
       id: 'workflow-job-3fa9c0de',
       metric: 'workflow-job',
       occurred_at: '2021-12-31T23:37:59-02:00',
     });
-    expect(path).toBe('hot/workflow-job/2022/01/01/0137/workflow-job-3fa9c0de.json');
+    expect(path).toBe('hot/workflow-job/2022/01/01/01/37/workflow-job-3fa9c0de.idx');
+    // A retraction is a whole record under tombstones/, not an index entry.
+    expect(
+      recordPath({
+        id: 'workflow-job-3fa9c0de',
+        metric: 'workflow-job',
+        occurred_at: '2021-12-31T23:37:59-02:00',
+        status: 'retracted',
+      }),
+    ).toMatch(/^tombstones\/.*workflow-job-3fa9c0de\.json$/);
   });
 
   it('never lets a name climb out of its folder', () => {

@@ -118,22 +118,26 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
     `owner, repo, owner || '/' || repo AS repository, at_ms, run_id, attempt, workflow_id, workflow, path,
      conclusion, queue_ms, duration_ms`,
   );
+  await duck.run('ALTER TABLE ci_job_src ADD COLUMN path VARCHAR');
   await settle(
     'workflow-job',
     'ci_job_src',
-    'ci_job_settled',
-    'owner, repo, at_ms, run_id, workflow, job_name, conclusion, queue_ms, duration_ms',
+    'ci_jobs',
+    `owner, repo, owner || '/' || repo AS repository, at_ms, run_id, workflow, path, job_name, conclusion,
+     queue_ms, duration_ms`,
   );
   // Jobs inherit their run's workflow file: a team's path rules (`paths`) name workflow files, and a job has none.
+  // Written into the settled source table (`path`, added above), of which `ci_jobs` is a view: copying 4.5M
+  // jobs into a new table with their path took 2.7 s of the 4.5 s settling 10 million rows took.
   await duck.run(
-    `CREATE OR REPLACE TEMP TABLE ci_jobs AS
-     WITH p AS (SELECT owner, repo, run_id, max(path) AS path FROM ci_runs GROUP BY ALL)
-     SELECT j.owner, j.repo, j.owner || '/' || j.repo AS repository, j.at_ms, j.run_id, j.workflow, p.path,
-            j.job_name, j.conclusion, j.queue_ms, j.duration_ms
-     FROM ci_job_settled j LEFT JOIN p ON p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
+    `CREATE OR REPLACE TEMP TABLE ci_job_paths AS
+     SELECT owner, repo, run_id, max(path) AS path FROM ci_runs WHERE path IS NOT NULL GROUP BY ALL`,
   );
-  await duck.run('DROP VIEW ci_job_settled');
-  await duck.run('DROP TABLE ci_job_src');
+  await duck.run(
+    `UPDATE ci_job_src j SET path = p.path FROM ci_job_paths p
+     WHERE p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id`,
+  );
+  await duck.run('DROP TABLE ci_job_paths');
   // Teams: each distinct (repository, workflow file) once through the teams file's rules.
   await duck.run(
     'CREATE OR REPLACE TEMP TABLE ci_teams (owner VARCHAR, repo VARCHAR, path VARCHAR, team VARCHAR)',

@@ -243,7 +243,7 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
   };
   const runQueue = await queues(runs);
   for (const row of await duck.all(
-    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}, ${BY_CONCLUSION}
      FROM ${runs} GROUP BY ${scope.groupBy}`,
   )) {
     const figures = scopeOf(row);
@@ -254,7 +254,7 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
       queue: runQueue(row),
       failure_rate: failureOf(row, 'f'),
       rerun_rate: null,
-      by_conclusion: {},
+      by_conclusion: byConclusionOf(row),
     };
     figures.source = {
       source: GITHUB_ACTIONS_SOURCE,
@@ -281,7 +281,7 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
       scopeOf(row).ci.runs.rerun_rate = ratio(Number(row.rerun), Number(row.distinct_runs));
   const jobQueue = await queues(jobs);
   for (const row of await duck.all(
-    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}, ${BY_CONCLUSION}
      FROM ${jobs} GROUP BY ${scope.groupBy}`,
   )) {
     scopeOf(row).ci.jobs = {
@@ -289,21 +289,8 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
       duration: distributionOf(row, 'duration'),
       queue: jobQueue(row),
       failure_rate: failureOf(row, 'f'),
-      by_conclusion: {},
+      by_conclusion: byConclusionOf(row),
     };
-  }
-  const byConclusion = byScope(withTeams, ['conclusion_key']);
-  for (const [table, list] of [
-    [runs, 'runs'],
-    [jobs, 'jobs'],
-  ] as const) {
-    for (const row of await duck.all(
-      `SELECT ${byConclusion.select}, conclusion_key, count(*) AS n
-       FROM (SELECT *, coalesce(conclusion, 'none') AS conclusion_key FROM ${table})
-       GROUP BY ${byConclusion.groupBy} ORDER BY scope_kind, scope, n DESC, conclusion_key`,
-    )) {
-      scopeOf(row).ci[list].by_conclusion[String(row.conclusion_key)] = Number(row.n);
-    }
   }
 
   // Top lists: the slowest by rounded p50, then p90 (none last), then repository and name.
@@ -363,6 +350,21 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     });
   }
   return result;
+}
+
+/**
+ * Runs or jobs by conclusion (`none` for none), counted in the pass that computes their durations rather than
+ * in a pass of its own over every job (a histogram per scope: a few conclusions).
+ */
+const BY_CONCLUSION = "map_entries(histogram(coalesce(conclusion, 'none'))) AS by_conclusion";
+
+/** The histogram as `by_conclusion` lists it: the most frequent first, then by name. */
+function byConclusionOf(row: Record<string, unknown>): Record<string, number> {
+  const entries = ((row.by_conclusion ?? []) as { key: string; value: bigint | number }[]).map(
+    ({ key, value }) => [String(key), Number(value)] as const,
+  );
+  entries.sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries);
 }
 
 const emptyDistribution = (): Distribution => ({

@@ -110,4 +110,26 @@ describe('settling partitions and hot records', () => {
       );
     });
   });
+
+  it('counts settled partitions (no id twice, none retracted) without looking anything up', async () => {
+    const duck = await openDuck({ memoryLimit: '256MB' });
+    try {
+      await createFactTables(duck);
+      await duck.run(
+        `INSERT INTO deployment_src (id, revision, complete, tier, metric, owner, repo, at_ms)
+         VALUES ('a', NULL, true, 0, 'deployment-status', 'acme', 'api', ${D1}),
+                ('b', NULL, true, 0, 'deployment-status', 'acme', 'api', ${D2}),
+                ('c', NULL, true, 1, 'push-deployment', 'acme', 'api', ${D2})`,
+      );
+      expect(await settleFacts(duck)).toEqual({
+        by_metric: { 'deployment-status': 2, 'push-deployment': 1 },
+        duplicates: 0,
+        retracted: 0,
+        partition_rows: 2,
+      });
+      expect(await duck.all('SELECT count(*)::INTEGER AS n FROM deployment_statuses')).toEqual([{ n: 3 }]);
+    } finally {
+      duck.close();
+    }
+  });
 });

@@ -4,8 +4,8 @@ import picomatch from 'picomatch';
 import { ZodError } from 'zod';
 import { duckdbType, ENVELOPE_COLUMNS, type Fields } from '../data/columns';
 import { appendRows, type Duck, sqlString } from '../data/duckdb';
-import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
-import { loadRecordFiles, recordFilesIn } from '../data/record-files';
+import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from '../data/layout';
+import { byPathAndLine, loadRecordFiles, recordFilesIn, recordTextReader } from '../data/record-files';
 import { partitionSource } from '../data/views';
 import { type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
@@ -78,8 +78,9 @@ const WARNING_LIMIT = 200;
 /**
  * Reads a data directory (docs/DATA.md, "Layout") into DuckDB: every record DuckDB can read and judge is
  * turned into its fact by SQL (src/report/facts.ts `factSql`) and inserted into the source tables, so no
- * valid record passes through JS. Parquet partitions are read in the window's rows only; hot record files
- * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
+ * valid record passes through JS. Parquet partitions are read in the window's rows only; hot packs
+ * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson`, each line a record, named `<pack>:<line>` in
+ * warnings), hot files written before packs (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
  * (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) of the month folders that overlap the window are
  * read by Node and parsed by DuckDB in chunks (src/data/record-files.ts), into the fields the facts
  * need; `_`-prefixed folders (dead letters, job state) are skipped. A file or row DuckDB cannot parse, or whose envelope or output is
@@ -143,9 +144,10 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     }
   }
 
+  const readText = recordTextReader();
   const readFile = (path: string, metric: string, repoCheck: boolean) => {
     counts.files += 1;
-    const outcome = readOne(path, metric, options, repoCheck ? repoMatcher : undefined);
+    const outcome = readOne(readText, path, metric, options, repoCheck ? repoMatcher : undefined);
     if (outcome === 'other-repository') return;
     if (typeof outcome === 'string') {
       warn(path, outcome);
@@ -264,7 +266,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
           days.push({ folder: join(hot, metric, year, month, day), depth: 2 });
       }
     }
-    await readFiles(metric, days, true, (paths) => paths.sort(), 1);
+    await readFiles(metric, days, true, (paths) => paths.sort(byPathAndLine), 1);
   }
 
   for (const metric of folders(root)) {
@@ -430,14 +432,22 @@ function readTombstone(path: string, metric: string): { id: string } | string {
  * it out, or the reason it is not a valid record.
  */
 function readOne(
+  readText: (name: string) => string,
   path: string,
   folderMetric: string,
   options: ReadOptions,
   repoMatcher?: (repository: string) => boolean,
 ): Outcome | 'other-repository' {
   let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    text = readText(path);
+  } catch (error) {
+    if (path.endsWith(PACK_SUFFIX)) return `unreadable pack (${(error as Error).message})`;
+    return `not valid JSON (${(error as Error).message})`;
+  }
+  try {
+    raw = JSON.parse(text);
   } catch (error) {
     return `not valid JSON (${(error as Error).message})`;
   }

@@ -54,7 +54,7 @@ export interface ReadResult {
 }
 
 export interface RecordCounts {
-  /** Record files opened (hot and first-layout JSON files). */
+  /** Records read from files: hot pack lines, hot and first-layout JSON files (one each). */
   files: number;
   /** Rows read from Parquet partitions (in the window's days). */
   partition_rows: number;
@@ -62,7 +62,7 @@ export interface RecordCounts {
   by_metric: Record<string, number>;
   /** Distinct valid records in the window. */
   used: number;
-  /** Files whose record id was already seen (live + backfill, redelivery): counted once. */
+  /** Records whose id was already seen (live + backfill, redelivery, a record made better in a later pack): counted once. */
   duplicates: number;
   /** Files that are not a valid record (listed in warnings). */
   invalid: number;

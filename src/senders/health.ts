@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { openDuck } from '../data/duckdb';
-import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
+import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from '../data/layout';
+import { packLines } from '../data/packs';
 import { partitionSource } from '../data/views';
-import { TOMBSTONE_ROOT } from '../pipeline/record';
+import { isBetter, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import {
   parseLog,
   parseUnauthenticated,
@@ -128,6 +129,23 @@ function readRecord(path: string): StoredRecord | undefined {
   }
 }
 
+/** The records of a pack, its lines that are not JSON left out (the report warns about them). */
+function readPack(path: string): StoredRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const records: StoredRecord[] = [];
+  for (const { text: line } of packLines(text)) {
+    try {
+      records.push(JSON.parse(line) as StoredRecord);
+    } catch {}
+  }
+  return records;
+}
+
 /** The push records of `metric` in its Parquet partitions (DuckDB, loaded only when there are any). */
 async function partitionRecords(dataDir: string, metric: string): Promise<StoredRecord[]> {
   const dir = join(dataDir, PARTITION_ROOT, metric);
@@ -151,7 +169,8 @@ async function partitionRecords(dataDir: string, metric: string): Promise<Stored
 }
 
 /**
- * Accepted figures from the push records (hot files, first-layout files and partitions), leaving
+ * Accepted figures from the push records (hot packs, hot files written before packs, first-layout files and
+ * partitions), one per id, leaving
  * retracted ids out (a tombstone under `tombstones/<metric>/` beats every version of its id), and the
  * retractions per sender.
  */
@@ -187,21 +206,31 @@ async function scanPushRecords(dataDir: string, now: number): Promise<PushScan> 
         if (record && typeof record.id === 'string') records.push(record);
       }
     }
+    // Hot packs: every line a record (a record made better later is in two packs: counted once, by id).
+    const hot = join(dataDir, HOT_ROOT, metric);
+    for (const file of jsonFiles(hot, PACK_SUFFIX)) {
+      for (const record of readPack(join(hot, file))) if (typeof record.id === 'string') records.push(record);
+    }
     records.push(...(await partitionRecords(dataDir, metric)));
   }
   for (const record of records) stored.add(record.id as string);
-  const seen = new Set<string>();
+  // One record per id, the better one (a record made better later is in two packs, or hot and in a
+  // partition): its receipt is the one counted.
+  const best = new Map<string, StoredRecord>();
   for (const record of records) {
-    const sender = record.output?.sender;
     const id = record.id as string;
+    const seen = best.get(id);
+    if (!seen || isBetter(standingOf(record), standingOf(seen))) best.set(id, record);
+  }
+  for (const [id, record] of best) {
+    const sender = record.output?.sender;
     if (
       record.collected_by !== 'push' ||
       typeof sender !== 'string' ||
       typeof record.received_at !== 'string'
     )
       continue;
-    if (tombstoned.has(id) || seen.has(id)) continue;
-    seen.add(id);
+    if (tombstoned.has(id)) continue;
     const entry = accepted.get(sender) ?? { last: record.received_at, day: 0, week: 0 };
     if (record.received_at > entry.last) entry.last = record.received_at;
     const age = now - Date.parse(record.received_at);

@@ -225,16 +225,18 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     const sql = factSql(metric, revert.sql);
     const type = duckdbType({ struct: { ...FILE_ENVELOPE, output: { struct: sql.fields } } });
     await duck.run(`CREATE OR REPLACE TEMP TABLE read_files (filename VARCHAR, r ${type})`);
+    const envelope = `(NOT unreadable_ AND ${validEnvelope(metric)})`;
+    const valid = `coalesce(${sql.valid}, false)`;
     const unreadable = await loadRecordFiles(duck, {
       target: 'read_files',
       type,
       paths: (function* () {
         for (const { folder, depth } of folders) yield* recordFilesIn(folder, depth);
       })(),
+      // What is judged in JS below: a pack holding such a line is read line by line, for the line's name.
+      plainlyValid: `${envelope} AND (NOT ${inWindow} OR ${valid})`,
     });
     const files = '(SELECT filename, r IS NULL AS unreadable_, unnest(r) FROM read_files)';
-    const envelope = `(NOT unreadable_ AND ${validEnvelope(metric)})`;
-    const valid = `coalesce(${sql.valid}, false)`;
     const [count] = await duck.all(
       `SELECT count(*) FILTER (WHERE ${envelope} AND (NOT ${inWindow} OR ${valid})) AS read,
               count(*) FILTER (WHERE ${envelope} AND NOT ${inWindow}) AS outside

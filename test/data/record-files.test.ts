@@ -178,3 +178,34 @@ test('a pack gives a row per line that holds something, named <pack>:<line>; a b
     duck.close();
   }
 });
+
+test('packs whose rows are all plainly valid keep their path as name; a pack with one that is not is read line by line', async () => {
+  const root = dir.path;
+  const line = (id: string, n: unknown) => JSON.stringify({ id, output: { n } });
+  write(root, '08/good.ndjson', `${line('a', 1)}\n${line('b', 2)}\n`);
+  write(root, '09/odd.ndjson', `${line('c', 3)}\n${line('d', -4)}\n`);
+  write(root, '10/bad.ndjson', `${line('e', 5)}\nnot json\n`);
+  const duck = await openDuck();
+  try {
+    const type = 'STRUCT(id VARCHAR, output STRUCT(n INTEGER))';
+    await duck.run(`CREATE TEMP TABLE loaded (filename VARCHAR, r ${type})`);
+    const unreadable = await loadRecordFiles(duck, {
+      target: 'loaded',
+      type,
+      paths: [...recordFilesIn(root, 2)],
+      plainlyValid: 'NOT unreadable_ AND output.n > 0',
+    });
+    expect(unreadable).toEqual([]);
+    const rows = await duck.all('SELECT filename, r.id AS id FROM loaded');
+    expect(rows.map((row) => `${relative(root, String(row.filename))} ${row.id}`).sort()).toEqual([
+      '08/good.ndjson a',
+      '08/good.ndjson b',
+      '09/odd.ndjson:1 c',
+      '09/odd.ndjson:2 d',
+      '10/bad.ndjson:1 e',
+      '10/bad.ndjson:2 null',
+    ]);
+  } finally {
+    duck.close();
+  }
+});

@@ -172,13 +172,14 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     const valid = `(length(id) > 0 AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
-    await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
-    const [count] = await duck.all(
-      `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ${valid}) AS invalid FROM ${rows}`,
-    );
+    const inserted = await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
+    // The window's rows by `occurred_at` alone (a column DuckDB reads without the rest): the rows not
+    // inserted are the invalid ones, so valid partitions are never read a second time in full.
+    const [count] = await duck.all(`SELECT count(*) AS n FROM ${rows}`);
+    const invalid = Number(count?.n ?? 0) - inserted;
     // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
     if (!isCiMetric(metric)) counts.partition_rows += Number(count?.n ?? 0);
-    if (Number(count?.invalid ?? 0) === 0) continue;
+    if (invalid === 0) continue;
     await duck.each(
       `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,
       (invalid) => {
@@ -337,8 +338,11 @@ function validEnvelope(metric: string): string {
     AND output IS NOT NULL, false)`;
 }
 
-/** Inserts the facts of `rows` (a FROM clause over the envelope columns and `output`) into their table. */
-async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<void> {
+/**
+ * Inserts the facts of `rows` (a FROM clause over the envelope columns and `output`) into their table;
+ * how many.
+ */
+async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<number> {
   const columns = ['id', 'revision', 'complete', 'tier', ...(sql.table.startsWith('ci_') ? [] : ['metric'])]
     .concat(['owner', 'repo'])
     .concat(Object.keys(sql.values));
@@ -346,7 +350,11 @@ async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number)
     .concat(sql.table.startsWith('ci_') ? [] : ['metric'])
     .concat(['owner', 'repo'])
     .concat(Object.values(sql.values));
-  await duck.run(`INSERT INTO ${sql.table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${rows}`);
+  const [inserted] = await duck.all(
+    `INSERT INTO ${sql.table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${rows}`,
+  );
+  // DuckDB answers an INSERT with one row: the count of rows inserted.
+  return Number(inserted?.Count ?? 0);
 }
 
 /** Leaves out the rows of repositories `--repo` does not name, in every source table. */

@@ -23,7 +23,10 @@ const CHUNK_CHARS = 4 * 1024 * 1024;
  * Inserts `(filename, r)` rows into `target` for every path: `r` is the file's JSON cast to `type`, NULL
  * when it is not JSON or does not fit. A pack (`*.ndjson`) gives one row per line that holds something,
  * named `<pack path>:<line number>` (`packLineName`), so a bad line is judged and reported on its own, with
- * the rest of its pack kept. Returns the paths that could not be read (left to the caller to judge and
+ * the rest of its pack kept. Node splits a pack into lines as it reads it and stages one row per line:
+ * 45,000 records in 1,570 packs load in 0.44 s so, 1.04 s when the packs were staged whole and split by
+ * DuckDB (`string_split` and `unnest` cost more than the parse), 0.43 s by `read_ndjson_objects` over the
+ * packs' glob (which cannot name a bad line). Returns the paths that could not be read (left to the caller to judge and
  * report, as a file that is not valid JSON).
  */
 export async function loadRecordFiles(
@@ -40,19 +43,9 @@ export async function loadRecordFiles(
     // every chunk would stay in memory until the table is dropped.
     await duck.run(`CREATE OR REPLACE TEMP TABLE ${stage} (filename VARCHAR, content VARCHAR)`);
     await appendRows(duck, stage, chunk, STAGE_TYPES);
-    // Packs are staged whole, as read, and split into lines by DuckDB (`string_split`, line numbers by a
-    // parallel `unnest` of a range): splitting in JS would stage one row per record, appended cell by cell,
-    // which costs more than the parse itself. Blank lines (the last newline's) are no record.
     parsing = duck.run(
       `INSERT INTO ${options.target}
-       SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS ${options.type}) FROM ${stage}
-       WHERE NOT suffix(filename, '${PACK_SUFFIX}')
-       UNION ALL
-       SELECT filename || ':' || n, TRY_CAST(TRY_CAST(line AS JSON) AS ${options.type})
-       FROM (SELECT filename, unnest(lines) AS line, unnest(range(1, len(lines) + 1)) AS n
-             FROM (SELECT filename, string_split(content, chr(10)) AS lines FROM ${stage}
-                   WHERE suffix(filename, '${PACK_SUFFIX}')))
-       WHERE length(trim(line, chr(32) || chr(9) || chr(13))) > 0`,
+       SELECT filename, TRY_CAST(TRY_CAST(content AS JSON) AS ${options.type}) FROM ${stage}`,
     );
   }
   await parsing;
@@ -75,7 +68,9 @@ function* contentChunks(
       unreadable.push(path);
       continue;
     }
-    chunk.push([path, content]);
+    if (path.endsWith(PACK_SUFFIX)) {
+      for (const line of packLines(content)) chunk.push([packLineName(path, line.line), line.text]);
+    } else chunk.push([path, content]);
     chars += content.length;
     if (chars >= chunkChars) {
       yield chunk;

@@ -24,7 +24,7 @@ const CHUNK_CHARS = 4 * 1024 * 1024;
  * when it is not JSON or does not fit. A pack (`*.ndjson`) gives one row per line that holds something,
  * named `<pack path>:<line number>` (`packLineName`), so a bad line is judged and reported on its own, with
  * the rest of its pack kept. Node splits a pack into lines as it reads it and stages one row per line:
- * 45,000 records in 1,570 packs load in 0.44 s so, 1.04 s when the packs were staged whole and split by
+ * 45,000 records in 1,570 packs load in 0.44 s this way, 1.04 s when the packs were staged whole and split by
  * DuckDB (`string_split` and `unnest` cost more than the parse), 0.43 s by `read_ndjson_objects` over the
  * packs' glob (which cannot name a bad line). Returns the paths that could not be read (left to the caller to judge and
  * report, as a file that is not valid JSON).

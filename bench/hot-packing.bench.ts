@@ -5,7 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { duckdbType, ENVELOPE_COLUMNS } from '../src/data/columns';
 import { openDuck } from '../src/data/duckdb';
-import { HOT_ROOT, safeSegment, timeSlot, utcDay } from '../src/data/layout';
+import { HOT_ROOT, hotFolder, safeSegment, timeSlot, utcDay } from '../src/data/layout';
 import { packRecords } from '../src/data/packs';
 import { loadRecordFiles, recordFilesIn } from '../src/data/record-files';
 import { serializeRecord } from '../src/pipeline/record';
@@ -20,8 +20,8 @@ import { round } from './stats';
  * `npm run bench -- report` (the reference mix's last 7 days of 10,000,000 records: 777,777 records;
  * `BENCH_HOT_PACKING_RECORDS` changes it) is written twice: as the stores wrote it before packs, one file per
  * record (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`), and as they write it now, in packs
- * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson`, `packRecords` over writes of `WRITE` records, as a
- * worker batch; index entries are not written, no reader opens them). Each is then loaded into the struct
+ * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson`, `packRecords` over writes of `WRITE` records of an
+ * hour folder; index entries are not written, no reader opens them). Each is then loaded into the struct
  * the report parses a record into (every metric's envelope and fact fields) by the report's own reader
  * (src/data/record-files.ts: day folder by day folder, packs split into lines by DuckDB), alternately,
  * twice. Each load runs in a fresh DuckDB at the report's memory limit; the page cache is warm for both
@@ -30,8 +30,12 @@ import { round } from './stats';
 const RECORDS = Number(process.env.BENCH_HOT_PACKING_RECORDS ?? 777_777);
 const DAYS = 7;
 const UNTIL = Date.parse('2026-11-01T00:00:00Z');
-/** Records per write (a worker batch). */
-const WRITE = 1_000;
+/**
+ * Records of one hour folder per write (`BENCH_HOT_PACKING_WRITE`): 32 gives about as many packs as the
+ * first measurement's minute files (777,778 records in 24,453 files). Fewer records per write means more,
+ * smaller packs (about 70 writes an hour of one metric: docs/DATA.md, "Layout").
+ */
+const WRITE = Number(process.env.BENCH_HOT_PACKING_WRITE ?? 32);
 
 export async function run(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-hot-packing-'));
@@ -45,14 +49,16 @@ export async function run(): Promise<Record<string, unknown>> {
       made.add(path);
     };
     let packs = 0;
-    let batch: MetricRecord<unknown>[] = [];
-    const flush = () => {
-      for (const pack of packRecords(batch as MetricRecord[])) {
+    // A write's records fall in one or two hour folders (a worker batch spans about a minute of
+    // `occurred_at`), so records are gathered by hour folder and packed `WRITE` at a time, as a store packs
+    // one write's records of a folder.
+    const pending = new Map<string, MetricRecord[]>();
+    const flush = (records: MetricRecord[]) => {
+      for (const pack of packRecords(records)) {
         folder(join(packed, dirname(pack.path)));
         writeFileSync(join(packed, pack.path), pack.content);
         packs += 1;
       }
-      batch = [];
     };
     const generated = generateRecords(RECORDS, UNTIL, DAYS, (record) => {
       // The per-record path of the stores before packs.
@@ -62,10 +68,16 @@ export async function run(): Promise<Record<string, unknown>> {
       );
       folder(join(files, minute));
       writeFileSync(join(files, minute, `${safeSegment(record.id)}.json`), serializeRecord(record));
-      batch.push(record);
-      if (batch.length === WRITE) flush();
+      const hour = hotFolder(record);
+      const batch = pending.get(hour) ?? [];
+      batch.push(record as MetricRecord);
+      pending.set(hour, batch);
+      if (batch.length === WRITE) {
+        flush(batch);
+        pending.delete(hour);
+      }
     });
-    flush();
+    for (const batch of pending.values()) flush(batch);
     execFileSync('sync');
     process.stdout.write(`wrote ${generated} records: as files, and in ${packs} packs\n`);
 

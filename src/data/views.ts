@@ -142,7 +142,9 @@ export function viewStatements(root: string, files: ReadonlyMap<string, FileTabl
       // Packs (every line a record), and hot files written before packs when a data directory has any.
       if (hasFiles(hot, PACK_SUFFIX)) {
         const glob = join(hot, '*', '*', '*', '*', `*${PACK_SUFFIX}`);
-        sources.push(`SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${packSource(glob, metric)} ${validRows(metric)}`);
+        sources.push(
+          `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${packSource(glob, metric)} ${validRows(metric)}`,
+        );
       }
       if (hasFiles(hot, '.json')) {
         const glob = join(hot, '*', '*', '*', '*', '*.json');

@@ -47,10 +47,11 @@ export async function loadRecordFiles(
     }
   })();
   const unreadable = await loadStaged(duck, { ...options, paths: files });
-  // DuckDB reads a week of packs (about 64,000 at 10,000 events an hour) in less time and CPU than Node
-  // takes to hand their lines over: the report bench's 777,777 hot records in 3.1 s (4.8 s CPU) against
-  // 8.4 s (10.1 s CPU) staged line by line. One statement per metric's packs: each statement costs a
-  // fixed start (2,000 paths per statement took a third longer).
+  // DuckDB reads a week of packs (about 64,000 at 10,000 events an hour) with less time and CPU than Node
+  // takes to split them and hand their lines over: the report bench's 777,777 hot records in 4.7 s (4.7 s
+  // CPU) against 6.4–8.5 s (6.2–8.1 s CPU), with another process busy on one of the two cores. One
+  // statement per metric: each statement costs a fixed start (2,000 paths per statement took a third
+  // longer).
   for (let i = 0; i < packs.length; i += PACKS_PER_STATEMENT) {
     const some = packs.slice(i, i + PACKS_PER_STATEMENT);
     try {

@@ -786,8 +786,9 @@ export class GitHubRepoStore implements Store, DataFiles {
   private async recordWanted(e: Entry, existingBlob: string | undefined): Promise<boolean> {
     if (existingBlob === undefined) return true;
     const record = e.record as MetricRecord;
-    // A partial record never beats anything (isBetter): skip reading what is stored.
-    if (record.status === 'partial') return false;
+    // A partial record without a revision never beats anything (isBetter): skip reading what is stored. One
+    // with a revision beats a partial one of a lower revision (a pipeline run's end over its start).
+    if (record.status === 'partial' && record.revision === undefined) return false;
     return isBetter(record, await this.standingOfBlob(existingBlob));
   }
 

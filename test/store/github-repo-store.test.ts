@@ -201,6 +201,19 @@ describe('GitHubRepoStore: better record wins', () => {
     expect((await world.records()).get(path)?.status).toBe('complete');
   });
 
+  it('replaces a partial record by a partial one of a higher revision (a pipeline run still failing to enrich)', async () => {
+    const [complete] = await workflowJobRecords(1);
+    const first = { ...partialOf(complete as MetricRecord), revision: 'a' };
+    const later = { ...first, revision: 'b' };
+    const path = `data/${recordPath(first)}`;
+    await world.store().write([first]);
+    // A fresh store reads the stored index entry (it has never seen it) before deciding.
+    expect((await world.store().write([later])).written).toEqual([later.id]);
+    expect((await world.records()).get(path)?.revision).toBe('b');
+    expect((await world.store().write([first])).unchanged).toEqual([first.id]);
+    expect((await world.records()).get(path)?.revision).toBe('b');
+  });
+
   it('keeps the better of two records for the same path within one batch', async () => {
     const [complete] = await workflowJobRecords(1);
     const result = await world.store().write([complete as MetricRecord, partialOf(complete as MetricRecord)]);

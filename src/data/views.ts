@@ -87,7 +87,7 @@ export async function loadFileTables(
       ['hot', join(root, HOT_ROOT, metric)],
       ['legacy', join(root, metric)],
     ] as const) {
-      if (!hasFiles(folder, '.json') && !hasFiles(folder, PACK_SUFFIX)) continue;
+      if (recordFilesIn(folder, 5, /^\./).next().done) continue;
       const table = `files_${tableName(metric)}_${tier}`;
       const type = recordStruct(metric);
       await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} (filename VARCHAR, r ${type})`);
@@ -118,6 +118,15 @@ function hasFiles(dir: string, suffix: string): boolean {
 }
 
 /**
+ * Whether a metric's hot or first-layout folder holds a record file named `*<suffix>`: a walk five folders
+ * deep that stops at the first, never listing the minute folders of index entries (one per record).
+ */
+function hasRecordFiles(dir: string, suffix: string): boolean {
+  for (const path of recordFilesIn(dir, 5, /^\./)) if (path.endsWith(suffix)) return true;
+  return false;
+}
+
+/**
  * The SQL that creates one view per metric (`workflow_job`, `pull_request`, …: envelope columns, `output`
  * as a typed struct, `output_extra`) over partitions, hot record files and first-layout files alike, one
  * row per id (better record wins: higher revision, complete before partial, then partitions before hot
@@ -140,20 +149,20 @@ export function viewStatements(root: string, files: ReadonlyMap<string, FileTabl
       );
     } else if (!loaded) {
       // Packs (every line a record), and hot files written before packs when a data directory has any.
-      if (hasFiles(hot, PACK_SUFFIX)) {
+      if (hasRecordFiles(hot, PACK_SUFFIX)) {
         const glob = join(hot, '*', '*', '*', '*', `*${PACK_SUFFIX}`);
         sources.push(
           `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${packSource(glob, metric)} ${validRows(metric)}`,
         );
       }
-      if (hasFiles(hot, '.json')) {
+      if (hasRecordFiles(hot, '.json')) {
         const glob = join(hot, '*', '*', '*', '*', '*.json');
         sources.push(
           `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric, undefined)} ${validRows(metric)}`,
         );
       }
     }
-    if (loaded ? loaded.legacy : hasFiles(join(root, metric), '.json')) {
+    if (loaded ? loaded.legacy : hasRecordFiles(join(root, metric), '.json')) {
       const glob = join(root, metric, '*', '*', '*', '*', '*.json');
       sources.push(
         `SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric, loaded?.legacy)} ${validRows(metric)}`,

@@ -14,9 +14,8 @@ import type { Store, WriteResult } from './types';
  * so a pack each: without merging, a metric at 3,000 events an hour would pass GitHub's 3,000 entries per
  * folder. 256: a merge re-reads and rewrites the whole hour, so it comes once per 256 writes into the hour
  * (at 3,000 events an hour about every 5 minutes: spread over the writes, under 1/256 of the hour re-read
- * per write), while
- * the folder stays far below 3,000 entries (256 packs, the writes in flight, the merged packs and 60
- * minute folders) and a reader opens at most a few hundred small files per hour (~7 µs each).
+ * per write), while the folder stays far below 3,000 entries (256 packs, the writes in flight, the merged
+ * packs and 60 minute folders) and a reader opens at most a few hundred small files per hour (~7 µs each).
  */
 export const PACK_MERGE_ABOVE = 256;
 

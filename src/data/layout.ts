@@ -10,10 +10,13 @@
  *   later is in two packs; readers keep the best per id (src/data/packs.ts). Packs per hour rather than per
  *   minute: the worker's batches (5 pollers, 300 s windows) put about 5 writes into every minute of a busy
  *   metric, so minute packs would hold a handful of records each. An hour folder holds 60 minute folders
- *   and one pack per write touching the hour (about 70 an hour at the default settings, a few hundred at
- *   the write budget); a minute folder reaches 3,000 index entries only at 180,000 records an hour of one
- *   metric, beyond what GitHub's write budget lets any store commit (about 150,000 records an hour:
- *   docs/ARCHITECTURE.md), so no folder the store writes can pass the limit. Time folders rather than hash
+ *   and its packs: the GitHubRepoStore's are bounded by its commits (a pack per commit touching the hour,
+ *   about 70 an hour at the default settings, a few hundred at the write budget); the FileStore writes a
+ *   pack per write (nearly one per event under `telemetry serve`) and merges an hour's packs once it holds
+ *   more than `PACK_MERGE_ABOVE` (256, src/store/file-store.ts); a minute folder reaches 3,000 index
+ *   entries only at 180,000 records an hour of one metric, beyond what GitHub's write budget lets any store
+ *   commit (about 150,000 records an hour: docs/ARCHITECTURE.md), so no folder the store writes can pass
+ *   the limit. Time folders rather than hash
  *   shards keep a batch's records together: a batch of 1,000 at 100,000 events an hour spans about 36 s of
  *   `occurred_at`, so the GitHubRepoStore lists one or two folders per metric and batch to know what exists;
  * - hot records written before packs (`<dd>/<hhmm>/<id>.json`, one record per file) are still read, and

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDataPath } from '../../src/data/layout';
 import { PACK_MAX_BYTES, packLines, packRecords } from '../../src/data/packs';
 import { recordPath } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
-import { FileStore } from '../../src/store/file-store';
+import { FileStore, PACK_MERGE_ABOVE } from '../../src/store/file-store';
 import { collectAll } from '../support/collect';
 import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
@@ -270,6 +270,128 @@ describe('FileStore', () => {
     expect(files.filter((f) => parseDataPath(f)?.kind === 'index')).toHaveLength(200);
     expect(files.some((f) => f.includes('.tmp-'))).toBe(false);
     expect((await storedRecords(dir.path)).map((r) => r.id)).toEqual(records.map((r) => r.id));
+  });
+
+  it(`merges an hour folder's packs past ${PACK_MERGE_ABOVE}: single-record writes never crowd it, every record stays, the best version`, async () => {
+    const record = await realRecord();
+    const store = new FileStore(dir.path);
+    const folder = join(dir.path, 'hot/workflow-job/2026/03/04/08');
+    const records = Array.from({ length: 700 }, (_, i) => ({
+      ...record,
+      id: `workflow-job-${String(i).padStart(6, '0')}`,
+      occurred_at: `2026-03-04T08:${String(i % 60).padStart(2, '0')}:00Z`,
+    }));
+    // Every tenth id first arrives partial, its complete version a hundred writes later.
+    const partial = (r: MetricRecord): MetricRecord => ({
+      ...r,
+      status: 'partial',
+      errors: [{ call: 'GET /x', message: 'down' }],
+    });
+    const writes = records.flatMap((r, i) => (i % 10 === 0 ? [partial(r)] : [r]));
+    for (let i = 0; i < records.length; i += 10)
+      writes.splice(Math.min(i + 100, writes.length), 0, records[i] as MetricRecord);
+    for (const r of writes) {
+      expect((await store.write([r])).written).toEqual([r.id]);
+      const packs = (await readdir(folder)).filter((name) => name.endsWith('.ndjson'));
+      expect(packs.length).toBeLessThanOrEqual(PACK_MERGE_ABOVE + 2);
+    }
+    expect(await storedRecords(dir.path)).toEqual(records);
+    expect(await filesOfKind(dir.path, 'index')).toHaveLength(records.length);
+    expect((await listFiles(dir.path)).some((f) => f.includes('.tmp-'))).toBe(false);
+    // Merged packs stay below the size limit.
+    const lines: MetricRecord[] = [];
+    for (const pack of await filesOfKind(dir.path, 'pack')) {
+      expect(Buffer.byteLength(await readFile(join(dir.path, pack), 'utf8'))).toBeLessThanOrEqual(
+        PACK_MAX_BYTES,
+      );
+      lines.push(...(await packContent(dir.path, pack)));
+    }
+    // 770 writes, a pack each, left at most one line per id beside the packs not merged yet.
+    expect(lines.length).toBeLessThanOrEqual(records.length + PACK_MERGE_ABOVE);
+  });
+
+  it('a crash between writing the merged pack and removing the old ones loses nothing; the next write finishes the merge', async () => {
+    const record = await realRecord();
+    let crash = true;
+    const store = new FileStore(dir.path, {
+      mergePacksAbove: 4,
+      onMergeStep: (step) => {
+        if (crash && step.startsWith('write ')) {
+          crash = false;
+          throw new Error('crash');
+        }
+      },
+    });
+    const records = variants(
+      record,
+      Array.from({ length: 6 }, (_, i) => `2026-03-04T08:0${i}:00Z`),
+    );
+    for (const r of records.slice(0, 4)) await store.write([r]);
+    expect(await filesOfKind(dir.path, 'pack')).toHaveLength(4);
+    await expect(store.write([records[4] as MetricRecord])).rejects.toThrow('crash');
+    // The merged pack beside the five it merges: every record twice, readers keep one.
+    const packs = await filesOfKind(dir.path, 'pack');
+    expect(packs).toHaveLength(6);
+    const expected = [...records.slice(0, 5)].sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(await storedRecords(dir.path)).toEqual(expected);
+    expect(await filesOfKind(dir.path, 'index')).toHaveLength(5);
+
+    expect((await store.write([records[5] as MetricRecord])).written).toEqual([records[5]?.id]);
+    const after = await filesOfKind(dir.path, 'pack');
+    expect(after).toHaveLength(1);
+    expect((await packContent(dir.path, after[0] as string)).map((r) => r.id)).toEqual(
+      records.map((r) => r.id).sort(),
+    );
+    expect(await storedRecords(dir.path)).toEqual([...records].sort((a, b) => (a.id < b.id ? -1 : 1)));
+  });
+
+  it('concurrent writes into one hour lose nothing while its packs are merged', async () => {
+    const record = await realRecord();
+    const store = new FileStore(dir.path, { mergePacksAbove: 8 });
+    const records = Array.from({ length: 120 }, (_, i) => ({
+      ...record,
+      id: `workflow-job-${String(i).padStart(6, '0')}`,
+      occurred_at: `2026-03-04T08:${String(i % 60).padStart(2, '0')}:30Z`,
+    }));
+    const partial = records.map((r) => ({
+      ...r,
+      status: 'partial' as const,
+      errors: [{ call: 'GET /x', message: 'down' }],
+    }));
+    await Promise.all(partial.map((r) => store.write([r])));
+    expect(await storedRecords(dir.path)).toEqual(partial);
+    await Promise.all(records.map((r) => store.write([r])));
+    expect(await storedRecords(dir.path)).toEqual(records);
+    expect(await filesOfKind(dir.path, 'index')).toHaveLength(records.length);
+    for (const r of records)
+      expect(await readFile(join(dir.path, recordPath(r)), 'utf8')).toBe('{"status":"complete"}\n');
+    expect((await filesOfKind(dir.path, 'pack')).length).toBeLessThanOrEqual(8 + 4);
+    expect((await listFiles(dir.path)).some((f) => f.includes('.tmp-'))).toBe(false);
+  });
+
+  it('leaves a pack holding a line that is not a record alone and merges the others', async () => {
+    const record = await realRecord();
+    const store = new FileStore(dir.path, { mergePacksAbove: 3 });
+    const records = variants(
+      record,
+      Array.from({ length: 4 }, (_, i) => `2026-03-04T08:0${i}:00Z`),
+    );
+    await store.write([records[0] as MetricRecord]);
+    const [edited] = await filesOfKind(dir.path, 'pack');
+    const text = `${await readFile(join(dir.path, edited as string), 'utf8')}{ half a rec\n`;
+    await writeFile(join(dir.path, edited as string), text);
+    for (const r of records.slice(1)) await store.write([r]);
+    const packs = await filesOfKind(dir.path, 'pack');
+    expect(packs).toHaveLength(2);
+    expect(packs).toContain(edited);
+    expect(await readFile(join(dir.path, edited as string), 'utf8')).toBe(text);
+    const merged = packs.find((p) => p !== edited) as string;
+    expect((await packContent(dir.path, merged)).map((r) => r.id)).toEqual(
+      records
+        .slice(1)
+        .map((r) => r.id)
+        .sort(),
+    );
   });
 
   it('reads and writes state files, and refuses paths outside the data directory', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parquetReadObjects } from 'hyparquet';
-import { isBetter, serializeRecord, TOMBSTONE_ROOT } from '../pipeline/record';
+import { compareStanding, serializeRecord, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { OUTPUT_COLUMNS } from './columns';
 import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT, parseDataPath, partitionFolder, utcDay } from './layout';
@@ -201,7 +201,7 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
     const offer = (record: MetricRecord<unknown>) => {
       if (retracted.has(record.id)) return;
       const seen = best.get(record.id);
-      if (!seen || isBetter(record, seen)) best.set(record.id, record);
+      if (!seen || compareStanding(record, seen) > 0) best.set(record.id, record);
     };
     for (const path of existing) for (const record of await readPartition(files, path)) offer(record);
     for (const record of day.legacy) offer(record);

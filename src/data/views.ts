@@ -129,8 +129,8 @@ function hasRecordFiles(dir: string, suffix: string): boolean {
 /**
  * The SQL that creates one view per metric (`workflow_job`, `pull_request`, …: envelope columns, `output`
  * as a typed struct, `output_extra`) over partitions, hot record files and first-layout files alike, one
- * row per id (better record wins: higher revision, complete before partial, then partitions before hot
- * records; a record in two packs is one id like any other; ids with a tombstone left out), and a
+ * row per id (better record wins: complete before partial, then the higher revision, `compareStanding` of
+ * src/pipeline/record.ts; then partitions before hot records; a record in two packs is one id like any other; ids with a tombstone left out), and a
  * `records` view with every metric's envelope and `output` as JSON text.
  */
 export function viewStatements(root: string, files: ReadonlyMap<string, FileTables> = new Map()): string[] {
@@ -181,11 +181,11 @@ export function viewStatements(root: string, files: ReadonlyMap<string, FileTabl
         ? `WHERE id NOT IN (SELECT json_extract_string(content, '$.id') FROM read_text(${sqlString(join(tombstones, '*', '*', '*.json'))})
              WHERE json_extract_string(content, '$.status') = 'retracted' AND json_extract_string(content, '$.metric') = ${sqlString(metric)})`
         : '';
-      // Better record wins: a higher revision (a pipeline run's end over its start), complete over partial,
-      // then partitions before hot files.
+      // Better record wins, in the order every reader uses (`compareStanding`): complete over partial, then a
+      // higher revision (a pipeline run's end over its start), then partitions before hot files.
       statements.push(
         `CREATE OR REPLACE VIEW ${view} AS SELECT ${VIEW_COLUMNS} FROM (${sources.join(' UNION ALL ')}) ${retracted}
-         QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, (status = 'complete') DESC, tier_) = 1`,
+         QUALIFY row_number() OVER (PARTITION BY id ORDER BY (status = 'complete') DESC, coalesce(revision, '') DESC, tier_) = 1`,
       );
     }
     const envelope = Object.keys(ENVELOPE_COLUMNS)

@@ -98,7 +98,8 @@ export interface CiCounts {
 }
 
 /**
- * Keeps one row per id (better record wins: higher revision, complete over partial, partitions first),
+ * Keeps one row per id (better record wins: complete over partial, then higher revision, then partitions
+ * first: `settleTable`),
  * leaves retracted ids out, gives every row its team, and returns the counts.
  */
 export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCounts> {

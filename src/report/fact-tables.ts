@@ -7,8 +7,9 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record it reads:
  * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
  * one, through `appendFacts` (tier 1; first-layout files read by SQL are tier 2, so a hot file wins a tie).
- * `settleFacts` then keeps one row per id, better record wins (higher revision, complete over partial, a
- * partition row over a file, then the earlier one), leaves retracted ids out, and
+ * `settleFacts` then keeps one row per id, better record wins (complete over partial, then the higher
+ * revision: `compareStanding` of src/pipeline/record.ts; then a partition row over a file, then the earlier
+ * one), leaves retracted ids out, and
  * names the settled tables the figures are computed from (src/report/figures.ts and the *-sql.ts modules it calls).
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
@@ -171,9 +172,10 @@ export interface SettledCounts {
 }
 
 /**
- * Settles the source table `src` to one row per id (better record wins: higher revision, complete over
- * partial, then the lower tier; between equals the earlier one, as hot files are met in path order, which
- * is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
+ * Settles the source table `src` to one row per id (better record wins: complete over partial, then the
+ * higher revision, the total order `compareStanding` of src/pipeline/record.ts that compaction and
+ * `telemetry senders` use too; then the lower tier; between equals the earlier one, as hot files are met in
+ * path order, which is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
  * SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the
  * report does not have at 10 million rows: the ids with several versions are found by a 64-bit hash first
  * (8 bytes a row), and only their rows (and those of hash collisions) are ranked by id.
@@ -228,7 +230,7 @@ export async function settleTable(
       `DELETE FROM ${src} WHERE id IN (SELECT id FROM ${RETRACTED_TABLE}) OR rowid IN (
        SELECT rowid FROM ${src} WHERE hash(id) IN (SELECT h FROM settle_multi)
        QUALIFY row_number() OVER (PARTITION BY id
-         ORDER BY coalesce(revision, '') DESC, complete DESC, tier, at_ms) > 1)`,
+         ORDER BY complete DESC, coalesce(revision, '') DESC, tier, at_ms) > 1)`,
     );
   await duck.run(`CREATE OR REPLACE TEMP VIEW ${target} AS SELECT ${columns} FROM ${src}`);
   await duck.run('DROP TABLE settle_multi');

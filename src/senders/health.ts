@@ -4,7 +4,7 @@ import { openDuck } from '../data/duckdb';
 import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from '../data/layout';
 import { packLines } from '../data/packs';
 import { partitionSource } from '../data/views';
-import { isBetter, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
+import { compareStanding, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import {
   parseLog,
   parseUnauthenticated,
@@ -107,8 +107,16 @@ type StoredRecord = {
   collected_by?: unknown;
   received_at?: unknown;
   status?: unknown;
+  revision?: unknown;
   output?: { sender?: unknown; id?: unknown };
 };
+
+/** A parsed record file or pack line as a record, when it is a JSON object (`null`, `5`, `[]` are not). */
+function asRecord(value: unknown): StoredRecord | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as StoredRecord)
+    : undefined;
+}
 
 /** Every file ending in `suffix` below `root` (relative paths), or none when it does not exist. */
 function jsonFiles(root: string, suffix = '.json'): string[] {
@@ -123,13 +131,16 @@ function jsonFiles(root: string, suffix = '.json'): string[] {
 
 function readRecord(path: string): StoredRecord | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StoredRecord;
+    return asRecord(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     return undefined;
   }
 }
 
-/** The records of a pack, its lines that are not JSON left out (the report warns about them). */
+/**
+ * The records of a pack, its lines that are not JSON objects left out (the report warns about them): a line
+ * `null` is valid JSON but no record.
+ */
 function readPack(path: string): StoredRecord[] {
   let text: string;
   try {
@@ -140,7 +151,8 @@ function readPack(path: string): StoredRecord[] {
   const records: StoredRecord[] = [];
   for (const { text: line } of packLines(text)) {
     try {
-      records.push(JSON.parse(line) as StoredRecord);
+      const record = asRecord(JSON.parse(line));
+      if (record) records.push(record);
     } catch {}
   }
   return records;
@@ -153,12 +165,13 @@ async function partitionRecords(dataDir: string, metric: string): Promise<Stored
   const duck = await openDuck();
   try {
     const rows = await duck.all(
-      `SELECT id, status, collected_by, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS received_at,
+      `SELECT id, status, revision, collected_by, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS received_at,
               output.sender AS sender FROM ${partitionSource(dataDir, metric)} WHERE collected_by = 'push'`,
     );
     return rows.map((row) => ({
       id: row.id,
       status: row.status,
+      revision: row.revision,
       collected_by: row.collected_by,
       received_at: row.received_at,
       output: { sender: row.sender },
@@ -214,13 +227,14 @@ async function scanPushRecords(dataDir: string, now: number): Promise<PushScan> 
     records.push(...(await partitionRecords(dataDir, metric)));
   }
   for (const record of records) stored.add(record.id as string);
-  // One record per id, the better one (a record made better later is in two packs, or hot and in a
-  // partition): its receipt is the one counted.
+  // One record per id, the better one by the order every reader uses (`compareStanding`: status, then
+  // revision; a record made better later is in two packs, or hot and in a partition, and a crash can leave
+  // two versions neither of which `isBetter` beats): its receipt is the one counted. Ties: the first met.
   const best = new Map<string, StoredRecord>();
   for (const record of records) {
     const id = record.id as string;
     const seen = best.get(id);
-    if (!seen || isBetter(standingOf(record), standingOf(seen))) best.set(id, record);
+    if (!seen || compareStanding(standingOf(record), standingOf(seen)) > 0) best.set(id, record);
   }
   for (const [id, record] of best) {
     const sender = record.output?.sender;

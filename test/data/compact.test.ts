@@ -5,7 +5,7 @@ import { parseDataPath } from '../../src/data/layout';
 import { buildReport, type Report } from '../../src/report/report';
 import { parseWindow } from '../../src/report/window';
 import { FileStore } from '../../src/store/file-store';
-import { DataDir, pullRequest } from '../report/dataset';
+import { DataDir, pullRequest, unorderedVersions } from '../report/dataset';
 import { SETTINGS, writeDataset } from '../report/fixture';
 import { listFiles, tempDir } from '../support/temp';
 
@@ -184,6 +184,50 @@ describe('compaction on the FileStore', () => {
       });
     } finally {
       await dir.remove();
+    }
+  });
+
+  it('keeps the complete version of an id left in two packs as {partial, revision b} and {complete, revision a}, in either pack order', async () => {
+    for (const partialFirst of [true, false]) {
+      const dir = await tempDir('telemetry-unordered-');
+      try {
+        const data = new DataDir(dir.path);
+        const at = '2026-10-10T12:00:00Z';
+        const { partial, complete } = unorderedVersions(
+          (status, salt) => ({
+            ...data.build(
+              'pull-request',
+              '7:unordered',
+              'acme/api',
+              at,
+              pullRequest({
+                pull_request_id: '7',
+                closed_at: at,
+                additions: 1,
+                deletions: 1,
+                reviews: status === 'complete' ? 0 : null,
+                s: { coding: 1, pickup: 1, review: 1, merge: 1, cycle: 4 },
+              }),
+              { status },
+            ),
+            delivery_id: `unordered-${salt}`,
+          }),
+          partialFirst,
+        );
+        data.pack([partial]);
+        data.pack([complete]);
+        const store = new FileStore(dir.path);
+        expect(await compact(store, { before: new Date('2026-11-01T00:00:00Z') })).toMatchObject({
+          days: 1,
+          records: 1,
+          sources_removed: 2,
+        });
+        const partitions = (await listFiles(dir.path)).filter((p) => p.endsWith('.parquet'));
+        const rows = (await Promise.all(partitions.map((p) => readPartition(store, p)))).flat();
+        expect(rows.map((r) => [r.id, r.status, r.revision])).toEqual([[complete.id, 'complete', 'a']]);
+      } finally {
+        await dir.remove();
+      }
     }
   });
 

@@ -2,7 +2,7 @@ import { columnMetrics, tableName } from '../../src/data/columns';
 import { openDuck } from '../../src/data/duckdb';
 import { loadFileTables, viewStatements } from '../../src/data/views';
 import { serializeRecord } from '../../src/pipeline/record';
-import { DataDir, pullRequest } from '../report/dataset';
+import { DataDir, pullRequest, unorderedVersions } from '../report/dataset';
 import { writeDataset } from '../report/fixture';
 import { tempDir } from '../support/temp';
 
@@ -65,8 +65,20 @@ describe('query views over loaded record files', () => {
     const old = pr('d', 'complete');
     data.raw(`hot/pull-request/2026/10/20/0800/${old.id}.json`, serializeRecord(old));
     packed = [old.id, ...['a', 'b', 'c'].map((id) => pr(id, 'complete').id)];
+    // Two ids each left in two packs as {partial, revision b} and {complete, revision a} (a crash, or two
+    // concurrent writes), the partial one's pack first in path order for `e`, last for `f`.
+    unordered = ['e', 'f'].map((id, i) => {
+      const { partial, complete } = unorderedVersions(
+        (status, salt) => ({ ...pr(id, status), delivery_id: `unordered-${salt}` }),
+        i === 0,
+      );
+      data.pack([partial]);
+      data.pack([complete]);
+      return complete.id;
+    });
   });
   let packed: string[];
+  let unordered: string[];
   afterAll(() => dir.remove());
 
   const everything = async (loaded: boolean, sql: string) => {
@@ -99,6 +111,13 @@ describe('query views over loaded record files', () => {
   it('reads every line of every pack and the older hot files, the better record of an id in two packs', async () => {
     const sql = `SELECT id, status FROM pull_request WHERE id IN (${packed.map((id) => `'${id}'`).join(', ')}) ORDER BY id`;
     const expected = [...packed].sort().map((id) => ({ id, status: 'complete' }));
+    expect((await everything(false, sql)).rows).toEqual(expected);
+    expect((await everything(true, sql)).rows).toEqual(expected);
+  });
+
+  it('keeps the complete version of an id in two packs as {partial, b} and {complete, a}, as compaction does', async () => {
+    const sql = `SELECT id, status, revision FROM pull_request WHERE id IN (${unordered.map((id) => `'${id}'`).join(', ')}) ORDER BY id`;
+    const expected = [...unordered].sort().map((id) => ({ id, status: 'complete', revision: 'a' }));
     expect((await everything(false, sql)).rows).toEqual(expected);
     expect((await everything(true, sql)).rows).toEqual(expected);
   });

@@ -93,6 +93,26 @@ export class DataDir {
   }
 }
 
+/**
+ * Two versions of one id that `isBetter` orders neither way, `{partial, revision 'b'}` and `{complete,
+ * revision 'a'}` (`version(status, salt)` builds the record), to be written each in a pack of its own, as a
+ * crash or two concurrent writes leave them. Readers meet packs in path order (hash names), so salts are
+ * tried until the partial one's pack sorts first (`partialFirst`) or last: a test covers both orders.
+ */
+export function unorderedVersions(
+  version: (status: 'partial' | 'complete', salt: number) => MetricRecord,
+  partialFirst: boolean,
+): { partial: MetricRecord; complete: MetricRecord } {
+  for (let salt = 0; ; salt += 1) {
+    const partial = { ...version('partial', salt), revision: 'b' };
+    const complete = { ...version('complete', salt), revision: 'a' };
+    const [p] = packRecords([partial]);
+    const [c] = packRecords([complete]);
+    if ((p as { path: string }).path < (c as { path: string }).path === partialFirst)
+      return { partial, complete };
+  }
+}
+
 const iso = (time: string) => new Date(time).toISOString();
 
 export function deploymentStatus(

@@ -7,7 +7,7 @@ import { buildReport, type Report } from '../../src/report/report';
 import { TeamResolver } from '../../src/report/teams';
 import { parseWindow } from '../../src/report/window';
 import { tempDir } from '../support/temp';
-import { DataDir, pullRequest } from './dataset';
+import { DataDir, pullRequest, unorderedVersions } from './dataset';
 import { SETTINGS, TEAMS, writeDataset } from './fixture';
 
 /* The dataset, with the arithmetic of every figure, is in fixture.ts; expected figures are below. */
@@ -588,5 +588,45 @@ describe('hot packs', () => {
     // 2 (complete now) and 5 merged without review, 1, 3, 4 reviewed.
     expect(report.flow.merged_without_review).toEqual({ count: 2, rate: 0.4, unknown: 0 });
     await root.remove();
+  });
+});
+
+describe('an id left in two packs as {partial, revision b} and {complete, revision a}', () => {
+  it('keeps the complete one, as compaction does, whichever pack is met first', async () => {
+    for (const partialFirst of [true, false]) {
+      const root = await tempDir('telemetry-report-unordered-');
+      const data = new DataDir(root.path);
+      const stages = { coding: 1, pickup: 1, review: 1, merge: 1, cycle: 4 };
+      const at = '2026-10-10T12:00:00Z';
+      const pr = (id: string, reviews: number | null, status: 'complete' | 'partial') =>
+        data.build(
+          'pull-request',
+          `${id}:${at}`,
+          'acme/api',
+          at,
+          pullRequest({ pull_request_id: id, closed_at: at, additions: 1, deletions: 1, reviews, s: stages }),
+          { status },
+        );
+      // 1 reviewed; 2 merged without review once complete (revision a), unknown while partial (revision b).
+      data.pack([pr('1', 2, 'complete')]);
+      const { partial, complete } = unorderedVersions(
+        (status, salt) => ({
+          ...pr('2', status === 'complete' ? 0 : null, status),
+          delivery_id: `unordered-${salt}`,
+        }),
+        partialFirst,
+      );
+      data.pack([partial]);
+      data.pack([complete]);
+      const report = await buildReport({
+        dataDir: root.path,
+        window: parseWindow('2026-10-01', '2026-10-31'),
+        settings: SETTINGS,
+      });
+      expect(report.records.by_metric['pull-request']).toBe(2);
+      expect(report.records.duplicates).toBe(1);
+      expect(report.flow.merged_without_review).toEqual({ count: 1, rate: 0.5, unknown: 0 });
+      await root.remove();
+    }
   });
 });

@@ -111,6 +111,42 @@ describe('settling partitions and hot records', () => {
     });
   });
 
+  it('keeps {complete, revision a} over {partial, revision b} (status first, then revision), in any row order', async () => {
+    // `u`: the partial one of a higher revision inserted first; `v`: last; `t`: the complete one in a partition
+    // (tier 0), the partial one hot. Every reader orders standings the same way (`compareStanding`).
+    const versions: Version[] = [
+      ['u', 'b', false, 1, D1, 1],
+      ['u', 'a', true, 1, D1, 2],
+      ['v', 'a', true, 1, D1, 3],
+      ['v', 'b', false, 1, D1, 4],
+      ['t', 'a', true, 0, D1, 5],
+      ['t', 'b', false, 1, D1, 6],
+    ];
+    await withDuck(async (duck) => {
+      await duck.run(
+        `INSERT INTO pipeline_run_src VALUES ${values(
+          versions,
+          (v) => `'pipeline-run', 'acme', 'api', ${v[4]}, 'jenkins', 'build', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      await duck.run(
+        `INSERT INTO ci_run_src VALUES ${values(
+          versions,
+          (v) =>
+            `'acme', 'api', ${v[4]}, '${v[0]}-run', 1, '1', 'build', '.github/workflows/build.yml', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      expect(await settleFacts(duck)).toMatchObject({ by_metric: { 'pipeline-run': 3 }, duplicates: 3 });
+      expect(await settleCi(duck, new TeamResolver())).toMatchObject({
+        by_metric: { 'workflow-run': 3 },
+        duplicates: 3,
+      });
+      const kept = [{ duration_ms: 2 }, { duration_ms: 3 }, { duration_ms: 5 }];
+      expect(await duck.all('SELECT duration_ms FROM pipeline_runs ORDER BY duration_ms')).toEqual(kept);
+      expect(await duck.all('SELECT duration_ms FROM ci_runs ORDER BY duration_ms')).toEqual(kept);
+    });
+  });
+
   it('counts settled partitions (no id twice, none retracted) without looking anything up', async () => {
     const duck = await openDuck({ memoryLimit: '256MB' });
     try {

@@ -4,7 +4,14 @@ import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type { DataFiles } from '../data/compact';
 import { hotFolder, PACK_SUFFIX } from '../data/layout';
 import { indexEntryContent, packLines, packRecords } from '../data/packs';
-import { isBetter, recordPath, type Standing, serializeRecord, standingOf } from '../pipeline/record';
+import {
+  compareStanding,
+  isBetter,
+  recordPath,
+  type Standing,
+  serializeRecord,
+  standingOf,
+} from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import type { Store, WriteResult } from './types';
 
@@ -132,7 +139,8 @@ export class FileStore implements Store, DataFiles {
       read.push(`${folder}/${name}`);
       for (const record of records) {
         const seen = best.get(record.id);
-        if (!seen || isBetter(record, seen)) best.set(record.id, record);
+        // The readers' order (a total one), so the merge keeps the version every reader would pick.
+        if (!seen || compareStanding(record, seen) > 0) best.set(record.id, record);
       }
     }
     if (read.length < 2) return;

@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDataPath } from '../../src/data/layout';
 import { packLines } from '../../src/data/packs';
-import { isBetter } from '../../src/pipeline/record';
+import { compareStanding } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { listFiles } from './temp';
 
 /**
  * The records a data directory holds, as a reader sees them: every hot pack line, hot file of the first
- * layouts and tombstone, one record per id (the best: "better record wins"), sorted by id. `prefix`
+ * layouts and tombstone, one record per id (the best, in the readers' order `compareStanding`), sorted by id. `prefix`
  * narrows to files below it (e.g. `hot/workflow-job/`). Partitions are not read (tests read them with
  * `telemetry query`).
  */
@@ -23,9 +23,10 @@ export async function storedRecords(root: string, prefix = ''): Promise<MetricRe
     const text = await readFile(join(root, file), 'utf8');
     const lines = kind === 'pack' ? packLines(text).map((l) => l.text) : [text];
     for (const line of lines) {
-      const record = JSON.parse(line) as MetricRecord;
+      const record = JSON.parse(line) as MetricRecord | null;
+      if (record === null || typeof record !== 'object' || typeof record.id !== 'string') continue;
       const seen = best.get(record.id);
-      if (!seen || isBetter(record, seen)) best.set(record.id, record);
+      if (!seen || compareStanding(record, seen) > 0) best.set(record.id, record);
     }
   }
   return [...best.values()].sort((a, b) => (a.id < b.id ? -1 : 1));

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { configSchema } from '../src/config/config';
+import { INDEX_SUFFIX } from '../src/data/layout';
 import { createGitHubClient } from '../src/github/client';
 import { backfill } from '../src/jobs/backfill';
 import { silentLogger } from '../src/log/logger';
@@ -136,10 +137,11 @@ export async function run(): Promise<Record<string, unknown>> {
     const seconds = (Date.now() - started) / 1000;
     const requests = fake.requests.length - before;
 
+    // One index entry per stored id (hot records), one file per tombstone.
     const files = (await readdir(dir, { recursive: true })).filter(
-      (f) => f.endsWith('.json') && !f.startsWith('_'),
+      (f) => (f.endsWith(INDEX_SUFFIX) || f.endsWith('.json')) && !f.startsWith('_'),
     );
-    const ids = files.map((f) => basename(f, '.json'));
+    const ids = files.map((f) => basename(basename(f, INDEX_SUFFIX), '.json'));
     const unique = new Set(ids);
     // One record per run attempt and per job; per closed pull request pull-request and
     // code-review-involvement, plus commits-per-pr and documentation-updated when merged.

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compact } from '../src/data/compact';
-import { HOT_ROOT, PARTITION_ROOT } from '../src/data/layout';
+import { HOT_ROOT, PARTITION_ROOT, parseDataPath } from '../src/data/layout';
+import { packLines } from '../src/data/packs';
 import { createStoreClient } from '../src/github/client';
 import { silentLogger } from '../src/log/logger';
 import type { MetricRecord } from '../src/pipeline/types';
@@ -112,9 +113,17 @@ export async function run(): Promise<Record<string, unknown>> {
     const hotBranches = (await data.branches(repo, 'main-hot/')).sort();
     let hotCommits = 0;
     let hottest = { entries: 0, folder: '' };
+    // Hot records are in packs (one per write and hour folder) beside an index entry per record.
+    let hotFiles = 0;
+    const packedIds = new Set<string>();
     for (const hot of hotBranches) {
       hotCommits += (await data.log(repo, hot)).length;
-      const folder = maxFolderEntries([...(await data.files(repo, hot)).keys()]);
+      const files = await data.files(repo, hot);
+      hotFiles += files.size;
+      for (const [path, text] of files)
+        if (parseDataPath(path)?.kind === 'pack')
+          for (const line of packLines(text)) packedIds.add((JSON.parse(line.text) as MetricRecord).id);
+      const folder = maxFolderEntries([...files.keys()]);
       if (folder.entries > hottest.entries) hottest = folder;
     }
     process.stdout.write(
@@ -154,6 +163,8 @@ export async function run(): Promise<Record<string, unknown>> {
       batches,
       hot_branches: hotBranches,
       hot_commits: hotCommits,
+      hot_files: hotFiles,
+      hot_records_in_packs: packedIds.size,
       content_writes: fake.contentWrites.length,
       max_folder_entries: Math.max(hottest.entries, compacted.entries),
       largest_folder: hottest.entries >= compacted.entries ? hottest.folder : compacted.folder,

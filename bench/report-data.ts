@@ -1,5 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { configSchema } from '../src/config/config';
 import type { DeploymentStatusOutput } from '../src/metrics/deployment-status/output';
 import type { IncidentOutput } from '../src/metrics/incident/output';
 import type { PullRequestOutput } from '../src/metrics/pull-request/output';
@@ -7,8 +6,10 @@ import type { PushDeploymentOutput } from '../src/metrics/push-deployment/output
 import type { PushIncidentOutput } from '../src/metrics/push-incident/output';
 import type { WorkflowJobOutput } from '../src/metrics/workflow-job';
 import type { WorkflowRunOutput } from '../src/metrics/workflow-run/output';
-import { recordId, recordPath, serializeRecord } from '../src/pipeline/record';
+import { recordId } from '../src/pipeline/record';
 import type { MetricRecord } from '../src/pipeline/types';
+import { FileStore } from '../src/store/file-store';
+import type { Store } from '../src/store/types';
 
 /**
  * A realistic data directory for the report benchmark: 40 repositories, 90 days, and this mix of records
@@ -28,17 +29,66 @@ export const MIX: [string, number][] = [
 const H = 3_600_000;
 const M = 60_000;
 
-export function generateDataDir(root: string, total: number, until: number, days = 90): number {
-  const made = new Set<string>();
-  return generateRecords(total, until, days, (record) => {
-    const path = join(root, recordPath(record));
-    const dir = dirname(path);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
-    writeFileSync(path, serializeRecord(record));
-  });
+/**
+ * A data directory of `total` hot records over `days` before `until`, nothing compacted: generated day by
+ * day, each day's records written as the deployed worker hands them to the store (`writeAsWorker`).
+ */
+export async function generateDataDir(
+  root: string,
+  total: number,
+  until: number,
+  days = 90,
+): Promise<number> {
+  const store = new FileStore(root);
+  let written = 0;
+  for (let d = 0; d < days; d++) {
+    const dayEnd = until - (days - 1 - d) * 86_400_000;
+    const records: MetricRecord<unknown>[] = [];
+    written += generateRecords(Math.round(total / days), dayEnd, 1, (r) => records.push(r), `d${d}:`);
+    await writeAsWorker(store, records);
+  }
+  return written;
+}
+
+/** SQS hands a busy queue's messages to at least this many pollers, each batching on its own (bench/soak.bench.ts). */
+const POLLERS = 5;
+
+/**
+ * Writes `records` through `store` in the batches the deployed worker would: by arrival (`received_at`),
+ * spread over the pollers, each poller's batch closing at the configured batch size or batching window
+ * (`configSchema` defaults, the configuration the CDK app reads). So the hot tier holds the packs a
+ * deployment's store writes, not one pack per hour that no deployment would write.
+ */
+export async function writeAsWorker(store: Store, records: MetricRecord<unknown>[]): Promise<number> {
+  const worker = configSchema.parse({ instance: 'bench' }).aws.worker;
+  const windowMs = worker.maxBatchingWindowSeconds * 1000;
+  records.sort((a, b) => Date.parse(a.received_at) - Date.parse(b.received_at));
+  const open: { started: number; records: MetricRecord<unknown>[] }[] = Array.from(
+    { length: POLLERS },
+    () => ({
+      started: 0,
+      records: [],
+    }),
+  );
+  let batches = 0;
+  const flush = async (batch: { started: number; records: MetricRecord<unknown>[] }) => {
+    if (batch.records.length === 0) return;
+    await store.write(batch.records as MetricRecord[]);
+    batches += 1;
+    batch.records = [];
+  };
+  let next = 0;
+  for (const record of records) {
+    const at = Date.parse(record.received_at);
+    const batch = open[next] as (typeof open)[number];
+    next = (next + 1) % POLLERS;
+    if (batch.records.length > 0 && at - batch.started >= windowMs) await flush(batch);
+    if (batch.records.length === 0) batch.started = at;
+    batch.records.push(record);
+    if (batch.records.length >= worker.batchSize) await flush(batch);
+  }
+  for (const batch of open) await flush(batch);
+  return batches;
 }
 
 /**

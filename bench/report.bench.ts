@@ -2,22 +2,23 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { partitionFolder } from '../src/data/layout';
 import { writeParquet } from '../src/data/parquet';
-import { recordPath, serializeRecord } from '../src/pipeline/record';
 import type { MetricRecord } from '../src/pipeline/types';
 import { FORMATS } from '../src/report/format';
-import { generateDataDir, generateRecords, MIX } from './report-data';
+import { FileStore } from '../src/store/file-store';
+import { generateDataDir, generateRecords, MIX, writeAsWorker } from './report-data';
 import { round } from './stats';
 
 /**
  * `npm run bench -- report`: the report at organisation scale. 10,000,000 records of the reference mix
  * (bench/report-data.ts: 40 repositories, 90 days), written as they stand after compaction: Parquet
- * partitions (src/data/parquet.ts, one set per metric and day) for everything but the last 7 days, hot record
- * files for those. Then `telemetry report` over 90 days once per format, each in its own child process (the
+ * partitions (src/data/parquet.ts, one set per metric and day) for everything but the last 7 days, hot
+ * records for those, written by the FileStore in the batches the deployed worker makes (packs and index
+ * entries, bench/report-data.ts `writeAsWorker`). Then `telemetry report` over 90 days once per format, each in its own child process (the
  * real CLI through tsx, start-up included), so wall time and peak RSS are the command's own. Second case,
- * `hot_only`: 1,000,000 hot record files and nothing compacted, format json. Targets: ≤ 10 s and ≤ 1 GB
+ * `hot_only`: 1,000,000 hot records (written the same way) and nothing compacted, format json. Targets: ≤ 10 s and ≤ 1 GB
  * (hot only: ≤ 30 s, ≤ 1 GB). `BENCH_REPORT_RECORDS` / `BENCH_REPORT_HOT_RECORDS` change the sizes.
  * `BENCH_REPORT_DIR` keeps the generated data directories there (generating 10,000,000 records takes many
  * minutes) and reuses them on the next run instead of generating them again. `BENCH_REPORT_TIMEOUT_S` stops a
@@ -43,31 +44,30 @@ interface Run {
   read?: Record<string, unknown>;
 }
 
-/** Day by day: partitions for the days before the last `HOT_DAYS`, hot files for those. */
+/**
+ * Day by day: partitions for the days before the last `HOT_DAYS`, hot records for those, written through
+ * the FileStore in the worker's batches (`writeAsWorker`).
+ */
 async function generateCompacted(
   root: string,
   total: number,
-): Promise<{ partition_rows: number; hot_files: number }> {
+): Promise<{ partition_rows: number; hot_records: number; hot_writes: number }> {
   let partitionRows = 0;
-  let hotFiles = 0;
-  const made = new Set<string>();
+  let hotRecords = 0;
+  let hotWrites = 0;
+  const store = new FileStore(root);
   for (let d = 0; d < DAYS; d++) {
     const dayEnd = UNTIL - (DAYS - 1 - d) * 86_400_000;
     const hot = d >= DAYS - HOT_DAYS;
     const byMetric = new Map<string, MetricRecord<unknown>[]>();
+    const hotDay: MetricRecord<unknown>[] = [];
     generateRecords(
       Math.round(total / DAYS),
       dayEnd,
       1,
       (record) => {
         if (hot) {
-          const path = join(root, recordPath(record));
-          if (!made.has(dirname(path))) {
-            mkdirSync(dirname(path), { recursive: true });
-            made.add(dirname(path));
-          }
-          writeFileSync(path, serializeRecord(record));
-          hotFiles += 1;
+          hotDay.push(record);
           return;
         }
         let list = byMetric.get(record.metric);
@@ -79,6 +79,10 @@ async function generateCompacted(
       },
       `d${d}:`,
     );
+    if (hot) {
+      hotWrites += await writeAsWorker(store, hotDay);
+      hotRecords += hotDay.length;
+    }
     for (const [metric, records] of byMetric) {
       const day = new Date(dayEnd - 1).toISOString().slice(0, 10);
       const folder = join(root, partitionFolder(metric, day));
@@ -89,10 +93,10 @@ async function generateCompacted(
       });
       partitionRows += records.length;
     }
-    if (d % 10 === 0)
-      process.stdout.write(`  day ${d + 1}/${DAYS}: ${partitionRows} rows, ${hotFiles} hot files\n`);
+    if (d % 10 === 0 || hot)
+      process.stdout.write(`  day ${d + 1}/${DAYS}: ${partitionRows} rows, ${hotRecords} hot records\n`);
   }
-  return { partition_rows: partitionRows, hot_files: hotFiles };
+  return { partition_rows: partitionRows, hot_records: hotRecords, hot_writes: hotWrites };
 }
 
 /** Generates a data directory once: with `BENCH_REPORT_DIR`, a finished one (its marker file) is reused. */
@@ -113,7 +117,7 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const generated = Date.now();
     const layout = await once(join(dir, 'data'), keep, () => generateCompacted(join(dir, 'data'), RECORDS));
-    const records = layout.partition_rows + layout.hot_files;
+    const records = layout.partition_rows + layout.hot_records;
     process.stdout.write(`generated ${records} records in ${round((Date.now() - generated) / 1000, 1)} s\n`);
 
     const warmed = warmPageCache(join(dir, 'data'));
@@ -151,7 +155,9 @@ export async function run(): Promise<Record<string, unknown>> {
     return {
       records,
       partition_rows: layout.partition_rows,
-      hot_files: layout.hot_files,
+      hot_records: layout.hot_records,
+      hot_writes: layout.hot_writes,
+      hot_packs: countFiles(join(dir, 'data', 'hot'), '.ndjson'),
       mix: Object.fromEntries(MIX),
       seconds: failed ? null : Math.max(...runs.map((r) => r.seconds)),
       peak_rss_mb: runs.length > 0 ? Math.max(...runs.map((r) => r.peak_rss_mb)) : null,
@@ -252,6 +258,13 @@ function child(args: string[], env: Record<string, string>): Promise<void> {
  * (generated data is warm, reused data may not be: a first run after the files left the cache took twice as
  * long here, 57 s instead of 24 s at 10M). Returns the seconds it took.
  */
+/** Files below `root` whose names end with `suffix`. */
+function countFiles(root: string, suffix: string): number {
+  return readdirSync(root, { recursive: true, withFileTypes: true }).filter(
+    (e) => e.isFile() && e.name.endsWith(suffix),
+  ).length;
+}
+
 function warmPageCache(root: string): number {
   const started = Date.now();
   for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {

@@ -9,11 +9,13 @@ import { createWorkerHandler } from '../lambda/worker';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../lib/event-queue';
 import { FRONT_DOOR, type FrontDoor } from '../lib/webhook-api';
 import { configSchema, type TelemetryConfig } from '../src/config/config';
+import { INDEX_SUFFIX, PACK_SUFFIX, parseDataPath } from '../src/data/layout';
+import { indexEntryContent, packLines, packRecords } from '../src/data/packs';
 import { createStoreClient, type GitHubClient } from '../src/github/client';
 import { silentLogger } from '../src/log/logger';
 import { collectedTriggers, metrics } from '../src/metrics/registry';
 import { collectMetrics } from '../src/pipeline/collect-metrics';
-import { recordPath, serializeRecord } from '../src/pipeline/record';
+import { recordPath } from '../src/pipeline/record';
 import type { MetricRecord, SignedEvent } from '../src/pipeline/types';
 import { githubRepoStoreFromConfig } from '../src/store/github-repo-store';
 import { handleTelemetryRequest } from '../src/webhook/handle-request';
@@ -131,7 +133,13 @@ interface Counts {
 interface ScenarioFigures {
   events: number;
   lost: number;
+  /**
+   * Index entries written more than once, plus copies of a record in packs beyond the writes of its index
+   * entry (a record packed by a write whose index entries never landed, packed again by the retry).
+   */
   duplicates: number;
+  /** Index entries at a branch head whose record is in no pack of that branch (the packs-first rule: 0). */
+  index_without_record: number;
   healthy_dead_lettered: number;
   poison_events: number;
   poison_parked: number;
@@ -142,6 +150,8 @@ interface ScenarioFigures {
   writes_per_hour_peak: number;
   commits: number;
   records: number;
+  /** Bytes of all tree requests GitHub built, per record stored (packs and index entries). */
+  tree_bytes_per_record: number;
   refused_by_github: number;
   requeued: number;
   simulated_hours: number;
@@ -523,23 +533,50 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
   sqs.restore();
 
   // What the data repository holds: the data branch and the hot branches (one per UTC day of writing).
+  // Records are read as readers read them: the lines of the hot packs (and whole record files, if any);
+  // index entries are counted by writes, per id.
   const branches = ['main', ...(await git.branches(repo, 'main-hot/'))];
   const storedIds = new Map<string, number>();
+  const indexWrites = new Map<string, number>();
   let rewrites = 0;
   let commits = 0;
+  let indexWithoutRecord = 0;
+  const idOfIndex = (path: string) => (path.split('/').pop() as string).replace(/\.idx$/, '');
   for (const branch of branches) {
+    const packed = new Set<string>();
+    const indexed: string[] = [];
     for (const [path, text] of await git.files(repo, branch)) {
-      if (!path.startsWith('data/') || !path.endsWith('.json')) continue;
-      const record = JSON.parse(text) as MetricRecord;
-      storedIds.set(record.id, (storedIds.get(record.id) ?? 0) + 1);
+      const kind = path.startsWith('data/') ? parseDataPath(path.slice('data/'.length))?.kind : undefined;
+      if (kind === 'index') indexed.push(idOfIndex(path));
+      const lines =
+        kind === 'pack'
+          ? packLines(text).map((l) => l.text)
+          : kind === 'hot' || (path.startsWith('data/tombstones/') && path.endsWith('.json'))
+            ? [text]
+            : [];
+      for (const line of lines) {
+        const record = JSON.parse(line) as MetricRecord;
+        packed.add(record.id);
+        storedIds.set(record.id, (storedIds.get(record.id) ?? 0) + 1);
+      }
     }
+    indexWithoutRecord += indexed.filter((id) => !packed.has(id)).length;
     const writes = await git.writesPerPath(repo, branch, 'data/');
-    rewrites += [...writes.values()].reduce((n, c) => n + (c - 1), 0);
+    for (const [path, count] of writes) {
+      // A pack is named by its content: the same path is the same pack.
+      if (path.endsWith(PACK_SUFFIX)) continue;
+      rewrites += count - 1;
+      if (path.endsWith(INDEX_SUFFIX))
+        indexWrites.set(idOfIndex(path), (indexWrites.get(idOfIndex(path)) ?? 0) + count);
+    }
     commits += (await git.log(repo, branch)).filter(
       (c) => !git.foreignCommits.includes(c.oid) && /^telemetry:/.test(c.message),
     ).length;
   }
-  const sameIdTwice = [...storedIds.values()].reduce((n, c) => n + (c - 1), 0);
+  const sameIdTwice = [...storedIds].reduce(
+    (n, [id, copies]) => n + Math.max(0, copies - Math.max(1, indexWrites.get(id) ?? 0)),
+    0,
+  );
   let lost = 0;
   const times: number[] = [];
   for (const [deliveryId, e] of expected) {
@@ -564,6 +601,7 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     events: arrived,
     lost,
     duplicates: rewrites + sameIdTwice,
+    index_without_record: indexWithoutRecord,
     healthy_dead_lettered: healthyDead,
     poison_events: poisonIds.size,
     poison_parked: [...poisonIds].filter((id) => parkedIds.has(id)).length,
@@ -574,6 +612,12 @@ async function simulate(config: TelemetryConfig, options: RunOptions): Promise<S
     writes_per_hour_peak: fake.peakContentWrites(HOUR),
     commits,
     records: storedIds.size,
+    tree_bytes_per_record: round(
+      fake.requests
+        .filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees') && r.status === 201)
+        .reduce((n, r) => n + r.bytes, 0) / Math.max(1, storedIds.size),
+      0,
+    ),
     refused_by_github: fake.requests.filter((r) => r.status === 403 || r.status === 429).length,
     requeued: queue.requests.send - enqueued,
     simulated_hours: round((end - START) / HOUR, 2),
@@ -781,7 +825,8 @@ async function baselineRun(config: TelemetryConfig, count: number): Promise<Reco
   const files = await git.dataFiles(repo);
   const stored = new Set<string>();
   for (const [path, text] of files)
-    if (path.startsWith('data/') && path.endsWith('.json')) stored.add((JSON.parse(text) as MetricRecord).id);
+    if (path.startsWith('data/') && parseDataPath(path.slice('data/'.length))?.kind === 'pack')
+      for (const line of packLines(text)) stored.add((JSON.parse(line.text) as MetricRecord).id);
   const lost = [...expectedIds].filter((id) => !stored.has(id)).length;
   await fake.stop();
   return {
@@ -812,8 +857,20 @@ async function commitOne(github: GitHubClient, record: MetricRecord): Promise<vo
   const tree = await github.request('POST /repos/{owner}/{repo}/git/trees', {
     ...repo,
     base_tree: head.data.tree.sha,
+    // The record in a pack of its own beside its index entry (the data repository's layout), one tree.
     tree: [
-      { path: `data/${recordPath(record)}`, mode: '100644', type: 'blob', content: serializeRecord(record) },
+      ...packRecords([record]).map((pack) => ({
+        path: `data/${pack.path}`,
+        mode: '100644' as const,
+        type: 'blob' as const,
+        content: pack.content,
+      })),
+      {
+        path: `data/${recordPath(record)}`,
+        mode: '100644',
+        type: 'blob',
+        content: indexEntryContent(record),
+      },
     ],
     request,
   });

@@ -2,6 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { Agent, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDataPath } from '../../src/data/layout';
+import { packLines } from '../../src/data/packs';
 import { type ServeProcess, serveProcess } from '../../test/support/serve-process';
 import { percentile, round } from '../stats';
 import { postOnce } from './load';
@@ -14,8 +16,10 @@ export interface CrashResult {
   /** Distinct acknowledged deliveries whose record is in the data directory at the end. */
   stored: number;
   acknowledged_lost: number;
-  /** Record files beyond one per distinct record id. */
+  /** Index entries beyond one per distinct record id (an id stored at two paths). */
   duplicates: number;
+  /** Records in packs without an index entry (a write cut between its packs and its entries, never redone). */
+  unindexed: number;
   /** Acknowledged deliveries per second of a collector being up (restarts not counted), and over all. */
   deliveries_per_s: number;
   wall_deliveries_per_s: number;
@@ -110,16 +114,25 @@ export async function crashLoad(options: {
   const exitCode = await exited;
   last.agent.destroy();
 
-  const files = (await readdir(dataDir, { recursive: true })).filter(
-    (f) => f.startsWith('hot/workflow-job/') && f.endsWith('.json'),
+  // The records as a reader sees them (every pack line), and the index entries: one per stored id, so an
+  // id indexed twice (at two paths) is a duplicate. A record in two packs (a resend after a kill between
+  // the packs and the entries) is one record to every reader, not a duplicate.
+  const files = (await readdir(dataDir, { recursive: true })).map((f) => f.split('\\').join('/'));
+  const entries = files.filter(
+    (f) => f.startsWith('hot/workflow-job/') && parseDataPath(f)?.kind === 'index',
   );
   const ids = new Set<string>();
   const jobs = new Set<string>();
-  for (const file of files) {
-    const record = JSON.parse(await readFile(join(dataDir, file), 'utf8'));
-    ids.add(record.id);
-    jobs.add(String(record.output.job_id));
+  for (const file of files.filter(
+    (f) => f.startsWith('hot/workflow-job/') && parseDataPath(f)?.kind === 'pack',
+  )) {
+    for (const { text } of packLines(await readFile(join(dataDir, file), 'utf8'))) {
+      const record = JSON.parse(text);
+      ids.add(record.id);
+      jobs.add(String(record.output.job_id));
+    }
   }
+  const indexed = new Set(entries.map((f) => (f.split('/').pop() as string).slice(0, -'.idx'.length)));
   await rm(dataDir, { recursive: true, force: true });
   const stored = [...acked].filter((id) => jobs.has(id)).length;
   return {
@@ -128,7 +141,8 @@ export async function crashLoad(options: {
     acknowledged: acked.size,
     stored,
     acknowledged_lost: acked.size - stored,
-    duplicates: files.length - ids.size,
+    duplicates: entries.length - indexed.size,
+    unindexed: [...ids].filter((id) => !indexed.has(id)).length,
     deliveries_per_s: Math.round(acked.size / upSeconds),
     wall_deliveries_per_s: Math.round(acked.size / seconds),
     p50_ms: round(percentile(latencies, 50)),

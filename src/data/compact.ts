@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { parquetReadObjects } from 'hyparquet';
-import { isBetter, serializeRecord, TOMBSTONE_ROOT } from '../pipeline/record';
+import { compareStanding, serializeRecord, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import { OUTPUT_COLUMNS } from './columns';
-import { HOT_ROOT, PARTITION_ROOT, parseDataPath, partitionFolder, utcDay } from './layout';
+import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT, parseDataPath, partitionFolder, utcDay } from './layout';
+import { packLines } from './packs';
 import { writeParquet } from './parquet';
 import { normalizeRecord, recordFromRow } from './rows';
 import { zstdDecompressor } from './zstd';
@@ -60,9 +61,14 @@ export interface CompactResult {
   records: number;
   /** Parquet files written. */
   files_written: number;
-  /** Hot (and first-layout) record files moved into partitions. */
+  /** Hot packs, hot files written before packs and first-layout files moved into partitions (index entries, removed with them, are not counted). */
   sources_removed: number;
-  /** Hot files that are not a valid record: left in place, listed here. */
+  /**
+   * Hot files that are not a valid record, and pack lines (`<pack>:<line>`) that are not: left in place,
+   * listed here. A pack with such a line is kept whole (its valid records are compacted all the same, and
+   * read from both places, one per id, until someone repairs or removes the pack): removing it would lose
+   * the line, keeping it loses nothing.
+   */
   skipped: string[];
   /** Hot tiers (hot branches) whose records are all in partitions now, removed. */
   hot_tiers_retired: number;
@@ -71,7 +77,10 @@ export interface CompactResult {
 interface Unit {
   metric: string;
   day: string;
+  /** Hot packs, hot files written before packs, first-layout files: removed once in a partition. */
   sources: string[];
+  /** The day's index entries: never read, removed last (see `compact`). */
+  indexes: string[];
   /** Hot records of hot tiers: read from there, never removed here (the whole tier is retired). */
   tiered: { tier: HotTier; path: string }[];
   /** Records read from first-layout month files, already bucketed to this day. */
@@ -81,10 +90,12 @@ interface Unit {
 /**
  * Turns closed UTC days of hot records into Parquet partitions, one metric and day at a time:
  *
- * 1. read the day's hot records and the day's partition files (if an earlier run wrote them: a late record
- *    is merged into its day at the next run), keep one record per id ("better record wins");
+ * 1. read the day's hot records (every line of its packs, hot files written before packs) and the day's
+ *    partition files (if an earlier run wrote them: a late record is merged into its day at the next run),
+ *    keep one record per id ("better record wins": a record made better later is in two packs);
  * 2. name the new files by a hash of their content (the generation), so a rerun computes the same names;
- * 3. write them, then remove the day's older generation, then the hot files;
+ * 3. write them, then remove the day's older generation, then the packs and hot files, then the day's index
+ *    entries (never read: they only tell the stores what exists);
  * 4. when hot records live apart (`hotTiers`), retire each closed tier once all its days are written.
  *
  * A crash between any two steps leaves records that are all still readable and each id's best record
@@ -106,7 +117,7 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
     const key = `${metric}|${day}`;
     let found = units.get(key);
     if (!found) {
-      found = { metric, day, sources: [], tiered: [], legacy: [] };
+      found = { metric, day, sources: [], indexes: [], tiered: [], legacy: [] };
       units.set(key, found);
     }
     return found;
@@ -115,8 +126,9 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
 
   for (const path of await files.listFiles(HOT_ROOT)) {
     const where = parseDataPath(path);
-    if (where?.kind !== 'hot' || !where.day || !OUTPUT_COLUMNS[where.metric] || !closed(where.day)) continue;
-    unit(where.metric, where.day).sources.push(path);
+    if (!where?.day || !OUTPUT_COLUMNS[where.metric] || !closed(where.day)) continue;
+    if (where.kind === 'hot' || where.kind === 'pack') unit(where.metric, where.day).sources.push(path);
+    else if (where.kind === 'index') unit(where.metric, where.day).indexes.push(path);
   }
   // A closed hot tier moves over whole, whatever day its records occurred on: it is removed afterwards.
   const tiers = (await files.hotTiers?.(options.before)) ?? [];
@@ -124,7 +136,9 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
   for (const tier of tiers) {
     for (const path of await tier.listFiles(HOT_ROOT)) {
       const where = parseDataPath(path);
-      if (where?.kind !== 'hot' || !where.day || !OUTPUT_COLUMNS[where.metric]) {
+      // Index entries go with the tier.
+      if (where?.kind === 'index' && OUTPUT_COLUMNS[where.metric]) continue;
+      if ((where?.kind !== 'hot' && where?.kind !== 'pack') || !where.day || !OUTPUT_COLUMNS[where.metric]) {
         result.skipped.push(`${tier.name}:${path}`);
         spoiled.add(tier);
         continue;
@@ -187,7 +201,7 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
     const offer = (record: MetricRecord<unknown>) => {
       if (retracted.has(record.id)) return;
       const seen = best.get(record.id);
-      if (!seen || isBetter(record, seen)) best.set(record.id, record);
+      if (!seen || compareStanding(record, seen) > 0) best.set(record.id, record);
     };
     for (const path of existing) for (const record of await readPartition(files, path)) offer(record);
     for (const record of day.legacy) offer(record);
@@ -197,24 +211,33 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
         consumed.push(path);
         continue;
       }
-      const record = parseRecord(await files.readBytes(path), day.metric);
-      if (!record) {
-        result.skipped.push(path);
+      const read = parseRecords(path, await files.readBytes(path), day.metric);
+      read.records.forEach(offer);
+      if (read.invalid.length > 0) {
+        result.skipped.push(...read.invalid);
         continue;
       }
-      offer(record);
       consumed.push(path);
     }
     for (const { tier, path } of day.tiered) {
-      const record = parseRecord(await tier.readBytes(path), day.metric);
-      if (!record) {
-        result.skipped.push(`${tier.name}:${path}`);
+      const read = parseRecords(path, await tier.readBytes(path), day.metric);
+      read.records.forEach(offer);
+      if (read.invalid.length > 0) {
+        result.skipped.push(...read.invalid.map((where) => `${tier.name}:${where}`));
         spoiled.add(tier);
-        continue;
       }
-      offer(record);
     }
-    if (best.size === 0) continue;
+    if (best.size === 0) {
+      // Index entries without a pack (a run stopped after removing the packs, and nothing else of the day
+      // left to write): removed.
+      if (day.indexes.length > 0 && day.sources.length === 0) {
+        await files.replaceFiles(new Map(), day.indexes, {
+          message: `compact ${day.metric} ${day.day}: index entries`,
+          ...(options.onStep ? { onStep: options.onStep } : {}),
+        });
+      }
+      continue;
+    }
     const records = [...best.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const generation = createHash('sha256')
       .update(records.map((r) => serializeRecord(r)).join(''))
@@ -228,7 +251,17 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
       const path = `${folder}/${generation}-${String(i).padStart(3, '0')}.parquet`;
       if (!existing.includes(path)) add.set(path, bytes);
     });
-    const remove = [...existing.filter((path) => generationOf(path) !== generation), ...consumed];
+    // Index entries last. Once the partition files exist every record is readable from them, so any order of
+    // the removals is safe for readers; the order matters to the stores, which take an index entry for "this
+    // record is stored". Packs before their index entries: a crash in between leaves entries without packs,
+    // and a resend of one of those records is then "unchanged" and not written again, which is right, as the
+    // record is in the partition (the next run removes the entries). The other order would have a resend
+    // written again as a new hot record, for the next run to merge back into the same partition.
+    const remove = [
+      ...existing.filter((path) => generationOf(path) !== generation),
+      ...consumed,
+      ...day.indexes,
+    ];
     if (add.size === 0 && remove.length === 0) continue;
     await files.replaceFiles(add, remove, {
       message: `compact ${day.metric} ${day.day}: ${records.length} records`,
@@ -257,6 +290,29 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
 function generationOf(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1);
   return name.slice(0, name.indexOf('-'));
+}
+
+/**
+ * The records of a hot file (`<pack>.ndjson`: every line; a hot or first-layout `.json` file: the whole
+ * file), each as `parseRecord` gives it, and where a record is not valid (`<path>` or `<pack>:<line>`).
+ */
+function parseRecords(
+  path: string,
+  bytes: Uint8Array | undefined,
+  metric: string,
+): { records: MetricRecord<unknown>[]; invalid: string[] } {
+  if (!path.endsWith(PACK_SUFFIX)) {
+    const record = parseRecord(bytes, metric);
+    return record ? { records: [record], invalid: [] } : { records: [], invalid: [path] };
+  }
+  if (!bytes) return { records: [], invalid: [path] };
+  const out = { records: [] as MetricRecord<unknown>[], invalid: [] as string[] };
+  for (const line of packLines(Buffer.from(bytes).toString('utf8'))) {
+    const record = parseRecord(Buffer.from(line.text), metric);
+    if (record) out.records.push(record);
+    else out.invalid.push(`${path}:${line.line}`);
+  }
+  return out;
 }
 
 /**

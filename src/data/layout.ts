@@ -2,13 +2,25 @@
  * The data repository's folder layout (docs/DATA.md, "Layout"). No folder ever holds more than 3,000
  * entries (GitHub's recommendation) at the volumes below:
  *
- * - hot records, one JSON file each, until compaction: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`, by
- *   `occurred_at` (UTC), `<hhmm>` its minute (`0842` holds 08:42:00–08:42:59): a day folder holds at most
- *   1,440 minutes, a minute reaches 3,000 entries only at 180,000 records an hour of one metric, beyond
- *   what GitHub's write budget lets any store commit (about 150,000 records an hour: docs/ARCHITECTURE.md),
- *   so no folder the store writes can pass the limit. Time slots rather than hash shards keep a batch's
- *   records together: a batch of 1,000 at 100,000 events an hour spans about 36 s of `occurred_at`, so the
- *   GitHubRepoStore lists one or two folders per metric and batch to know what exists;
+ * - hot records, until compaction, by `occurred_at` (UTC) in hour folders `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/`:
+ *   **packs** `<hh>/<hash>.ndjson` hold the records, one per line (the records of one write that fall in
+ *   this hour, named by a hash of their content, each below `PACK_MAX_BYTES`), and **index entries**
+ *   `<hh>/<mm>/<id>.idx`, one per record id in the record's minute folder, hold its standing: what "better
+ *   record wins" compares, and how the stores know what exists without reading a pack. A record made better
+ *   later is in two packs; readers keep the best per id (src/data/packs.ts). Packs per hour rather than per
+ *   minute: the worker's batches (5 pollers, 300 s windows) put about 5 writes into every minute of a busy
+ *   metric, so minute packs would hold a handful of records each. An hour folder holds 60 minute folders
+ *   and its packs: the GitHubRepoStore's are bounded by its commits (a pack per commit touching the hour,
+ *   about 70 an hour at the default settings, a few hundred at the write budget); the FileStore writes a
+ *   pack per write (nearly one per event under `telemetry serve`) and merges an hour's packs once it holds
+ *   more than `PACK_MERGE_ABOVE` (256, src/store/file-store.ts); a minute folder reaches 3,000 index
+ *   entries only at 180,000 records an hour of one metric, beyond what GitHub's write budget lets any store
+ *   commit (about 150,000 records an hour: docs/ARCHITECTURE.md), so no folder the store writes can pass
+ *   the limit. Time folders rather than hash
+ *   shards keep a batch's records together: a batch of 1,000 at 100,000 events an hour spans about 36 s of
+ *   `occurred_at`, so the GitHubRepoStore lists one or two folders per metric and batch to know what exists;
+ * - hot records written before packs (`<dd>/<hhmm>/<id>.json`, one record per file) are still read, and
+ *   compaction moves them into partitions like packs;
  * - partitions: `parquet/<metric>/year=<yyyy>/month=<mm>/day=<dd>/<generation>-<nnn>.parquet`, one set of
  *   files per metric and closed UTC day (Hive-style folders, so DuckDB, Athena and Glue read the keys), each
  *   file below 1 MB;
@@ -48,13 +60,22 @@ export function timeSlot(iso: string): string {
   return `${String(when.getUTCHours()).padStart(2, '0')}${String(when.getUTCMinutes()).padStart(2, '0')}`;
 }
 
-/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`, relative to the data root. */
-export function hotRecordPath(record: { id: string; metric: string; occurred_at: string }): string {
+/** A pack of hot records: one record per line (NDJSON). */
+export const PACK_SUFFIX = '.ndjson';
+/** An index entry: one per stored hot record id, holding the record's standing. */
+export const INDEX_SUFFIX = '.idx';
+
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>`: the hour folder of a hot record (its packs), relative to the data root. */
+export function hotFolder(record: { metric: string; occurred_at: string }): string {
   const { yyyy, mm, dd } = utcDay(record.occurred_at);
-  const slot = timeSlot(record.occurred_at);
-  return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, slot, `${safeSegment(record.id)}.json`].join(
-    '/',
-  );
+  const hh = String(new Date(record.occurred_at).getUTCHours()).padStart(2, '0');
+  return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, hh].join('/');
+}
+
+/** `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<mm>/<id>.idx`: a hot record's index entry, in its minute folder. */
+export function hotIndexPath(record: { id: string; metric: string; occurred_at: string }): string {
+  const minute = String(new Date(record.occurred_at).getUTCMinutes()).padStart(2, '0');
+  return `${hotFolder(record)}/${minute}/${safeSegment(record.id)}${INDEX_SUFFIX}`;
 }
 
 /** The folder of one metric's partition files for one UTC day (`yyyy-mm-dd`). */
@@ -63,13 +84,28 @@ export function partitionFolder(metric: string, day: string): string {
   return [PARTITION_ROOT, safeSegment(metric), `year=${yyyy}`, `month=${mm}`, `day=${dd}`].join('/');
 }
 
-/** Where a hot record path or a partition file path belongs: metric and UTC day, or undefined. */
+/**
+ * What a data file is and where it belongs: metric and UTC day (month for the first layout), or undefined.
+ * Hot files: `pack` (`<dd>/<hh>/<hash>.ndjson`, records), `index` (`<dd>/<hh>/<mm>/<id>.idx`, no records),
+ * `hot` (`<dd>/<hhmm>/<id>.json`, one record per file, written before packs).
+ */
 export function parseDataPath(
   path: string,
-): { kind: 'hot' | 'partition' | 'legacy'; metric: string; day?: string; month?: string } | undefined {
+):
+  | { kind: 'hot' | 'pack' | 'index' | 'partition' | 'legacy'; metric: string; day?: string; month?: string }
+  | undefined {
   const parts = path.split('/');
-  if (parts[0] === HOT_ROOT && parts.length === 7 && parts[6]?.endsWith('.json')) {
-    return { kind: 'hot', metric: parts[1] as string, day: `${parts[2]}-${parts[3]}-${parts[4]}` };
+  const name = parts[parts.length - 1] ?? '';
+  if (parts[0] === HOT_ROOT && !name.startsWith('.')) {
+    const kind =
+      parts.length === 7 && name.endsWith(PACK_SUFFIX)
+        ? 'pack'
+        : parts.length === 8 && name.endsWith(INDEX_SUFFIX)
+          ? 'index'
+          : parts.length === 7 && name.endsWith('.json')
+            ? 'hot'
+            : undefined;
+    if (kind) return { kind, metric: parts[1] as string, day: `${parts[2]}-${parts[3]}-${parts[4]}` };
   }
   if (parts[0] === PARTITION_ROOT && parts.length === 6 && parts[5]?.endsWith('.parquet')) {
     const value = (segment: string | undefined) => segment?.split('=')[1];

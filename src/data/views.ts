@@ -10,7 +10,7 @@ import {
   tableName,
 } from './columns';
 import { type Duck, sqlString } from './duckdb';
-import { HOT_ROOT, PARTITION_ROOT } from './layout';
+import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from './layout';
 import { loadRecordFiles, recordFilesIn } from './record-files';
 
 /** The envelope columns, in order, then `output` and `output_extra`: every metric view's columns. */
@@ -43,6 +43,20 @@ function jsonSource(glob: string, metric: string, table: string | undefined): st
   const parsed = table
     ? `SELECT r FROM ${table}`
     : `SELECT TRY_CAST(TRY_CAST(content AS JSON) AS ${recordStruct(metric)}) AS r FROM read_text(${sqlString(glob)})`;
+  return parsedRows(parsed);
+}
+
+/**
+ * Hot packs read lazily: `read_ndjson_objects` gives each line as JSON (a line that is not JSON is skipped
+ * by `ignore_errors`), cast to the record's struct like a record file's text.
+ */
+function packSource(glob: string, metric: string): string {
+  return parsedRows(
+    `SELECT TRY_CAST(json AS ${recordStruct(metric)}) AS r FROM read_ndjson_objects(${sqlString(glob)}, ignore_errors = true)`,
+  );
+}
+
+function parsedRows(parsed: string): string {
   return `(SELECT unnest(r), NULL::VARCHAR AS "${EXTRA_COLUMN}" FROM (${parsed}) WHERE r IS NOT NULL)`;
 }
 
@@ -73,12 +87,14 @@ export async function loadFileTables(
       ['hot', join(root, HOT_ROOT, metric)],
       ['legacy', join(root, metric)],
     ] as const) {
-      if (!hasFiles(folder, '.json')) continue;
+      if (recordFilesIn(folder, 5, /^\./).next().done) continue;
       const table = `files_${tableName(metric)}_${tier}`;
       const type = recordStruct(metric);
       await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} (filename VARCHAR, r ${type})`);
-      // Both layouts are five folders deep: <yyyy>/<mm>/<dd>/<hhmm>/ and <owner>/<repo>/<yyyy>/<mm>/ (an
-      // owner `_` is a custom metric's "no repository"; only `.` folders, git's, are skipped).
+      // Both layouts are five folders deep: <yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson (packs, split into lines),
+      // <yyyy>/<mm>/<dd>/<hhmm>/<id>.json (hot files written before packs) and <owner>/<repo>/<yyyy>/<mm>/
+      // (an owner `_` is a custom metric's "no repository"; only `.` folders, git's, are skipped). Index
+      // entries, a folder deeper, are never read.
       await loadRecordFiles(duck, { target: table, type, paths: recordFilesIn(folder, 5, /^\./) });
       tables[tier] = table;
     }
@@ -102,10 +118,19 @@ function hasFiles(dir: string, suffix: string): boolean {
 }
 
 /**
+ * Whether a metric's hot or first-layout folder holds a record file named `*<suffix>`: a walk five folders
+ * deep that stops at the first, never listing the minute folders of index entries (one per record).
+ */
+function hasRecordFiles(dir: string, suffix: string): boolean {
+  for (const path of recordFilesIn(dir, 5, /^\./)) if (path.endsWith(suffix)) return true;
+  return false;
+}
+
+/**
  * The SQL that creates one view per metric (`workflow_job`, `pull_request`, …: envelope columns, `output`
  * as a typed struct, `output_extra`) over partitions, hot record files and first-layout files alike, one
- * row per id (better record wins: higher revision, complete before partial, then partitions before hot
- * files; ids with a tombstone left out), and a
+ * row per id (better record wins: complete before partial, then the higher revision, `compareStanding` of
+ * src/pipeline/record.ts; then partitions before hot records; a record in two packs is one id like any other; ids with a tombstone left out), and a
  * `records` view with every metric's envelope and `output` as JSON text.
  */
 export function viewStatements(root: string, files: ReadonlyMap<string, FileTables> = new Map()): string[] {
@@ -117,13 +142,27 @@ export function viewStatements(root: string, files: ReadonlyMap<string, FileTabl
       sources.push(`SELECT ${VIEW_COLUMNS}, 0 AS tier_ FROM ${partitionSource(root, metric)}`);
     }
     const loaded = files.get(metric);
-    if (loaded ? loaded.hot : hasFiles(join(root, HOT_ROOT, metric), '.json')) {
-      const glob = join(root, HOT_ROOT, metric, '*', '*', '*', '*', '*.json');
+    const hot = join(root, HOT_ROOT, metric);
+    if (loaded?.hot) {
       sources.push(
-        `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric, loaded?.hot)} ${validRows(metric)}`,
+        `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource('', metric, loaded.hot)} ${validRows(metric)}`,
       );
+    } else if (!loaded) {
+      // Packs (every line a record), and hot files written before packs when a data directory has any.
+      if (hasRecordFiles(hot, PACK_SUFFIX)) {
+        const glob = join(hot, '*', '*', '*', '*', `*${PACK_SUFFIX}`);
+        sources.push(
+          `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${packSource(glob, metric)} ${validRows(metric)}`,
+        );
+      }
+      if (hasRecordFiles(hot, '.json')) {
+        const glob = join(hot, '*', '*', '*', '*', '*.json');
+        sources.push(
+          `SELECT ${VIEW_COLUMNS}, 1 AS tier_ FROM ${jsonSource(glob, metric, undefined)} ${validRows(metric)}`,
+        );
+      }
     }
-    if (loaded ? loaded.legacy : hasFiles(join(root, metric), '.json')) {
+    if (loaded ? loaded.legacy : hasRecordFiles(join(root, metric), '.json')) {
       const glob = join(root, metric, '*', '*', '*', '*', '*.json');
       sources.push(
         `SELECT ${VIEW_COLUMNS}, 2 AS tier_ FROM ${jsonSource(glob, metric, loaded?.legacy)} ${validRows(metric)}`,
@@ -142,11 +181,11 @@ export function viewStatements(root: string, files: ReadonlyMap<string, FileTabl
         ? `WHERE id NOT IN (SELECT json_extract_string(content, '$.id') FROM read_text(${sqlString(join(tombstones, '*', '*', '*.json'))})
              WHERE json_extract_string(content, '$.status') = 'retracted' AND json_extract_string(content, '$.metric') = ${sqlString(metric)})`
         : '';
-      // Better record wins: a higher revision (a pipeline run's end over its start), complete over partial,
-      // then partitions before hot files.
+      // Better record wins, in the order every reader uses (`compareStanding`): complete over partial, then a
+      // higher revision (a pipeline run's end over its start), then partitions before hot files.
       statements.push(
         `CREATE OR REPLACE VIEW ${view} AS SELECT ${VIEW_COLUMNS} FROM (${sources.join(' UNION ALL ')}) ${retracted}
-         QUALIFY row_number() OVER (PARTITION BY id ORDER BY coalesce(revision, '') DESC, (status = 'complete') DESC, tier_) = 1`,
+         QUALIFY row_number() OVER (PARTITION BY id ORDER BY (status = 'complete') DESC, coalesce(revision, '') DESC, tier_) = 1`,
       );
     }
     const envelope = Object.keys(ENVELOPE_COLUMNS)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hotRecordPath, safeSegment } from '../data/layout';
+import { hotIndexPath, safeSegment } from '../data/layout';
 import { toUtcIso } from '../time';
 import { COLLECTOR_VERSION } from '../version';
 import type { MetricRecord, RecordError, SignedEvent } from './types';
@@ -64,15 +64,17 @@ export function buildRecord<O>(
 export { safeSegment } from '../data/layout';
 
 /**
- * Where a record is written, relative to the data root: `hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json` by
- * `occurred_at` (UTC), `<hhmm>` its minute (src/data/layout.ts). Compaction later moves it into
- * its day's Parquet partition. A tombstone (status `retracted`) goes to `tombstones/` instead.
+ * The one path per record id a store checks and writes, relative to the data root: for a hot record its
+ * index entry `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<mm>/<id>.idx` by `occurred_at` (UTC), in its minute folder,
+ * holding its standing, while the record itself goes into a pack of the hour folder (src/data/layout.ts,
+ * src/data/packs.ts); compaction later moves both into the day's Parquet partition. A tombstone (status
+ * `retracted`) is a whole record file under `tombstones/` instead.
  */
 export function recordPath(
   record: Pick<MetricRecord, 'id' | 'metric' | 'occurred_at'> & { status?: string },
 ): string {
   if (record.status === 'retracted') return tombstonePath(record);
-  return hotRecordPath(record);
+  return hotIndexPath(record);
 }
 
 /** Tombstones live apart from the records, never compacted: every reader reads all of them first. */
@@ -109,6 +111,38 @@ export function isBetter(candidate: Standing, existing: Standing): boolean {
   const b = existing.revision ?? '';
   if (a !== b) return a > b && !(candidate.status === 'partial' && existing.status === 'complete');
   return candidate.status === 'complete' && existing.status === 'partial';
+}
+
+/** Rank of a status in `compareStanding`: retracted > complete > partial. */
+const STATUS_RANK: Record<Standing['status'], number> = { partial: 0, complete: 1, retracted: 2 };
+
+/**
+ * The one order every reader picks an id's version by when it meets several (a record made better later is
+ * in two packs, a crash or concurrent writes left two versions, a record is hot and in a partition): status
+ * first (retracted > complete > partial), then the higher `revision` (a missing revision is ''). Negative
+ * when `a` ranks lower than `b`, 0 for equal standings, positive when `a` ranks higher.
+ *
+ * `isBetter` is the stores' rule and is not total: `{partial, revision 'b'}` and `{complete, revision 'a'}`
+ * beat neither the other, so a reader deciding by `isBetter` in the order it meets records (pack hash
+ * names) and one sorting by revision first would disagree. This order is total and keeps the promise that
+ * "a complete record is never replaced by a partial one": of those two, the complete one ranks higher.
+ *
+ * It is a linear extension of `isBetter`: isBetter(a, b) ⇒ compareStanding(a, b) > 0. Proof, by the cases
+ * in which isBetter(a, b) is true (b is never retracted then):
+ * - a retracted: rank 2 > b's rank (0 or 1);
+ * - revisions differ, a's higher, and not (a partial and b complete): either the statuses' ranks are equal
+ *   (the higher revision decides, for a) or a is complete and b partial (rank 1 > 0);
+ * - revisions equal, a complete and b partial: rank 1 > 0.
+ * It is a total preorder (a lexicographic order on (rank, revision), each a total order), antisymmetric
+ * on standings (0 only when the statuses and the revisions, a missing one as '', are equal), so every reader keeps the same version whatever
+ * order it meets them in; the SQL readers order by the same two keys (docs/DATA.md).
+ */
+export function compareStanding(a: Standing, b: Standing): number {
+  const rank = STATUS_RANK[a.status] - STATUS_RANK[b.status];
+  if (rank !== 0) return rank;
+  const ra = a.revision ?? '';
+  const rb = b.revision ?? '';
+  return ra === rb ? 0 : ra > rb ? 1 : -1;
 }
 
 /** The part of a stored record `isBetter` needs (what a store remembers of a file it wrote or read). */

@@ -7,8 +7,9 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record it reads:
  * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
  * one, through `appendFacts` (tier 1; first-layout files read by SQL are tier 2, so a hot file wins a tie).
- * `settleFacts` then keeps one row per id, better record wins (higher revision, complete over partial, a
- * partition row over a file, then the earlier one), leaves retracted ids out, and
+ * `settleFacts` then keeps one row per id, better record wins (complete over partial, then the higher
+ * revision: `compareStanding` of src/pipeline/record.ts; then a partition row over a file, then the earlier
+ * one), leaves retracted ids out, and
  * names the settled tables the figures are computed from (src/report/figures.ts and the *-sql.ts modules it calls).
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
@@ -171,12 +172,21 @@ export interface SettledCounts {
 }
 
 /**
- * Settles the source table `src` to one row per id (better record wins: higher revision, complete over
- * partial, then the lower tier; between equals the earlier one, as hot files are met in path order, which
- * is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
+ * Settles the source table `src` to one row per id (better record wins: complete over partial, then the
+ * higher revision, the total order `compareStanding` of src/pipeline/record.ts that compaction and
+ * `telemetry senders` use too; then the lower tier; between equals the earlier one, as hot files are met in
+ * path order, which is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
  * SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the
  * report does not have at 10 million rows: the ids with several versions are found by a 64-bit hash first
  * (8 bytes a row), and only their rows (and those of hash collisions) are ranked by id.
+ *
+ * That first pass reads every row, partitions included, on purpose: partitions do not hold each id once.
+ * One id can stand in two partition days (the time that places a record can change between two ways of
+ * collecting it, docs/DATA.md "Deduplicate by id") and a compaction stopped halfway leaves a day's two
+ * generations, so candidates taken from the hot tier alone (a semi-join of the partition rows against the hot
+ * ids) would miss duplicates; one pass over 10 million ids' hashes costs about 1.3 s here (0.7 s of it the
+ * 4.5M workflow jobs). With no id of several versions and none retracted (settled partitions, no hot
+ * tier), nothing is deleted and the counts need no lookup.
  */
 export async function settleTable(
   duck: Duck,
@@ -193,26 +203,35 @@ export async function settleTable(
     `CREATE OR REPLACE TEMP TABLE settle_multi AS SELECT hash(id) AS h FROM ${src} GROUP BY h HAVING count(*) > 1`,
   );
   await duck.run(`SET threads = ${Number(threads)}`);
+  const [{ multi, retracted }] = (await duck.all(
+    `SELECT (SELECT count(*) FROM settle_multi) AS multi, (SELECT count(*) FROM ${RETRACTED_TABLE}) AS retracted`,
+  )) as [{ multi: bigint; retracted: bigint }];
+  const settled = Number(multi) === 0 && Number(retracted) === 0;
   const flagged = `(SELECT *, id IN (SELECT id FROM ${RETRACTED_TABLE}) AS retracted_,
     hash(id) IN (SELECT h FROM settle_multi) AS multi_ FROM ${src})`;
   const rows = await duck.all(
-    `SELECT ${metric} AS metric,
-            count(*) FILTER (WHERE retracted_) AS retracted,
-            count(*) FILTER (WHERE NOT retracted_) AS kept,
-            count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
-              + count(DISTINCT id) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
-            count(*) FILTER (WHERE tier = 0) AS partition_rows
-     FROM ${flagged} GROUP BY ALL`,
+    settled
+      ? `SELECT ${metric} AS metric, 0 AS retracted, count(*) AS kept, count(*) AS distinct_ids,
+           count(*) FILTER (WHERE tier = 0) AS partition_rows
+         FROM ${src} GROUP BY ALL`
+      : `SELECT ${metric} AS metric,
+           count(*) FILTER (WHERE retracted_) AS retracted,
+           count(*) FILTER (WHERE NOT retracted_) AS kept,
+           count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
+             + count(DISTINCT id) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
+           count(*) FILTER (WHERE tier = 0) AS partition_rows
+         FROM ${flagged} GROUP BY ALL`,
   );
   // Settled in place: the versions that lose are deleted (few: retracted ids and all but the best version of
   // an id with several) and the settled table is a view of what is left. Copying every row into a new
   // table instead took 4.7 s of the 6.4 s settling 10 million rows took.
-  await duck.run(
-    `DELETE FROM ${src} WHERE id IN (SELECT id FROM ${RETRACTED_TABLE}) OR rowid IN (
+  if (!settled)
+    await duck.run(
+      `DELETE FROM ${src} WHERE id IN (SELECT id FROM ${RETRACTED_TABLE}) OR rowid IN (
        SELECT rowid FROM ${src} WHERE hash(id) IN (SELECT h FROM settle_multi)
        QUALIFY row_number() OVER (PARTITION BY id
-         ORDER BY coalesce(revision, '') DESC, complete DESC, tier, at_ms) > 1)`,
-  );
+         ORDER BY complete DESC, coalesce(revision, '') DESC, tier, at_ms) > 1)`,
+    );
   await duck.run(`CREATE OR REPLACE TEMP VIEW ${target} AS SELECT ${columns} FROM ${src}`);
   await duck.run('DROP TABLE settle_multi');
   return rows.map((row) => {

@@ -4,8 +4,8 @@ import picomatch from 'picomatch';
 import { ZodError } from 'zod';
 import { duckdbType, ENVELOPE_COLUMNS, type Fields } from '../data/columns';
 import { appendRows, type Duck, sqlString } from '../data/duckdb';
-import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
-import { loadRecordFiles, recordFilesIn } from '../data/record-files';
+import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from '../data/layout';
+import { byPathAndLine, loadRecordFiles, recordFilesIn, recordTextReader } from '../data/record-files';
 import { partitionSource } from '../data/views';
 import { type Standing, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
@@ -54,7 +54,7 @@ export interface ReadResult {
 }
 
 export interface RecordCounts {
-  /** Record files opened (hot and first-layout JSON files). */
+  /** Records read from files: hot pack lines, hot and first-layout JSON files (one each). */
   files: number;
   /** Rows read from Parquet partitions (in the window's days). */
   partition_rows: number;
@@ -62,7 +62,7 @@ export interface RecordCounts {
   by_metric: Record<string, number>;
   /** Distinct valid records in the window. */
   used: number;
-  /** Files whose record id was already seen (live + backfill, redelivery): counted once. */
+  /** Records whose id was already seen (live + backfill, redelivery, a record made better in a later pack): counted once. */
   duplicates: number;
   /** Files that are not a valid record (listed in warnings). */
   invalid: number;
@@ -78,8 +78,9 @@ const WARNING_LIMIT = 200;
 /**
  * Reads a data directory (docs/DATA.md, "Layout") into DuckDB: every record DuckDB can read and judge is
  * turned into its fact by SQL (src/report/facts.ts `factSql`) and inserted into the source tables, so no
- * valid record passes through JS. Parquet partitions are read in the window's rows only; hot record files
- * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
+ * valid record passes through JS. Parquet partitions are read in the window's rows only; hot packs
+ * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson`, each line a record, named `<pack>:<line>` in
+ * warnings), hot files written before packs (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
  * (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) of the month folders that overlap the window are
  * read by Node and parsed by DuckDB in chunks (src/data/record-files.ts), into the fields the facts
  * need; `_`-prefixed folders (dead letters, job state) are skipped. A file or row DuckDB cannot parse, or whose envelope or output is
@@ -143,9 +144,10 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     }
   }
 
+  const readText = recordTextReader();
   const readFile = (path: string, metric: string, repoCheck: boolean) => {
     counts.files += 1;
-    const outcome = readOne(path, metric, options, repoCheck ? repoMatcher : undefined);
+    const outcome = readOne(readText, path, metric, options, repoCheck ? repoMatcher : undefined);
     if (outcome === 'other-repository') return;
     if (typeof outcome === 'string') {
       warn(path, outcome);
@@ -170,13 +172,14 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     const valid = `(length(id) > 0 AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
-    await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
-    const [count] = await duck.all(
-      `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ${valid}) AS invalid FROM ${rows}`,
-    );
+    const inserted = await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
+    // The window's rows by `occurred_at` alone (a column DuckDB reads without the rest): the rows not
+    // inserted are the invalid ones, so valid partitions are never read a second time in full.
+    const [count] = await duck.all(`SELECT count(*) AS n FROM ${rows}`);
+    const invalid = Number(count?.n ?? 0) - inserted;
     // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
     if (!isCiMetric(metric)) counts.partition_rows += Number(count?.n ?? 0);
-    if (Number(count?.invalid ?? 0) === 0) continue;
+    if (invalid === 0) continue;
     await duck.each(
       `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,
       (invalid) => {
@@ -223,16 +226,18 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     const sql = factSql(metric, revert.sql);
     const type = duckdbType({ struct: { ...FILE_ENVELOPE, output: { struct: sql.fields } } });
     await duck.run(`CREATE OR REPLACE TEMP TABLE read_files (filename VARCHAR, r ${type})`);
+    const envelope = `(NOT unreadable_ AND ${validEnvelope(metric)})`;
+    const valid = `coalesce(${sql.valid}, false)`;
     const unreadable = await loadRecordFiles(duck, {
       target: 'read_files',
       type,
       paths: (function* () {
         for (const { folder, depth } of folders) yield* recordFilesIn(folder, depth);
       })(),
+      // What is judged in JS below: a pack holding such a line is read line by line, for the line's name.
+      plainlyValid: `${envelope} AND (NOT ${inWindow} OR ${valid})`,
     });
     const files = '(SELECT filename, r IS NULL AS unreadable_, unnest(r) FROM read_files)';
-    const envelope = `(NOT unreadable_ AND ${validEnvelope(metric)})`;
-    const valid = `coalesce(${sql.valid}, false)`;
     const [count] = await duck.all(
       `SELECT count(*) FILTER (WHERE ${envelope} AND (NOT ${inWindow} OR ${valid})) AS read,
               count(*) FILTER (WHERE ${envelope} AND NOT ${inWindow}) AS outside
@@ -264,7 +269,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
           days.push({ folder: join(hot, metric, year, month, day), depth: 2 });
       }
     }
-    await readFiles(metric, days, true, (paths) => paths.sort(), 1);
+    await readFiles(metric, days, true, (paths) => paths.sort(byPathAndLine), 1);
   }
 
   for (const metric of folders(root)) {
@@ -333,8 +338,11 @@ function validEnvelope(metric: string): string {
     AND output IS NOT NULL, false)`;
 }
 
-/** Inserts the facts of `rows` (a FROM clause over the envelope columns and `output`) into their table. */
-async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<void> {
+/**
+ * Inserts the facts of `rows` (a FROM clause over the envelope columns and `output`) into their table;
+ * how many.
+ */
+async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<number> {
   const columns = ['id', 'revision', 'complete', 'tier', ...(sql.table.startsWith('ci_') ? [] : ['metric'])]
     .concat(['owner', 'repo'])
     .concat(Object.keys(sql.values));
@@ -342,7 +350,11 @@ async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number)
     .concat(sql.table.startsWith('ci_') ? [] : ['metric'])
     .concat(['owner', 'repo'])
     .concat(Object.values(sql.values));
-  await duck.run(`INSERT INTO ${sql.table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${rows}`);
+  const [inserted] = await duck.all(
+    `INSERT INTO ${sql.table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${rows}`,
+  );
+  // DuckDB answers an INSERT with one row: the count of rows inserted.
+  return Number(inserted?.Count ?? 0);
 }
 
 /** Leaves out the rows of repositories `--repo` does not name, in every source table. */
@@ -430,14 +442,22 @@ function readTombstone(path: string, metric: string): { id: string } | string {
  * it out, or the reason it is not a valid record.
  */
 function readOne(
+  readText: (name: string) => string,
   path: string,
   folderMetric: string,
   options: ReadOptions,
   repoMatcher?: (repository: string) => boolean,
 ): Outcome | 'other-repository' {
   let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    text = readText(path);
+  } catch (error) {
+    if (path.endsWith(PACK_SUFFIX)) return `unreadable pack (${(error as Error).message})`;
+    return `not valid JSON (${(error as Error).message})`;
+  }
+  try {
+    raw = JSON.parse(text);
   } catch (error) {
     return `not valid JSON (${(error as Error).message})`;
   }

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { openDuck } from '../data/duckdb';
-import { HOT_ROOT, PARTITION_ROOT } from '../data/layout';
+import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from '../data/layout';
+import { packLines } from '../data/packs';
 import { partitionSource } from '../data/views';
-import { TOMBSTONE_ROOT } from '../pipeline/record';
+import { compareStanding, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import {
   parseLog,
   parseUnauthenticated,
@@ -106,8 +107,16 @@ type StoredRecord = {
   collected_by?: unknown;
   received_at?: unknown;
   status?: unknown;
+  revision?: unknown;
   output?: { sender?: unknown; id?: unknown };
 };
+
+/** A parsed record file or pack line as a record, when it is a JSON object (`null`, `5`, `[]` are not). */
+function asRecord(value: unknown): StoredRecord | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as StoredRecord)
+    : undefined;
+}
 
 /** Every file ending in `suffix` below `root` (relative paths), or none when it does not exist. */
 function jsonFiles(root: string, suffix = '.json'): string[] {
@@ -122,10 +131,31 @@ function jsonFiles(root: string, suffix = '.json'): string[] {
 
 function readRecord(path: string): StoredRecord | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StoredRecord;
+    return asRecord(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The records of a pack, its lines that are not JSON objects left out (the report warns about them): a line
+ * `null` is valid JSON but no record.
+ */
+function readPack(path: string): StoredRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const records: StoredRecord[] = [];
+  for (const { text: line } of packLines(text)) {
+    try {
+      const record = asRecord(JSON.parse(line));
+      if (record) records.push(record);
+    } catch {}
+  }
+  return records;
 }
 
 /** The push records of `metric` in its Parquet partitions (DuckDB, loaded only when there are any). */
@@ -135,12 +165,13 @@ async function partitionRecords(dataDir: string, metric: string): Promise<Stored
   const duck = await openDuck();
   try {
     const rows = await duck.all(
-      `SELECT id, status, collected_by, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS received_at,
+      `SELECT id, status, revision, collected_by, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS received_at,
               output.sender AS sender FROM ${partitionSource(dataDir, metric)} WHERE collected_by = 'push'`,
     );
     return rows.map((row) => ({
       id: row.id,
       status: row.status,
+      revision: row.revision,
       collected_by: row.collected_by,
       received_at: row.received_at,
       output: { sender: row.sender },
@@ -151,7 +182,8 @@ async function partitionRecords(dataDir: string, metric: string): Promise<Stored
 }
 
 /**
- * Accepted figures from the push records (hot files, first-layout files and partitions), leaving
+ * Accepted figures from the push records (hot packs, hot files written before packs, first-layout files and
+ * partitions), one per id, leaving
  * retracted ids out (a tombstone under `tombstones/<metric>/` beats every version of its id), and the
  * retractions per sender.
  */
@@ -187,21 +219,32 @@ async function scanPushRecords(dataDir: string, now: number): Promise<PushScan> 
         if (record && typeof record.id === 'string') records.push(record);
       }
     }
+    // Hot packs: every line a record (a record made better later is in two packs: counted once, by id).
+    const hot = join(dataDir, HOT_ROOT, metric);
+    for (const file of jsonFiles(hot, PACK_SUFFIX)) {
+      for (const record of readPack(join(hot, file))) if (typeof record.id === 'string') records.push(record);
+    }
     records.push(...(await partitionRecords(dataDir, metric)));
   }
   for (const record of records) stored.add(record.id as string);
-  const seen = new Set<string>();
+  // One record per id, the better one by the order every reader uses (`compareStanding`: status, then
+  // revision; a record made better later is in two packs, or hot and in a partition, and a crash can leave
+  // two versions neither of which `isBetter` beats): its receipt is the one counted. Ties: the first met.
+  const best = new Map<string, StoredRecord>();
   for (const record of records) {
-    const sender = record.output?.sender;
     const id = record.id as string;
+    const seen = best.get(id);
+    if (!seen || compareStanding(standingOf(record), standingOf(seen)) > 0) best.set(id, record);
+  }
+  for (const [id, record] of best) {
+    const sender = record.output?.sender;
     if (
       record.collected_by !== 'push' ||
       typeof sender !== 'string' ||
       typeof record.received_at !== 'string'
     )
       continue;
-    if (tombstoned.has(id) || seen.has(id)) continue;
-    seen.add(id);
+    if (tombstoned.has(id)) continue;
     const entry = accepted.get(sender) ?? { last: record.received_at, day: 0, week: 0 };
     if (record.received_at > entry.last) entry.last = record.received_at;
     const age = now - Date.parse(record.received_at);

@@ -1,10 +1,37 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type { DataFiles } from '../data/compact';
-import { isBetter, recordPath, serializeRecord } from '../pipeline/record';
+import { hotFolder, PACK_SUFFIX } from '../data/layout';
+import { indexEntryContent, packLines, packRecords } from '../data/packs';
+import {
+  compareStanding,
+  isBetter,
+  recordPath,
+  type Standing,
+  serializeRecord,
+  standingOf,
+} from '../pipeline/record';
 import type { MetricRecord } from '../pipeline/types';
 import type { Store, WriteResult } from './types';
+
+/**
+ * An hour folder holding more packs than this after a write gets them merged into as few packs as their
+ * size allows (`PACK_MAX_BYTES` each). The local server stores nearly every event by a write of its own,
+ * so a pack each: without merging, a metric at 3,000 events an hour would pass GitHub's 3,000 entries per
+ * folder. 256: a merge re-reads and rewrites the whole hour, so it comes once per 256 writes into the hour
+ * (at 3,000 events an hour about every 5 minutes: spread over the writes, under 1/256 of the hour re-read
+ * per write), while the folder stays far below 3,000 entries (256 packs, the writes in flight, the merged
+ * packs and 60 minute folders) and a reader opens at most a few hundred small files per hour (~7 µs each).
+ */
+export const PACK_MERGE_ABOVE = 256;
+
+export interface FileStoreOptions {
+  /** Merge an hour folder's packs when it holds more than this many (default `PACK_MERGE_ABOVE`). */
+  mergePacksAbove?: number;
+  /** Called after each step of a merge (`write <pack>`, `remove <pack>`), so tests can stop it there. */
+  onMergeStep?: (step: string) => void | Promise<void>;
+}
 
 /**
  * The embedded default store: a local directory with the data repository's layout. Each file is written to
@@ -13,9 +40,22 @@ import type { Store, WriteResult } from './types';
  */
 export class FileStore implements Store, DataFiles {
   readonly root: string;
+  private readonly mergePacksAbove: number;
+  private readonly onMergeStep: FileStoreOptions['onMergeStep'];
+  /**
+   * The merge of each hour folder running or waiting, chained: writes run concurrently (the local server
+   * runs four batches at once in this process, `write` does not serialize them), but merges of one folder
+   * run one after another, so two never read and rewrite the same packs at once (a merge also removes only
+   * packs it has read, after writing their records: a pack written meanwhile stays). One FileStore per data
+   * directory, as the server and the CLI create it; nothing here coordinates two processes writing one
+   * directory.
+   */
+  private readonly merges = new Map<string, Promise<void>>();
 
-  constructor(root: string) {
+  constructor(root: string, options: FileStoreOptions = {}) {
     this.root = resolve(root);
+    this.mergePacksAbove = options.mergePacksAbove ?? PACK_MERGE_ABOVE;
+    this.onMergeStep = options.onMergeStep;
   }
 
   async write(records: readonly MetricRecord[]): Promise<WriteResult> {
@@ -28,17 +68,94 @@ export class FileStore implements Store, DataFiles {
       if (!seen || isBetter(record, seen)) byPath.set(path, record);
       else if (seen !== record) result.unchanged.push(record.id);
     }
+    const wanted: [string, MetricRecord][] = [];
     for (const [path, record] of byPath) {
-      const target = this.resolveInside(path);
-      const existing = await readJson(target);
-      if (existing && !isBetter(record, existing)) {
-        result.unchanged.push(record.id);
-        continue;
-      }
-      await atomicWrite(target, serializeRecord(record));
+      const existing = await readJson(this.resolveInside(path));
+      if (existing && !isBetter(record, existing)) result.unchanged.push(record.id);
+      else wanted.push([path, record]);
+    }
+    // Packs first, then the entries naming their records: a crash in between leaves records that are
+    // stored but not indexed (a resend stores them once more, readers keep one), never an index entry
+    // without its record.
+    const hot = wanted.filter(([, record]) => record.status !== 'retracted').map(([, record]) => record);
+    const packs = packRecords(hot);
+    for (const pack of packs) await atomicWrite(this.resolveInside(pack.path), pack.content);
+    for (const [path, record] of wanted) {
+      await atomicWrite(
+        this.resolveInside(path),
+        record.status === 'retracted' ? serializeRecord(record) : indexEntryContent(record),
+      );
       result.written.push(record.id);
     }
+    // Last, once the records are stored and indexed: a merge that fails leaves them readable.
+    const folders = new Set(packs.map((pack) => pack.path.slice(0, pack.path.lastIndexOf('/'))));
+    for (const folder of folders) await this.mergeInTurn(folder);
     return result;
+  }
+
+  /** Merges `folder`'s packs after the merges of it already running or waiting (see `merges`). */
+  private mergeInTurn(folder: string): Promise<void> {
+    const previous = this.merges.get(folder) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.mergePacks(folder));
+    this.merges.set(folder, next);
+    next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.merges.get(folder) === next) this.merges.delete(folder);
+      });
+    return next;
+  }
+
+  /**
+   * When the hour folder holds more than `mergePacksAbove` packs: reads them (in name order), keeps the best
+   * version of each id ("better record wins", the first of equals), writes them as `packRecords` packs (a
+   * name already present holds the same content: not written again), and only then removes the packs it
+   * read that are not among the new ones. A crash in between leaves records in two packs, which readers
+   * already reduce to one per id; the next merge of the folder finishes the job. It removes only packs it
+   * has read, so a pack written meanwhile stays. A pack holding a line that is not a record of this folder
+   * (not JSON, not a record, another hour: edited by hand) is left alone, not merged, so nothing in it is
+   * lost or moved; compaction lists its line as `<pack>:<line>` as before.
+   */
+  private async mergePacks(folder: string): Promise<void> {
+    const full = this.resolveInside(folder);
+    let names: string[];
+    try {
+      names = (await readdir(full, { withFileTypes: true }))
+        .filter((e) => e.isFile() && e.name.endsWith(PACK_SUFFIX) && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (names.length <= this.mergePacksAbove) return;
+    const best = new Map<string, MetricRecord>();
+    const read: string[] = [];
+    for (const name of names) {
+      const text = await this.readFile(`${folder}/${name}`);
+      if (text === undefined) continue; // removed meanwhile (compaction): not ours to remove
+      const records = packRecordsOf(text, folder);
+      if (!records) continue;
+      read.push(`${folder}/${name}`);
+      for (const record of records) {
+        const seen = best.get(record.id);
+        // The readers' order (a total one), so the merge keeps the version every reader would pick.
+        if (!seen || compareStanding(record, seen) > 0) best.set(record.id, record);
+      }
+    }
+    if (read.length < 2) return;
+    const merged = packRecords([...best.values()]);
+    for (const pack of merged) {
+      const path = this.resolveInside(pack.path);
+      if (!(await exists(path))) await atomicWrite(path, pack.content);
+      await this.onMergeStep?.(`write ${pack.path}`);
+    }
+    const kept = new Set(merged.map((pack) => pack.path));
+    for (const path of read) {
+      if (kept.has(path)) continue;
+      await rm(this.resolveInside(path), { force: true });
+      await this.onMergeStep?.(`remove ${path}`);
+    }
   }
 
   async readFile(path: string): Promise<string | undefined> {
@@ -129,7 +246,8 @@ export class FileStore implements Store, DataFiles {
   }
 }
 
-async function readJson(path: string): Promise<Pick<MetricRecord, 'status'> | undefined> {
+/** The standing held at a record's path (an index entry, or a tombstone), or undefined. */
+async function readJson(path: string): Promise<Standing | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -138,10 +256,49 @@ async function readJson(path: string): Promise<Pick<MetricRecord, 'status'> | un
     throw error;
   }
   try {
-    return JSON.parse(text) as MetricRecord;
+    return standingOf(JSON.parse(text));
   } catch {
-    // A file that is not JSON (edited by hand, say) is treated as partial, so a good record repairs it.
+    // An entry that is not JSON (edited by hand, say) is treated as partial, so a good record repairs it.
     return { status: 'partial' };
+  }
+}
+
+/**
+ * The records of a pack of hour folder `folder`, or undefined when a line is not one: not JSON, without an
+ * id, time or hot status, or belonging to another hour folder (merging would move it there).
+ */
+function packRecordsOf(text: string, folder: string): MetricRecord[] | undefined {
+  const records: MetricRecord[] = [];
+  for (const line of packLines(text)) {
+    let record: MetricRecord;
+    try {
+      record = JSON.parse(line.text) as MetricRecord;
+    } catch {
+      return undefined;
+    }
+    if (
+      typeof record !== 'object' ||
+      record === null ||
+      typeof record.id !== 'string' ||
+      typeof record.metric !== 'string' ||
+      typeof record.occurred_at !== 'string' ||
+      Number.isNaN(Date.parse(record.occurred_at)) ||
+      (record.status !== 'complete' && record.status !== 'partial') ||
+      hotFolder(record) !== folder
+    ) {
+      return undefined;
+    }
+    records.push(record);
+  }
+  return records;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

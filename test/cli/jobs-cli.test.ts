@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { addDelivery, addHook } from '../fake-github/routes/hooks';
 import { addRun, addTag } from '../fake-github/routes/listings';
 import { type JobWorld, startJobWorld } from '../jobs/setup';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
@@ -98,8 +99,8 @@ describe('telemetry backfill / redeliver / job run (real processes)', () => {
         },
       );
       expect(JSON.parse(scheduled.stdout).counts.written).toBe(1);
-      const record = (await listFiles(dir.path)).find((f) => f.startsWith('hot/release-versions/')) as string;
-      expect(JSON.parse(await readFile(join(dir.path, record), 'utf8')).collected_by).toBe('backfill');
+      const records = await storedRecords(dir.path, 'hot/release-versions/');
+      expect(records.map((r) => r.collected_by)).toEqual(['backfill']);
     } finally {
       await dir.remove();
     }

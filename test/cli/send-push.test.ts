@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deployment, pipelineRun } from '../push/harness';
 import { CLI, serveProcess } from '../support/serve-process';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 
 const run = promisify(execFile);
@@ -43,12 +44,21 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      expect(await listFiles(join(dir.path, 'data'))).toEqual([
-        // The refused second item is kept in the sender's refused-request log, never among the records.
-        '_state/senders/jenkins.json',
-        expect.stringMatching(
-          /^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{4}\/push-deployment-[0-9a-f]{24}\.json$/,
-        ),
+      const files = await listFiles(join(dir.path, 'data'));
+      // The refused second item is kept in the sender's refused-request log, never among the records.
+      expect(files).toHaveLength(3);
+      expect(files).toEqual(
+        expect.arrayContaining([
+          '_state/senders/jenkins.json',
+          expect.stringMatching(/^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[0-9a-f]{16}\.ndjson$/),
+          expect.stringMatching(
+            /^hot\/push-deployment\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}\/push-deployment-[0-9a-f]{24}\.idx$/,
+          ),
+        ]),
+      );
+      const stored = await storedRecords(join(dir.path, 'data'));
+      expect(stored.map((r) => [r.metric, r.output.sender, r.output.id])).toEqual([
+        ['push-deployment', 'jenkins', 'deploy-4711'],
       ]);
     } finally {
       child.kill('SIGKILL');
@@ -98,15 +108,19 @@ describe('npm start accepts pushes; telemetry send --kind signs and sends them (
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       const files = await listFiles(join(dir.path, 'data'));
-      expect(files).toEqual([
-        expect.stringMatching(
-          /^hot\/pipeline-run\/\d{4}\/\d{2}\/\d{2}\/\d{4}\/pipeline-run-[0-9a-f]{24}\.json$/,
-        ),
-      ]);
-      // The end arrived first; the start sent after it changed nothing.
-      const { readFile } = await import('node:fs/promises');
-      const record = JSON.parse(await readFile(join(dir.path, 'data', files[0] as string), 'utf8'));
-      expect(record.output).toMatchObject({
+      // The end arrived first; the start sent after it changed nothing: one pack, one index entry.
+      expect(files).toHaveLength(2);
+      expect(files).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^hot\/pipeline-run\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[0-9a-f]{16}\.ndjson$/),
+          expect.stringMatching(
+            /^hot\/pipeline-run\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}\/pipeline-run-[0-9a-f]{24}\.idx$/,
+          ),
+        ]),
+      );
+      const [record, ...more] = await storedRecords(join(dir.path, 'data'));
+      expect(more).toEqual([]);
+      expect(record?.output).toMatchObject({
         status: 'success',
         duration_ms: Date.parse(ended) - Date.parse(started),
       });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI, serveProcess } from '../support/serve-process';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 
 const run = promisify(execFile);
@@ -26,9 +27,18 @@ describe('telemetry serve + telemetry send (real processes)', () => {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       const files = await listFiles(dir.path);
-      expect(files).toEqual([
-        expect.stringMatching(/^hot\/workflow-job\/2021\/08\/\d{2}\/\d{4}\/workflow-job-[0-9a-f]{24}\.json$/),
-      ]);
+      // One record: its pack in the hour folder, its index entry in the minute folder.
+      expect(files).toHaveLength(2);
+      expect(files).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^hot\/workflow-job\/2021\/08\/\d{2}\/\d{2}\/[0-9a-f]{16}\.ndjson$/),
+          expect.stringMatching(
+            /^hot\/workflow-job\/2021\/08\/\d{2}\/\d{2}\/\d{2}\/workflow-job-[0-9a-f]{24}\.idx$/,
+          ),
+        ]),
+      );
+      const stored = await storedRecords(dir.path);
+      expect(stored.map((r) => [r.metric, r.status])).toEqual([['workflow-job', 'complete']]);
     } finally {
       child.kill('SIGKILL');
       await dir.remove();

@@ -16,7 +16,8 @@ describe('compaction on the GitHubRepoStore (fake GitHub, real git objects)', ()
     await store.write(records);
     const commits = (await world.git.log(world.repo, 'main')).length;
     const result = await compact(store, { before: new Date('2026-11-01T00:00:00Z') });
-    expect(result).toMatchObject({ days: 2, records: 6, sources_removed: 6 });
+    // One write, two days: two packs (with six index entries, retired with their hot branch).
+    expect(result).toMatchObject({ days: 2, records: 6, sources_removed: 2 });
     expect((await world.git.log(world.repo, 'main')).length).toBe(commits + 2);
     const files = await paths();
     expect(files.filter((p) => p.startsWith('data/hot/'))).toEqual([]);

@@ -5,7 +5,7 @@ import { parseDataPath } from '../../src/data/layout';
 import { buildReport, type Report } from '../../src/report/report';
 import { parseWindow } from '../../src/report/window';
 import { FileStore } from '../../src/store/file-store';
-import { DataDir, pullRequest } from '../report/dataset';
+import { DataDir, pullRequest, unorderedVersions } from '../report/dataset';
 import { SETTINGS, writeDataset } from '../report/fixture';
 import { listFiles, tempDir } from '../support/temp';
 
@@ -52,7 +52,9 @@ describe('compaction on the FileStore', () => {
     expect(before.dora.deployment_frequency.deployments).toBeGreaterThan(0);
     const all = await copy('all');
     const result = await compact(new FileStore(all), { before: new Date('2026-12-01T00:00:00Z') });
-    expect(result.sources_removed).toBe(hotFiles.length);
+    // Packs counted; their index entries removed with them.
+    expect(result.sources_removed).toBe(hotFiles.filter((p) => parseDataPath(p)?.kind === 'pack').length);
+    expect(hotFiles.some((p) => parseDataPath(p)?.kind === 'index')).toBe(true);
     // The first-layout files that are not valid records stay where they are, and the report still lists them.
     expect([...result.skipped].sort()).toEqual([
       'check-suite/acme/api/2026/10/other.json',
@@ -138,23 +140,118 @@ describe('compaction on the FileStore', () => {
     }
   });
 
+  it('reads every pack line and older hot files; keeps a pack with a bad line (listed with its line), compacting its valid records', async () => {
+    const dir = await tempDir('telemetry-packs-');
+    try {
+      const data = new DataDir(dir.path);
+      const at = '2026-10-10T12:00:00Z';
+      const pr = (id: string, status: 'partial' | 'complete') =>
+        data.build(
+          'pull-request',
+          `${id}:packed`,
+          'acme/api',
+          at,
+          pullRequest({
+            pull_request_id: id,
+            closed_at: at,
+            additions: 1,
+            deletions: 1,
+            reviews: status === 'complete' ? 1 : null,
+            s: { coding: 1, pickup: 1, review: 1, merge: 1, cycle: 4 },
+          }),
+          { status },
+        );
+      data.pack([pr('1', 'complete'), pr('2', 'partial')]);
+      data.pack([pr('2', 'complete')]); // made better later: in a second pack
+      const bad = 'hot/pull-request/2026/10/10/12/00000000000000bad.ndjson';
+      data.raw(bad, `${JSON.stringify(pr('3', 'complete'))}\nnot json\n`);
+      const old = pr('4', 'complete');
+      data.raw(`hot/pull-request/2026/10/10/1200/${old.id}.json`, JSON.stringify(old));
+      const store = new FileStore(dir.path);
+      const result = await compact(store, { before: new Date('2026-11-01T00:00:00Z') });
+      expect(result).toMatchObject({ days: 1, records: 4, sources_removed: 3, skipped: [`${bad}:2`] });
+      const files = await listFiles(dir.path);
+      expect(files.filter((p) => p.startsWith('hot/'))).toEqual([bad]);
+      const partitions = files.filter((p) => p.endsWith('.parquet'));
+      const rows = (await Promise.all(partitions.map((p) => readPartition(store, p)))).flat();
+      expect(rows.map((r) => [r.id, r.status]).sort()).toEqual(
+        ['1', '2', '3', '4'].map((id) => [pr(id, 'complete').id, 'complete']).sort(),
+      );
+      // The next run changes nothing, and lists the line again.
+      expect(await compact(store, { before: new Date('2026-11-01T00:00:00Z') })).toMatchObject({
+        days: 0,
+        skipped: [`${bad}:2`],
+      });
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('keeps the complete version of an id left in two packs as {partial, revision b} and {complete, revision a}, in either pack order', async () => {
+    for (const partialFirst of [true, false]) {
+      const dir = await tempDir('telemetry-unordered-');
+      try {
+        const data = new DataDir(dir.path);
+        const at = '2026-10-10T12:00:00Z';
+        const { partial, complete } = unorderedVersions(
+          (status, salt) => ({
+            ...data.build(
+              'pull-request',
+              '7:unordered',
+              'acme/api',
+              at,
+              pullRequest({
+                pull_request_id: '7',
+                closed_at: at,
+                additions: 1,
+                deletions: 1,
+                reviews: status === 'complete' ? 0 : null,
+                s: { coding: 1, pickup: 1, review: 1, merge: 1, cycle: 4 },
+              }),
+              { status },
+            ),
+            delivery_id: `unordered-${salt}`,
+          }),
+          partialFirst,
+        );
+        data.pack([partial]);
+        data.pack([complete]);
+        const store = new FileStore(dir.path);
+        expect(await compact(store, { before: new Date('2026-11-01T00:00:00Z') })).toMatchObject({
+          days: 1,
+          records: 1,
+          sources_removed: 2,
+        });
+        const partitions = (await listFiles(dir.path)).filter((p) => p.endsWith('.parquet'));
+        const rows = (await Promise.all(partitions.map((p) => readPartition(store, p)))).flat();
+        expect(rows.map((r) => [r.id, r.status, r.revision])).toEqual([[complete.id, 'complete', 'a']]);
+      } finally {
+        await dir.remove();
+      }
+    }
+  });
+
   it('survives a crash between any two steps: figures never change, and the next run finishes the work', async () => {
     const clean = await copy('clean');
     await compact(new FileStore(clean), { before: new Date('2026-10-20T00:00:00Z') });
     const expected = await listFiles(clean);
     const cleanBytes = await Promise.all(expected.map((p) => readFile(join(clean, p))));
 
-    // Count the steps of a whole run, then crash after each one in turn.
-    let steps = 0;
+    // Count the steps of a whole run, then crash after each one in turn: among them after the last pack of a
+    // day is removed (its index entries all left) and after its first index entry is removed.
+    const names: string[] = [];
     const count = await copy('count');
     await compact(new FileStore(count), {
       before: new Date('2026-10-20T00:00:00Z'),
-      onStep: () => {
-        steps += 1;
+      onStep: (name) => {
+        names.push(name);
       },
     });
+    const steps = names.length;
     expect(steps).toBeGreaterThan(10);
-    for (const crashAt of [1, Math.floor(steps / 2), steps - 1]) {
+    const firstIndex = names.findIndex((name) => name.startsWith('remove ') && name.endsWith('.idx')) + 1;
+    expect(names[firstIndex - 2]).toMatch(/^remove .*\.ndjson$/);
+    for (const crashAt of [1, firstIndex - 1, firstIndex, Math.floor(steps / 2), steps - 1]) {
       const dir = await copy(`crash-${crashAt}`);
       let step = 0;
       await expect(

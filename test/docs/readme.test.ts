@@ -47,6 +47,15 @@ function expectOutput(block: string, stdout: string): void {
   }
 }
 
+/** A block cut before its first `find telemetry-data` (run once the collector has stored), which must promise a hot file. */
+function splitAtFind(block: string): [string, string] {
+  const at = block.indexOf('find telemetry-data');
+  expect(at).toBeGreaterThan(0);
+  const find = block.slice(at);
+  expect(find).toMatch(/^# telemetry-data\/hot\//m);
+  return [block.slice(0, at), find];
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,18 +99,15 @@ describe('README.md runs as written (bash, the installed bin, real processes)', 
       const secret = /export TELEMETRY_WEBHOOK_SECRET=([0-9a-f]+)/.exec(serve.stderr())?.[1] as string;
       expect(secret).toMatch(/^[0-9a-f]{40}$/);
       const [send, report] = await shellBlocks('Send your first event');
-      const sent = await bash(
-        (send as string)
-          .replace('<the secret npm start printed>', secret)
-          .replace(/find telemetry-data[^\n]*\n/, ''),
-      );
-      expectOutput((send as string).split('find telemetry-data')[0] as string, sent.stdout);
+      const [sendPart, findPart] = splitAtFind(send as string);
+      const sent = await bash(sendPart.replace('<the secret npm start printed>', secret));
+      expectOutput(sendPart, sent.stdout);
       // The collector stores within moments (an in-memory queue): stop it, which drains the queue.
       const exited = new Promise((resolve) => serve.child.on('exit', resolve));
       serve.child.kill('SIGINT');
       await exited;
-      const found = await bash("find telemetry-data -name '*.json'");
-      expectOutput(`# ${(send as string).split('\n# ').at(-1)}`, found.stdout);
+      const found = await bash(findPart);
+      expectOutput(findPart, found.stdout);
 
       const reported = await bash(report as string);
       expectOutput(report as string, reported.stdout);
@@ -129,14 +135,14 @@ describe('README.md runs as written (bash, the installed bin, real processes)', 
       dir.path,
     );
     try {
-      const [sendPart, findPart] = (second as string).split(/(?=find telemetry-data)/);
-      const sent = await bash(sendPart as string);
-      expectOutput(sendPart as string, sent.stdout);
+      const [sendPart, findPart] = splitAtFind(second as string);
+      const sent = await bash(sendPart);
+      expectOutput(sendPart, sent.stdout);
       const exited = new Promise((resolve) => serve.child.on('exit', resolve));
       serve.child.kill('SIGINT');
       await exited;
-      const found = await bash(findPart as string);
-      expectOutput(findPart as string, found.stdout);
+      const found = await bash(findPart);
+      expectOutput(findPart, found.stdout);
     } finally {
       serve.child.kill('SIGKILL');
       await dir.remove();

@@ -5,6 +5,7 @@ import { type LocalCollector, startLocalCollector } from '../../src/server/serve
 import { installApp } from '../fake-github/routes/app';
 import { addCommits, addDeployment, deploymentRoutes } from '../fake-github/routes/deployments';
 import { type AppWorld, appKeys, startAppWorld } from '../support/github-app';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 import { example, signedDelivery } from '../support/webhooks';
 
@@ -68,9 +69,11 @@ test("an App delivery (same endpoint, same signature) is collected with the inst
   let files: string[] = [];
   for (let i = 0; i < 100 && files.length === 0; i += 1) {
     await new Promise((r) => setTimeout(r, 20));
-    files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/deployment/'));
+    files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/deployment/') && f.endsWith('.idx'));
   }
   expect(files).toHaveLength(1);
+  const stored = await storedRecords(dir.path, 'hot/deployment/');
+  expect(stored.map((r) => [r.metric, r.status])).toEqual([['deployment', 'complete']]);
   expect(w.app.tokensIssued).toBeGreaterThan(0);
   expect(w.fake.count('GET', '/repos/Codertocat/Hello-World/deployments')).toBeGreaterThan(0);
 });

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { configSchema } from '../../src/config/config';
 import { backfill } from '../../src/jobs/backfill';
 import { silentLogger } from '../../src/log/logger';
@@ -7,9 +5,10 @@ import { startLocalCollector } from '../../src/server/server';
 import { addDeployment, addDeploymentStatus } from '../fake-github/routes/deployments';
 import { addIssue, addRun, addTag } from '../fake-github/routes/listings';
 import type { FakeRepo, Rest } from '../fake-github/world';
+import { storedRecords } from '../support/stored-records';
 import { listFiles } from '../support/temp';
 import { example, signedDelivery } from '../support/webhooks';
-import { type JobWorld, startJobWorld, tempDir } from './setup';
+import { indexedRecords, type JobWorld, startJobWorld, tempDir } from './setup';
 
 const SECRET = 'convergence-secret';
 
@@ -120,14 +119,10 @@ async function recordLive(env: JobWorld, dir: string, deliveries: Live[]): Promi
   }
 }
 
+/** Record id → its index entry; `indexedRecords` throws on an id stored twice or an entry without record. */
 async function records(dir: string): Promise<Map<string, string>> {
-  const files = (await listFiles(dir)).filter((f) => !f.startsWith('_'));
   const out = new Map<string, string>();
-  for (const file of files) {
-    const record = JSON.parse(await readFile(join(dir, file), 'utf8'));
-    expect(out.has(record.id)).toBe(false); // one file per id
-    out.set(record.id, file);
-  }
+  for (const [id, { path }] of await indexedRecords(dir)) out.set(id, path);
   return out;
 }
 
@@ -224,22 +219,22 @@ describe('backfill converges with the live webhook', () => {
 
       // 1. Backfill over fully recorded history: nothing new.
       const input = backfill.input.parse({ org: 'acme', since: '90d' });
+      const liveFiles = (await listFiles(live.path)).filter((f) => f.startsWith('hot/'));
       const over = await backfill.run(input, env.context(live.path));
       expect(over.finished).toBe(true);
       expect(over.counts.records).toBe(liveRecords.size);
       expect(over.counts.written).toBe(0);
       expect(over.counts.unchanged).toBe(liveRecords.size);
       expect(await records(live.path)).toEqual(liveRecords);
+      expect((await listFiles(live.path)).filter((f) => f.startsWith('hot/'))).toEqual(liveFiles); // not a pack more
 
       // 2. Backfill alone: the same ids at the same paths, marked as backfilled.
       await backfill.run(input, env.context(alone.path));
       const alonerecords = await records(alone.path);
       expect(alonerecords).toEqual(liveRecords);
-      const sample = JSON.parse(
-        await readFile(join(alone.path, [...alonerecords.values()][0] as string), 'utf8'),
-      );
-      expect(sample.collected_by).toBe('backfill');
-      expect(sample.delivery_id).toMatch(/^backfill-/);
+      const [sample] = await storedRecords(alone.path);
+      expect(sample?.collected_by).toBe('backfill');
+      expect(sample?.delivery_id).toMatch(/^backfill-/);
 
       // 3. Half recorded live, the rest backfilled: one record per entity, nothing lost.
       await recordLive(

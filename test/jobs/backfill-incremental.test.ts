@@ -4,16 +4,12 @@ import { backfill } from '../../src/jobs/backfill';
 import { addDeployment, addDeploymentStatus } from '../fake-github/routes/deployments';
 import { addIssue, addRun, addTag, completeRun } from '../fake-github/routes/listings';
 import type { FakeRepo } from '../fake-github/world';
-import { listFiles } from '../support/temp';
-import { type JobWorld, startJobWorld, tempDir } from './setup';
+import { indexEntries, indexedRecords, type JobWorld, startJobWorld, tempDir } from './setup';
 
 const DAY = 86_400_000;
 
 async function recordIds(dir: string): Promise<string[]> {
-  const files = (await listFiles(dir)).filter((f) => !f.startsWith('_'));
-  return Promise.all(
-    files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')).id as string),
-  ).then((ids) => ids.sort());
+  return [...(await indexedRecords(dir)).keys()];
 }
 
 function seedHistory(env: JobWorld, repo: FakeRepo, runs: number, start: number): void {
@@ -116,8 +112,7 @@ describe('backfill cursors', () => {
       const ctx = env.context(dir.path);
       const recent = backfill.input.parse({ org: 'acme', since: '7d', kinds: ['runs', 'deployments'] });
       await backfill.run(recent, ctx);
-      const statusCount = async () =>
-        (await listFiles(dir.path)).filter((f) => f.startsWith('hot/deployment-status/')).length;
+      const statusCount = async () => (await indexEntries(dir.path, 'hot/deployment-status/')).length;
       expect(await statusCount()).toBe(1);
       const runIds = async () => (await recordIds(dir.path)).filter((id) => id.startsWith('workflow-run-'));
       expect(await runIds()).toHaveLength(1);

@@ -5,7 +5,7 @@ import { addPullRequest, pullRequestEvent, registerPullRoutes } from '../fake-gi
 import type { FakePull, FakeRepo } from '../fake-github/world';
 import { listFiles } from '../support/temp';
 import { signedEventFrom } from '../support/webhooks';
-import { type JobWorld, startJobWorld, tempDir } from './setup';
+import { indexedRecords, type JobWorld, startJobWorld, tempDir } from './setup';
 
 /**
  * Convergence with the real pull-request metrics (pull-request, code-review-involvement, commits-per-pr,
@@ -16,7 +16,9 @@ describe('backfill of closed pull requests converges with the live webhook', () 
   let env: JobWorld;
   let repo: FakeRepo;
   const pulls: FakePull[] = [];
-  const records = async (dir: string) => (await listFiles(dir)).filter((f) => !f.startsWith('_')).sort();
+  /** The index entries (one per record id), checked against the records in the packs. */
+  const records = async (dir: string) => [...(await indexedRecords(dir)).values()].map((r) => r.path).sort();
+  const hotFiles = async (dir: string) => (await listFiles(dir)).filter((f) => f.startsWith('hot/'));
 
   beforeAll(async () => {
     env = await startJobWorld();
@@ -67,9 +69,11 @@ describe('backfill of closed pull requests converges with the live webhook', () 
       // 12 closed: pull-request + code-review-involvement each; 8 merged: + commits-per-pr + documentation-updated.
       expect(liveFiles).toHaveLength(12 * 2 + 8 * 2);
 
+      const packsAndEntries = await hotFiles(live.path);
       const over = await backfill.run(input, env.context(live.path));
       expect(over.counts).toMatchObject({ written: 0 });
       expect(await records(live.path)).toEqual(liveFiles);
+      expect(await hotFiles(live.path)).toEqual(packsAndEntries); // not a pack more
 
       const first = await backfill.run(input, env.context(alone.path));
       expect(first.counts.written).toBe(liveFiles.length);

@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { backfill } from '../../src/jobs/backfill';
 import type { Metric } from '../../src/metrics/types';
+import type { MetricRecord } from '../../src/pipeline/types';
 import { addMergedPull } from '../fake-github/routes/deployments';
 import type { FakeRepo, Rest } from '../fake-github/world';
-import { listFiles } from '../support/temp';
-import { type JobWorld, startJobWorld, tempDir } from './setup';
+import { indexedRecords, type JobWorld, startJobWorld, tempDir } from './setup';
 
 /**
  * Stands in for the pull-request metric (registered by its own issue): natural key pull request id +
@@ -69,8 +67,9 @@ describe('backfill of closed pull requests', () => {
       const ctx = env.context(dir.path, { metrics: [closedPulls] });
       const first = await backfill.run(input, ctx);
       expect(first.counts.written).toBe(117); // 130 minus the 13 still open
-      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/pull-request/'));
-      const sample = JSON.parse(await readFile(join(dir.path, files[0] as string), 'utf8'));
+      const pulls = await indexedRecords(dir.path, 'hot/pull-request/');
+      expect(pulls.size).toBe(117);
+      const sample = [...pulls.values()][0]?.record as MetricRecord;
       // `merged` and `additions` exist only on the single pull request, as in the webhook payload.
       expect(sample.output).toMatchObject({ merged: true, additions: expect.any(Number) });
 

@@ -47,8 +47,10 @@ describe('job compact', () => {
       expect(files.filter((p) => p.startsWith('parquet/'))).toEqual([
         expect.stringMatching(/^parquet\/pull-request\/year=2026\/month=10\/day=10\//),
       ]);
+      // Day 11 stays hot: its pack and its index entry.
       expect(files.filter((p) => p.startsWith('hot/'))).toEqual([
-        expect.stringMatching(/^hot\/pull-request\/2026\/10\/11\//),
+        expect.stringMatching(/^hot\/pull-request\/2026\/10\/11\/12\/\d\d\/.*\.idx$/),
+        expect.stringMatching(/^hot\/pull-request\/2026\/10\/11\/12\/[0-9a-f]{16}\.ndjson$/),
       ]);
 
       const input = compactJob.input.parse({ before: '2026-10-13T00:00:00Z' });

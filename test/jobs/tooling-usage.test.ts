@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { toolingUsage } from '../../src/jobs/tooling-usage';
 import type { Metric } from '../../src/metrics/types';
 import { setFiles } from '../fake-github/routes/contents';
 import { addCommits } from '../fake-github/routes/deployments';
-import { listFiles } from '../support/temp';
-import { type JobWorld, startJobWorld, tempDir } from './setup';
+import { indexedRecords, type JobWorld, startJobWorld, tempDir } from './setup';
 
 /** Stands in for the tooling-usage metric: the job's contract is only its trigger and `{ repository }`. */
 const snapshot: Metric<{ full_name: string }> = {
@@ -47,10 +44,7 @@ describe('tooling-usage job', () => {
       const input = toolingUsage.input.parse({ org: 'acme', exclude: ['docs'] });
       const first = await toolingUsage.run(input, env.context(dir.path, { metrics: [snapshot] }));
       expect(first.counts).toMatchObject({ repositories: 2, records: 2, written: 2 });
-      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/tooling-usage/'));
-      const names = await Promise.all(
-        files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))),
-      );
+      const names = [...(await indexedRecords(dir.path, 'hot/tooling-usage/')).values()].map((r) => r.record);
       expect(names.map((r) => r.output.full_name).sort()).toEqual(['acme/api', 'acme/web']);
       expect(
         names.every((r) => r.collected_by === 'schedule' && r.trigger === 'schedule::tooling-usage'),
@@ -77,10 +71,12 @@ describe('tooling-usage job', () => {
         env.context(dir.path),
       );
       expect(result.counts).toMatchObject({ repositories: 1, records: 1, written: 1, failed: 0 });
-      const [file] = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/tooling-usage/'));
-      const record = JSON.parse(await readFile(join(dir.path, file as string), 'utf8'));
+      const [record, ...more] = [...(await indexedRecords(dir.path, 'hot/tooling-usage/')).values()].map(
+        (r) => r.record,
+      );
+      expect(more).toEqual([]);
       expect(record).toMatchObject({ status: 'complete', collected_by: 'schedule' });
-      expect(record.output.tools).toMatchObject({ 'npm:jest': '30.5.2', 'actions:actions/checkout': 'v4' });
+      expect(record?.output.tools).toMatchObject({ 'npm:jest': '30.5.2', 'actions:actions/checkout': 'v4' });
     } finally {
       await dir.remove();
     }

@@ -1,4 +1,5 @@
 import { openDuck } from '../../src/data/duckdb';
+import { INDEX_SUFFIX } from '../../src/data/layout';
 import { compactLake } from '../../src/lake/compact';
 import { DirectoryObjects } from '../../src/lake/directory-objects';
 import { lakeViewStatements } from '../../src/lake/duckdb';
@@ -121,7 +122,10 @@ describe('LakeStore (the worker writing the lake)', () => {
     // The repository's own answer counts: a second write finds every record there already.
     expect(await store.write(records)).toEqual({ written: [], unchanged: records.map((r) => r.id) });
     expect((await listFiles(`${dir.path}/lake`)).length).toBe(2);
-    expect((await listFiles(`${dir.path}/repository`)).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    // One index entry per record beside their pack (docs/DATA.md, "Layout").
+    expect((await listFiles(`${dir.path}/repository`)).filter((f) => f.endsWith(INDEX_SUFFIX))).toHaveLength(
+      2,
+    );
     await store.writeFile('_state/backfill.json', '{"cursor":1}\n');
     expect(await repository.readFile('_state/backfill.json')).toBe('{"cursor":1}\n');
   });

@@ -5,10 +5,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/config';
+import { packRecords } from '../../src/data/packs';
 import { trimEnvelope } from '../../src/pipeline/add-signature';
+import { recordPath } from '../../src/pipeline/record';
+import type { MetricRecord } from '../../src/pipeline/types';
 import { pushHeaders } from '../../src/push/signature';
 import { gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
+import { recordsIn } from '../store/support';
 import { functionUrlEvent, sqsRecord } from '../support/aws';
 import { bundleLambda } from '../support/lambda-bundle';
 import { tempDir } from '../support/temp';
@@ -267,8 +271,13 @@ describe('the bundles in fresh Node processes (as deployed)', () => {
         },
       );
       expect(batch).toEqual({ batchItemFailures: [] });
-      const files = [...(await git.dataFiles(repo)).keys()].filter((f) => f.startsWith('hot/workflow-job/'));
-      expect(files).toHaveLength(1);
+      // One record, in one pack beside its index entry (one commit: the queue message's batch).
+      const files = await git.dataFiles(repo);
+      const records = [...recordsIn(files, '').values()];
+      expect(records.map((r) => [r.metric, r.status])).toEqual([['workflow-job', 'complete']]);
+      expect([...files.keys()].filter((f) => f.startsWith('hot/workflow-job/')).sort()).toEqual(
+        [...packRecords(records).map((p) => p.path), recordPath(records[0] as MetricRecord)].sort(),
+      );
     } finally {
       await fake.stop();
       await aws.close();

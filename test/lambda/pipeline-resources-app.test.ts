@@ -9,6 +9,7 @@ import { appRoutes, installApp } from '../fake-github/routes/app';
 import { gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
 import { World } from '../fake-github/world';
+import { recordsIn } from '../store/support';
 import { APP_ID, appKeys } from '../support/github-app';
 import { example, signedEventFrom } from '../support/webhooks';
 
@@ -59,7 +60,8 @@ test('worker/schedule resources on the GitHub App: id and key from SSM, commits 
       '2026-11-20T10:00:01Z',
     );
     await first.store.write([record]);
-    expect([...(await git.dataFiles(repo)).keys()].some((f) => f.startsWith('hot/workflow-job/'))).toBe(true);
+    // The record is in the data repository (a pack, read as readers read it) under its id.
+    expect([...recordsIn(await git.dataFiles(repo), '').values()]).toEqual([record]);
     // Every commit request carried an installation token of the App; the source client is the App too.
     const commits = fake.contentWrites.filter((w) => w.path.startsWith('/repos/'));
     expect(commits.length).toBeGreaterThan(0);

@@ -14,6 +14,7 @@ import {
 } from '../../lambda/adapters/sqs-queue';
 import { createWorkerHandler, handler, type WorkerDeps } from '../../lambda/worker';
 import { configSchema } from '../../src/config/config';
+import { parseDataPath } from '../../src/data/layout';
 import { metrics } from '../../src/metrics/registry';
 import { defaultMetricSettings } from '../../src/metrics/settings';
 import type { Metric } from '../../src/metrics/types';
@@ -23,7 +24,16 @@ import type { Store } from '../../src/store/types';
 import { gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
 import { lambdaContext, sqsRecord } from '../support/aws';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
+
+/** The index entries of stored workflow-job records: one per record id. */
+async function indexEntries(root: string): Promise<string[]> {
+  return (await listFiles(root)).filter(
+    (f) => f.startsWith('hot/workflow-job/') && parseDataPath(f)?.kind === 'index',
+  );
+}
+
 import { example, examplesOf, signedEventFrom } from '../support/webhooks';
 
 // The functions' JSON logs are checked in the webhook tests; here they would only be noise.
@@ -109,7 +119,7 @@ describe('worker Lambda', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(write).toHaveBeenCalledTimes(1);
     expect(write.mock.calls[0]?.[0]).toHaveLength(25);
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(25);
+    expect(await indexEntries(dir.path)).toHaveLength(25);
     expect(parked()).toEqual([]);
   });
 
@@ -121,8 +131,8 @@ describe('worker Lambda', () => {
     const result = await worker()({ Records: records });
     expect(result.batchItemFailures).toEqual([]);
     expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: BUCKET });
-    const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'));
-    expect(files).toHaveLength(1);
+    expect(await indexEntries(dir.path)).toHaveLength(1);
+    expect((await storedRecords(dir.path)).map((r) => r.delivery_id)).toEqual(['big-1']);
   });
 
   it('reports only the failed message of a partial batch failure, storing the others', async () => {
@@ -141,7 +151,7 @@ describe('worker Lambda', () => {
     const result = await worker({ metrics: [...metrics, flaky] })({ Records: records });
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[2]!.messageId }]);
     // The other metric of the failed event still stored its record: the retry will find it unchanged.
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(5);
+    expect(await indexEntries(dir.path)).toHaveLength(5);
     expect(parked()).toEqual([]);
   });
 
@@ -203,7 +213,7 @@ describe('worker Lambda', () => {
     expect(byBody.get(notOurs.body)?.MessageAttributes?.failure_reason?.StringValue).toMatch(
       /not a telemetry event/,
     );
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(2);
+    expect(await indexEntries(dir.path)).toHaveLength(2);
   });
 
   it('leaves a poison message to SQS redrive when parking fails, and retries a transient S3 fault', async () => {
@@ -267,8 +277,11 @@ describe('worker Lambda (deployed handler, GitHub data repository)', () => {
       expect(first.batchItemFailures).toEqual([]);
       expect(second.batchItemFailures).toEqual([]);
 
-      const files = [...(await git.dataFiles(repo)).keys()].filter((f) =>
-        f.startsWith('data/hot/workflow-job/'),
+      // One index entry per stored id (a record file per id before packs: the GitHubRepoStore may write either).
+      const files = [...(await git.dataFiles(repo)).keys()].filter(
+        (f) =>
+          f.startsWith('data/hot/workflow-job/') &&
+          ['index', 'hot'].includes(parseDataPath(f.slice(5))?.kind ?? ''),
       );
       expect(files).toHaveLength(30); // the second batch repeated three jobs: nothing new to write
       const commits = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits'));

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { configSchema } from '../../src/config/config';
 import { backfill } from '../../src/jobs/backfill';
 import { toolingUsage } from '../../src/jobs/tooling-usage';
@@ -9,7 +7,8 @@ import { startLocalCollector } from '../../src/server/server';
 import { addRun } from '../fake-github/routes/listings';
 import { startJobWorld } from '../jobs/setup';
 import { collectAll, testContext } from '../support/collect';
-import { listFiles, tempDir } from '../support/temp';
+import { storedRecords } from '../support/stored-records';
+import { tempDir } from '../support/temp';
 import { examplesOf, signedDelivery, signedEventFrom } from '../support/webhooks';
 
 const SECRET = 'data-repository-secret';
@@ -28,10 +27,7 @@ function jobFrom(owner: string, name: string): Record<string, unknown> {
 }
 
 async function records(dir: string): Promise<MetricRecord[]> {
-  const files = (await listFiles(dir)).filter((f) => f.endsWith('.json') && !f.startsWith('_'));
-  return Promise.all(
-    files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as MetricRecord),
-  );
+  return storedRecords(dir);
 }
 
 describe('events from the data repository itself make no record (R9)', () => {

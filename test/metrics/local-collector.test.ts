@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { configSchema } from '../../src/config/config';
 import { jsonLogger } from '../../src/log/logger';
-import type { MetricRecord } from '../../src/pipeline/types';
 import { startLocalCollector } from '../../src/server/server';
-import { listFiles, tempDir } from '../support/temp';
+import { storedRecords } from '../support/stored-records';
+import { tempDir } from '../support/temp';
 import { example, examplesOf, signedDelivery } from '../support/webhooks';
 
 const SECRET = 'local-collector-secret';
@@ -55,10 +53,7 @@ describe('local collector without GITHUB_TOKEN', () => {
       }
       await collector.close();
 
-      const files = (await listFiles(dir.path)).filter((f) => f.endsWith('.json'));
-      const records = await Promise.all(
-        files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8')) as MetricRecord),
-      );
+      const records = await storedRecords(dir.path);
       const status = Object.fromEntries(records.map((r) => [r.metric, r.status]));
       expect(status).toEqual({
         'workflow-run': 'complete',

@@ -4,6 +4,7 @@ import { FileStore } from '../../src/store/file-store';
 import { pipelineRun, pushHarness, signedPush } from '../push/harness';
 import { collectAll } from '../support/collect';
 import { expectDocumentedExample } from '../support/metrics-doc';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 
 /** Items go through the real push handler (signature, validation), as a sender's request would. */
@@ -78,9 +79,19 @@ describe('pipeline-run metric', () => {
         const store = new FileStore(dir.path);
         for (const record of order) await store.write([record as MetricRecord]);
         const files = await listFiles(dir.path);
-        expect(files).toEqual([`hot/pipeline-run/2026/11/01/1152/${ended?.id}.json`]);
-        const stored = JSON.parse((await store.readFile(files[0] as string)) as string) as MetricRecord;
-        expect(stored.output).toMatchObject({ status: 'failure', duration_ms: 392_000 });
+        const entry = `hot/pipeline-run/2026/11/01/11/52/${ended?.id}.idx`;
+        // One index entry; a pack per write that stored something (the start first: the end is better).
+        expect(files.filter((f) => f.endsWith('.idx'))).toEqual([entry]);
+        expect(files.filter((f) => f.endsWith('.ndjson'))).toHaveLength(order[0] === started ? 2 : 1);
+        // The entry holds the end's standing, its revision ranking it above the start.
+        expect(ended?.revision).not.toBe(started?.revision);
+        expect(JSON.parse((await store.readFile(entry)) as string)).toEqual({
+          status: 'complete',
+          revision: ended?.revision,
+        });
+        const [stored, ...more] = await storedRecords(dir.path);
+        expect(more).toEqual([]);
+        expect(stored?.output).toMatchObject({ status: 'failure', duration_ms: 392_000 });
       } finally {
         await dir.remove();
       }

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/log/logger';
 import { startLocalCollector } from '../../src/server/server';
 import { addPullRequest } from '../fake-github/routes/pulls';
-import { listFiles, tempDir } from '../support/temp';
+import { storedRecords } from '../support/stored-records';
+import { tempDir } from '../support/temp';
 import { example, signedDelivery } from '../support/webhooks';
 import { startFakeGitHub } from './pull-request-support';
 
@@ -38,12 +37,7 @@ async function deliverMergedExample(githubToken: string | undefined, apiUrl?: st
     });
     expect(response.status).toBe(202);
     await collector.close(); // waits until every accepted event is stored
-    const files = (await listFiles(dir.path)).filter((f) => !f.startsWith('_'));
-    return Promise.all(
-      files.map(
-        async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8')) as Record<string, unknown>,
-      ),
-    );
+    return (await storedRecords(dir.path)) as unknown as Record<string, unknown>[];
   } finally {
     await dir.remove();
   }

@@ -1,8 +1,10 @@
 import {
   buildRecord,
+  compareStanding,
   isBetter,
   recordId,
   recordPath,
+  type Standing,
   safeSegment,
   serializeRecord,
 } from '../../src/pipeline/record';
@@ -65,13 +67,22 @@ describe('record envelope', () => {
     expect(partial.status).toBe('partial');
   });
 
-  it('places a record by metric, the UTC day and minute of occurred_at', () => {
+  it('places a record index entry by metric, the UTC day, hour and minute of occurred_at', () => {
     const path = recordPath({
       id: 'workflow-job-3fa9c0de',
       metric: 'workflow-job',
       occurred_at: '2021-12-31T23:37:59-02:00',
     });
-    expect(path).toBe('hot/workflow-job/2022/01/01/0137/workflow-job-3fa9c0de.json');
+    expect(path).toBe('hot/workflow-job/2022/01/01/01/37/workflow-job-3fa9c0de.idx');
+    // A retraction is a whole record under tombstones/, not an index entry.
+    expect(
+      recordPath({
+        id: 'workflow-job-3fa9c0de',
+        metric: 'workflow-job',
+        occurred_at: '2021-12-31T23:37:59-02:00',
+        status: 'retracted',
+      }),
+    ).toMatch(/^tombstones\/.*workflow-job-3fa9c0de\.json$/);
   });
 
   it('never lets a name climb out of its folder', () => {
@@ -113,6 +124,36 @@ describe('record envelope', () => {
     expect(isBetter({ status: 'complete', revision: 'a' }, { status: 'partial', revision: 'a' })).toBe(true);
     expect(isBetter({ status: 'complete', revision: 'a' }, { status: 'complete', revision: 'a' })).toBe(
       false,
+    );
+  });
+
+  it('compareStanding is a total order that extends isBetter', () => {
+    const standings: Standing[] = [];
+    for (const status of ['partial', 'complete', 'retracted'] as const)
+      for (const revision of [undefined, 'a', 'b'])
+        standings.push(revision === undefined ? { status } : { status, revision });
+    const sign = (n: number) => Math.sign(n);
+    for (const a of standings) {
+      expect(compareStanding(a, a)).toBe(0);
+      for (const b of standings) {
+        if (isBetter(a, b)) expect(compareStanding(a, b)).toBeGreaterThan(0);
+        // Antisymmetric, and 0 only for the same standing.
+        expect(sign(compareStanding(a, b)) + sign(compareStanding(b, a))).toBe(0);
+        if (a !== b) expect(compareStanding(a, b)).not.toBe(0);
+        for (const c of standings) {
+          if (compareStanding(a, b) > 0 && compareStanding(b, c) > 0)
+            expect(compareStanding(a, c)).toBeGreaterThan(0);
+          if (compareStanding(a, b) >= 0 && compareStanding(b, c) >= 0)
+            expect(compareStanding(a, c)).toBeGreaterThanOrEqual(0);
+        }
+      }
+    }
+    // The pair isBetter leaves unordered: the complete one ranks higher.
+    expect(compareStanding({ status: 'complete', revision: 'a' }, { status: 'partial', revision: 'b' })).toBe(
+      1,
+    );
+    expect(compareStanding({ status: 'partial', revision: 'b' }, { status: 'complete', revision: 'a' })).toBe(
+      -1,
     );
   });
 

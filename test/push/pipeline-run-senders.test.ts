@@ -9,6 +9,7 @@ import type { MetricRecord } from '../../src/pipeline/types';
 import { createPushHandler } from '../../src/push/handler';
 import { parseSenderSecrets, staticSenderSecrets } from '../../src/push/secrets';
 import { type LocalCollector, startLocalCollector } from '../../src/server/server';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 
 const run = promisify(execFile);
@@ -83,8 +84,7 @@ describe('pipeline-run senders of docs/PUSH.md, run against the local collector'
 
   async function records(): Promise<MetricRecord[]> {
     await collector.queue.drain();
-    const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/pipeline-run/'));
-    return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))));
+    return storedRecords(dir.path, 'hot/pipeline-run/');
   }
 
   async function report(): Promise<{
@@ -132,6 +132,11 @@ describe('pipeline-run senders of docs/PUSH.md, run against the local collector'
     const [record, ...more] = await records();
     expect(more).toEqual([]);
     expect(record?.id).toBe(running?.id);
+    // The end replaced the start at the record's one index entry (the start stays in its pack, outranked).
+    const entries = (await listFiles(dir.path)).filter(
+      (f) => f.startsWith('hot/pipeline-run/') && f.endsWith('.idx'),
+    );
+    expect(entries).toHaveLength(1);
     expect(record?.output).toMatchObject({
       sender: 'jenkins',
       pipeline: 'billing-build',

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { configSchema } from '../../src/config/config';
+import { packLines } from '../../src/data/packs';
 import { silentLogger } from '../../src/log/logger';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { createPushHandler } from '../../src/push/handler';
@@ -187,8 +188,12 @@ describe('retraction end to end: push, report, retract, report (local collector,
       repo: 'jenkins',
       output: { retracted: true, sender: 'jenkins', id: 'run-1', kind: 'pipeline-run' },
     });
-    const run1 = files.find((f) => f.startsWith('hot/pipeline-run/'));
-    expect(JSON.parse(await readFile(join(dir.path, run1 as string), 'utf8')).id).toBe(tombstone.id);
+    const runPacks = files.filter((f) => f.startsWith('hot/pipeline-run/') && f.endsWith('.ndjson'));
+    expect(runPacks).toHaveLength(1);
+    const packed = packLines(await readFile(join(dir.path, runPacks[0] as string), 'utf8')).map(
+      (l) => JSON.parse(l.text) as MetricRecord,
+    );
+    expect(packed.map((r) => [r.id, r.status])).toEqual([[tombstone.id, 'complete']]);
 
     // Resending a retracted item changes nothing: the tombstone wins over every version, for good.
     await push(
@@ -207,8 +212,8 @@ describe('retraction end to end: push, report, retract, report (local collector,
     // jenkins: deploy-1, inc-1 opened and resolved remain of six records; deploy-2, never-sent and run-1 retracted.
     expect(senders[1]).toMatchObject({ retracted: { items: 3, unmatched: 1 }, accepted: { last_24h: 3 } });
 
-    // A second run reported at its start, then at its end without started_at: two files of one id (their
-    // times fall in different minutes); every reader keeps the end.
+    // A second run reported at its start, then at its end without started_at: two index entries of one id
+    // (their times fall in different minutes); every reader keeps the end.
     const later = new Date(Date.now() + 20 * 60_000).toISOString();
     await push(
       'pipeline-run',
@@ -230,7 +235,9 @@ describe('retraction end to end: push, report, retract, report (local collector,
         finished_at: later,
       }),
     );
-    expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/pipeline-run/'))).toHaveLength(3);
+    expect(
+      (await listFiles(dir.path)).filter((f) => f.startsWith('hot/pipeline-run/') && f.endsWith('.idx')),
+    ).toHaveLength(3);
 
     // telemetry query's views and telemetry compact leave retracted ids out too; the views keep the later run.
     const env = { ...process.env, TELEMETRY_CONFIG: '', TELEMETRY_DATA_DIR: dir.path };

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { configSchema } from '../../src/config/config';
@@ -9,6 +8,7 @@ import type { MetricRecord } from '../../src/pipeline/types';
 import { createPushHandler } from '../../src/push/handler';
 import { parseSenderSecrets, staticSenderSecrets } from '../../src/push/secrets';
 import { type LocalCollector, startLocalCollector } from '../../src/server/server';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 
 const run = promisify(execFile);
@@ -95,8 +95,7 @@ describe('the copy-paste senders of docs/PUSH.md, run against the local collecto
 
   async function records(metric: string): Promise<MetricRecord[]> {
     await collector.queue.drain();
-    const files = (await listFiles(dir.path)).filter((f) => f.startsWith(`hot/${metric}/`));
-    return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))));
+    return storedRecords(dir.path, `hot/${metric}/`);
   }
 
   const deploymentEnv = {

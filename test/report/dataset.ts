@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { indexEntryContent, packRecords } from '../../src/data/packs';
 import type { DeploymentStatusOutput } from '../../src/metrics/deployment-status/output';
 import type { IncidentOutput } from '../../src/metrics/incident/output';
 import type { PullRequestOutput } from '../../src/metrics/pull-request/output';
@@ -7,12 +8,13 @@ import type { PushDeploymentOutput } from '../../src/metrics/push-deployment/out
 import type { PushIncidentOutput } from '../../src/metrics/push-incident/output';
 import type { WorkflowJobOutput } from '../../src/metrics/workflow-job';
 import type { WorkflowRunOutput } from '../../src/metrics/workflow-run/output';
-import { recordId, recordPath, serializeRecord } from '../../src/pipeline/record';
+import { recordId, recordPath } from '../../src/pipeline/record';
 import type { CollectedBy, MetricRecord, RecordStatus } from '../../src/pipeline/types';
 
 /**
  * Hand-built records that follow the metric output contracts exactly (every field, typed by the contract),
- * written in the data repository's layout. The dataset itself and its expected figures are in
+ * written in the data repository's layout as the stores write it: each record in a pack of its own (one
+ * write), beside its index entry. The dataset itself and its expected figures are in
  * report.test.ts.
  */
 
@@ -29,14 +31,15 @@ export class DataDir {
 
   constructor(readonly root: string) {}
 
-  record<O extends object>(
+  /** A record as a collector would build it (not written). */
+  build<O extends object>(
     metric: string,
     naturalKey: string,
     repository: string,
     occurredAt: string,
     output: O,
     options: { status?: RecordStatus; collectedBy?: CollectedBy } = {},
-  ): Written {
+  ): MetricRecord {
     const [owner, repo] = repository.split('/') as [string, string];
     const status = options.status ?? 'complete';
     const record: MetricRecord<O> = {
@@ -59,9 +62,26 @@ export class DataDir {
       collector_version: '0.1.0',
       output,
     };
-    const path = recordPath(record);
-    this.raw(path, serializeRecord(record as MetricRecord<unknown>));
-    return { id: record.id, path };
+    return record as unknown as MetricRecord;
+  }
+
+  /** A record written as one write of a store: a pack of its own beside its index entry. */
+  record(...args: Parameters<DataDir['build']>): Written {
+    const record = this.build(...args);
+    const [pack] = this.pack([record]);
+    return { id: record.id, path: pack as string };
+  }
+
+  /** Records written as one write of a store: their packs (paths returned) and index entries. */
+  pack(records: readonly MetricRecord[]): string[] {
+    const packs = packRecords(records);
+    for (const pack of packs) this.raw(pack.path, pack.content);
+    for (const record of records) {
+      const index = join(this.root, recordPath(record));
+      mkdirSync(dirname(index), { recursive: true });
+      writeFileSync(index, indexEntryContent(record));
+    }
+    return packs.map((pack) => pack.path);
   }
 
   /** Any file, for invalid records and folders the report must skip. */
@@ -70,6 +90,26 @@ export class DataDir {
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, content);
     this.files.push(path);
+  }
+}
+
+/**
+ * Two versions of one id that `isBetter` orders neither way, `{partial, revision 'b'}` and `{complete,
+ * revision 'a'}` (`version(status, salt)` builds the record), to be written each in a pack of its own, as a
+ * crash or two concurrent writes leave them. Readers meet packs in path order (hash names), so salts are
+ * tried until the partial one's pack sorts first (`partialFirst`) or last: a test covers both orders.
+ */
+export function unorderedVersions(
+  version: (status: 'partial' | 'complete', salt: number) => MetricRecord,
+  partialFirst: boolean,
+): { partial: MetricRecord; complete: MetricRecord } {
+  for (let salt = 0; ; salt += 1) {
+    const partial = { ...version('partial', salt), revision: 'b' };
+    const complete = { ...version('complete', salt), revision: 'a' };
+    const [p] = packRecords([partial]);
+    const [c] = packRecords([complete]);
+    if ((p as { path: string }).path < (c as { path: string }).path === partialFirst)
+      return { partial, complete };
   }
 }
 

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Duck, openDuck } from '../../src/data/duckdb';
-import { hotRecordPath, partitionFolder } from '../../src/data/layout';
+import { partitionFolder } from '../../src/data/layout';
+import { packRecords } from '../../src/data/packs';
 import { writeParquet } from '../../src/data/parquet';
-import { serializeRecord } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { appendFileFacts, createCiTables, settleCi } from '../../src/report/ci';
 import {
@@ -183,12 +183,13 @@ describe('facts in SQL agree with toFact', () => {
     expect(pulls.filter((p) => p.reviewed === null)).toHaveLength(1);
   });
 
-  it('from hot record files, every record by SQL (none judged in JS)', async () => {
+  it('from hot packs, every record by SQL (none judged in JS)', async () => {
     const root = join(dir.path, 'hot');
-    for (const record of list) {
-      const path = join(root, hotRecordPath(record));
+    // Small packs: several records each, several packs per hour folder.
+    for (const pack of packRecords(list, 2_000)) {
+      const path = join(root, pack.path);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, serializeRecord(record));
+      writeFileSync(path, pack.content);
     }
     jest.mocked(toFact).mockClear();
     expect(await byReader(root)).toEqual(expected);

@@ -7,7 +7,7 @@ import { buildReport, type Report } from '../../src/report/report';
 import { TeamResolver } from '../../src/report/teams';
 import { parseWindow } from '../../src/report/window';
 import { tempDir } from '../support/temp';
-import { DataDir, pullRequest } from './dataset';
+import { DataDir, pullRequest, unorderedVersions } from './dataset';
 import { SETTINGS, TEAMS, writeDataset } from './fixture';
 
 /* The dataset, with the arithmetic of every figure, is in fixture.ts; expected figures are below. */
@@ -528,5 +528,105 @@ describe('merged without review, with partial records', () => {
     // 1 of the 2 merged pull requests with known reviews was merged without review: rate 1/2.
     expect(report.flow.merged_without_review).toEqual({ count: 1, rate: 0.5, unknown: 1 });
     await root.remove();
+  });
+});
+
+describe('hot packs', () => {
+  it('reads every line of every pack and the older per-record hot files; one record per id, the better wins; a bad line is a warning with its pack and line', async () => {
+    const root = await tempDir('telemetry-report-packs-');
+    const data = new DataDir(root.path);
+    const stages = { coding: 1, pickup: 1, review: 1, merge: 1, cycle: 4 };
+    const pr = (id: string, at: string, reviews: number | null, status: 'complete' | 'partial') =>
+      data.build(
+        'pull-request',
+        `${id}:${at}`,
+        'acme/api',
+        at,
+        pullRequest({ pull_request_id: id, closed_at: at, additions: 1, deletions: 1, reviews, s: stages }),
+        { status },
+      );
+    const at = '2026-10-10T12:00:00Z';
+    // One write of three records (one pack), the partial one made complete by a later write (a second pack
+    // of the same hour folder): 1 and 3 reviewed, 2 merged without review once complete.
+    const [first] = data.pack([
+      pr('1', at, 2, 'complete'),
+      pr('2', at, null, 'partial'),
+      pr('3', at, 1, 'complete'),
+    ]);
+    const [second] = data.pack([pr('2', at, 0, 'complete')]);
+    expect(first).not.toBe(second);
+    expect(first?.slice(0, first.lastIndexOf('/'))).toBe(second?.slice(0, second.lastIndexOf('/')));
+    // A pack with a line that is not JSON and one that is not a valid record between valid ones.
+    const valid = data.build(
+      'pull-request',
+      `4:${at}`,
+      'acme/api',
+      at,
+      pullRequest({ pull_request_id: '4', closed_at: at, additions: 1, deletions: 1, reviews: 1, s: stages }),
+    );
+    const bad = 'hot/pull-request/2026/10/10/12/0123456789abcdef.ndjson';
+    data.raw(
+      bad,
+      [JSON.stringify(valid), '{"id": "cut', JSON.stringify({ ...valid, id: 'x', owner: '' }), ''].join('\n'),
+    );
+    // A hot file written before packs, one record per file, beside the packs.
+    const old = pr('5', at, 0, 'complete');
+    data.raw(`hot/pull-request/2026/10/10/1200/${old.id}.json`, JSON.stringify(old));
+
+    const report = await buildReport({
+      dataDir: root.path,
+      window: parseWindow('2026-10-01', '2026-10-31'),
+      settings: SETTINGS,
+    });
+    expect(report.records.by_metric['pull-request']).toBe(5);
+    expect(report.records.duplicates).toBe(1);
+    expect(report.records.invalid).toBe(2);
+    expect(report.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^${bad}:2: not valid JSON`)),
+      expect.stringMatching(new RegExp(`^${bad}:3: invalid record envelope: owner`)),
+    ]);
+    // 2 (complete now) and 5 merged without review, 1, 3, 4 reviewed.
+    expect(report.flow.merged_without_review).toEqual({ count: 2, rate: 0.4, unknown: 0 });
+    await root.remove();
+  });
+});
+
+describe('an id left in two packs as {partial, revision b} and {complete, revision a}', () => {
+  it('keeps the complete one, as compaction does, whichever pack is met first', async () => {
+    for (const partialFirst of [true, false]) {
+      const root = await tempDir('telemetry-report-unordered-');
+      const data = new DataDir(root.path);
+      const stages = { coding: 1, pickup: 1, review: 1, merge: 1, cycle: 4 };
+      const at = '2026-10-10T12:00:00Z';
+      const pr = (id: string, reviews: number | null, status: 'complete' | 'partial') =>
+        data.build(
+          'pull-request',
+          `${id}:${at}`,
+          'acme/api',
+          at,
+          pullRequest({ pull_request_id: id, closed_at: at, additions: 1, deletions: 1, reviews, s: stages }),
+          { status },
+        );
+      // 1 reviewed; 2 merged without review once complete (revision a), unknown while partial (revision b).
+      data.pack([pr('1', 2, 'complete')]);
+      const { partial, complete } = unorderedVersions(
+        (status, salt) => ({
+          ...pr('2', status === 'complete' ? 0 : null, status),
+          delivery_id: `unordered-${salt}`,
+        }),
+        partialFirst,
+      );
+      data.pack([partial]);
+      data.pack([complete]);
+      const report = await buildReport({
+        dataDir: root.path,
+        window: parseWindow('2026-10-01', '2026-10-31'),
+        settings: SETTINGS,
+      });
+      expect(report.records.by_metric['pull-request']).toBe(2);
+      expect(report.records.duplicates).toBe(1);
+      expect(report.flow.merged_without_review).toEqual({ count: 1, rate: 0.5, unknown: 0 });
+      await root.remove();
+    }
   });
 });

@@ -32,6 +32,7 @@ describe('crash safety of the local collector (real processes, SIGKILL)', () => 
       stored: 240,
       acknowledged_lost: 0,
       duplicates: 0,
+      unindexed: 0,
       clean_exit: true,
     });
   });

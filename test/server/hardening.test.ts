@@ -13,6 +13,7 @@ import {
 import { nodeSpoolFiles, type SpoolFiles } from '../../src/spool/spool';
 import { FileStore } from '../../src/store/file-store';
 import type { Store } from '../../src/store/types';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 import { example, signedDelivery } from '../support/webhooks';
 
@@ -273,7 +274,8 @@ describe('local collector under hostile input and failing disks', () => {
       expect(errors.filter((m) => m !== 'enqueue failed')).toEqual(['store unhealthy']);
       expect(lines.filter((l) => l.message === 'store healthy again')).toHaveLength(1);
       const stored = await listFiles(dir.path);
-      expect(stored.filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(1);
+      expect(stored.filter((f) => f.startsWith('hot/workflow-job/') && f.endsWith('.idx'))).toHaveLength(1);
+      expect(await storedRecords(dir.path, 'hot/workflow-job/')).toHaveLength(1);
       expect(stored.filter((f) => f.startsWith('_dead-letter/'))).toEqual([]);
       expect((await health()).status).toBe(200);
     });
@@ -321,7 +323,10 @@ describe('local collector under hostile input and failing disks', () => {
       const restarted = await start();
       expect(restarted.replayed).toBe(1);
       await restarted.queue.drain();
-      expect((await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'))).toHaveLength(1);
+      expect(
+        (await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/') && f.endsWith('.idx')),
+      ).toHaveLength(1);
+      expect(await storedRecords(dir.path, 'hot/workflow-job/')).toHaveLength(1);
     });
   });
 
@@ -330,10 +335,7 @@ describe('local collector under hostile input and failing disks', () => {
       structuredClone(example('workflow_job', 'completed')) as { workflow_job: Record<string, unknown> };
     const storedJobs = async (): Promise<MetricRecord[]> => {
       await (collector as LocalCollector).queue.drain();
-      const files = (await listFiles(dir.path)).filter((f) => f.startsWith('hot/workflow-job/'));
-      const { readFile } = await import('node:fs/promises');
-      const { join } = await import('node:path');
-      return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir.path, f), 'utf8'))));
+      return storedRecords(dir.path, 'hot/workflow-job/');
     };
 
     it('a job id above 2^53 sent as a JSON number is stored exactly, not rounded or dead-lettered', async () => {

@@ -1,7 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { loadConfig } from '../../src/config/config';
+import { parseDataPath } from '../../src/data/layout';
 import { silentLogger } from '../../src/log/logger';
+import { recordPath } from '../../src/pipeline/record';
+import type { MetricRecord } from '../../src/pipeline/types';
 import { type LocalCollector, startLocalCollector } from '../../src/server/server';
+import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
 import { example, signedDelivery } from '../support/webhooks';
 
@@ -21,7 +25,8 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 1000)
 describe('local collector: HTTP contract of POST /telemetry', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let collector: LocalCollector;
-  const records = async () => (await listFiles(dir.path)).filter((f) => !f.startsWith('_'));
+  /** The index entries of the data directory: one per stored record id. */
+  const records = async () => (await listFiles(dir.path)).filter((f) => parseDataPath(f)?.kind === 'index');
 
   async function post(
     headers: Record<string, string>,
@@ -73,6 +78,10 @@ describe('local collector: HTTP contract of POST /telemetry', () => {
       });
       expect(files).toHaveLength(1);
       expect(files[0]?.startsWith(folder)).toBe(true);
+      const stored = await storedRecords(dir.path);
+      expect(stored).toHaveLength(1);
+      expect(files[0]).toBe(recordPath(stored[0] as MetricRecord));
+      expect(stored[0]?.delivery_id).toBe(delivery.headers['x-github-delivery']);
     },
   );
 
@@ -88,6 +97,9 @@ describe('local collector: HTTP contract of POST /telemetry', () => {
     expect((await post(delivery.headers, delivery.body)).status).toBe(202);
     await collector.queue.drain();
     expect(await records()).toHaveLength(1);
+    // One pack and one index entry: the second delivery wrote no file.
+    expect((await listFiles(dir.path)).filter((f) => !f.startsWith('_'))).toHaveLength(2);
+    expect(await storedRecords(dir.path)).toHaveLength(1);
   });
 
   it('stores all of 200 distinct deliveries sent at once', async () => {
@@ -102,6 +114,9 @@ describe('local collector: HTTP contract of POST /telemetry', () => {
     const statuses = await Promise.all(deliveries.map((d) => post(d.headers, d.body).then((r) => r.status)));
     expect(statuses.every((s) => s === 202)).toBe(true);
     await waitFor(async () => ((await records()).length === 200 ? true : undefined), 5000);
+    expect(
+      new Set((await storedRecords(dir.path)).map((r) => (r.output as { job_id: unknown }).job_id)).size,
+    ).toBe(200);
   });
 
   it('answers ping 200 and an event it does not collect 202 "ignored", storing nothing', async () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { indexEntryContent, packRecords } from '../../src/data/packs';
 import { createStoreClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { recordPath, serializeRecord } from '../../src/pipeline/record';
@@ -8,7 +9,15 @@ import { GitHubRepoStore } from '../../src/store/github-repo-store';
 import { StoreUnavailableError } from '../../src/store/types';
 import { FakeGitHub } from '../fake-github/server';
 import { tempDir } from '../support/temp';
-import { type StoreWorld, storeWorld, TOKEN, workflowJobRecords } from './support';
+import {
+  indexEntriesIn,
+  packsFirstHistory,
+  packsIn,
+  type StoreWorld,
+  storeWorld,
+  TOKEN,
+  workflowJobRecords,
+} from './support';
 
 const run = promisify(execFile);
 
@@ -21,9 +30,10 @@ describe('GitHubRepoStore', () => {
     await world.close();
   });
 
-  it('writes a batch as one commit of three content-creating requests', async () => {
+  it('writes a batch as one commit of three content-creating requests: packs and index entries', async () => {
     const records = await workflowJobRecords(25, { months: 2 });
     const before = (await world.git.log(world.repo, 'main')).length;
+    const filesBefore = await world.git.files(world.repo, 'main');
     const result = await world.store().write(records);
     expect(result.written.sort()).toEqual(records.map((r) => r.id).sort());
     expect(result.unchanged).toEqual([]);
@@ -37,9 +47,24 @@ describe('GitHubRepoStore', () => {
     ).toEqual(['POST trees', 'POST commits', 'PATCH refs/heads/main']);
     const stored = await world.records();
     for (const record of records) expect(stored.get(`data/${recordPath(record)}`)).toEqual(record);
-    expect((await world.git.files(world.repo, 'main')).get(`data/${recordPath(records[0]!)}`)).toBe(
-      serializeRecord(records[0]!),
+    // The commit added one pack per hour folder (the records of two months: two) and one index entry per
+    // record, nothing else.
+    const files = await world.git.files(world.repo, 'main');
+    const added = [...files.keys()].filter((p) => !filesBefore.has(p)).sort();
+    const packs = packRecords(records);
+    expect(packs).toHaveLength(2);
+    expect(added).toEqual(
+      [...packs.map((p) => `data/${p.path}`), ...records.map((r) => `data/${recordPath(r)}`)].sort(),
     );
+    for (const pack of packs) expect(files.get(`data/${pack.path}`)).toBe(pack.content);
+    for (const record of records)
+      expect(files.get(`data/${recordPath(record)}`)).toBe(indexEntryContent(record));
+    expect(
+      [...packsIn(files).values()]
+        .flat()
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(records.map((r) => r.id).sort());
   });
 
   it('leaves a repository that git itself reads: fsck clean, the records in the tree, the messages in the log', async () => {
@@ -55,6 +80,14 @@ describe('GitHubRepoStore', () => {
       await git('fsck', '--strict', '--no-dangling');
       const files = (await git('ls-tree', '-r', '--name-only', 'refs/heads/main')).trim().split('\n');
       for (const record of records) expect(files).toContain(`data/${recordPath(record)}`);
+      const packs = files.filter((f) => f.endsWith('.ndjson'));
+      // Two writes over two hours (months): two packs each.
+      expect(packs).toHaveLength(4);
+      const lines: string[] = [];
+      for (const pack of packs) lines.push(...(await git('show', `refs/heads/main:${pack}`)).split('\n'));
+      expect(lines.filter((l) => l !== '').sort()).toEqual(
+        records.map((r) => serializeRecord(r).trimEnd()).sort(),
+      );
       const subjects = (await git('log', '--format=%s', 'refs/heads/main')).trim().split('\n');
       expect(subjects).toEqual([
         'telemetry: 6 records (workflow-job 6)',
@@ -63,7 +96,9 @@ describe('GitHubRepoStore', () => {
         'Initial commit',
       ]);
       const path = `data/${recordPath(records[0] as MetricRecord)}`;
-      expect(await git('show', `refs/heads/main:${path}`)).toBe(serializeRecord(records[0] as MetricRecord));
+      expect(await git('show', `refs/heads/main:${path}`)).toBe(
+        indexEntryContent(records[0] as MetricRecord),
+      );
     } finally {
       await dir.remove();
     }
@@ -81,7 +116,7 @@ describe('GitHubRepoStore', () => {
     expect((await world.git.log(world.repo, 'main')).length).toBe(commits);
     expect(world.fake.contentWrites.length).toBe(writes);
     // A fresh store (a new Lambda) finds them by listing the folders (one per level of
-    // hot/<metric>/<yyyy>/<mm>/<dd>/<slot>/), not by one read per record.
+    // hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<mm>/), not by one read per record, nor by reading a pack.
     const reads = world.fake.requests.length;
     const fresh = await world.store().write(records);
     expect(fresh.written).toEqual([]);
@@ -152,11 +187,31 @@ describe('GitHubRepoStore: better record wins', () => {
     expect((await store.write([complete as MetricRecord])).written).toEqual([partial.id]);
     expect((await world.records()).get(path)?.status).toBe('complete');
 
+    // The complete record is in a new pack; the old pack keeps the partial one; the index entry says complete.
+    const files = await world.git.files(world.repo, 'main');
+    expect(
+      [...packsIn(files).values()].map((records) => records.map((r) => `${r.id} ${r.status}`)).sort(),
+    ).toEqual([[`${partial.id} complete`], [`${partial.id} partial`]]);
+    expect(files.get(path)).toBe(indexEntryContent(complete as MetricRecord));
+
     const commits = (await world.git.log(world.repo, 'main')).length;
     expect((await store.write([partial])).unchanged).toEqual([partial.id]);
     expect((await world.store().write([partial, complete as MetricRecord])).written).toEqual([]);
     expect((await world.git.log(world.repo, 'main')).length).toBe(commits);
     expect((await world.records()).get(path)?.status).toBe('complete');
+  });
+
+  it('replaces a partial record by a partial one of a higher revision (a pipeline run still failing to enrich)', async () => {
+    const [complete] = await workflowJobRecords(1);
+    const first = { ...partialOf(complete as MetricRecord), revision: 'a' };
+    const later = { ...first, revision: 'b' };
+    const path = `data/${recordPath(first)}`;
+    await world.store().write([first]);
+    // A fresh store reads the stored index entry (it has never seen it) before deciding.
+    expect((await world.store().write([later])).written).toEqual([later.id]);
+    expect((await world.records()).get(path)?.revision).toBe('b');
+    expect((await world.store().write([first])).unchanged).toEqual([first.id]);
+    expect((await world.records()).get(path)?.revision).toBe('b');
   });
 
   it('keeps the better of two records for the same path within one batch', async () => {
@@ -171,17 +226,33 @@ describe('GitHubRepoStore: better record wins', () => {
     const records = await workflowJobRecords(6);
     const store = world.store();
     await store.write(records.slice(0, 2));
-    // Another worker (a second Lambda) stores records 2 and 3 behind this store's back.
+    // Another worker (a second Lambda) stores records 2 and 3 behind this store's back: their pack, then
+    // their index entries.
+    const [theirs] = packRecords(records.slice(2, 4));
+    await world.git.foreignCommit(world.repo, 'main', `data/${theirs?.path}`, theirs?.content);
     for (const record of records.slice(2, 4))
       await world.git.foreignCommit(
         world.repo,
         'main',
         `data/${recordPath(record)}`,
-        serializeRecord(record),
+        indexEntryContent(record),
       );
+    const writes = world.fake.contentWrites.length;
     const result = await store.write(records);
     expect(result.written.sort()).toEqual([records[4]?.id, records[5]?.id].sort());
+    expect(result.unchanged.sort()).toEqual(
+      records
+        .slice(0, 4)
+        .map((r) => r.id)
+        .sort(),
+    );
+    expect(world.fake.contentWrites.length - writes).toBe(3);
     expect((await world.records()).size).toBe(6);
+    // Three packs: the first write's, the other writer's, and the last write's of records 4 and 5 alone.
+    const packs = packsIn(await world.git.files(world.repo, 'main'));
+    expect([...packs.values()].map((p) => p.map((r) => r.id)).sort()).toEqual(
+      [records.slice(0, 2), records.slice(2, 4), records.slice(4)].map((p) => p.map((r) => r.id)).sort(),
+    );
   });
 });
 
@@ -204,7 +275,9 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     for (const tree of trees) expect(tree.bytes).toBeLessThanOrEqual(maxTreeBytes);
     const commits = Math.ceil(trees.length / 4);
     const log = (await world.git.log(world.repo, 'main')).slice(0, commits).reverse();
-    expect(log.every((c) => /^telemetry: \d+ records \(workflow-job \d+\)/.test(c.message))).toBe(true);
+    expect(log.every((c) => /^telemetry: (packs of )?\d+ records \(workflow-job \d+\)/.test(c.message))).toBe(
+      true,
+    );
     expect(log[0]?.message).toMatch(/more files follow/);
     expect(log[0]?.message).toMatch(/^Telemetry-Writes: 6$/m);
     expect(log[commits - 1]?.message).toMatch(
@@ -214,7 +287,77 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     expect(writes).toBe(trees.length + 2 * commits);
     // Every chunk is in the branch: each tree request of a commit built on the tree the one before built.
     expect((await world.records()).size).toBe(60);
+    // Packs first: every commit's tree holds the record of each of its index entries in a pack, and every
+    // pack was committed no later than its records' index entries.
+    const history = await packsFirstHistory(world.git, world.repo, 'main');
+    expect(history.violations).toEqual([]);
+    const mine = history.commits.slice(-commits);
+    expect(mine.length).toBeGreaterThan(1);
+    const packedIn = new Map<string, number>();
+    const files = await world.git.files(world.repo, 'main');
+    const packs = packsIn(files);
+    mine.forEach((c, i) => {
+      for (const pack of c.packs)
+        for (const record of packs.get(pack) ?? []) packedIn.set(`data/${recordPath(record)}`, i);
+    });
+    const order: string[] = [];
+    mine.forEach((c, i) => {
+      for (const path of c.index) if ((packedIn.get(path) ?? Infinity) > i) order.push(path);
+    });
+    expect(order).toEqual([]);
+    // Each pack travels right before its index entries: every commit settles records, not only packs.
+    expect(mine.every((c) => c.index.length > 0)).toBe(true);
+    expect(packedIn.size).toBe(60);
+    expect(mine.flatMap((c) => c.index)).toHaveLength(60);
+    // Each record in exactly one pack: a split batch does not pack its records again.
+    expect([...packs.values()].flat()).toHaveLength(60);
+    expect(indexEntriesIn(files).size).toBe(60);
   });
+
+  it('never leaves an index entry whose record is in no pack, whichever request of a split batch fails; the retry completes it', async () => {
+    const records = await workflowJobRecords(60, { months: 3 });
+    const options = { maxTreeBytes: 30_000, maxTreesPerCommit: 4, maxAttempts: 1 };
+    world = await storeWorld();
+    await world.store(options).write(records);
+    const writes = world.fake.contentWrites.length;
+    expect(writes).toBeGreaterThan(6);
+    await world.close();
+    for (let fail = 1; fail <= writes; fail += 1) {
+      world = await storeWorld();
+      let seen = 0;
+      world.fake.injectFault({
+        kind: '500',
+        times: 1,
+        match: (r) => {
+          if (r.method === 'GET') return false;
+          seen += 1;
+          return seen === fail;
+        },
+      });
+      const store = world.store(options);
+      const error = await store.write(records).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      const settled = (error as StoreUnavailableError).settled ?? [];
+      const first = await packsFirstHistory(world.git, world.repo, 'main');
+      expect(first.violations).toEqual([]);
+      // What the failed write reports as stored is stored (indexed, and packed).
+      const indexed = indexEntriesIn(await world.git.files(world.repo, 'main'));
+      for (const id of settled)
+        expect(indexed.has(`data/${recordPath(records.find((r) => r.id === id) as MetricRecord)}`)).toBe(
+          true,
+        );
+      world.fake.clearFaults();
+      const retry = await world.store(options).write(records);
+      expect([...retry.written, ...retry.unchanged].sort()).toEqual(records.map((r) => r.id).sort());
+      const after = await packsFirstHistory(world.git, world.repo, 'main');
+      expect(after.violations).toEqual([]);
+      expect([...(await world.records()).keys()].sort()).toEqual(
+        records.map((r) => `data/${recordPath(r)}`).sort(),
+      );
+      await world.close();
+    }
+    world = await storeWorld();
+  }, 60_000);
 
   it('splits smaller when GitHub answers that a tree request is too large, and keeps the size for the next batch', async () => {
     world = await storeWorld({ maxTreeRequestBytes: 40_000 });
@@ -249,10 +392,17 @@ describe('GitHubRepoStore: splitting, conflicts, rate limits and faults', () => 
     const trees = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'));
     expect(trees).toHaveLength(4);
     for (const rebuild of trees.slice(1)) expect(rebuild.bytes).toBeLessThan((trees[0]?.bytes as number) / 4);
-    // What git holds is the records as the first request sent them.
+    // What git holds is the records as the first request sent them, each in one pack.
     const stored = await world.records();
-    for (const record of records)
-      expect(files.get(`data/${recordPath(record)}`)).toBe(serializeRecord(record));
+    for (const record of records) {
+      expect(files.get(`data/${recordPath(record)}`)).toBe(indexEntryContent(record));
+      expect(stored.get(`data/${recordPath(record)}`)).toEqual(record);
+    }
+    expect([...packsIn(files).keys()].sort()).toEqual(
+      packRecords(records)
+        .map((p) => `data/${p.path}`)
+        .sort(),
+    );
     expect(stored.size).toBe(20);
   });
 

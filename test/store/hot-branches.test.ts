@@ -2,10 +2,19 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compact, readPartition } from '../../src/data/compact';
-import { recordPath, serializeRecord } from '../../src/pipeline/record';
+import { indexEntryContent, packRecords } from '../../src/data/packs';
+import { recordPath } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { tempDir } from '../support/temp';
-import { type StoreWorld, storeWorld, workflowJobRecords } from './support';
+import {
+  indexEntriesIn,
+  packsFirstHistory,
+  packsIn,
+  recordsIn,
+  type StoreWorld,
+  storeWorld,
+  workflowJobRecords,
+} from './support';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'telemetry-cli.cjs');
 const run = promisify(execFile);
@@ -26,7 +35,7 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
 
   /**
    * What a reader deduplicating by id sees: records of the data branch's partitions and of every hot
-   * branch, id → how many copies, and the ids once each.
+   * branch's packs, the ids once each and how many copies there are in all.
    */
   const readable = async (): Promise<{ ids: string[]; copies: number }> => {
     const store = hotStore();
@@ -35,8 +44,8 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
       if (path.endsWith('.parquet'))
         for (const record of await readPartition(store, path.slice('data/'.length))) ids.push(record.id);
     for (const branch of await hotBranches())
-      for (const [path, text] of await world.git.files(world.repo, branch))
-        if (path.startsWith('data/hot/')) ids.push((JSON.parse(text) as MetricRecord).id);
+      for (const records of packsIn(await world.git.files(world.repo, branch)).values())
+        for (const record of records) ids.push(record.id);
     return { ids: [...new Set(ids)].sort(), copies: ids.length };
   };
 
@@ -52,9 +61,19 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
     const log = await world.git.log(world.repo, TODAY);
     // The day's first commit has no parent: nothing of the data branch's history is in a hot branch.
     expect(log).toHaveLength(1);
+    // One commit of the packs (one per hour folder: two months, two) and an index entry per record.
     const files = await world.git.files(world.repo, TODAY);
+    expect([...files.keys()].sort()).toEqual(
+      [
+        ...packRecords(records).map((p) => `data/${p.path}`),
+        ...records.map((r) => `data/${recordPath(r)}`),
+      ].sort(),
+    );
     for (const record of records)
-      expect(files.get(`data/${recordPath(record)}`)).toBe(serializeRecord(record));
+      expect(files.get(`data/${recordPath(record)}`)).toBe(indexEntryContent(record));
+    expect([...recordsIn(files).values()].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
+      [...records].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
     // Three content-creating requests: tree, commit, and the ref created.
     expect(world.fake.contentWrites.map((w) => `${w.method} ${w.path.replace(/.*\/git\//, '')}`)).toEqual([
       'POST trees',
@@ -63,14 +82,21 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
     ]);
 
     // The same records again (SQS redelivers), from a fresh store (a new Lambda): found, nothing written.
+    const writes = world.fake.contentWrites.length;
     const again = await hotStore().write(records);
     expect(again.written).toEqual([]);
     expect(await world.git.log(world.repo, TODAY)).toHaveLength(1);
+    expect(world.fake.contentWrites.length).toBe(writes);
 
     // More records: a fast-forward commit on the same branch.
-    await store.write(await workflowJobRecords(2, { firstId: 8_000_000 }));
+    const more = await workflowJobRecords(2, { firstId: 8_000_000 });
+    await store.write(more);
     expect(await world.git.log(world.repo, TODAY)).toHaveLength(2);
     expect(world.fake.contentWrites.at(-1)?.method).toBe('PATCH');
+    const history = await packsFirstHistory(world.git, world.repo, TODAY);
+    expect(history.violations).toEqual([]);
+    expect(history.commits.at(-1)?.packs).toEqual(packRecords(more).map((p) => `data/${p.path}`));
+    expect(history.commits.at(-1)?.index).toEqual(more.map((r) => `data/${recordPath(r)}`).sort());
   });
 
   it("a restarted writer counts the writes spent on the day's hot branch (the budget ledger)", async () => {
@@ -89,10 +115,20 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
     await store.write([partial]);
     await store.write([complete as MetricRecord]);
     const path = `data/${recordPath(complete as MetricRecord)}`;
-    expect(JSON.parse((await world.git.files(world.repo, TODAY)).get(path) as string).status).toBe(
-      'complete',
-    );
+    const files = await world.git.files(world.repo, TODAY);
+    // The index entry says complete; a new pack holds the complete record, the first one the partial.
+    expect(files.get(path)).toBe(indexEntryContent(complete as MetricRecord));
+    expect([...packsIn(files).values()].map((p) => p.map((r) => r.status)).sort()).toEqual([
+      ['complete'],
+      ['partial'],
+    ]);
+    expect(recordsIn(files).get(path)).toEqual(complete);
+    const commits = (await world.git.log(world.repo, TODAY)).length;
     expect((await store.write([partial])).written).toEqual([]);
+    expect(await world.git.log(world.repo, TODAY)).toHaveLength(commits);
+    expect(indexEntriesIn(await world.git.files(world.repo, TODAY)).get(path)).toBe(
+      indexEntryContent(complete as MetricRecord),
+    );
 
     world.clock.advance(DAY_MS);
     await store.write(await workflowJobRecords(1, { firstId: 8_000_000 }));
@@ -109,7 +145,8 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
 
     world.clock.advance(DAY_MS);
     const result = await compact(hotStore(), { before: new Date(world.clock.now()) });
-    expect(result).toMatchObject({ days: 2, records: 6, sources_removed: 6, hot_tiers_retired: 1 });
+    // The 6 records were written in one pack per hour folder: 2 packs moved (index entries go with them).
+    expect(result).toMatchObject({ days: 2, records: 6, sources_removed: 2, hot_tiers_retired: 1 });
     expect(await hotBranches()).toEqual([]);
     const files = await mainFiles();
     expect(files.filter((p) => p.startsWith('data/hot/'))).toEqual([]);
@@ -161,7 +198,9 @@ describe('GitHubRepoStore hot branches (the hot-tier decision, docs/ARCHITECTURE
         // After the day's Parquet commit, a writer whose commit started before midnight lands on the branch.
         if (name === 'ref' && !landed) {
           landed = true;
-          await world.git.foreignCommit(world.repo, TODAY, latePath, serializeRecord(late as MetricRecord));
+          const [pack] = packRecords([late as MetricRecord]);
+          await world.git.foreignCommit(world.repo, TODAY, `data/${pack?.path}`, pack?.content);
+          await world.git.foreignCommit(world.repo, TODAY, latePath, indexEntryContent(late as MetricRecord));
         }
       },
     });

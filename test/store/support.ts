@@ -1,8 +1,11 @@
+import { parseDataPath } from '../../src/data/layout';
+import { indexEntryContent, packLines } from '../../src/data/packs';
 import { createStoreClient } from '../../src/github/client';
 import { silentLogger } from '../../src/log/logger';
 import { metrics } from '../../src/metrics/registry';
 import { defaultMetricSettings } from '../../src/metrics/settings';
 import { collectMetrics } from '../../src/pipeline/collect-metrics';
+import { isBetter, recordPath } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
 import { GitHubRepoStore, type GitHubRepoStoreOptions } from '../../src/store/github-repo-store';
 import type { Clock } from '../../src/store/write-pacer';
@@ -33,7 +36,10 @@ export interface StoreWorld {
   repo: FakeDataRepo;
   clock: ReturnType<typeof virtualClock>;
   store(options?: Partial<GitHubRepoStoreOptions>): GitHubRepoStore;
-  /** Record files on the branch: path → parsed record. */
+  /**
+   * The records on the data branch as a reader sees them (`recordsIn`), keyed by the path the store checks
+   * for each (`data/` + `recordPath`: the index entry of a hot record, a tombstone).
+   */
   records(): Promise<Map<string, MetricRecord>>;
   close(): Promise<void>;
 }
@@ -85,16 +91,120 @@ export async function storeWorld(
         hotBranches: false,
         ...overrides,
       }),
-    records: async () => {
-      const out = new Map<string, MetricRecord>();
-      for (const [path, text] of await git.files(repo, 'main'))
-        if (/^data\/[^_].*\.json$/.test(path)) out.set(path, JSON.parse(text));
-      return out;
-    },
+    records: async () => recordsIn(await git.files(repo, 'main')),
     close: async () => {
       await fake.stop();
     },
   };
+}
+
+/**
+ * The records a branch's files (path → content) under the data root `root` (`data`; '' for the repository's
+ * root) hold for the store: each hot index entry's record, read from the packs (the best record whose
+ * standing is the entry's), plus tombstones and whole hot files of the first layout; keyed by `<root>/` +
+ * `recordPath(record)`. A record packed but not indexed (a write that stopped between commits) is not
+ * counted: the store has not settled it. An index entry whose record is in no pack throws: that is the
+ * one state the packs-first rule forbids.
+ */
+export function recordsIn(files: ReadonlyMap<string, string>, root = 'data'): Map<string, MetricRecord> {
+  const prefix = root === '' ? '' : `${root}/`;
+  const packed = new Map<string, MetricRecord[]>();
+  const out = new Map<string, MetricRecord>();
+  const keep = (key: string, record: MetricRecord) => {
+    const seen = out.get(key);
+    if (!seen || isBetter(record, seen)) out.set(key, record);
+  };
+  for (const [path, text] of files) {
+    if (!path.startsWith(prefix)) continue;
+    const inRoot = path.slice(prefix.length);
+    const kind = parseDataPath(inRoot)?.kind;
+    if (kind === 'pack')
+      for (const line of packLines(text)) {
+        const record = JSON.parse(line.text) as MetricRecord;
+        const key = `${prefix}${recordPath(record)}`;
+        packed.set(key, [...(packed.get(key) ?? []), record]);
+      }
+    else if (kind === 'hot' || (inRoot.startsWith('tombstones/') && inRoot.endsWith('.json'))) {
+      const record = JSON.parse(text) as MetricRecord;
+      keep(`${prefix}${recordPath(record)}`, record);
+    }
+  }
+  for (const [path, text] of files) {
+    if (!path.startsWith(prefix) || parseDataPath(path.slice(prefix.length))?.kind !== 'index') continue;
+    const records = (packed.get(path) ?? []).filter((r) => indexEntryContent(r) === text);
+    if (records.length === 0)
+      throw new Error(`index entry ${path} (${text.trim()}): its record is in no pack`);
+    for (const record of records) keep(path, record);
+  }
+  return out;
+}
+
+const hotKind = (path: string) =>
+  path.startsWith('data/') ? parseDataPath(path.slice('data/'.length))?.kind : undefined;
+
+/** The hot packs of a branch's files: path → the records in it, in line order. */
+export function packsIn(files: ReadonlyMap<string, string>): Map<string, MetricRecord[]> {
+  const out = new Map<string, MetricRecord[]>();
+  for (const [path, text] of files)
+    if (hotKind(path) === 'pack')
+      out.set(
+        path,
+        packLines(text).map((l) => JSON.parse(l.text) as MetricRecord),
+      );
+  return out;
+}
+
+/** The hot index entries of a branch's files: path → content. */
+export function indexEntriesIn(files: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [path, text] of files) if (hotKind(path) === 'index') out.set(path, text);
+  return out;
+}
+
+/** One commit of a branch's history, oldest first, with the hot files it added or changed. */
+export interface HotCommit {
+  oid: string;
+  message: string;
+  packs: string[];
+  index: string[];
+}
+
+/**
+ * Reads every commit of `branch` (first parent, oldest first) from the fake's git objects and checks the
+ * packs-first rule in each: every index entry of its tree names a record that a pack of the same tree holds
+ * with exactly that standing. Returns the violations (`<commit message>: <index path>`) and the commits with
+ * the packs and index entries each added or changed.
+ */
+export async function packsFirstHistory(
+  git: FakeGitData,
+  repo: FakeDataRepo,
+  branch: string,
+): Promise<{ violations: string[]; commits: HotCommit[] }> {
+  const violations: string[] = [];
+  const commits: HotCommit[] = [];
+  let before = new Map<string, string>();
+  for (const commit of (await git.log(repo, branch)).reverse()) {
+    const files = await git.filesAt(repo, commit.oid);
+    const standings = new Map<string, Set<string>>();
+    for (const records of packsIn(files).values())
+      for (const record of records) {
+        const path = `data/${recordPath(record)}`;
+        const set = standings.get(path) ?? new Set<string>();
+        set.add(indexEntryContent(record));
+        standings.set(path, set);
+      }
+    for (const [path, content] of indexEntriesIn(files))
+      if (!standings.get(path)?.has(content)) violations.push(`${commit.message.split('\n')[0]}: ${path}`);
+    const changed = [...files].filter(([path, text]) => before.get(path) !== text).map(([path]) => path);
+    commits.push({
+      oid: commit.oid,
+      message: commit.message,
+      packs: changed.filter((p) => hotKind(p) === 'pack').sort(),
+      index: changed.filter((p) => hotKind(p) === 'index').sort(),
+    });
+    before = files;
+  }
+  return { violations, commits };
 }
 
 /**

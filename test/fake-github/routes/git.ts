@@ -173,13 +173,17 @@ export class FakeGitData {
 
   /** Every file of the branch head: path → content (for assertions). */
   async files(repo: FakeDataRepo, branch: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
     const head = await this.resolve(repo, branch);
-    if (!head) return out;
+    return head ? this.filesAt(repo, head) : new Map();
+  }
+
+  /** Every file of a commit's tree: path → content (for assertions on a branch's history). */
+  async filesAt(repo: FakeDataRepo, oid: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
     const { commit } = await git.readCommit({
       fs: this.fs,
       gitdir: repo.gitdir,
-      oid: head,
+      oid,
       cache: this.cache,
     });
     const walk = async (oid: string, prefix: string): Promise<void> => {

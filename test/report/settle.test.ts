@@ -1,0 +1,171 @@
+import { type Duck, openDuck } from '../../src/data/duckdb';
+import { createCiTables, settleCi } from '../../src/report/ci';
+import { appendRetracted, createFactTables, settleFacts } from '../../src/report/fact-tables';
+import { TeamResolver } from '../../src/report/teams';
+
+/*
+ * Settling (one row per id, better record wins) where duplicates really come from: an id in a partition
+ * (tier 0) and in hot records (tier 1; first-layout files read by SQL are tier 2), and an id in two
+ * partition days (docs/DATA.md: the time that places a record can change between two ways of collecting
+ * it, and a compaction stopped halfway leaves a day's two generations). Rows are inserted as the reader
+ * inserts them, by SQL.
+ */
+const DAY = 86_400_000;
+const D1 = Date.parse('2026-10-01T12:00:00Z');
+const D2 = D1 + DAY;
+
+/** id, revision, complete, tier, at_ms, duration_ms (the duration tells the versions apart). */
+type Version = [string, string | null, boolean, number, number, number];
+
+const values = (versions: Version[], cells: (v: Version) => string) =>
+  versions
+    .map((v) => `('${v[0]}', ${v[1] === null ? 'NULL' : `'${v[1]}'`}, ${v[2]}, ${v[3]}, ${cells(v)})`)
+    .join(', ');
+
+// `x`: two partition days (the later one the best: the highest revision, complete) and two hot versions
+// (one of the same revision but partial, one of a lower revision). `y`: a partition row beaten by a hot one
+// of a higher revision. `w`: the same version in two partition days, the earlier one kept. `z`: once.
+// `gone`: a partition row and a hot version, retracted.
+const VERSIONS: Version[] = [
+  ['x', null, false, 0, D1, 1],
+  ['x', '2', true, 0, D2, 2],
+  ['x', '1', true, 1, D2, 3],
+  ['x', '2', false, 2, D2, 4],
+  ['y', '1', true, 0, D1, 5],
+  ['y', '2', true, 1, D1, 6],
+  ['w', null, true, 0, D2, 7],
+  ['w', null, true, 0, D1, 8],
+  ['z', null, true, 0, D1, 9],
+  ['gone', null, true, 0, D1, 10],
+  ['gone', '3', true, 1, D1, 11],
+];
+const KEPT = [
+  { duration_ms: 2, at_ms: D2 },
+  { duration_ms: 6, at_ms: D1 },
+  { duration_ms: 8, at_ms: D1 },
+  { duration_ms: 9, at_ms: D1 },
+];
+
+async function withDuck<T>(f: (duck: Duck) => Promise<T>): Promise<T> {
+  const duck = await openDuck({ memoryLimit: '256MB' });
+  try {
+    await createFactTables(duck);
+    await createCiTables(duck);
+    await appendRetracted(duck, ['gone']);
+    return await f(duck);
+  } finally {
+    duck.close();
+  }
+}
+
+describe('settling partitions and hot records', () => {
+  it('keeps the best version of an id in a partition, two partition days and two hot versions', async () => {
+    await withDuck(async (duck) => {
+      await duck.run(
+        `INSERT INTO pipeline_run_src VALUES ${values(
+          VERSIONS,
+          (v) => `'pipeline-run', 'acme', 'api', ${v[4]}, 'jenkins', 'build', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      const counts = await settleFacts(duck);
+      expect(counts).toEqual({
+        by_metric: { 'pipeline-run': 4 },
+        duplicates: 5,
+        retracted: 2,
+        partition_rows: 7,
+      });
+      expect(await duck.all('SELECT duration_ms, at_ms FROM pipeline_runs ORDER BY duration_ms')).toEqual(
+        KEPT,
+      );
+    });
+  });
+
+  it('does the same for workflow jobs, which take their run’s workflow file', async () => {
+    await withDuck(async (duck) => {
+      await duck.run(
+        `INSERT INTO ci_job_src VALUES ${values(
+          VERSIONS,
+          (v) => `'acme', 'api', ${v[4]}, '${v[0]}-run', 'build', 'test', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      await duck.run(
+        `INSERT INTO ci_run_src VALUES ('r-x', NULL, true, 0, 'acme', 'api', ${D1}, 'x-run', 1, '1', 'build',
+           '.github/workflows/build.yml', 'success', 0, 1)`,
+      );
+      const counts = await settleCi(duck, new TeamResolver());
+      expect(counts).toEqual({
+        by_metric: { 'workflow-job': 4, 'workflow-run': 1 },
+        duplicates: 5,
+        retracted: 2,
+        partition_rows: 8,
+      });
+      expect(
+        await duck.all('SELECT duration_ms, at_ms, path, repository FROM ci_jobs ORDER BY duration_ms'),
+      ).toEqual(
+        KEPT.map((k, i) => ({
+          ...k,
+          path: i === 0 ? '.github/workflows/build.yml' : null,
+          repository: 'acme/api',
+        })),
+      );
+    });
+  });
+
+  it('keeps {complete, revision a} over {partial, revision b} (status first, then revision), in any row order', async () => {
+    // `u`: the partial one of a higher revision inserted first; `v`: last; `t`: the complete one in a partition
+    // (tier 0), the partial one hot. Every reader orders standings the same way (`compareStanding`).
+    const versions: Version[] = [
+      ['u', 'b', false, 1, D1, 1],
+      ['u', 'a', true, 1, D1, 2],
+      ['v', 'a', true, 1, D1, 3],
+      ['v', 'b', false, 1, D1, 4],
+      ['t', 'a', true, 0, D1, 5],
+      ['t', 'b', false, 1, D1, 6],
+    ];
+    await withDuck(async (duck) => {
+      await duck.run(
+        `INSERT INTO pipeline_run_src VALUES ${values(
+          versions,
+          (v) => `'pipeline-run', 'acme', 'api', ${v[4]}, 'jenkins', 'build', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      await duck.run(
+        `INSERT INTO ci_run_src VALUES ${values(
+          versions,
+          (v) =>
+            `'acme', 'api', ${v[4]}, '${v[0]}-run', 1, '1', 'build', '.github/workflows/build.yml', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      expect(await settleFacts(duck)).toMatchObject({ by_metric: { 'pipeline-run': 3 }, duplicates: 3 });
+      expect(await settleCi(duck, new TeamResolver())).toMatchObject({
+        by_metric: { 'workflow-run': 3 },
+        duplicates: 3,
+      });
+      const kept = [{ duration_ms: 2 }, { duration_ms: 3 }, { duration_ms: 5 }];
+      expect(await duck.all('SELECT duration_ms FROM pipeline_runs ORDER BY duration_ms')).toEqual(kept);
+      expect(await duck.all('SELECT duration_ms FROM ci_runs ORDER BY duration_ms')).toEqual(kept);
+    });
+  });
+
+  it('counts settled partitions (no id twice, none retracted) without looking anything up', async () => {
+    const duck = await openDuck({ memoryLimit: '256MB' });
+    try {
+      await createFactTables(duck);
+      await duck.run(
+        `INSERT INTO deployment_src (id, revision, complete, tier, metric, owner, repo, at_ms)
+         VALUES ('a', NULL, true, 0, 'deployment-status', 'acme', 'api', ${D1}),
+                ('b', NULL, true, 0, 'deployment-status', 'acme', 'api', ${D2}),
+                ('c', NULL, true, 1, 'push-deployment', 'acme', 'api', ${D2})`,
+      );
+      expect(await settleFacts(duck)).toEqual({
+        by_metric: { 'deployment-status': 2, 'push-deployment': 1 },
+        duplicates: 0,
+        retracted: 0,
+        partition_rows: 2,
+      });
+      expect(await duck.all('SELECT count(*)::INTEGER AS n FROM deployment_statuses')).toEqual([{ n: 3 }]);
+    } finally {
+      duck.close();
+    }
+  });
+});

@@ -2,12 +2,9 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { indexEntryContent } from '../../src/data/packs';
-import { recordPath } from '../../src/pipeline/record';
-import type { MetricRecord } from '../../src/pipeline/types';
 import { type FakeGitData, gitRoutes } from '../fake-github/routes/git';
 import { FakeGitHub } from '../fake-github/server';
-import { recordsIn } from '../store/support';
+import { expectOneWorkflowJobStored } from '../store/support';
 import { CLI, serveProcess } from '../support/serve-process';
 import { tempDir } from '../support/temp';
 import { example } from '../support/webhooks';
@@ -73,28 +70,7 @@ describe('telemetry serve --store github: the data repository’s own events (re
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      const repo = git.repo('acme', 'telemetry-data');
-      const dataFiles = await git.dataFiles(repo!);
-      // One record: in a pack of its hour folder, beside its index entry in its minute folder.
-      expect([...dataFiles.keys()]).toHaveLength(3);
-      expect([...dataFiles.keys()]).toEqual(
-        expect.arrayContaining([
-          'README.md',
-          expect.stringMatching(/^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{2}\/[0-9a-f]{16}\.ndjson$/),
-          expect.stringMatching(
-            /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{2}\/\d{2}\/workflow-job-[0-9a-f]{24}\.idx$/,
-          ),
-        ]),
-      );
-      const stored = [...recordsIn(dataFiles).values()];
-      expect(stored.map((r) => [r.metric, r.status])).toEqual([['workflow-job', 'complete']]);
-      expect(dataFiles.get(`data/${recordPath(stored[0] as MetricRecord)}`)).toBe(
-        indexEntryContent(stored[0] as MetricRecord),
-      );
-      const [hot] = await git.branches(repo!, 'main-hot/');
-      expect((await git.log(repo!, hot as string))[0]?.message).toMatch(
-        /^telemetry: 1 record \(workflow-job 1\)/,
-      );
+      await expectOneWorkflowJobStored(git);
     } finally {
       child.kill('SIGKILL');
       await fake.stop();

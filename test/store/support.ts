@@ -249,3 +249,30 @@ export function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/**
+ * `acme/telemetry-data` holds exactly one record, a complete workflow job, as `telemetry serve --store github`
+ * commits one delivery: its pack in its hour folder, its index entry (its standing) in its minute folder, in
+ * one commit on the day's hot branch.
+ */
+export async function expectOneWorkflowJobStored(git: FakeGitData): Promise<void> {
+  const repo = git.repo('acme', 'telemetry-data') as FakeDataRepo;
+  const dataFiles = await git.dataFiles(repo);
+  expect([...dataFiles.keys()]).toHaveLength(3);
+  expect([...dataFiles.keys()]).toEqual(
+    expect.arrayContaining([
+      'README.md',
+      expect.stringMatching(/^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{2}\/[0-9a-f]{16}\.ndjson$/),
+      expect.stringMatching(
+        /^data\/hot\/workflow-job\/2021\/08\/\d{2}\/\d{2}\/\d{2}\/workflow-job-[0-9a-f]{24}\.idx$/,
+      ),
+    ]),
+  );
+  const stored = [...recordsIn(dataFiles).values()];
+  expect(stored.map((r) => [r.metric, r.status])).toEqual([['workflow-job', 'complete']]);
+  expect(dataFiles.get(`data/${recordPath(stored[0] as MetricRecord)}`)).toBe(
+    indexEntryContent(stored[0] as MetricRecord),
+  );
+  const [hot] = await git.branches(repo, 'main-hot/');
+  expect((await git.log(repo, hot as string))[0]?.message).toMatch(/^telemetry: 1 record \(workflow-job 1\)/);
+}

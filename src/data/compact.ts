@@ -4,7 +4,7 @@ import { compareStanding, serializeRecord, TOMBSTONE_ROOT } from '../pipeline/re
 import type { MetricRecord } from '../pipeline/types';
 import { OUTPUT_COLUMNS } from './columns';
 import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT, parseDataPath, partitionFolder, utcDay } from './layout';
-import { packLines } from './packs';
+import { packLines, parseHotRecord } from './packs';
 import { writeParquet } from './parquet';
 import { normalizeRecord, recordFromRow } from './rows';
 import { zstdDecompressor } from './zstd';
@@ -322,16 +322,9 @@ function parseRecords(
  */
 function parseRecord(bytes: Uint8Array | undefined, metric: string): MetricRecord<unknown> | undefined {
   if (!bytes) return undefined;
+  const record = parseHotRecord(Buffer.from(bytes).toString('utf8'));
+  if (record?.metric !== metric) return undefined;
   try {
-    const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as MetricRecord<unknown>;
-    if (
-      typeof record?.id !== 'string' ||
-      record.metric !== metric ||
-      Number.isNaN(Date.parse(record.occurred_at)) ||
-      (record.status !== 'complete' && record.status !== 'partial')
-    ) {
-      return undefined;
-    }
     return normalizeRecord(record);
   } catch {
     return undefined;

@@ -96,3 +96,28 @@ export function packLines(text: string): { line: number; text: string }[] {
   }
   return out;
 }
+
+/**
+ * A hot record's JSON text (a pack's line, a hot file) as the record a store could have written: an object
+ * with a string `id` and `metric`, a valid `occurred_at` and status `complete` or `partial`; otherwise
+ * undefined (not JSON, or edited into something else).
+ */
+export function parseHotRecord(text: string): MetricRecord | undefined {
+  let record: MetricRecord;
+  try {
+    record = JSON.parse(text) as MetricRecord;
+  } catch {
+    return undefined;
+  }
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    typeof record.id !== 'string' ||
+    typeof record.metric !== 'string' ||
+    typeof record.occurred_at !== 'string' ||
+    Number.isNaN(Date.parse(record.occurred_at)) ||
+    (record.status !== 'complete' && record.status !== 'partial')
+  )
+    return undefined;
+  return record;
+}

@@ -187,7 +187,7 @@ function entries(folder: string): Dirent[] {
 }
 
 /** `<pack path>:<line>`: how a row of `loadRecordFiles` names a pack's line. */
-export function packLineName(path: string, line: number): string {
+function packLineName(path: string, line: number): string {
   return `${path}:${line}`;
 }
 

@@ -3,6 +3,7 @@ import { join, sep } from 'node:path';
 import { openDuck } from '../data/duckdb';
 import { HOT_ROOT, PACK_SUFFIX, PARTITION_ROOT } from '../data/layout';
 import { packLines } from '../data/packs';
+import { recordFilesIn } from '../data/record-files';
 import { partitionSource } from '../data/views';
 import { compareStanding, standingOf, TOMBSTONE_ROOT } from '../pipeline/record';
 import {
@@ -212,17 +213,17 @@ async function scanPushRecords(dataDir: string, now: number): Promise<PushScan> 
       items.set(key, [...(items.get(key) ?? []), record.id]);
       retractions.set(sender, items);
     }
+    // Hot packs (every line a record: a record made better later is in two packs, counted once by id), hot
+    // and first-layout files (one record each), five folders down; never the index entries' minute folders.
     for (const root of [join(dataDir, HOT_ROOT, metric), join(dataDir, metric)]) {
-      for (const file of jsonFiles(root)) {
-        if (file.split(sep).some((p) => p.startsWith('_'))) continue;
-        const record = readRecord(join(root, file));
-        if (record && typeof record.id === 'string') records.push(record);
+      for (const path of recordFilesIn(root, 5)) {
+        if (path.endsWith(PACK_SUFFIX))
+          records.push(...readPack(path).filter((r) => typeof r.id === 'string'));
+        else {
+          const record = readRecord(path);
+          if (record && typeof record.id === 'string') records.push(record);
+        }
       }
-    }
-    // Hot packs: every line a record (a record made better later is in two packs: counted once, by id).
-    const hot = join(dataDir, HOT_ROOT, metric);
-    for (const file of jsonFiles(hot, PACK_SUFFIX)) {
-      for (const record of readPack(join(hot, file))) if (typeof record.id === 'string') records.push(record);
     }
     records.push(...(await partitionRecords(dataDir, metric)));
   }

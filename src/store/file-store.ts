@@ -3,7 +3,7 @@ import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from '
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type { DataFiles } from '../data/compact';
 import { hotFolder, PACK_SUFFIX } from '../data/layout';
-import { indexEntryContent, packLines, packRecords } from '../data/packs';
+import { indexEntryContent, packLines, packRecords, parseHotRecord } from '../data/packs';
 import {
   compareStanding,
   isBetter,
@@ -108,7 +108,7 @@ export class FileStore implements Store, DataFiles {
 
   /**
    * When the hour folder holds more than `mergePacksAbove` packs: reads them (in name order), keeps the best
-   * version of each id ("better record wins", the first of equals), writes them as `packRecords` packs (a
+   * version of each id (the readers' order, `compareStanding`; the first of equals), writes them as `packRecords` packs (a
    * name already present holds the same content: not written again), and only then removes the packs it
    * read that are not among the new ones. A crash in between leaves records in two packs, which readers
    * already reduce to one per id; the next merge of the folder finishes the job. It removes only packs it
@@ -270,24 +270,8 @@ async function readJson(path: string): Promise<Standing | undefined> {
 function packRecordsOf(text: string, folder: string): MetricRecord[] | undefined {
   const records: MetricRecord[] = [];
   for (const line of packLines(text)) {
-    let record: MetricRecord;
-    try {
-      record = JSON.parse(line.text) as MetricRecord;
-    } catch {
-      return undefined;
-    }
-    if (
-      typeof record !== 'object' ||
-      record === null ||
-      typeof record.id !== 'string' ||
-      typeof record.metric !== 'string' ||
-      typeof record.occurred_at !== 'string' ||
-      Number.isNaN(Date.parse(record.occurred_at)) ||
-      (record.status !== 'complete' && record.status !== 'partial') ||
-      hotFolder(record) !== folder
-    ) {
-      return undefined;
-    }
+    const record = parseHotRecord(line.text);
+    if (!record || hotFolder(record) !== folder) return undefined;
     records.push(record);
   }
   return records;

@@ -14,8 +14,17 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
 
+/**
+ * A record's id as the source tables hold it: its MD5 as a 128-bit number (`md5_number`). An id is a
+ * metric name and 24 hex digits (src/pipeline/record.ts `recordId`), 40-odd bytes of text that DuckDB keeps
+ * on its heap behind a 16-byte header; the key is 16 bytes in all, and 10 million rows no longer pass
+ * DuckDB's memory limit (the 10M report spilled to disk: 17.7 s with the text, 4 GB of memory needed to
+ * keep it in). Two ids sharing an MD5 is as unlikely as two records sharing a git object name.
+ */
+export const ID_KEY = (id: string) => `md5_number(${id})`;
+
 /** Columns every source table starts with: the record's standing and its envelope. */
-const ENVELOPE = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier INTEGER, metric VARCHAR,
+const ENVELOPE = `key UHUGEINT, revision VARCHAR, complete BOOLEAN, tier UTINYINT, metric VARCHAR,
   owner VARCHAR, repo VARCHAR, at_ms DOUBLE`;
 
 /** The fact columns of each kind (src/report/facts.ts: the same fields, snake_case). */
@@ -92,7 +101,27 @@ export async function appendFacts(duck: Duck, offers: readonly FactOffer[]): Pro
         break;
     }
   }
-  for (const kind of KINDS) await appendRows(duck, FACT_TABLES[kind].src, byKind[kind]);
+  for (const kind of KINDS) await appendKeyed(duck, FACT_TABLES[kind].src, byKind[kind]);
+}
+
+/**
+ * Appends rows whose first cell is a record's id to a source table (whose first column is the id's key,
+ * `ID_KEY`): through a staging table, so the key is DuckDB's own `md5_number` of the id.
+ */
+export async function appendKeyed(
+  duck: Duck,
+  table: string,
+  cells: Iterable<readonly Cell[]>,
+): Promise<void> {
+  const rows = [...cells];
+  if (rows.length === 0) return;
+  const stage = 'append_keyed_stage';
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE ${stage} AS SELECT NULL::VARCHAR AS id, * EXCLUDE (key) FROM ${table} LIMIT 0`,
+  );
+  await appendRows(duck, stage, rows);
+  await duck.run(`INSERT INTO ${table} SELECT ${ID_KEY('id')}, * EXCLUDE (id) FROM ${stage}`);
+  await duck.run(`DROP TABLE ${stage}`);
 }
 
 /** Appends retracted ids. */
@@ -176,39 +205,34 @@ export interface SettledCounts {
  * higher revision, the total order `compareStanding` of src/pipeline/record.ts that compaction and
  * `telemetry senders` use too; then the lower tier; between equals the earlier one, as hot files are met in
  * path order, which is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
- * SQL of a row's metric. Most ids have one version, and a window over every id's text costs memory the
- * report does not have at 10 million rows: the ids with several versions are found by a 64-bit hash first
- * (8 bytes a row), and only their rows (and those of hash collisions) are ranked by id.
+ * SQL of a row's metric. Rows carry their id as its key (`ID_KEY`). Most ids have one version, and a window
+ * over every row costs memory the report does not have at 10 million rows: the keys with several versions
+ * are found first (a grouping of 16-byte keys), and only their rows are ranked.
  *
  * That first pass reads every row, partitions included, on purpose: partitions do not hold each id once.
  * One id can stand in two partition days (the time that places a record can change between two ways of
  * collecting it, docs/DATA.md "Deduplicate by id") and a compaction stopped halfway leaves a day's two
  * generations, so candidates taken from the hot tier alone (a semi-join of the partition rows against the hot
- * ids) would miss duplicates; one pass over 10 million ids' hashes costs about 1.3 s here (0.7 s of it the
- * 4.5M workflow jobs). With no id of several versions and none retracted (settled partitions, no hot
- * tier), nothing is deleted and the counts need no lookup.
+ * ids) would miss duplicates; one pass over 10 million keys costs about 0.6 s here (0.3 s of it the 4.5M
+ * workflow jobs). With no id of several versions and none retracted (settled partitions, no hot tier),
+ * nothing is deleted and the counts need no lookup. Once settled, the standing columns are dropped: the
+ * figures' percentiles, which DuckDB holds beyond its memory limit, get their memory.
  */
 export async function settleTable(
   duck: Duck,
   options: { src: string; target: string; columns: string; metric: string },
 ): Promise<SettledCounts[]> {
   const { src, target, columns, metric } = options;
-  // One thread: each thread's partial hash table would be as large as the whole (4.5M jobs: +250 MB of RSS
-  // beyond DuckDB's memory limit, for 2 s); the pass takes no longer for it.
-  const [{ threads }] = (await duck.all(`SELECT current_setting('threads') AS threads`)) as [
-    { threads: unknown },
-  ];
-  await duck.run('SET threads = 1');
   await duck.run(
-    `CREATE OR REPLACE TEMP TABLE settle_multi AS SELECT hash(id) AS h FROM ${src} GROUP BY h HAVING count(*) > 1`,
+    `CREATE OR REPLACE TEMP TABLE settle_multi AS SELECT key FROM ${src} GROUP BY key HAVING count(*) > 1`,
   );
-  await duck.run(`SET threads = ${Number(threads)}`);
   const [{ multi, retracted }] = (await duck.all(
     `SELECT (SELECT count(*) FROM settle_multi) AS multi, (SELECT count(*) FROM ${RETRACTED_TABLE}) AS retracted`,
   )) as [{ multi: bigint; retracted: bigint }];
   const settled = Number(multi) === 0 && Number(retracted) === 0;
-  const flagged = `(SELECT *, id IN (SELECT id FROM ${RETRACTED_TABLE}) AS retracted_,
-    hash(id) IN (SELECT h FROM settle_multi) AS multi_ FROM ${src})`;
+  const retractedKeys = `(SELECT ${ID_KEY('id')} FROM ${RETRACTED_TABLE})`;
+  const flagged = `(SELECT *, key IN ${retractedKeys} AS retracted_,
+    key IN (SELECT key FROM settle_multi) AS multi_ FROM ${src})`;
   const rows = await duck.all(
     settled
       ? `SELECT ${metric} AS metric, 0 AS retracted, count(*) AS kept, count(*) AS distinct_ids,
@@ -218,7 +242,7 @@ export async function settleTable(
            count(*) FILTER (WHERE retracted_) AS retracted,
            count(*) FILTER (WHERE NOT retracted_) AS kept,
            count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
-             + count(DISTINCT id) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
+             + count(DISTINCT key) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
            count(*) FILTER (WHERE tier = 0) AS partition_rows
          FROM ${flagged} GROUP BY ALL`,
   );
@@ -227,11 +251,14 @@ export async function settleTable(
   // table instead took 4.7 s of the 6.4 s settling 10 million rows took.
   if (!settled)
     await duck.run(
-      `DELETE FROM ${src} WHERE id IN (SELECT id FROM ${RETRACTED_TABLE}) OR rowid IN (
-       SELECT rowid FROM ${src} WHERE hash(id) IN (SELECT h FROM settle_multi)
-       QUALIFY row_number() OVER (PARTITION BY id
+      `DELETE FROM ${src} WHERE key IN ${retractedKeys} OR rowid IN (
+       SELECT rowid FROM ${src} WHERE key IN (SELECT key FROM settle_multi)
+       QUALIFY row_number() OVER (PARTITION BY key
          ORDER BY complete DESC, coalesce(revision, '') DESC, tier, at_ms) > 1)`,
     );
+  // The standing has done its work: dropped, its memory goes to the figures' percentiles.
+  for (const column of ['key', 'revision', 'complete', 'tier'])
+    await duck.run(`ALTER TABLE ${src} DROP COLUMN ${column}`);
   await duck.run(`CREATE OR REPLACE TEMP VIEW ${target} AS SELECT ${columns} FROM ${src}`);
   await duck.run('DROP TABLE settle_multi');
   return rows.map((row) => {
@@ -257,7 +284,7 @@ export async function settleFacts(duck: Duck): Promise<FactCounts> {
     const settledCounts = await settleTable(duck, {
       src,
       target: settled,
-      columns: `* EXCLUDE (id, revision, complete, tier), owner || '/' || repo AS repository`,
+      columns: `*, owner || '/' || repo AS repository`,
       metric: 'metric',
     });
     for (const c of settledCounts) {

@@ -16,6 +16,7 @@ import {
   createFactTables,
   FACT_TABLES,
   type FactOffer,
+  ID_KEY,
   settleFacts,
 } from './fact-tables';
 import {
@@ -343,10 +344,10 @@ function validEnvelope(metric: string): string {
  * how many.
  */
 async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<number> {
-  const columns = ['id', 'revision', 'complete', 'tier', ...(sql.table.startsWith('ci_') ? [] : ['metric'])]
+  const columns = ['key', 'revision', 'complete', 'tier', ...(sql.table.startsWith('ci_') ? [] : ['metric'])]
     .concat(['owner', 'repo'])
     .concat(Object.keys(sql.values));
-  const values = ['id', 'revision', "status = 'complete'", String(tier)]
+  const values = [ID_KEY('id'), 'revision', "status = 'complete'", String(tier)]
     .concat(sql.table.startsWith('ci_') ? [] : ['metric'])
     .concat(['owner', 'repo'])
     .concat(Object.values(sql.values));

@@ -29,6 +29,10 @@ export async function openDuck(
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: memoryLimit,
     threads: String(options.threads ?? 2),
+    // Hand memory freed in bulk back to the system at 32 MB rather than 512 MB: the 10M report's peak RSS
+    // went from 1,000 MB to 870 MB at the same speed (a percentile's values and a JSON reader's buffers are
+    // freed in bulk, and kept by the allocator for reuse until then).
+    allocator_bulk_deallocation_flush_threshold: '32MB',
     ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
   });
   const connection: DuckDBConnection = await instance.connect();

@@ -1,5 +1,5 @@
 import { appendRows, type Duck, sqlString } from '../data/duckdb';
-import { appendKeyed, settleTable } from './fact-tables';
+import { appendKeyed, createSourceTable, type Settled, settledRows, settleTable } from './fact-tables';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
 import {
   byScope,
@@ -45,8 +45,8 @@ const JOB_COLUMNS = `key UHUGEINT, revision VARCHAR, complete BOOLEAN, tier UTIN
   run_id VARCHAR, workflow VARCHAR, job_name VARCHAR, conclusion VARCHAR, queue_ms DOUBLE, duration_ms DOUBLE`;
 
 export async function createCiTables(duck: Duck): Promise<void> {
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ci_run_src (${RUN_COLUMNS})`);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ci_job_src (${JOB_COLUMNS})`);
+  await createSourceTable(duck, 'ci_run_src', RUN_COLUMNS);
+  await createSourceTable(duck, 'ci_job_src', JOB_COLUMNS);
 }
 
 /** Appends the facts of files judged in JS (tier 1: a partition row wins a tie). */
@@ -104,46 +104,54 @@ export interface CiCounts {
  */
 export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCounts> {
   const counts: CiCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
-  const settle = async (metric: string, src: string, target: string, columns: string) => {
-    for (const c of await settleTable(duck, { src, target, columns, metric: sqlString(metric) })) {
+  const settle = async (metric: string, src: string): Promise<Settled> => {
+    const settled = await settleTable(duck, { src, metric: sqlString(metric) });
+    for (const c of settled.counts) {
       counts.retracted += c.retracted;
       counts.duplicates += c.duplicates;
       counts.partition_rows += c.partition_rows;
       counts.by_metric[metric] = c.distinct;
     }
+    return settled;
   };
-  await settle(
-    'workflow-run',
-    'ci_run_src',
-    'ci_runs',
-    `owner, repo, owner || '/' || repo AS repository, at_ms, run_id, attempt, workflow_id, workflow, path,
-     conclusion, queue_ms, duration_ms`,
+  const runs = await settle('workflow-run', 'ci_run_src');
+  await duck.run(
+    `CREATE OR REPLACE TEMP VIEW ci_runs AS
+     SELECT owner, repo, owner || '/' || repo AS repository, at_ms, run_id, attempt, workflow_id, workflow, path,
+       conclusion, queue_ms, duration_ms
+     FROM ${settledRows('ci_run_src', runs)}`,
   );
-  await duck.run('ALTER TABLE ci_job_src ADD COLUMN path VARCHAR');
-  await settle(
-    'workflow-job',
-    'ci_job_src',
-    'ci_jobs',
-    `owner, repo, owner || '/' || repo AS repository, at_ms, workflow, path, job_name, conclusion,
-     queue_ms, duration_ms`,
-  );
+  const jobs = await settle('workflow-job', 'ci_job_src');
   // Jobs inherit their run's workflow file: a team's path rules (`paths`) name workflow files, and a job has
-  // none; without path rules a job needs it only as its top-list name when it has no workflow name (4.5M jobs:
-  // 0.34 s for all of them). Written into the settled source table (`path`, added above), of which `ci_jobs`
-  // is a view: copying 4.5M jobs into a new table with their path took 2.7 s of the 4.5 s settling 10 million
-  // rows took.
+  // none; without path rules a job needs it only as its top-list name when it has no workflow name, and only
+  // those jobs' runs are looked up. Hot jobs take it in place (`path`, added to their table); partition rows
+  // through a join in the view.
+  const byPath = teams.uses('paths');
+  const needed = (workflow: string) => (byPath ? '' : `AND ${workflow} IS NULL`);
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE ci_job_paths AS
-     SELECT owner, repo, run_id, max(path) AS path FROM ci_runs WHERE path IS NOT NULL GROUP BY ALL`,
+     SELECT owner, repo, run_id, max(path) AS path FROM ci_runs r
+     WHERE path IS NOT NULL AND EXISTS (
+       SELECT 1 FROM (SELECT owner, repo, run_id, workflow FROM ci_job_src
+                      UNION ALL SELECT owner, repo, run_id, workflow FROM ${jobs.parts}) j
+       WHERE j.owner = r.owner AND j.repo = r.repo AND j.run_id = r.run_id ${needed('j.workflow')})
+     GROUP BY ALL`,
   );
+  await duck.run('ALTER TABLE ci_job_src ADD COLUMN path VARCHAR');
   await duck.run(
     `UPDATE ci_job_src j SET path = p.path FROM ci_job_paths p
-     WHERE p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id
-       ${teams.uses('paths') ? '' : 'AND j.workflow IS NULL'}`,
+     WHERE p.owner = j.owner AND p.repo = j.repo AND p.run_id = j.run_id ${needed('j.workflow')}`,
   );
-  await duck.run('DROP TABLE ci_job_paths');
-  // A job's run id has done its work (72 MB at 4.5M jobs, which the percentiles over them need).
-  await duck.run('ALTER TABLE ci_job_src DROP COLUMN run_id');
+  const columns = (path: string) =>
+    `owner, repo, owner || '/' || repo AS repository, at_ms, workflow, ${path} AS path, job_name, conclusion,
+     queue_ms, duration_ms`;
+  await duck.run(
+    `CREATE OR REPLACE TEMP VIEW ci_jobs AS
+     SELECT ${columns('path')} FROM ci_job_src
+     UNION ALL
+     SELECT ${columns(byPath ? 'p.path' : 'CASE WHEN workflow IS NULL THEN p.path END')}
+     FROM ${jobs.parts} j LEFT JOIN ci_job_paths p USING (owner, repo, run_id)`,
+  );
   // Teams: each distinct (repository, workflow file) once through the teams file's rules.
   await duck.run(
     'CREATE OR REPLACE TEMP TABLE ci_teams (owner VARCHAR, repo VARCHAR, path VARCHAR, team VARCHAR)',

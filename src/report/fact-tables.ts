@@ -1,4 +1,4 @@
-import { appendRows, type Cell, type Duck } from '../data/duckdb';
+import { appendRows, type Cell, type Duck, sqlString } from '../data/duckdb';
 import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullRequestFact } from './facts';
 
 /**
@@ -59,11 +59,8 @@ export const RETRACTED_TABLE = 'retracted_ids';
 const KINDS = Object.keys(FACT_COLUMNS) as FactKind[];
 
 export async function createFactTables(duck: Duck): Promise<void> {
-  for (const kind of KINDS) {
-    await duck.run(
-      `CREATE OR REPLACE TEMP TABLE ${FACT_TABLES[kind].src} (${ENVELOPE}, ${FACT_COLUMNS[kind]})`,
-    );
-  }
+  for (const kind of KINDS)
+    await createSourceTable(duck, FACT_TABLES[kind].src, `${ENVELOPE}, ${FACT_COLUMNS[kind]}`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${RETRACTED_TABLE} (id VARCHAR)`);
 }
 
@@ -122,6 +119,55 @@ export async function appendKeyed(
   await appendRows(duck, stage, rows);
   await duck.run(`INSERT INTO ${table} SELECT ${ID_KEY('id')}, * EXCLUDE (id) FROM ${stage}`);
   await duck.run(`DROP TABLE ${stage}`);
+}
+
+/**
+ * The partition rows of a source table (`<src>_parts`): a view that every query needing them reads in place
+ * from the Parquet files, never copied into DuckDB's memory. At 10 million records the copies were 9.2
+ * million rows beyond the report's 384 MB memory limit, spilled to disk and read back (3.4 s to copy them
+ * in). It has the source table's columns, then `id_`, the record's id, by which a row is left out.
+ */
+export const partsOf = (src: string): string => `${src}_parts`;
+
+/** A source table and its partition rows' view, empty until `definePartitionRows`. */
+export async function createSourceTable(duck: Duck, src: string, columns: string): Promise<void> {
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${src} (${columns})`);
+  await definePartitionRows(duck, src, []);
+}
+
+/** Partition rows of one metric: each source column's SQL (missing ones are NULL) over `from`, which has `id`. */
+export interface PartitionRows {
+  values: Record<string, string>;
+  from: string;
+}
+
+/**
+ * Defines the view of `src`'s partition rows as the union of `parts`, each column cast to the source table's
+ * type, in its order; `where` (an SQL condition over the columns of `p`) keeps some of them.
+ */
+export async function definePartitionRows(
+  duck: Duck,
+  src: string,
+  parts: readonly PartitionRows[],
+  where?: string,
+): Promise<void> {
+  const columns = await duck.all(
+    `SELECT column_name AS name, data_type AS type FROM duckdb_columns()
+     WHERE table_name = ${sqlString(src)} ORDER BY column_index`,
+  );
+  const select = (values: Record<string, string>, from: string) =>
+    `SELECT ${columns
+      .map(({ name, type }) => `CAST(${values[String(name)] ?? 'NULL'} AS ${type}) AS "${name}"`)
+      .join(', ')}, ${from}`;
+  // Its columns named one by one, so that they stay the same when the table's change (`settleTable`).
+  const selects =
+    parts.length > 0
+      ? parts.map((part) => select(part.values, `id AS id_ FROM ${part.from}`))
+      : [select({}, 'NULL::VARCHAR AS id_ WHERE false')];
+  await duck.run(
+    `CREATE OR REPLACE TEMP VIEW ${partsOf(src)} AS
+     SELECT * FROM (${selects.join(' UNION ALL ')}) p ${where ? `WHERE ${where}` : ''}`,
+  );
 }
 
 /** Appends retracted ids. */
@@ -201,76 +247,110 @@ export interface SettledCounts {
 }
 
 /**
- * Settles the source table `src` to one row per id (better record wins: complete over partial, then the
- * higher revision, the total order `compareStanding` of src/pipeline/record.ts that compaction and
- * `telemetry senders` use too; then the lower tier; between equals the earlier one, as hot files are met in
- * path order, which is time order), retracted ids left out, and creates `target`, a view of its `columns`; `metric` is the
- * SQL of a row's metric. Rows carry their id as its key (`ID_KEY`). Most ids have one version, and a window
- * over every row costs memory the report does not have at 10 million rows: the keys with several versions
- * are found first (a grouping of 16-byte keys), and only their rows are ranked.
+ * Settles the source table `src` and its partition rows (`partsOf(src)`) to one row per id (better record
+ * wins: complete over partial, then the higher revision, the total order `compareStanding` of
+ * src/pipeline/record.ts that compaction and `telemetry senders` use too; then the lower tier; between equals
+ * the earlier one, as hot files are met in path order, which is time order), retracted ids left out; `metric`
+ * is the SQL of a row's metric. Rows carry their id as its key (`ID_KEY`). Most ids have one version, and a
+ * window over every row costs memory the report does not have at 10 million rows: the keys with several
+ * versions (or retracted) are found first, by grouping 16-byte keys, and only their versions are ranked: the
+ * partition rows among them are copied into the table (few: late records for a compacted period), the
+ * partition view leaves them out by id, and the versions that lose are deleted from the table.
  *
  * That first pass reads every row, partitions included, on purpose: partitions do not hold each id once.
  * One id can stand in two partition days (the time that places a record can change between two ways of
  * collecting it, docs/DATA.md "Deduplicate by id") and a compaction stopped halfway leaves a day's two
  * generations, so candidates taken from the hot tier alone (a semi-join of the partition rows against the hot
- * ids) would miss duplicates; one pass over 10 million keys costs about 0.6 s here (0.3 s of it the 4.5M
- * workflow jobs). With no id of several versions and none retracted (settled partitions, no hot tier),
- * nothing is deleted and the counts need no lookup. Once settled, the standing columns are dropped: the
- * figures' percentiles, which DuckDB holds beyond its memory limit, get their memory.
+ * ids) would miss duplicates; the pass over 10 million records costs about 1.3 s here (0.75 s of it the 4.5M
+ * workflow jobs, an MD5 of each partition row's id included). Once settled, the standing columns are
+ * dropped from the table: the figures' percentiles, which DuckDB holds beyond its memory limit, get their
+ * memory. The settled rows are the table's and the partition rows kept (`settledRows`).
  */
-export async function settleTable(
-  duck: Duck,
-  options: { src: string; target: string; columns: string; metric: string },
-): Promise<SettledCounts[]> {
-  const { src, target, columns, metric } = options;
-  await duck.run(
-    `CREATE OR REPLACE TEMP TABLE settle_multi AS SELECT key FROM ${src} GROUP BY key HAVING count(*) > 1`,
-  );
-  const [{ multi, retracted }] = (await duck.all(
-    `SELECT (SELECT count(*) FROM settle_multi) AS multi, (SELECT count(*) FROM ${RETRACTED_TABLE}) AS retracted`,
-  )) as [{ multi: bigint; retracted: bigint }];
-  const settled = Number(multi) === 0 && Number(retracted) === 0;
+export async function settleTable(duck: Duck, options: { src: string; metric: string }): Promise<Settled> {
+  const { src, metric } = options;
+  const parts = partsOf(src);
   const retractedKeys = `(SELECT ${ID_KEY('id')} FROM ${RETRACTED_TABLE})`;
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE settle_keys AS
+     SELECT key, bool_or(in_parts) AS in_parts
+     FROM (SELECT key, false AS in_parts FROM ${src} UNION ALL SELECT key, true AS in_parts FROM ${parts})
+     GROUP BY key HAVING count(*) > 1 OR key IN ${retractedKeys}`,
+  );
+  // The partition versions of those ids join the table, where versions are ranked; the view leaves them out
+  // by id (a key for every row of every query would cost an MD5 each).
+  const [{ contested }] = (await duck.all(
+    'SELECT count(*) FILTER (WHERE in_parts) AS contested FROM settle_keys',
+  )) as [{ contested: bigint }];
+  let kept = parts;
+  if (Number(contested) > 0) {
+    const moved = `${src}_moved`;
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE ${moved} AS
+       SELECT * FROM ${parts} WHERE key IN (SELECT key FROM settle_keys WHERE in_parts)`,
+    );
+    await duck.run(`INSERT INTO ${src} SELECT * EXCLUDE (id_) FROM ${moved}`);
+    kept = `(SELECT * FROM ${parts} WHERE id_ NOT IN (SELECT id_ FROM ${moved}))`;
+  }
+  // The table's versions (flagged), then the partition rows left in the view: one version of an id each.
   const flagged = `(SELECT *, key IN ${retractedKeys} AS retracted_,
-    key IN (SELECT key FROM settle_multi) AS multi_ FROM ${src})`;
+    key IN (SELECT key FROM settle_keys) AS multi_ FROM ${src})`;
   const rows = await duck.all(
-    settled
-      ? `SELECT ${metric} AS metric, 0 AS retracted, count(*) AS kept, count(*) AS distinct_ids,
-           count(*) FILTER (WHERE tier = 0) AS partition_rows
-         FROM ${src} GROUP BY ALL`
-      : `SELECT ${metric} AS metric,
-           count(*) FILTER (WHERE retracted_) AS retracted,
-           count(*) FILTER (WHERE NOT retracted_) AS kept,
-           count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
-             + count(DISTINCT key) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
-           count(*) FILTER (WHERE tier = 0) AS partition_rows
-         FROM ${flagged} GROUP BY ALL`,
+    `SELECT metric, sum(retracted) AS retracted, sum(kept) AS kept, sum(distinct_ids) AS distinct_ids,
+       sum(partition_rows) AS partition_rows
+     FROM (
+       SELECT ${metric} AS metric,
+         count(*) FILTER (WHERE retracted_) AS retracted,
+         count(*) FILTER (WHERE NOT retracted_) AS kept,
+         count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
+           + count(DISTINCT key) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
+         count(*) FILTER (WHERE tier = 0) AS partition_rows
+       FROM ${flagged} GROUP BY ALL
+       UNION ALL
+       SELECT ${metric} AS metric, 0 AS retracted, count(*) AS kept, count(*) AS distinct_ids,
+         count(*) AS partition_rows
+       FROM ${kept} GROUP BY ALL)
+     GROUP BY metric`,
   );
   // Settled in place: the versions that lose are deleted (few: retracted ids and all but the best version of
-  // an id with several) and the settled table is a view of what is left. Copying every row into a new
+  // an id with several) and the settled rows are a view of what is left. Copying every row into a new
   // table instead took 4.7 s of the 6.4 s settling 10 million rows took.
-  if (!settled)
-    await duck.run(
-      `DELETE FROM ${src} WHERE key IN ${retractedKeys} OR rowid IN (
-       SELECT rowid FROM ${src} WHERE key IN (SELECT key FROM settle_multi)
-       QUALIFY row_number() OVER (PARTITION BY key
-         ORDER BY complete DESC, coalesce(revision, '') DESC, tier, at_ms) > 1)`,
-    );
+  await duck.run(
+    `DELETE FROM ${src} WHERE key IN ${retractedKeys} OR rowid IN (
+     SELECT rowid FROM ${src} WHERE key IN (SELECT key FROM settle_keys)
+     QUALIFY row_number() OVER (PARTITION BY key
+       ORDER BY complete DESC, coalesce(revision, '') DESC, tier, at_ms) > 1)`,
+  );
   // The standing has done its work: dropped, its memory goes to the figures' percentiles.
-  for (const column of ['key', 'revision', 'complete', 'tier'])
-    await duck.run(`ALTER TABLE ${src} DROP COLUMN ${column}`);
-  await duck.run(`CREATE OR REPLACE TEMP VIEW ${target} AS SELECT ${columns} FROM ${src}`);
-  await duck.run('DROP TABLE settle_multi');
-  return rows.map((row) => {
-    const r = row as Record<string, bigint | string>;
-    return {
-      metric: String(r.metric),
-      retracted: Number(r.retracted),
-      duplicates: Number(r.kept) - Number(r.distinct_ids),
-      distinct: Number(r.distinct_ids),
-      partition_rows: Number(r.partition_rows),
-    };
-  });
+  for (const column of STANDING) await duck.run(`ALTER TABLE ${src} DROP COLUMN ${column}`);
+  await duck.run('DROP TABLE settle_keys');
+  return {
+    counts: rows.map((row) => {
+      const r = row as Record<string, bigint | string>;
+      return {
+        metric: String(r.metric),
+        retracted: Number(r.retracted),
+        duplicates: Number(r.kept) - Number(r.distinct_ids),
+        distinct: Number(r.distinct_ids),
+        partition_rows: Number(r.partition_rows),
+      };
+    }),
+    parts: `(SELECT * EXCLUDE (${STANDING.join(', ')}, id_) FROM ${kept})`,
+  };
+}
+
+/** The columns of a version's standing, which settling reads and then drops. */
+const STANDING = ['key', 'revision', 'complete', 'tier'];
+
+/** What settling a source table gives: its counts, and its partition rows that are kept. */
+export interface Settled {
+  counts: SettledCounts[];
+  /** The partition rows kept (a FROM clause), with the source table's columns once settled. */
+  parts: string;
+}
+
+/** A settled source table's rows: its own, then its partition rows kept (a FROM clause). */
+export function settledRows(src: string, settled: Settled): string {
+  return `(SELECT * FROM ${src} UNION ALL SELECT * FROM ${settled.parts})`;
 }
 
 /**
@@ -281,13 +361,12 @@ export async function settleFacts(duck: Duck): Promise<FactCounts> {
   const counts: FactCounts = { by_metric: {}, duplicates: 0, retracted: 0, partition_rows: 0 };
   for (const kind of KINDS) {
     const { src, settled } = FACT_TABLES[kind];
-    const settledCounts = await settleTable(duck, {
-      src,
-      target: settled,
-      columns: `*, owner || '/' || repo AS repository`,
-      metric: 'metric',
-    });
-    for (const c of settledCounts) {
+    const rows = await settleTable(duck, { src, metric: 'metric' });
+    await duck.run(
+      `CREATE OR REPLACE TEMP VIEW ${settled} AS
+       SELECT *, owner || '/' || repo AS repository FROM ${settledRows(src, rows)}`,
+    );
+    for (const c of rows.counts) {
       counts.retracted += c.retracted;
       counts.duplicates += c.duplicates;
       counts.partition_rows += c.partition_rows;

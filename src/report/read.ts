@@ -14,9 +14,12 @@ import {
   appendFacts,
   appendRetracted,
   createFactTables,
+  definePartitionRows,
   FACT_TABLES,
   type FactOffer,
   ID_KEY,
+  type PartitionRows,
+  partsOf,
   settleFacts,
 } from './fact-tables';
 import {
@@ -78,8 +81,9 @@ const WARNING_LIMIT = 200;
 
 /**
  * Reads a data directory (docs/DATA.md, "Layout") into DuckDB: every record DuckDB can read and judge is
- * turned into its fact by SQL (src/report/facts.ts `factSql`) and inserted into the source tables, so no
- * valid record passes through JS. Parquet partitions are read in the window's rows only; hot packs
+ * turned into its fact by SQL (src/report/facts.ts `factSql`), so no valid record passes through JS. Parquet
+ * partitions are read in place: the window's rows are views (`definePartitionRows`) that each query reads
+ * from the files, never copied into DuckDB's memory; record files are inserted into the source tables. Hot packs
  * (`hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<hash>.ndjson`, each line a record, named `<pack>:<line>` in
  * warnings), hot files written before packs (`hot/<metric>/<yyyy>/<mm>/<dd>/<hhmm>/<id>.json`) and files of the first layout
  * (`<metric>/<owner>/<repo>/<yyyy>/<mm>/<id>.json`) of the month folders that overlap the window are
@@ -166,21 +170,28 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
   const end = sqlString(new Date(options.window.end).toISOString());
   const inWindow = `(occurred_at >= ${start}::TIMESTAMP AND occurred_at < ${end}::TIMESTAMP)`;
 
-  // Partitions: the window's rows, by SQL; a row that is not a valid fact is judged in JS.
+  // Partitions: the window's rows, read in place by the views of their tables (`definePartitionRows`); a row
+  // that is not a valid fact is judged in JS.
+  const partitionRows = new Map<string, PartitionRows[]>();
   for (const metric of REPORTED_METRICS) {
     if (!hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) continue;
     const sql = factSql(metric, revert.sql);
     const valid = `(length(id) > 0 AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
-    const inserted = await insertFacts(duck, sql, `${rows} AND ${valid}`, 0);
-    // The window's rows by `occurred_at` alone (a column DuckDB reads without the rest): the rows not
-    // inserted are the invalid ones, so valid partitions are never read a second time in full.
-    const [count] = await duck.all(`SELECT count(*) AS n FROM ${rows}`);
-    const invalid = Number(count?.n ?? 0) - inserted;
+    const [count] = await duck.all(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE ${valid}) AS valid FROM ${rows}`,
+    );
+    const [n, valids] = [Number(count?.n ?? 0), Number(count?.valid ?? 0)];
     // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
-    if (!isCiMetric(metric)) counts.partition_rows += Number(count?.n ?? 0);
-    if (invalid === 0) continue;
+    if (!isCiMetric(metric)) counts.partition_rows += n;
+    // When every row is valid (as compaction writes them), the views need not check it again.
+    if (valids > 0)
+      partitionRows
+        .set(sql.table, partitionRows.get(sql.table) ?? [])
+        .get(sql.table)
+        ?.push({ values: factValues(sql, 0), from: valids < n ? `${rows} AND ${valid}` : rows });
+    if (valids === n) continue;
     await duck.each(
       `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,
       (invalid) => {
@@ -210,6 +221,8 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
       },
     );
   }
+
+  for (const [table, parts] of partitionRows) await definePartitionRows(duck, table, parts);
 
   /**
    * Record files of one metric (`folders`: day folders of hot files, month folders of the first layout),
@@ -300,7 +313,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
   await appendFacts(duck, judged.facts);
   await appendFileFacts(duck, judged.runs, judged.jobs);
   await appendRetracted(duck, judged.retracted);
-  if (repoMatcher) await keepRepositories(duck, repoMatcher);
+  if (repoMatcher) await keepRepositories(duck, repoMatcher, partitionRows);
   await duck.run('RESET preserve_insertion_order');
   const facts = await settleFacts(duck);
   const ci = await settleCi(duck, options.teams);
@@ -339,45 +352,58 @@ function validEnvelope(metric: string): string {
     AND output IS NOT NULL, false)`;
 }
 
+/** The source table's columns of the facts of rows with the envelope columns and `output` (column → SQL). */
+function factValues(sql: FactSql, tier: number): Record<string, string> {
+  return {
+    key: ID_KEY('id'),
+    revision: 'revision',
+    complete: "status = 'complete'",
+    tier: String(tier),
+    ...(sql.table.startsWith('ci_') ? {} : { metric: 'metric' }),
+    owner: 'owner',
+    repo: 'repo',
+    ...sql.values,
+  };
+}
+
 /**
  * Inserts the facts of `rows` (a FROM clause over the envelope columns and `output`) into their table;
  * how many.
  */
 async function insertFacts(duck: Duck, sql: FactSql, rows: string, tier: number): Promise<number> {
-  const columns = ['key', 'revision', 'complete', 'tier', ...(sql.table.startsWith('ci_') ? [] : ['metric'])]
-    .concat(['owner', 'repo'])
-    .concat(Object.keys(sql.values));
-  const values = [ID_KEY('id'), 'revision', "status = 'complete'", String(tier)]
-    .concat(sql.table.startsWith('ci_') ? [] : ['metric'])
-    .concat(['owner', 'repo'])
-    .concat(Object.values(sql.values));
+  const values = factValues(sql, tier);
   const [inserted] = await duck.all(
-    `INSERT INTO ${sql.table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${rows}`,
+    `INSERT INTO ${sql.table} (${Object.keys(values).join(', ')}) SELECT ${Object.values(values).join(', ')} FROM ${rows}`,
   );
   // DuckDB answers an INSERT with one row: the count of rows inserted.
   return Number(inserted?.Count ?? 0);
 }
 
-/** Leaves out the rows of repositories `--repo` does not name, in every source table. */
-async function keepRepositories(duck: Duck, repoMatcher: (repository: string) => boolean): Promise<void> {
+/** Leaves out the rows of repositories `--repo` does not name, in every source table and partition view. */
+async function keepRepositories(
+  duck: Duck,
+  repoMatcher: (repository: string) => boolean,
+  partitionRows: ReadonlyMap<string, PartitionRows[]>,
+): Promise<void> {
   const tables = [...Object.values(FACT_TABLES).map((t) => t.src), 'ci_run_src', 'ci_job_src'];
   const repositories = await duck.all(
-    tables.map((t) => `SELECT DISTINCT owner, repo FROM ${t}`).join(' UNION '),
+    tables
+      .flatMap((t) => [t, partsOf(t)])
+      .map((t) => `SELECT DISTINCT owner, repo FROM ${t}`)
+      .join(' UNION '),
   );
-  await duck.run('CREATE OR REPLACE TEMP TABLE read_repositories (owner VARCHAR, repo VARCHAR)');
+  await duck.run('CREATE OR REPLACE TEMP TABLE report_repositories (owner VARCHAR, repo VARCHAR)');
   await appendRows(
     duck,
-    'read_repositories',
+    'report_repositories',
     repositories
       .filter(({ owner, repo }) => repoMatcher(`${owner}/${repo}`))
       .map(({ owner, repo }) => [String(owner), String(repo)]),
   );
-  for (const table of tables)
-    await duck.run(
-      `DELETE FROM ${table} t WHERE NOT EXISTS
-         (SELECT 1 FROM read_repositories k WHERE k.owner = t.owner AND k.repo = t.repo)`,
-    );
-  await duck.run('DROP TABLE read_repositories');
+  const kept = (t: string) =>
+    `EXISTS (SELECT 1 FROM report_repositories k WHERE k.owner = ${t}.owner AND k.repo = ${t}.repo)`;
+  for (const table of tables) await duck.run(`DELETE FROM ${table} t WHERE NOT ${kept('t')}`);
+  for (const [table, parts] of partitionRows) await definePartitionRows(duck, table, parts, kept('p'));
 }
 
 /**

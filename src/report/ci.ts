@@ -1,5 +1,5 @@
 import { appendRows, type Duck, sqlString } from '../data/duckdb';
-import { appendKeyed, createSourceTable, type Settled, settledRows, settleTable } from './fact-tables';
+import { createSourceTable, type Settled, settledRows, settleTable } from './fact-tables';
 import type { WorkflowJobFact, WorkflowRunFact } from './facts';
 import {
   byScope,
@@ -38,10 +38,10 @@ export interface CiOffer<F> {
   fact: F;
 }
 
-const RUN_COLUMNS = `key UHUGEINT, revision VARCHAR, complete BOOLEAN, tier UTINYINT, owner VARCHAR, repo VARCHAR, at_ms DOUBLE,
+const RUN_COLUMNS = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier UTINYINT, owner VARCHAR, repo VARCHAR, at_ms DOUBLE,
   run_id VARCHAR, attempt INTEGER, workflow_id VARCHAR, workflow VARCHAR, path VARCHAR, conclusion VARCHAR,
   queue_ms DOUBLE, duration_ms DOUBLE`;
-const JOB_COLUMNS = `key UHUGEINT, revision VARCHAR, complete BOOLEAN, tier UTINYINT, owner VARCHAR, repo VARCHAR, at_ms DOUBLE,
+const JOB_COLUMNS = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier UTINYINT, owner VARCHAR, repo VARCHAR, at_ms DOUBLE,
   run_id VARCHAR, workflow VARCHAR, job_name VARCHAR, conclusion VARCHAR, queue_ms DOUBLE, duration_ms DOUBLE`;
 
 export async function createCiTables(duck: Duck): Promise<void> {
@@ -55,7 +55,7 @@ export async function appendFileFacts(
   runs: readonly CiOffer<WorkflowRunFact>[],
   jobs: readonly CiOffer<WorkflowJobFact>[],
 ): Promise<void> {
-  await appendKeyed(
+  await appendRows(
     duck,
     'ci_run_src',
     (function* () {
@@ -75,7 +75,7 @@ export async function appendFileFacts(
         ].concat([f.path, f.conclusion, f.queueMs, f.durationMs]);
     })(),
   );
-  await appendKeyed(
+  await appendRows(
     duck,
     'ci_job_src',
     (function* () {

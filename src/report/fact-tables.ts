@@ -14,17 +14,8 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
  * Times are epoch milliseconds as DOUBLE, like the CI tables of src/report/ci.ts.
  */
 
-/**
- * A record's id as the source tables hold it: its MD5 as a 128-bit number (`md5_number`). An id is a
- * metric name and 24 hex digits (src/pipeline/record.ts `recordId`), 40-odd bytes of text that DuckDB keeps
- * on its heap behind a 16-byte header; the key is 16 bytes in all, and 10 million rows no longer pass
- * DuckDB's memory limit (the 10M report spilled to disk: 17.7 s with the text, 4 GB of memory needed to
- * keep it in). Two ids sharing an MD5 is as unlikely as two records sharing a git object name.
- */
-export const ID_KEY = (id: string) => `md5_number(${id})`;
-
 /** Columns every source table starts with: the record's standing and its envelope. */
-const ENVELOPE = `key UHUGEINT, revision VARCHAR, complete BOOLEAN, tier UTINYINT, metric VARCHAR,
+const ENVELOPE = `id VARCHAR, revision VARCHAR, complete BOOLEAN, tier UTINYINT, metric VARCHAR,
   owner VARCHAR, repo VARCHAR, at_ms DOUBLE`;
 
 /** The fact columns of each kind (src/report/facts.ts: the same fields, snake_case). */
@@ -98,34 +89,14 @@ export async function appendFacts(duck: Duck, offers: readonly FactOffer[]): Pro
         break;
     }
   }
-  for (const kind of KINDS) await appendKeyed(duck, FACT_TABLES[kind].src, byKind[kind]);
-}
-
-/**
- * Appends rows whose first cell is a record's id to a source table (whose first column is the id's key,
- * `ID_KEY`): through a staging table, so the key is DuckDB's own `md5_number` of the id.
- */
-export async function appendKeyed(
-  duck: Duck,
-  table: string,
-  cells: Iterable<readonly Cell[]>,
-): Promise<void> {
-  const rows = [...cells];
-  if (rows.length === 0) return;
-  const stage = 'append_keyed_stage';
-  await duck.run(
-    `CREATE OR REPLACE TEMP TABLE ${stage} AS SELECT NULL::VARCHAR AS id, * EXCLUDE (key) FROM ${table} LIMIT 0`,
-  );
-  await appendRows(duck, stage, rows);
-  await duck.run(`INSERT INTO ${table} SELECT ${ID_KEY('id')}, * EXCLUDE (id) FROM ${stage}`);
-  await duck.run(`DROP TABLE ${stage}`);
+  for (const kind of KINDS) await appendRows(duck, FACT_TABLES[kind].src, byKind[kind]);
 }
 
 /**
  * The partition rows of a source table (`<src>_parts`): a view that every query needing them reads in place
  * from the Parquet files, never copied into DuckDB's memory. At 10 million records the copies were 9.2
  * million rows beyond the report's 384 MB memory limit, spilled to disk and read back (3.4 s to copy them
- * in). It has the source table's columns, then `id_`, the record's id, by which a row is left out.
+ * in). It has the source table's columns.
  */
 export const partsOf = (src: string): string => `${src}_parts`;
 
@@ -135,7 +106,7 @@ export async function createSourceTable(duck: Duck, src: string, columns: string
   await definePartitionRows(duck, src, []);
 }
 
-/** Partition rows of one metric: each source column's SQL (missing ones are NULL) over `from`, which has `id`. */
+/** Partition rows of one metric: each source column's SQL (missing ones are NULL) over `from`. */
 export interface PartitionRows {
   values: Record<string, string>;
   from: string;
@@ -158,12 +129,12 @@ export async function definePartitionRows(
   const select = (values: Record<string, string>, from: string) =>
     `SELECT ${columns
       .map(({ name, type }) => `CAST(${values[String(name)] ?? 'NULL'} AS ${type}) AS "${name}"`)
-      .join(', ')}, ${from}`;
+      .join(', ')} ${from}`;
   // Its columns named one by one, so that they stay the same when the table's change (`settleTable`).
   const selects =
     parts.length > 0
-      ? parts.map((part) => select(part.values, `id AS id_ FROM ${part.from}`))
-      : [select({}, 'NULL::VARCHAR AS id_ WHERE false')];
+      ? parts.map((part) => select(part.values, `FROM ${part.from}`))
+      : [select({}, 'WHERE false')];
   await duck.run(
     `CREATE OR REPLACE TEMP VIEW ${partsOf(src)} AS
      SELECT * FROM (${selects.join(' UNION ALL ')}) p ${where ? `WHERE ${where}` : ''}`,
@@ -269,31 +240,32 @@ export interface SettledCounts {
 export async function settleTable(duck: Duck, options: { src: string; metric: string }): Promise<Settled> {
   const { src, metric } = options;
   const parts = partsOf(src);
-  const retractedKeys = `(SELECT ${ID_KEY('id')} FROM ${RETRACTED_TABLE})`;
+  const retracted = `(SELECT id FROM ${RETRACTED_TABLE})`;
   await duck.run(
-    `CREATE OR REPLACE TEMP TABLE settle_keys AS
-     SELECT key, bool_or(in_parts) AS in_parts
-     FROM (SELECT key, false AS in_parts FROM ${src} UNION ALL SELECT key, true AS in_parts FROM ${parts})
-     GROUP BY key HAVING count(*) > 1 OR key IN ${retractedKeys}`,
+    `CREATE OR REPLACE TEMP TABLE settle_hashes AS
+     SELECT h, bool_or(in_parts) AS in_parts
+     FROM (SELECT hash(id) AS h, false AS in_parts FROM ${src} UNION ALL SELECT hash(id), true FROM ${parts})
+     GROUP BY h HAVING count(*) > 1`,
   );
-  // The partition versions of those ids join the table, where versions are ranked; the view leaves them out
-  // by id (a key for every row of every query would cost an MD5 each).
-  const [{ contested }] = (await duck.all(
-    'SELECT count(*) FILTER (WHERE in_parts) AS contested FROM settle_keys',
-  )) as [{ contested: bigint }];
+  const multi = 'hash(id) IN (SELECT h FROM settle_hashes)';
+  // The partition versions of those ids (and of hash collisions, and retracted ids) join the table, where
+  // versions are ranked; the view leaves them out by id.
+  const [{ contested, retractions }] = (await duck.all(
+    `SELECT (SELECT count(*) FROM settle_hashes WHERE in_parts) AS contested,
+       (SELECT count(*) FROM ${RETRACTED_TABLE}) AS retractions`,
+  )) as [{ contested: bigint; retractions: bigint }];
   let kept = parts;
-  if (Number(contested) > 0) {
+  if (Number(contested) > 0 || Number(retractions) > 0) {
     const moved = `${src}_moved`;
     await duck.run(
-      `CREATE OR REPLACE TEMP TABLE ${moved} AS
-       SELECT * FROM ${parts} WHERE key IN (SELECT key FROM settle_keys WHERE in_parts)`,
+      `CREATE OR REPLACE TEMP TABLE ${moved} AS SELECT * FROM ${parts}
+       WHERE hash(id) IN (SELECT h FROM settle_hashes WHERE in_parts) OR id IN ${retracted}`,
     );
-    await duck.run(`INSERT INTO ${src} SELECT * EXCLUDE (id_) FROM ${moved}`);
-    kept = `(SELECT * FROM ${parts} WHERE id_ NOT IN (SELECT id_ FROM ${moved}))`;
+    await duck.run(`INSERT INTO ${src} SELECT * FROM ${moved}`);
+    kept = `(SELECT * FROM ${parts} WHERE id NOT IN (SELECT id FROM ${moved}))`;
   }
   // The table's versions (flagged), then the partition rows left in the view: one version of an id each.
-  const flagged = `(SELECT *, key IN ${retractedKeys} AS retracted_,
-    key IN (SELECT key FROM settle_keys) AS multi_ FROM ${src})`;
+  const flagged = `(SELECT *, id IN ${retracted} AS retracted_, ${multi} AS multi_ FROM ${src})`;
   const rows = await duck.all(
     `SELECT metric, sum(retracted) AS retracted, sum(kept) AS kept, sum(distinct_ids) AS distinct_ids,
        sum(partition_rows) AS partition_rows
@@ -302,7 +274,7 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
          count(*) FILTER (WHERE retracted_) AS retracted,
          count(*) FILTER (WHERE NOT retracted_) AS kept,
          count(*) FILTER (WHERE NOT retracted_ AND NOT multi_)
-           + count(DISTINCT key) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
+           + count(DISTINCT id) FILTER (WHERE NOT retracted_ AND multi_) AS distinct_ids,
          count(*) FILTER (WHERE tier = 0) AS partition_rows
        FROM ${flagged} GROUP BY ALL
        UNION ALL
@@ -315,14 +287,14 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
   // an id with several) and the settled rows are a view of what is left. Copying every row into a new
   // table instead took 4.7 s of the 6.4 s settling 10 million rows took.
   await duck.run(
-    `DELETE FROM ${src} WHERE key IN ${retractedKeys} OR rowid IN (
-     SELECT rowid FROM ${src} WHERE key IN (SELECT key FROM settle_keys)
-     QUALIFY row_number() OVER (PARTITION BY key
+    `DELETE FROM ${src} WHERE id IN ${retracted} OR rowid IN (
+     SELECT rowid FROM ${src} WHERE ${multi}
+     QUALIFY row_number() OVER (PARTITION BY id
        ORDER BY complete DESC, coalesce(revision, '') DESC, tier, at_ms) > 1)`,
   );
   // The standing has done its work: dropped, its memory goes to the figures' percentiles.
   for (const column of STANDING) await duck.run(`ALTER TABLE ${src} DROP COLUMN ${column}`);
-  await duck.run('DROP TABLE settle_keys');
+  await duck.run('DROP TABLE settle_hashes');
   return {
     counts: rows.map((row) => {
       const r = row as Record<string, bigint | string>;
@@ -334,12 +306,12 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
         partition_rows: Number(r.partition_rows),
       };
     }),
-    parts: `(SELECT * EXCLUDE (${STANDING.join(', ')}, id_) FROM ${kept})`,
+    parts: `(SELECT * EXCLUDE (${STANDING.join(', ')}) FROM ${kept})`,
   };
 }
 
 /** The columns of a version's standing, which settling reads and then drops. */
-const STANDING = ['key', 'revision', 'complete', 'tier'];
+const STANDING = ['id', 'revision', 'complete', 'tier'];
 
 /** What settling a source table gives: its counts, and its partition rows that are kept. */
 export interface Settled {

@@ -17,7 +17,6 @@ import {
   definePartitionRows,
   FACT_TABLES,
   type FactOffer,
-  ID_KEY,
   type PartitionRows,
   partsOf,
   settleFacts,
@@ -355,7 +354,7 @@ function validEnvelope(metric: string): string {
 /** The source table's columns of the facts of rows with the envelope columns and `output` (column → SQL). */
 function factValues(sql: FactSql, tier: number): Record<string, string> {
   return {
-    key: ID_KEY('id'),
+    id: 'id',
     revision: 'revision',
     complete: "status = 'complete'",
     tier: String(tier),

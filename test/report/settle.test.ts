@@ -1,6 +1,6 @@
 import { type Duck, openDuck } from '../../src/data/duckdb';
 import { createCiTables, settleCi } from '../../src/report/ci';
-import { appendRetracted, createFactTables, ID_KEY, settleFacts } from '../../src/report/fact-tables';
+import { appendRetracted, createFactTables, settleFacts } from '../../src/report/fact-tables';
 import { TeamResolver } from '../../src/report/teams';
 
 /*
@@ -8,7 +8,7 @@ import { TeamResolver } from '../../src/report/teams';
  * (tier 0) and in hot records (tier 1; first-layout files read by SQL are tier 2), and an id in two
  * partition days (docs/DATA.md: the time that places a record can change between two ways of collecting
  * it, and a compaction stopped halfway leaves a day's two generations). Rows are inserted as the reader
- * inserts them, by SQL: each id as its key (`ID_KEY`).
+ * inserts them, by SQL.
  */
 const DAY = 86_400_000;
 const D1 = Date.parse('2026-10-01T12:00:00Z');
@@ -19,10 +19,7 @@ type Version = [string, string | null, boolean, number, number, number];
 
 const values = (versions: Version[], cells: (v: Version) => string) =>
   versions
-    .map(
-      (v) =>
-        `(${ID_KEY(`'${v[0]}'`)}, ${v[1] === null ? 'NULL' : `'${v[1]}'`}, ${v[2]}, ${v[3]}, ${cells(v)})`,
-    )
+    .map((v) => `('${v[0]}', ${v[1] === null ? 'NULL' : `'${v[1]}'`}, ${v[2]}, ${v[3]}, ${cells(v)})`)
     .join(', ');
 
 // `x`: two partition days (the later one the best: the highest revision, complete) and two hot versions
@@ -92,7 +89,7 @@ describe('settling partitions and hot records', () => {
         )}`,
       );
       await duck.run(
-        `INSERT INTO ci_run_src VALUES (${ID_KEY("'r-x'")}, NULL, true, 0, 'acme', 'api', ${D1}, 'x-run', 1, '1', 'build',
+        `INSERT INTO ci_run_src VALUES ('r-x', NULL, true, 0, 'acme', 'api', ${D1}, 'x-run', 1, '1', 'build',
            '.github/workflows/build.yml', 'success', 0, 1)`,
       );
       // Path rules: the teams that need a job's workflow file.
@@ -157,10 +154,10 @@ describe('settling partitions and hot records', () => {
     try {
       await createFactTables(duck);
       await duck.run(
-        `INSERT INTO deployment_src (key, revision, complete, tier, metric, owner, repo, at_ms)
-         VALUES (${ID_KEY("'a'")}, NULL, true, 0, 'deployment-status', 'acme', 'api', ${D1}),
-                (${ID_KEY("'b'")}, NULL, true, 0, 'deployment-status', 'acme', 'api', ${D2}),
-                (${ID_KEY("'c'")}, NULL, true, 1, 'push-deployment', 'acme', 'api', ${D2})`,
+        `INSERT INTO deployment_src (id, revision, complete, tier, metric, owner, repo, at_ms)
+         VALUES ('a', NULL, true, 0, 'deployment-status', 'acme', 'api', ${D1}),
+                ('b', NULL, true, 0, 'deployment-status', 'acme', 'api', ${D2}),
+                ('c', NULL, true, 1, 'push-deployment', 'acme', 'api', ${D2})`,
       );
       expect(await settleFacts(duck)).toEqual({
         by_metric: { 'deployment-status': 2, 'push-deployment': 1 },

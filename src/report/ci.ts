@@ -124,16 +124,21 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
   const jobs = await settle('workflow-job', 'ci_job_src');
   // Jobs inherit their run's workflow file: a team's path rules (`paths`) name workflow files, and a job has
   // none; without path rules a job needs it only as its top-list name when it has no workflow name, and only
-  // those jobs' runs are looked up. Hot jobs take it in place (`path`, added to their table); partition rows
-  // through a join in the view.
+  // those jobs' runs are looked up (none when every job has one). Hot jobs take it in place (`path`, added to
+  // their table); partition rows through a join in the view.
   const byPath = teams.uses('paths');
   const needed = (workflow: string) => (byPath ? '' : `AND ${workflow} IS NULL`);
+  const allJobs = `(SELECT owner, repo, run_id, workflow FROM ci_job_src
+    UNION ALL SELECT owner, repo, run_id, workflow FROM ${jobs.parts})`;
+  const [{ nameless }] = (await duck.all(
+    `SELECT count(*) FILTER (WHERE workflow IS NULL) AS nameless FROM ${allJobs}`,
+  )) as [{ nameless: bigint }];
+  const lookUp = byPath || Number(nameless) > 0;
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE ci_job_paths AS
      SELECT owner, repo, run_id, max(path) AS path FROM ci_runs r
-     WHERE path IS NOT NULL AND EXISTS (
-       SELECT 1 FROM (SELECT owner, repo, run_id, workflow FROM ci_job_src
-                      UNION ALL SELECT owner, repo, run_id, workflow FROM ${jobs.parts}) j
+     WHERE ${lookUp} AND path IS NOT NULL AND EXISTS (
+       SELECT 1 FROM ${allJobs} j
        WHERE j.owner = r.owner AND j.repo = r.repo AND j.run_id = r.run_id ${needed('j.workflow')})
      GROUP BY ALL`,
   );
@@ -145,12 +150,13 @@ export async function settleCi(duck: Duck, teams: TeamResolver): Promise<CiCount
   const columns = (path: string) =>
     `owner, repo, owner || '/' || repo AS repository, at_ms, workflow, ${path} AS path, job_name, conclusion,
      queue_ms, duration_ms`;
+  const partitionJobs = lookUp
+    ? `SELECT ${columns(byPath ? 'p.path' : 'CASE WHEN workflow IS NULL THEN p.path END')}
+       FROM ${jobs.parts} j LEFT JOIN ci_job_paths p USING (owner, repo, run_id)`
+    : `SELECT ${columns('NULL')} FROM ${jobs.parts}`;
   await duck.run(
     `CREATE OR REPLACE TEMP VIEW ci_jobs AS
-     SELECT ${columns('path')} FROM ci_job_src
-     UNION ALL
-     SELECT ${columns(byPath ? 'p.path' : 'CASE WHEN workflow IS NULL THEN p.path END')}
-     FROM ${jobs.parts} j LEFT JOIN ci_job_paths p USING (owner, repo, run_id)`,
+     SELECT ${columns('path')} FROM ci_job_src UNION ALL ${partitionJobs}`,
   );
   // Teams: each distinct (repository, workflow file) once through the teams file's rules.
   await duck.run(
@@ -245,8 +251,8 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     return value;
   };
 
-  // Durations and queue times in one pass: each percentile holds its values until the query ends, beyond
-  // DuckDB's memory limit (4.5M jobs: 72 MB each for the whole report and the repositories).
+  // Durations and queue times of runs in one pass: each percentile holds its values until the query ends,
+  // beyond DuckDB's memory limit (2M runs: 32 MB each for the whole report and the repositories).
   for (const row of await duck.all(
     `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${distributionSql('queue')},
        ${failureSql('f')}, ${BY_CONCLUSION}
@@ -285,15 +291,21 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
   for (const sql of reruns)
     for (const row of await duck.all(sql))
       scopeOf(row).ci.runs.rerun_rate = ratio(Number(row.rerun), Number(row.distinct_runs));
+  // Jobs' queue times in a pass of their own: both distributions of 4.5M jobs at once took the report's peak
+  // RSS past 1 GB.
+  const jobQueues = new Map<string, Distribution>();
   for (const row of await duck.all(
-    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${distributionSql('queue')},
-       ${failureSql('f')}, ${BY_CONCLUSION}
+    `SELECT ${scope.select}, ${distributionSql('queue')} FROM ${jobs} GROUP BY ${scope.groupBy}`,
+  ))
+    jobQueues.set(`${row.scope_kind}\n${row.scope}`, distributionOf(row, 'queue'));
+  for (const row of await duck.all(
+    `SELECT ${scope.select}, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}, ${BY_CONCLUSION}
      FROM ${jobs} GROUP BY ${scope.groupBy}`,
   )) {
     scopeOf(row).ci.jobs = {
       count: Number(row.n),
       duration: distributionOf(row, 'duration'),
-      queue: distributionOf(row, 'queue'),
+      queue: jobQueues.get(`${row.scope_kind}\n${row.scope}`) ?? distributionOf(undefined, 'queue'),
       failure_rate: failureOf(row, 'f'),
       by_conclusion: byConclusionOf(row),
     };

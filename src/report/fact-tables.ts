@@ -103,7 +103,22 @@ export const partsOf = (src: string): string => `${src}_parts`;
 /** A source table and its partition rows' view, empty until `definePartitionRows`. */
 export async function createSourceTable(duck: Duck, src: string, columns: string): Promise<void> {
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${src} (${columns})`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${hashesOf(src)} (h UBIGINT)`);
   await definePartitionRows(duck, src, []);
+}
+
+/** The 64-bit hashes of the ids of a source table's partition rows (`hashPartitionRows`), for settling. */
+const hashesOf = (src: string): string => `${src}_parts_hashes`;
+
+/**
+ * Records the hashes of the ids of partition rows (`from`: a FROM clause over rows with `id`, the rows the
+ * view of `src` will hold) and returns how many rows: the reader counts its partition rows in the same pass,
+ * and settling finds the ids with several versions without reading the partitions again.
+ */
+export async function hashPartitionRows(duck: Duck, src: string, from: string): Promise<number> {
+  const [inserted] = await duck.all(`INSERT INTO ${hashesOf(src)} SELECT hash(id) FROM ${from}`);
+  // DuckDB answers an INSERT with one row: the count of rows inserted.
+  return Number(inserted?.Count ?? 0);
 }
 
 /** Partition rows of one metric: each source column's SQL (missing ones are NULL) over `from`. */
@@ -244,7 +259,7 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE settle_hashes AS
      SELECT h, bool_or(in_parts) AS in_parts
-     FROM (SELECT hash(id) AS h, false AS in_parts FROM ${src} UNION ALL SELECT hash(id), true FROM ${parts})
+     FROM (SELECT hash(id) AS h, false AS in_parts FROM ${src} UNION ALL SELECT h, true FROM ${hashesOf(src)})
      GROUP BY h HAVING count(*) > 1`,
   );
   const multi = 'hash(id) IN (SELECT h FROM settle_hashes)';
@@ -295,6 +310,7 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
   // The standing has done its work: dropped, its memory goes to the figures' percentiles.
   for (const column of STANDING) await duck.run(`ALTER TABLE ${src} DROP COLUMN ${column}`);
   await duck.run('DROP TABLE settle_hashes');
+  await duck.run(`DROP TABLE ${hashesOf(src)}`);
   return {
     counts: rows.map((row) => {
       const r = row as Record<string, bigint | string>;

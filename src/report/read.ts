@@ -17,6 +17,7 @@ import {
   definePartitionRows,
   FACT_TABLES,
   type FactOffer,
+  hashPartitionRows,
   type PartitionRows,
   partsOf,
   settleFacts,
@@ -178,10 +179,11 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     const valid = `(length(id) > 0 AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
-    const [count] = await duck.all(
-      `SELECT count(*) AS n, count(*) FILTER (WHERE ${valid}) AS valid FROM ${rows}`,
-    );
-    const [n, valids] = [Number(count?.n ?? 0), Number(count?.valid ?? 0)];
+    // The window's rows by `occurred_at` alone (a column DuckDB reads without the rest), and the valid ones
+    // in the pass that hashes their ids for settling.
+    const [count] = await duck.all(`SELECT count(*) AS n FROM ${rows}`);
+    const n = Number(count?.n ?? 0);
+    const valids = await hashPartitionRows(duck, sql.table, `${rows} AND ${valid}`);
     // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
     if (!isCiMetric(metric)) counts.partition_rows += n;
     // When every row is valid (as compaction writes them), the views need not check it again.

@@ -1,7 +1,15 @@
+import { join } from 'node:path';
 import { type Duck, openDuck } from '../../src/data/duckdb';
 import { createCiTables, settleCi } from '../../src/report/ci';
-import { appendRetracted, createFactTables, settleFacts } from '../../src/report/fact-tables';
+import {
+  appendRetracted,
+  createFactTables,
+  definePartitionRows,
+  hashPartitionRows,
+  settleFacts,
+} from '../../src/report/fact-tables';
 import { TeamResolver } from '../../src/report/teams';
+import { tempDir } from '../support/temp';
 
 /*
  * Settling (one row per id, better record wins) where duplicates really come from: an id in a partition
@@ -147,6 +155,66 @@ describe('settling partitions and hot records', () => {
       expect(await duck.all('SELECT duration_ms FROM pipeline_runs ORDER BY duration_ms')).toEqual(kept);
       expect(await duck.all('SELECT duration_ms FROM ci_runs ORDER BY duration_ms')).toEqual(kept);
     });
+  });
+
+  it('reads partition rows in place: the versions of an id with several join the table, a nameless job takes its run’s file', async () => {
+    // A real Parquet file of jobs, read through the view as the reader defines it (`definePartitionRows`):
+    // `p1` alone; `p2` beaten by a hot version of a higher revision; `gone` retracted; `p3` has no workflow
+    // name and takes its run's workflow file (no teams, so no other job looks one up).
+    const dir = await tempDir('telemetry-settle-');
+    const file = join(dir.path, 'jobs.parquet');
+    await withDuck(async (duck) => {
+      await duck.run(
+        `COPY (SELECT * FROM (VALUES
+           ('p1', NULL, 'x-run', 'build', 1),
+           ('p2', '1', 'x-run', 'build', 2),
+           ('gone', NULL, 'x-run', 'build', 3),
+           ('p3', NULL, 'x-run', NULL, 4)) t(id, revision, run_id, workflow, duration_ms))
+         TO '${file}' (FORMAT parquet)`,
+      );
+      await hashPartitionRows(duck, 'ci_job_src', `read_parquet('${file}')`);
+      await definePartitionRows(duck, 'ci_job_src', [
+        {
+          values: {
+            id: 'id',
+            revision: 'revision',
+            complete: 'true',
+            tier: '0',
+            owner: "'acme'",
+            repo: "'api'",
+            at_ms: String(D1),
+            run_id: 'run_id',
+            workflow: 'workflow',
+            job_name: "'test'",
+            conclusion: "'success'",
+            queue_ms: '0',
+            duration_ms: 'duration_ms',
+          },
+          from: `read_parquet('${file}')`,
+        },
+      ]);
+      await duck.run(
+        `INSERT INTO ci_job_src VALUES ${values(
+          [['p2', '2', true, 1, D2, 5]],
+          (v) => `'acme', 'api', ${v[4]}, 'x-run', 'build', 'test', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      await duck.run(
+        `INSERT INTO ci_run_src VALUES ('r-x', NULL, true, 0, 'acme', 'api', ${D1}, 'x-run', 1, '1', 'build',
+           '.github/workflows/build.yml', 'success', 0, 1)`,
+      );
+      expect(await settleCi(duck, new TeamResolver())).toEqual({
+        by_metric: { 'workflow-job': 3, 'workflow-run': 1 },
+        duplicates: 1,
+        retracted: 1,
+        partition_rows: 5, // the four jobs of the file and the run (tier 0)
+      });
+      expect(await duck.all('SELECT duration_ms, workflow, path FROM ci_jobs ORDER BY duration_ms')).toEqual([
+        { duration_ms: 1, workflow: 'build', path: null },
+        { duration_ms: 4, workflow: null, path: '.github/workflows/build.yml' },
+        { duration_ms: 5, workflow: 'build', path: null },
+      ]);
+    }).finally(dir.remove);
   });
 
   it('counts settled partitions (no id twice, none retracted) without looking anything up', async () => {

@@ -176,7 +176,7 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
   for (const metric of REPORTED_METRICS) {
     if (!hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) continue;
     const sql = factSql(metric, revert.sql);
-    const valid = `(length(id) > 0 AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
+    const valid = `(id <> '' AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
     const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
     // The window's rows by `occurred_at` alone (a column DuckDB reads without the rest), and the valid ones
@@ -346,9 +346,9 @@ const FILE_ENVELOPE: Fields = ENVELOPE_COLUMNS;
 
 /** `envelopeSchema` of a file of `metric`'s folder in SQL (anything else is judged in JS). */
 function validEnvelope(metric: string): string {
-  return `coalesce(schema_version = 1 AND length(id) > 0 AND metric = ${sqlString(metric)}
-    AND trigger IS NOT NULL AND collected_by IN ('webhook', 'backfill', 'push', 'schedule') AND length(owner) > 0
-    AND length(repo) > 0 AND occurred_at IS NOT NULL AND received_at IS NOT NULL AND collected_at IS NOT NULL
+  return `coalesce(schema_version = 1 AND id <> '' AND metric = ${sqlString(metric)}
+    AND trigger IS NOT NULL AND collected_by IN ('webhook', 'backfill', 'push', 'schedule') AND owner <> ''
+    AND repo <> '' AND occurred_at IS NOT NULL AND received_at IS NOT NULL AND collected_at IS NOT NULL
     AND status IN ('complete', 'partial') AND errors IS NOT NULL AND collector_version IS NOT NULL
     AND output IS NOT NULL, false)`;
 }

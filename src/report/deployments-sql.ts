@@ -61,20 +61,18 @@ async function productionDeployments(
       .map(({ environment }) => [String(environment), isProductionName(String(environment))]),
   );
 
-  // One pass, grouped by deployment: the outcome is the least of (−time, success, sha, environment, lead time,
-  // commit count), a struct compared field by field, NULLs last as in ORDER BY (a window over every status
-  // sorted them all: 0.6 s at 1.7M statuses).
   await duck.run(
     `CREATE OR REPLACE TEMP TABLE report_final_statuses AS
-     SELECT o.deployment, o.owner, o.repo, o.repository, o.environment, o.deployment_id, o.sha, o.service,
-            o.state = 'success' AS success, o.at_ms,
-            CASE WHEN o.state = 'success' THEN o.lead_time_ms END AS lead_time_ms, o.commit_count
-     FROM (
-       SELECT min_by(s, (-s.at_ms, s.state = 'success', s.sha, s.environment, s.lead_time_ms, s.commit_count))
-                FILTER (WHERE s.state IN ('success', 'failure', 'error')) AS o
-       FROM ${statuses} s LEFT JOIN report_environments e USING (environment)
+     WITH production AS (
+       SELECT s.deployment FROM ${statuses} s LEFT JOIN report_environments e USING (environment)
        GROUP BY s.deployment HAVING bool_or(s.production IS TRUE OR e.production IS TRUE))
-     WHERE o IS NOT NULL`,
+     SELECT s.deployment, s.owner, s.repo, s.repository, s.environment, s.deployment_id, s.sha, s.service,
+            s.state = 'success' AS success, s.at_ms,
+            CASE WHEN s.state = 'success' THEN s.lead_time_ms END AS lead_time_ms, s.commit_count
+     FROM ${statuses} s SEMI JOIN production p USING (deployment)
+     WHERE s.state IN ('success', 'failure', 'error')
+     QUALIFY row_number() OVER (PARTITION BY s.deployment
+       ORDER BY s.at_ms DESC, s.state = 'success', s.sha, s.environment, s.lead_time_ms, s.commit_count) = 1`,
   );
   const teamed = await teamedTable(duck, teams, 'report_final_statuses', ['environment', 'service']);
   await duck.run(

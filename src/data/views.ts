@@ -18,10 +18,15 @@ const VIEW_COLUMNS = [...Object.keys(ENVELOPE_COLUMNS), 'output', EXTRA_COLUMN]
   .map((c) => `"${c}"`)
   .join(', ');
 
-/** `read_parquet(...)` over one metric's partition files (no Hive columns: the record is the row). */
-export function partitionSource(root: string, metric: string): string {
-  const glob = join(root, PARTITION_ROOT, metric, '**', '*.parquet');
-  return `read_parquet(${sqlString(glob)}, union_by_name = true, hive_partitioning = false)`;
+/**
+ * `read_parquet(...)` over one metric's partition files (no Hive columns: the record is the row): those
+ * `files` name, or else every file its glob finds when a query runs.
+ */
+export function partitionSource(root: string, metric: string, files?: readonly string[]): string {
+  const source = files
+    ? `[${files.map(sqlString).join(', ')}]`
+    : sqlString(join(root, PARTITION_ROOT, metric, '**', '*.parquet'));
+  return `read_parquet(${source}, union_by_name = true, hive_partitioning = false)`;
 }
 
 /** A metric's record struct (its columns but `output_extra`): what a record file is cast to. */

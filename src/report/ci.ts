@@ -20,8 +20,9 @@ import { weekOf } from './window';
 
 /**
  * CI health (workflow runs and jobs: most of an organisation's records) computed by DuckDB: the facts are
- * rows of two tables (`ci_run_src`, `ci_job_src`: partition rows and record files inserted by SQL by
- * src/report/read.ts, the few files judged in JS appended), one row per id is kept (better record wins,
+ * rows of two tables (`ci_run_src`, `ci_job_src`: record files inserted by SQL by src/report/read.ts, the
+ * few files judged in JS appended) and of their partition views (rows read in place from the Parquet
+ * files, `definePartitionRows`), one row per id is kept (better record wins,
  * `settleTable` of src/report/fact-tables.ts, retracted ids left out),
  * and every figure of docs/REPORTS.md "CI health" is an aggregate over them, for the whole report, each
  * repository and each team in one pass. The definitions are those of src/report/summarize.ts: durations

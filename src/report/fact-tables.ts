@@ -4,9 +4,10 @@ import type { DeploymentStatusFact, Fact, IncidentFact, PipelineRunFact, PullReq
 /**
  * The report's facts as DuckDB tables, so every figure is a query and no record has to live in JS.
  *
- * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record it reads:
- * partition rows by SQL (tier 0), hot and first-layout files by SQL or, for files it has to judge one by
- * one, through `appendFacts` (tier 1; first-layout files read by SQL are tier 2, so a hot file wins a tie).
+ * The reader (src/report/read.ts) fills the `*_src` tables with every version of every record file it
+ * reads: hot and first-layout files by SQL or, for files and partition rows it has to judge one by one,
+ * through `appendFacts` (tier 1; first-layout files read by SQL are tier 2, so a hot file wins a tie); the
+ * partition rows (tier 0) stay in their files, read by the views `partsOf` names (`definePartitionRows`).
  * `settleFacts` then keeps one row per id, better record wins (complete over partial, then the higher
  * revision: `compareStanding` of src/pipeline/record.ts; then a partition row over a file, then the earlier
  * one), leaves retracted ids out, and
@@ -237,20 +238,23 @@ export interface SettledCounts {
  * wins: complete over partial, then the higher revision, the total order `compareStanding` of
  * src/pipeline/record.ts that compaction and `telemetry senders` use too; then the lower tier; between equals
  * the earlier one, as hot files are met in path order, which is time order), retracted ids left out; `metric`
- * is the SQL of a row's metric. Rows carry their id as its key (`ID_KEY`). Most ids have one version, and a
- * window over every row costs memory the report does not have at 10 million rows: the keys with several
- * versions (or retracted) are found first, by grouping 16-byte keys, and only their versions are ranked: the
- * partition rows among them are copied into the table (few: late records for a compacted period), the
- * partition view leaves them out by id, and the versions that lose are deleted from the table.
+ * is the SQL of a row's metric. Most ids have one version, and a window over every row costs memory the
+ * report does not have at 10 million rows: the ids with several versions are found first, by grouping the
+ * 64-bit hashes of every id (a collision only adds candidates: versions are ranked by id), and only their
+ * versions are ranked: the partition rows among them and those of retracted ids are copied into the table
+ * (few: late records for a compacted period), the partition view leaves them out by id, and the versions
+ * that lose are deleted from the table.
  *
- * That first pass reads every row, partitions included, on purpose: partitions do not hold each id once.
- * One id can stand in two partition days (the time that places a record can change between two ways of
- * collecting it, docs/DATA.md "Deduplicate by id") and a compaction stopped halfway leaves a day's two
- * generations, so candidates taken from the hot tier alone (a semi-join of the partition rows against the hot
- * ids) would miss duplicates; the pass over 10 million records costs about 1.3 s here (0.75 s of it the 4.5M
- * workflow jobs, an MD5 of each partition row's id included). Once settled, the standing columns are
- * dropped from the table: the figures' percentiles, which DuckDB holds beyond its memory limit, get their
- * memory. The settled rows are the table's and the partition rows kept (`settledRows`).
+ * That first pass covers partition rows too, on purpose: partitions do not hold each id once. One id can
+ * stand in two partition days (the time that places a record can change between two ways of collecting
+ * it, docs/DATA.md "Deduplicate by id") and a compaction stopped halfway leaves a day's two generations, so
+ * candidates taken from the hot tier alone (a semi-join of the partition rows against the hot ids) would
+ * miss duplicates. The partition ids' hashes come from the reader's pass that counts the valid rows
+ * (`hashPartitionRows`); grouping 10 million hashes costs about 0.65 s here, on both threads (one thread
+ * was needed while the partitions' rows filled the tables; the report's peak RSS now stays below 900 MB).
+ * Once settled, the standing columns are dropped from the table: the figures' percentiles, which DuckDB
+ * holds beyond its memory limit, get their memory. The settled rows are the table's and the partition rows
+ * kept (`settledRows`).
  */
 export async function settleTable(duck: Duck, options: { src: string; metric: string }): Promise<Settled> {
   const { src, metric } = options;
@@ -265,16 +269,21 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
   const multi = 'hash(id) IN (SELECT h FROM settle_hashes)';
   // The partition versions of those ids (and of hash collisions, and retracted ids) join the table, where
   // versions are ranked; the view leaves them out by id.
-  const [{ contested, retractions }] = (await duck.all(
-    `SELECT (SELECT count(*) FROM settle_hashes WHERE in_parts) AS contested,
-       (SELECT count(*) FROM ${RETRACTED_TABLE}) AS retractions`,
-  )) as [{ contested: bigint; retractions: bigint }];
+  // Retracted ids are few, and most are not in partitions: only those whose hash is there are looked for.
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE settle_contested AS
+     SELECT h FROM settle_hashes WHERE in_parts
+     UNION SELECT hash(id) FROM ${RETRACTED_TABLE} WHERE hash(id) IN (SELECT h FROM ${hashesOf(src)})`,
+  );
+  const [{ contested }] = (await duck.all('SELECT count(*) AS contested FROM settle_contested')) as [
+    { contested: bigint },
+  ];
   let kept = parts;
-  if (Number(contested) > 0 || Number(retractions) > 0) {
+  if (Number(contested) > 0) {
     const moved = `${src}_moved`;
     await duck.run(
       `CREATE OR REPLACE TEMP TABLE ${moved} AS SELECT * FROM ${parts}
-       WHERE hash(id) IN (SELECT h FROM settle_hashes WHERE in_parts) OR id IN ${retracted}`,
+       WHERE hash(id) IN (SELECT h FROM settle_contested)`,
     );
     await duck.run(`INSERT INTO ${src} SELECT * FROM ${moved}`);
     kept = `(SELECT * FROM ${parts} WHERE id NOT IN (SELECT id FROM ${moved}))`;
@@ -310,6 +319,7 @@ export async function settleTable(duck: Duck, options: { src: string; metric: st
   // The standing has done its work: dropped, its memory goes to the figures' percentiles.
   for (const column of STANDING) await duck.run(`ALTER TABLE ${src} DROP COLUMN ${column}`);
   await duck.run('DROP TABLE settle_hashes');
+  await duck.run('DROP TABLE settle_contested');
   await duck.run(`DROP TABLE ${hashesOf(src)}`);
   return {
     counts: rows.map((row) => {

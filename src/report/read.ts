@@ -174,10 +174,13 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
   // that is not a valid fact is judged in JS.
   const partitionRows = new Map<string, PartitionRows[]>();
   for (const metric of REPORTED_METRICS) {
-    if (!hasFiles(join(root, PARTITION_ROOT, metric), '.parquet')) continue;
+    // The files as they are now, named one by one: every query of the report reads the same ones, even if a
+    // compaction replaces them meanwhile (a file it deletes fails the report rather than changing it).
+    const files = filesBelow(join(root, PARTITION_ROOT, metric), '.parquet');
+    if (files.length === 0) continue;
     const sql = factSql(metric, revert.sql);
     const valid = `(id <> '' AND status IN ('complete', 'partial') AND coalesce(${sql.valid}, false))`;
-    const rows = `${partitionSource(root, metric)} WHERE ${inWindow}`;
+    const rows = `${partitionSource(root, metric, files)} WHERE ${inWindow}`;
     if (metric === 'pull-request') await revert.prepare(`SELECT output.title FROM ${rows}`);
     // The window's rows by `occurred_at` alone (a column DuckDB reads without the rest), and the valid ones
     // in the pass that hashes their ids for settling.
@@ -579,12 +582,15 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** Whether a folder holds a file ending in `suffix` anywhere below it. */
-function hasFiles(dir: string, suffix: string): boolean {
+/** The files below `dir` whose names end in `suffix`, sorted (none when it does not exist; `.` folders skipped). */
+function filesBelow(dir: string, suffix: string): string[] {
   try {
-    return readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith(suffix));
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith(suffix) && !f.split(sep).some((part) => part.startsWith('.')))
+      .sort()
+      .map((f) => join(dir, f));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }

@@ -13,7 +13,7 @@ const window = parseWindow('2026-10-01', '2026-11-03');
 const NOW = Date.parse('2026-11-04T08:00:00Z');
 
 /** The report's figures: everything but where they were read from. */
-async function figures(dataDir: string): Promise<Omit<Report, 'records' | 'data_dir'>> {
+async function figures(dataDir: string, repos?: string[]): Promise<Omit<Report, 'records' | 'data_dir'>> {
   const {
     records: _records,
     data_dir: _dir,
@@ -23,6 +23,7 @@ async function figures(dataDir: string): Promise<Omit<Report, 'records' | 'data_
     window,
     settings: SETTINGS,
     now: NOW,
+    ...(repos ? { repos } : {}),
   });
   return rest;
 }
@@ -80,6 +81,12 @@ describe('compaction on the FileStore', () => {
     expect(hotDays.every((day) => day >= '2026-10-15')).toBe(true);
     expect(partitionDays.every((day) => day < '2026-10-15')).toBe(true);
     expect(await figures(part)).toEqual(before);
+
+    // --repo keeps the same repositories whether their records are hot or in partitions.
+    const one = await figures(join(root.path, 'original'), ['acme/api']);
+    expect(one).not.toEqual(before);
+    expect(await figures(all, ['acme/api'])).toEqual(one);
+    expect(await figures(part, ['acme/api'])).toEqual(one);
   });
 
   it('is idempotent: a second run writes and removes nothing', async () => {

@@ -15,8 +15,9 @@ import { tempDir } from '../support/temp';
  * Settling (one row per id, better record wins) where duplicates really come from: an id in a partition
  * (tier 0) and in hot records (tier 1; first-layout files read by SQL are tier 2), and an id in two
  * partition days (docs/DATA.md: the time that places a record can change between two ways of collecting
- * it, and a compaction stopped halfway leaves a day's two generations). Rows are inserted as the reader
- * inserts them, by SQL.
+ * it, and a compaction stopped halfway leaves a day's two generations). Most tests insert every version
+ * into the tables, partition rows (tier 0) included, to check the ranking alone; those marked "in place"
+ * read partition rows from a real Parquet file through the view the reader defines (`definePartitionRows`).
  */
 const DAY = 86_400_000;
 const D1 = Date.parse('2026-10-01T12:00:00Z');
@@ -54,12 +55,12 @@ const KEPT = [
   { duration_ms: 9, at_ms: D1 },
 ];
 
-async function withDuck<T>(f: (duck: Duck) => Promise<T>): Promise<T> {
+async function withDuck<T>(f: (duck: Duck) => Promise<T>, retracted = ['gone']): Promise<T> {
   const duck = await openDuck({ memoryLimit: '256MB' });
   try {
     await createFactTables(duck);
     await createCiTables(duck);
-    await appendRetracted(duck, ['gone']);
+    await appendRetracted(duck, retracted);
     return await f(duck);
   } finally {
     duck.close();
@@ -157,7 +158,7 @@ describe('settling partitions and hot records', () => {
     });
   });
 
-  it('reads partition rows in place: the versions of an id with several join the table, a nameless job takes its run’s file', async () => {
+  it('in place: the versions of an id with several join the table, a nameless job takes its run’s file', async () => {
     // A real Parquet file of jobs, read through the view as the reader defines it (`definePartitionRows`):
     // `p1` alone; `p2` beaten by a hot version of a higher revision; `gone` retracted; `p3` has no workflow
     // name and takes its run's workflow file (no teams, so no other job looks one up).
@@ -217,7 +218,65 @@ describe('settling partitions and hot records', () => {
     }).finally(dir.remove);
   });
 
-  it('counts settled partitions (no id twice, none retracted) without looking anything up', async () => {
+  it('in place: an id in two partition files is settled with nothing retracted; the others stay in the files', async () => {
+    // Two Parquet files of pipeline runs (two partition days): `a` in both (the later one complete, of a
+    // higher revision), `b` and `c` once; one hot version of `c` of a lower revision.
+    const dir = await tempDir('telemetry-settle-');
+    const day = (name: string) => join(dir.path, `${name}.parquet`);
+    await withDuck(async (duck) => {
+      await duck.run(
+        `COPY (SELECT * FROM (VALUES ('a', NULL, 'partial', 1), ('b', NULL, 'complete', 2))
+           t(id, revision, status, duration_ms)) TO '${day('d1')}' (FORMAT parquet)`,
+      );
+      await duck.run(
+        `COPY (SELECT * FROM (VALUES ('a', '2', 'complete', 3), ('c', '2', 'complete', 4))
+           t(id, revision, status, duration_ms)) TO '${day('d2')}' (FORMAT parquet)`,
+      );
+      const from = `read_parquet(['${day('d1')}', '${day('d2')}'])`;
+      await hashPartitionRows(duck, 'pipeline_run_src', from);
+      await definePartitionRows(duck, 'pipeline_run_src', [
+        {
+          values: {
+            id: 'id',
+            revision: 'revision',
+            complete: "status = 'complete'",
+            tier: '0',
+            metric: "'pipeline-run'",
+            owner: "'acme'",
+            repo: "'api'",
+            at_ms: String(D1),
+            source: "'jenkins'",
+            pipeline: "'build'",
+            conclusion: "'success'",
+            queue_ms: '0',
+            duration_ms: 'duration_ms',
+          },
+          from,
+        },
+      ]);
+      await duck.run(
+        `INSERT INTO pipeline_run_src VALUES ${values(
+          [['c', '1', true, 1, D2, 5]],
+          (v) => `'pipeline-run', 'acme', 'api', ${v[4]}, 'jenkins', 'build', 'success', 0, ${v[5]}`,
+        )}`,
+      );
+      expect(await settleFacts(duck)).toEqual({
+        by_metric: { 'pipeline-run': 3 },
+        duplicates: 2,
+        retracted: 0,
+        partition_rows: 4,
+      });
+      expect(await duck.all('SELECT duration_ms FROM pipeline_runs ORDER BY duration_ms')).toEqual([
+        { duration_ms: 2 },
+        { duration_ms: 3 },
+        { duration_ms: 4 },
+      ]);
+      // The partition versions of `a` (both) and `c` joined the table; `b` is read from its file.
+      expect(await duck.all('SELECT count(*)::INTEGER AS n FROM pipeline_run_src_moved')).toEqual([{ n: 3 }]);
+    }, []).finally(dir.remove);
+  });
+
+  it('counts settled partitions (no id twice, none retracted)', async () => {
     const duck = await openDuck({ memoryLimit: '256MB' });
     try {
       await createFactTables(duck);

@@ -237,7 +237,7 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
   await createScopedViews(duck, withTeams);
   const runs = 'ci_runs_scoped';
   const jobs = 'ci_jobs_scoped';
-  const scope = byScope(withTeams);
+  const scope = byScope(withTeams, [], true);
   const result: CiResult = { all: emptyScope(), by_repo: new Map(), by_team: new Map() };
   const scopeOf = (row: Record<string, unknown>): CiScope => {
     const kind = String(row.scope_kind);
@@ -355,7 +355,7 @@ export async function ciFigures(duck: Duck, topListSize: number, withTeams: bool
     scopeOf(row).ci.slowest_jobs.push(item);
   }
 
-  const byWeek = byScope(withTeams, ['monday']);
+  const byWeek = byScope(withTeams, ['monday'], true);
   for (const row of await duck.all(
     `SELECT ${byWeek.select}, monday, count(*) AS n, ${distributionSql('duration')}, ${failureSql('f')}
      FROM ${runs} GROUP BY ${byWeek.groupBy}`,

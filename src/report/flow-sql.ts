@@ -30,7 +30,7 @@ export async function flowRows(duck: Duck, pullRequests: string, withTeams: bool
     const upper = Number.isFinite(below) ? `AND size < ${below}` : '';
     return `count(*) FILTER (WHERE merged ${upper} ${lower}) AS bucket_${name}`;
   });
-  const scope = byScope(withTeams);
+  const scope = byScope(withTeams, [], true);
   // The stage and size distributions are those of merged pull requests (a value of another is NULL: neither
   // kept nor negative), in the same pass as the counts. A percentile holds every value of its group until the
   // query ends, beyond DuckDB's limit: six here, over the pull requests (1.5M at 10M records: 115 MB).

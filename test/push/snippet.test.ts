@@ -103,10 +103,14 @@ describe('the copy-paste senders of docs/PUSH.md, run against the local collecto
     REPOSITORY: 'octo-org/billing',
     COMMIT_SHA: '9f2c1e0b7a3d4c5e6f708192a3b4c5d6e7f80912',
     STARTED_AT: minutesAgo(6),
+    FINISHED_AT: minutesAgo(0),
   };
+  // The snippet stamps `finished_at` with `date -u`: pinned here, so that the resend below is the same
+  // deployment even when the two sends fall in different minutes (its index entry's minute folder).
+  const deploymentScript = `date() { command date -d "$FINISHED_AT" "$@"; }\n${snippet('function')}${snippet('deployment')}`;
 
   it('pushes a deployment with the shell function: it appears as a push-deployment record', async () => {
-    const { stdout } = await bash(snippet('function') + snippet('deployment'), deploymentEnv);
+    const { stdout } = await bash(deploymentScript, deploymentEnv);
     expect(JSON.parse(stdout)).toEqual({ outcome: 'queued', results: [{ index: 0, id: 'pipeline-88213' }] });
     const [record, ...more] = await records('push-deployment');
     expect(more).toEqual([]);
@@ -151,7 +155,7 @@ describe('the copy-paste senders of docs/PUSH.md, run against the local collecto
 
   it('resending the same deployment changes nothing in the data directory', async () => {
     const before = await listFiles(dir.path);
-    await bash(snippet('function') + snippet('deployment'), deploymentEnv);
+    await bash(deploymentScript, deploymentEnv);
     await collector.queue.drain();
     expect(await listFiles(dir.path)).toEqual(before);
   });

@@ -190,11 +190,11 @@ export async function readFacts(root: string, options: ReadOptions): Promise<Rea
     // Workflow runs and jobs count the rows they keep (src/report/ci.ts `settleCi`).
     if (!isCiMetric(metric)) counts.partition_rows += n;
     // When every row is valid (as compaction writes them), the views need not check it again.
-    if (valids > 0)
-      partitionRows
-        .set(sql.table, partitionRows.get(sql.table) ?? [])
-        .get(sql.table)
-        ?.push({ values: factValues(sql, 0), from: valids < n ? `${rows} AND ${valid}` : rows });
+    if (valids > 0) {
+      const parts = partitionRows.get(sql.table) ?? [];
+      parts.push({ values: factValues(sql, 0), from: valids < n ? `${rows} AND ${valid}` : rows });
+      partitionRows.set(sql.table, parts);
+    }
     if (valids === n) continue;
     await duck.each(
       `SELECT ${factColumns(sql)} FROM ${rows} AND NOT ${valid} ORDER BY occurred_at, id`,

@@ -1,13 +1,17 @@
-import { configFile, type LoadConfigOptions, type TelemetryConfig } from '../config/config';
+import type { TelemetryConfig } from '../config/config';
+import { UserError } from '../user-error';
 
 /** An error whose message is meant for the person at the terminal: printed without a stack, exit code 2. */
-export class CliError extends Error {
+export class CliError extends UserError {
   override readonly name = 'CliError';
 }
 
-/** `--store github` without `dataRepository` (serve and the jobs alike): which file to add it to. */
-export function dataRepositoryMissing(config: TelemetryConfig, env: LoadConfigOptions['env']): CliError {
+/**
+ * `--store github` without `dataRepository` (serve and the jobs alike): which file to add it to. `file` is the
+ * configuration file in use (`configFile()`): the caller has the configuration module loaded, this one does not.
+ */
+export function dataRepositoryMissing(config: TelemetryConfig, file: string | undefined): CliError {
   return new CliError(
-    `--store github needs dataRepository ({ "owner", "name" }) in ${configFile({ ...(env ? { env } : {}) }) ?? './telemetry.config.json'}; without --store github records go to ${config.server.dataDir}`,
+    `--store github needs dataRepository ({ "owner", "name" }) in ${file ?? './telemetry.config.json'}; without --store github records go to ${config.server.dataDir}`,
   );
 }

@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { loadConfig, type TelemetryConfig } from '../config/config';
+import { configFile, loadConfig, type TelemetryConfig } from '../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../config/secrets';
 import { createGitHubClient, createStoreClient } from '../github/client';
 import { roleAuths } from '../github/credentials';
@@ -50,7 +50,7 @@ export async function jobContextFromCli(
   const github = createGitHubClient({ ...auths.source, baseUrl: config.github.apiUrl, logger });
   let store: Store;
   if (options.store === 'github') {
-    if (!config.dataRepository) throw dataRepositoryMissing(config, env);
+    if (!config.dataRepository) throw dataRepositoryMissing(config, configFile({ env }));
     if (!auths.data) throw new CliError('--store github needs DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN)');
     const repoStore = githubRepoStoreFromConfig(config, {
       github: createStoreClient({ ...auths.data, baseUrl: config.github.apiUrl, logger }),

@@ -1,9 +1,5 @@
 import { type Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/config';
-import { AppNotInstalledError } from '../github/auth';
-import { CredentialsError } from '../github/credentials';
-import { SenderSecretsError } from '../push/secrets';
-import { CliError } from './errors';
+import { UserError } from '../user-error';
 
 /** Runs the program; errors meant for people print as one line (exit 2), anything else with its stack. */
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
@@ -12,14 +8,9 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
   } catch (error) {
     // Commander has already printed its one line (or the help, or the version): exit 0 for those, 2 otherwise.
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-    if (
-      error instanceof CliError ||
-      error instanceof ConfigError ||
-      error instanceof SenderSecretsError ||
-      error instanceof CredentialsError ||
-      // The App is not installed on an owner the command names (`--org`, `--repo`): the message says so.
-      error instanceof AppNotInstalledError
-    ) {
+    // A wrong option, setting or credential, or the App not installed on an owner the command names (`--org`,
+    // `--repo`): every such error extends UserError, which loads nothing (see src/user-error.ts).
+    if (error instanceof UserError) {
       process.stderr.write(`telemetry: ${error.message}\n`);
       process.exit(2);
     }

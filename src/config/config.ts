@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { isIgnoredRepository, type MetricSettings, metricSettingsSchema } from '../metrics/settings';
 import { reportSettingsSchema } from '../report/settings';
+import { UserError } from '../user-error';
 import { awsSettingsSchema } from './aws-settings';
 
 const gitIdentity = z
@@ -235,7 +236,7 @@ function ignoreDataRepository<
 
 export type TelemetryConfig = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override readonly name = 'ConfigError';
 }
 

@@ -1,5 +1,6 @@
 import { createAppAuth } from '@octokit/auth-app';
 import type { EndpointOptions, RequestInterface, RequestParameters, Route } from '@octokit/types';
+import { UserError } from '../user-error';
 
 /** A GitHub App's identity: its numeric id and its PEM private key (never logged, never in an error). */
 export interface GitHubAppCredentials {
@@ -33,7 +34,7 @@ export interface GitHubAppOptions {
 }
 
 /** The App is not installed on an owner a request is about: the message names the owner, nothing secret. */
-export class AppNotInstalledError extends Error {
+export class AppNotInstalledError extends UserError {
   override readonly name = 'AppNotInstalledError';
   readonly status = 404;
   constructor(readonly owner: string) {

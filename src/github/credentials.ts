@@ -1,4 +1,5 @@
 import type { TelemetryConfig } from '../config/config';
+import { UserError } from '../user-error';
 import { GitHubApp, type GitHubAppCredentials, type GitHubAppOptions } from './auth';
 
 /** How one role authenticates: a token, or a GitHub App (shared by every client of the role). */
@@ -33,7 +34,7 @@ export const LOCAL_CREDENTIAL_NAMES: CredentialNames = {
 };
 
 /** A role is configured for credentials that are not there: the message names the setting and the secret. */
-export class CredentialsError extends Error {
+export class CredentialsError extends UserError {
   override readonly name = 'CredentialsError';
 }
 

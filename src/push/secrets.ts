@@ -1,10 +1,12 @@
+import { UserError } from '../user-error';
+
 /** Where the push handler finds a sender's secrets; `[]` means the sender is unknown. Throws on our faults. */
 export type SenderSecrets = (sender: string) => Promise<readonly string[]>;
 
 /** Sender names: also the last segment of the SSM parameter `/telemetry/<instance>/senders/<name>`. */
 export const SENDER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export class SenderSecretsError extends Error {
+export class SenderSecretsError extends UserError {
   override readonly name = 'SenderSecretsError';
 }
 

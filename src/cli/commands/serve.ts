@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config';
+import { configFile, loadConfig } from '../../config/config';
 import { localGitHubSecrets, readLocalSecrets } from '../../config/secrets';
 import { createStoreClient } from '../../github/client';
 import { roleAuths } from '../../github/credentials';
@@ -54,7 +54,7 @@ export function registerServe(program: Command): void {
       }
       let store: Store | undefined;
       if (options.store === 'github') {
-        if (!config.dataRepository) throw dataRepositoryMissing(config, env);
+        if (!config.dataRepository) throw dataRepositoryMissing(config, configFile({ env }));
         if (!auths.data)
           throw new CliError(
             '--store github needs a token that can write to the data repository: set DATA_REPOSITORY_TOKEN (or GITHUB_TOKEN), or use the GitHub App (githubAuth.data)',

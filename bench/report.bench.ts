@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { partitionFolder } from '../src/data/layout';
 import { writeParquet } from '../src/data/parquet';
 import type { MetricRecord } from '../src/pipeline/types';
-import { FORMATS } from '../src/report/format';
+import { FORMATS } from '../src/report/format/formats';
 import { FileStore } from '../src/store/file-store';
 import { generateDataDir, generateRecords, MIX, writeAsWorker } from './report-data';
 import { round } from './stats';

@@ -18,15 +18,6 @@ export interface JobCliOptions {
   verbose?: boolean;
 }
 
-/** The options every job command shares. */
-export const JOB_OPTION_HELP = {
-  data: 'data directory of the file store (overrides TELEMETRY_DATA_DIR)',
-  store: 'where records and cursors go: "file" (the data directory) or "github" (config dataRepository)',
-  dryRun: 'read GitHub and collect, but write nothing (no records, no cursors, no redeliveries)',
-  json: 'print the summary as JSON',
-  verbose: 'log each repository and kind as it is read, and every progress update (JSON lines on stderr)',
-};
-
 /**
  * Builds what a job needs from the environment, as the schedule Lambda does from AWS: configuration,
  * GITHUB_TOKEN or the GitHub App (required: jobs read the GitHub API; `githubAuth` says which), the store (the local data directory, or the data

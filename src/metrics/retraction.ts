@@ -1,7 +1,8 @@
 import type { MetricDraft } from '../pipeline/record';
 import { safeSegment } from '../pipeline/record';
 import type { SignedEvent } from '../pipeline/types';
-import { isPushKind, RETRACT_EVENT, type RetractPayload } from '../push/kinds';
+import { RETRACT_EVENT } from '../push/kind-names';
+import { isPushKind, type RetractPayload } from '../push/kinds';
 
 /** The trigger of a retraction (`X-Telemetry-Event: retract`, one event per retracted id). */
 export const RETRACT_TRIGGER = `push::${RETRACT_EVENT}`;

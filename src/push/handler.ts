@@ -10,6 +10,7 @@ import {
   unavailable,
 } from '../webhook/handle-request';
 import { refusedEvent, refusedRequest, UnauthenticatedCounter } from './activity';
+import { RETRACT_EVENT } from './kind-names';
 import {
   isPushKind,
   MAX_ITEM_BYTES,
@@ -17,7 +18,6 @@ import {
   type PushKind,
   pushKinds,
   RESERVED_KEYS,
-  RETRACT_EVENT,
   type RetractPayload,
   retractedId,
 } from './kinds';

@@ -1,5 +1,6 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import type { PUSH_KIND_NAMES } from './kind-names';
 
 /**
  * The versioned contract of pushed items (docs/PUSH.md; JSON Schemas generated into docs/schemas/ by
@@ -239,15 +240,16 @@ export const pipelineRunItem = z
     ),
   );
 
+/** Exactly the kinds PUSH_KIND_NAMES names (the light list `telemetry send --help` shows), in its order. */
 export const pushKinds = {
   deployment: deploymentItem,
   incident: incidentItem,
   'tooling-usage': toolingUsageItem,
   'custom-metric': customMetricItem,
   'pipeline-run': pipelineRunItem,
-} as const;
+} as const satisfies Record<PushKind, z.ZodMiniType>;
 
-export type PushKind = keyof typeof pushKinds;
+export type PushKind = (typeof PUSH_KIND_NAMES)[number];
 export type DeploymentItem = z.infer<typeof deploymentItem>;
 export type IncidentItem = z.infer<typeof incidentItem>;
 export type ToolingUsageItem = z.infer<typeof toolingUsageItem>;
@@ -257,9 +259,6 @@ export type PipelineRunItem = z.infer<typeof pipelineRunItem>;
 export function isPushKind(value: string): value is PushKind {
   return Object.hasOwn(pushKinds, value);
 }
-
-/** `X-Telemetry-Event: retract`: take back items this sender pushed (docs/PUSH.md, "Retraction"). */
-export const RETRACT_EVENT = 'retract';
 
 /** One id of a retraction: the `id` the item was pushed with (tooling-usage: `owner/name@YYYY-MM-DD`). */
 export const retractedId = text(200);

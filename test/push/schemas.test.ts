@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pushJsonSchemas } from '../../src/push/json-schemas';
+import { PUSH_KIND_NAMES } from '../../src/push/kind-names';
 import { pushKinds } from '../../src/push/kinds';
 
 const DIR = join(__dirname, '..', '..', 'docs', 'schemas');
@@ -37,5 +38,11 @@ describe('docs/schemas (JSON Schemas generated from the zod schemas)', () => {
       { required: ['started_at'] },
       { required: ['finished_at'] },
     ]);
+  });
+});
+
+describe('PUSH_KIND_NAMES (the kinds `telemetry send --help` lists without loading the schemas)', () => {
+  it("are pushKinds' keys, in their order", () => {
+    expect([...PUSH_KIND_NAMES]).toEqual(Object.keys(pushKinds));
   });
 });

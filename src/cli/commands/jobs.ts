@@ -5,13 +5,7 @@ import { JobInputError, parseJobInput } from '../../jobs/run-job';
 import type { Job } from '../../jobs/types';
 import { errorMessage } from '../../log/logger';
 import { CliError } from '../errors';
-import {
-  JOB_OPTION_HELP,
-  type JobCliOptions,
-  jobContextFromCli,
-  printSummary,
-  progressBar,
-} from '../job-context';
+import { type JobCliOptions, jobContextFromCli, printSummary, progressBar } from '../job-context';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -50,13 +44,24 @@ export function refusedByGitHub(error: unknown, app = false): string | undefined
   return undefined;
 }
 
+/** The options every job command shares. */
 function withJobOptions(command: Command): Command {
   return command
-    .option('--dry-run', JOB_OPTION_HELP.dryRun)
-    .option('--store <kind>', JOB_OPTION_HELP.store, 'file')
-    .option('--data <dir>', JOB_OPTION_HELP.data)
-    .option('--json', JOB_OPTION_HELP.json)
-    .option('--verbose', JOB_OPTION_HELP.verbose);
+    .option(
+      '--dry-run',
+      'read GitHub and collect, but write nothing (no records, no cursors, no redeliveries)',
+    )
+    .option(
+      '--store <kind>',
+      'where records and cursors go: "file" (the data directory) or "github" (config dataRepository)',
+      'file',
+    )
+    .option('--data <dir>', 'data directory of the file store (overrides TELEMETRY_DATA_DIR)')
+    .option('--json', 'print the summary as JSON')
+    .option(
+      '--verbose',
+      'log each repository and kind as it is read, and every progress update (JSON lines on stderr)',
+    );
 }
 
 /** Validates the input, builds the context, runs with a progress bar, prints the summary. */

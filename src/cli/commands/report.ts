@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config';
-import { FORMATS, type ReportFormat, renderReport } from '../../report/format';
+import { renderReport } from '../../report/format';
+import { FORMATS, type ReportFormat } from '../../report/format/formats';
 import { reportNotices } from '../../report/format/notices';
 import { buildReport, ReportError } from '../../report/report';
 import { loadTeams, TeamsError } from '../../report/teams';

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { readLocalSecrets, splitSecretList } from '../../config/secrets';
 import type { MetricSettings } from '../../metrics/settings';
-import { isPushKind, pushKinds, RETRACT_EVENT } from '../../push/kinds';
+import { PUSH_KIND_NAMES, RETRACT_EVENT } from '../../push/kind-names';
+import { isPushKind } from '../../push/kinds';
 import { pushHeaders } from '../../push/signature';
 import { signGitHubBody } from '../../webhook/verify';
 import { CliError } from '../errors';
@@ -60,7 +61,7 @@ export function registerSend(program: Command): void {
     .option('--list', 'list the bundled example names and exit')
     .option(
       '--kind <kind>',
-      `send FILE as a push from another system: ${[...Object.keys(pushKinds), RETRACT_EVENT].join(', ')} (docs/PUSH.md)`,
+      `send FILE as a push from another system: ${[...PUSH_KIND_NAMES, RETRACT_EVENT].join(', ')} (docs/PUSH.md)`,
     )
     .option(
       '--sender <name>',
@@ -127,7 +128,7 @@ export function listExamples(settings: MetricSettings): string {
 async function sendPush(file: string | undefined, options: SendOptions): Promise<void> {
   const { kind, sender } = options;
   if (!kind || !(isPushKind(kind) || kind === RETRACT_EVENT)) {
-    throw new CliError(`--kind must be one of ${[...Object.keys(pushKinds), RETRACT_EVENT].join(', ')}`);
+    throw new CliError(`--kind must be one of ${[...PUSH_KIND_NAMES, RETRACT_EVENT].join(', ')}`);
   }
   if (!sender) throw new CliError('--sender is required with --kind');
   if (!file) throw new CliError('name the JSON file to push (one item or {"items": [...]})');

@@ -1,10 +1,8 @@
 import type { Report } from '../report';
 import { renderCsv } from './csv';
+import type { ReportFormat } from './formats';
 import { renderHtml } from './html';
 import { renderTable } from './table';
-
-export const FORMATS = ['table', 'json', 'csv', 'html'] as const;
-export type ReportFormat = (typeof FORMATS)[number];
 
 export function renderReport(report: Report, format: ReportFormat): string {
   switch (format) {

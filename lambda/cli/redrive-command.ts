@@ -1,8 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { CliError } from '../../src/cli/errors';
-import { awsNames } from '../../src/config/aws-settings';
-import { loadConfig } from '../../src/config/config';
 import { errorMessage } from '../../src/log/logger';
 
 interface RedriveCliOptions {
@@ -33,9 +31,14 @@ export function registerRedrive(program: Command, createClient?: (region?: strin
       if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
         throw new CliError(`--max must be a positive whole number, got ${JSON.stringify(options.max)}`);
       }
+      // The configuration (zod) and the AWS SDK load only when this command runs: the other commands start
+      // faster without them.
+      const [{ loadConfig }, { awsNames }] = await Promise.all([
+        import('../../src/config/config'),
+        import('../../src/config/aws-settings'),
+      ]);
       const instance = options.instance ?? loadConfig().instance;
       const names = awsNames(instance);
-      // The AWS SDK loads only when this command runs: the other commands start faster without it.
       const { createSqsClient, findQueueUrl, redrive } = await import('./redrive');
       const sqs = createClient ? createClient(options.region) : await createSqsClient(options.region);
       const url = async (name: string) => {

@@ -9,7 +9,12 @@ import { registerSend } from './commands/send';
 import { registerSenders } from './commands/senders';
 import { registerServe } from './commands/serve';
 
-/** The cloud-agnostic `telemetry` commands. bin/cli.ts adds the AWS-backed ones. */
+/**
+ * The cloud-agnostic `telemetry` commands. bin/cli.ts adds the AWS-backed ones. A command registers its names,
+ * options and help from light modules (commands/), and its action imports the implementation (actions/) when
+ * it runs: every start would otherwise load every command's modules (DuckDB, Octokit, zod, the server), so a
+ * command, `--help` and `--version` load only what they use.
+ */
 export function buildProgram(): Command {
   const program = new Command('telemetry')
     .description('github-telemetry: engineering telemetry from GitHub and other CI/CD systems.')

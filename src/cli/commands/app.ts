@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config';
-import { type AppRole, appManifest, ManifestError } from '../../github/manifest';
-import { CliError } from '../errors';
+
+export interface AppManifestOptions {
+  file?: string;
+  role: string;
+  webhookUrl?: string;
+  url?: string;
+  name?: string;
+  redirectUrl?: string;
+}
 
 export function registerApp(program: Command): void {
   const app = program.command('app').description('The GitHub App the collector can authenticate as.');
@@ -29,32 +35,8 @@ export function registerApp(program: Command): void {
       '--name <name>',
       'the App name on GitHub (default telemetry-<instance>, telemetry-<instance>-data)',
     )
-    .action(
-      (options: {
-        file?: string;
-        role: string;
-        webhookUrl?: string;
-        url?: string;
-        name?: string;
-        redirectUrl?: string;
-      }) => {
-        if (options.role !== 'source' && options.role !== 'data') {
-          throw new CliError(`--role must be "source" or "data", got ${JSON.stringify(options.role)}`);
-        }
-        const config = loadConfig(options.file ? { file: options.file } : {});
-        try {
-          const manifest = appManifest(config, {
-            role: options.role as AppRole,
-            ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
-            ...(options.url ? { url: options.url } : {}),
-            ...(options.name ? { name: options.name } : {}),
-            ...(options.redirectUrl ? { redirectUrl: options.redirectUrl } : {}),
-          });
-          process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
-        } catch (error) {
-          if (error instanceof ManifestError) throw new CliError(error.message);
-          throw error;
-        }
-      },
-    );
+    .action(async (options: AppManifestOptions) => {
+      const { appManifestAction } = await import('../actions/app');
+      appManifestAction(options);
+    });
 }

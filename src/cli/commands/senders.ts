@@ -1,10 +1,4 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../../config/config';
-import { parseSenderSecrets } from '../../push/secrets';
-import { type SendersOverview, senderHealth } from '../../senders/health';
-import { CliError } from '../errors';
 
 export interface SendersCommandOptions {
   data?: string;
@@ -27,71 +21,7 @@ export function registerSenders(program: Command): void {
       '\nSenders come from the records, the refused-request log (_state/senders/), senders.watch in the\nconfiguration and the names in TELEMETRY_SENDER_SECRETS (never their secrets).\n\nExamples:\n  telemetry senders\n  telemetry senders --data ../telemetry-data-repo --format json',
     )
     .action(async (options: SendersCommandOptions) => {
-      process.stdout.write(await runSenders(options));
+      const { sendersAction } = await import('../actions/senders');
+      await sendersAction(options);
     });
-}
-
-export async function runSenders(options: SendersCommandOptions, now = Date.now()): Promise<string> {
-  const config = loadConfig();
-  const dataDir = resolve(options.data ?? config.server.dataDir);
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dataDir).isDirectory();
-  } catch {
-    isDirectory = false;
-  }
-  if (!isDirectory) throw new CliError(`data directory ${dataDir} does not exist or is not a directory`);
-  let local: string[] = [];
-  try {
-    local = [...parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS).keys()];
-  } catch {
-    // A malformed variable is `serve`'s to report; here it only adds names.
-    local = [];
-  }
-  const overview = await senderHealth(dataDir, { now, known: [...config.senders.watch, ...local] });
-  return options.format === 'json' ? `${JSON.stringify(overview, null, 2)}\n` : renderSenders(overview);
-}
-
-export function renderSenders(overview: SendersOverview): string {
-  const rows = [
-    [
-      'sender',
-      'last accepted',
-      'last refused',
-      'accepted 24h/7d',
-      'refused 24h/7d',
-      'retracted (unmatched)',
-      'most frequent error',
-    ],
-  ];
-  for (const s of overview.senders) {
-    rows.push([
-      s.sender,
-      s.last_accepted_at ?? '–',
-      s.last_refused ? `${s.last_refused.at} (${s.last_refused.status} ${s.last_refused.kind})` : '–',
-      `${s.accepted.last_24h}/${s.accepted.last_7d}`,
-      `${s.refused.last_24h}/${s.refused.last_7d}`,
-      `${s.retracted.items} (${s.retracted.unmatched})`,
-      s.top_errors[0] ? `${s.top_errors[0].error} (${s.top_errors[0].count})` : '–',
-    ]);
-  }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(rows[0] as string[]), widths.map((w) => '-'.repeat(w)).join('  ')];
-  for (const r of rows.slice(1)) out.push(line(r));
-  if (overview.senders.length === 0) out.push('(no sender has pushed yet)');
-  out.push('');
-  out.push(
-    `unauthenticated requests (counted, never stored): ${overview.unauthenticated.last_24h} today, ${overview.unauthenticated.last_7d} in 7 days`,
-  );
-  const errors = overview.senders.filter((s) => s.top_errors.length > 1);
-  for (const s of errors) {
-    out.push('', `${s.sender}: most frequent errors (7 days)`);
-    for (const e of s.top_errors) out.push(`  ${e.count}  ${e.error}`);
-  }
-  return `${out.join('\n')}\n`;
 }

@@ -13,7 +13,8 @@
  *   and its packs: the GitHubRepoStore's are bounded by its commits (a pack per commit touching the hour,
  *   about 70 an hour at the default settings, a few hundred at the write budget); the FileStore writes a
  *   pack per write (nearly one per event under `telemetry serve`) and merges an hour's packs once it holds
- *   more than `PACK_MERGE_ABOVE` (256, src/store/file-store.ts); a minute folder reaches 3,000 index
+ *   more than `PACK_MERGE_ABOVE` (256, src/store/file-store.ts), and into as few as their size allows once
+ *   the hour has closed and settled (`HOUR_SETTLE_MS`, for the readers); a minute folder reaches 3,000 index
  *   entries only at 180,000 records an hour of one metric, beyond what GitHub's write budget lets any store
  *   commit (about 150,000 records an hour: docs/ARCHITECTURE.md), so no folder the store writes can pass
  *   the limit. Time folders rather than hash
@@ -70,6 +71,14 @@ export function hotFolder(record: { metric: string; occurred_at: string }): stri
   const { yyyy, mm, dd } = utcDay(record.occurred_at);
   const hh = String(new Date(record.occurred_at).getUTCHours()).padStart(2, '0');
   return [HOT_ROOT, safeSegment(record.metric), yyyy, mm, dd, hh].join('/');
+}
+
+/** When the hour of an hour folder (`hot/<metric>/<yyyy>/<mm>/<dd>/<hh>`) ends, in ms; undefined for another path. */
+export function hourFolderEnd(folder: string): number | undefined {
+  const match = /^hot\/[^/]+\/(\d{4})\/(\d\d)\/(\d\d)\/(\d\d)$/.exec(folder);
+  if (!match) return undefined;
+  const [, yyyy, mm, dd, hh] = match.map(Number) as number[];
+  return Date.UTC(yyyy as number, (mm as number) - 1, dd, (hh as number) + 1);
 }
 
 /** `hot/<metric>/<yyyy>/<mm>/<dd>/<hh>/<mm>/<id>.idx`: a hot record's index entry, in its minute folder. */

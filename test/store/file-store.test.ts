@@ -5,7 +5,7 @@ import { parseDataPath } from '../../src/data/layout';
 import { PACK_MAX_BYTES, packLines, packRecords } from '../../src/data/packs';
 import { recordPath } from '../../src/pipeline/record';
 import type { MetricRecord } from '../../src/pipeline/types';
-import { FileStore, PACK_MERGE_ABOVE } from '../../src/store/file-store';
+import { FileStore, HOUR_SETTLE_MS, PACK_MERGE_ABOVE } from '../../src/store/file-store';
 import { collectAll } from '../support/collect';
 import { storedRecords } from '../support/stored-records';
 import { listFiles, tempDir } from '../support/temp';
@@ -392,6 +392,136 @@ describe('FileStore', () => {
         .map((r) => r.id)
         .sort(),
     );
+  });
+
+  describe('once an hour has closed', () => {
+    const at = (iso: string) => Date.parse(iso);
+    /** The packs of one hour folder, relative paths. */
+    const packsOf = async (hour: string) =>
+      (await filesOfKind(dir.path, 'pack')).filter((p) =>
+        p.startsWith(`hot/workflow-job/2026/03/04/${hour}/`),
+      );
+    const byId = (a: MetricRecord, b: MetricRecord) => (a.id < b.id ? -1 : 1);
+
+    it(`merges its packs, however few, once writes have left it alone for ${HOUR_SETTLE_MS / 60_000} minutes; a late record is merged in the same way`, async () => {
+      const record = await realRecord();
+      let now = at('2026-03-04T08:10:00Z');
+      const store = new FileStore(dir.path, { now: () => now });
+      const hour8 = variants(
+        record,
+        Array.from({ length: 5 }, (_, i) => `2026-03-04T08:${i + 1}0:00Z`),
+      );
+      const hour9 = variants(
+        record,
+        Array.from({ length: 4 }, (_, i) => `2026-03-04T09:0${i}:00Z`),
+      ).map((r) => ({ ...r, id: `${r.id}-9` }));
+      for (const [i, r] of hour8.entries()) {
+        now = at(`2026-03-04T08:${i + 1}0:30Z`);
+        await store.write([r]);
+      }
+      expect(await packsOf('08')).toHaveLength(5);
+      // 09:05: the hour has closed, not settled; 09:09: settled by the hour's end, not by its last write
+      // (an hour-8 record written at 09:00).
+      now = at('2026-03-04T09:00:00Z');
+      const late = { ...(hour8[0] as MetricRecord), id: 'workflow-job-late' };
+      await store.write([late, hour9[0] as MetricRecord]);
+      now = at('2026-03-04T09:09:59Z');
+      await store.write([hour9[1] as MetricRecord]);
+      expect(await packsOf('08')).toHaveLength(6);
+      now = at('2026-03-04T09:10:00Z');
+      await store.write([hour9[2] as MetricRecord]);
+      const merged = await packsOf('08');
+      expect(merged).toHaveLength(1);
+      expect(await packContent(dir.path, merged[0] as string)).toEqual([...hour8, late].sort(byId));
+      // The open hour keeps a pack per write.
+      expect(await packsOf('09')).toHaveLength(3);
+
+      // A better version arrives late: its pack waits beside the merged one until writes leave the hour
+      // alone again, then one pack holds the best version of every id.
+      const better = { ...(hour8[2] as MetricRecord), revision: '0002' };
+      now = at('2026-03-04T09:30:00Z');
+      expect((await store.write([better])).written).toEqual([better.id]);
+      now = at('2026-03-04T09:39:00Z');
+      await store.write([hour9[3] as MetricRecord]);
+      expect(await packsOf('08')).toHaveLength(2);
+      now = at('2026-03-04T09:40:00Z');
+      await store.write([{ ...(hour9[3] as MetricRecord), id: 'workflow-job-09-last' }]);
+      const again = await packsOf('08');
+      expect(again).toHaveLength(1);
+      const expected = [...hour8, late].map((r) => (r.id === better.id ? better : r)).sort(byId);
+      expect(await packContent(dir.path, again[0] as string)).toEqual(expected);
+      expect(await storedRecords(dir.path, 'hot/workflow-job/2026/03/04/08/')).toEqual(expected);
+      expect(await filesOfKind(dir.path, 'index')).toHaveLength(hour8.length + 1 + hour9.length + 1);
+    });
+
+    it('a store started later merges the closed hours of the last three days that an earlier one left unmerged', async () => {
+      const record = await realRecord();
+      const old = variants(record, ['2026-03-01T07:00:00Z', '2026-03-01T07:30:00Z']);
+      const recent = variants(record, ['2026-03-02T08:00:00Z', '2026-03-02T08:30:00Z']).map((r) => ({
+        ...r,
+        id: `${r.id}-recent`,
+      }));
+      let now = at('2026-03-04T12:00:00Z');
+      const first = new FileStore(dir.path, { now: () => now });
+      for (const r of [...old, ...recent]) await first.write([r]);
+      expect(await filesOfKind(dir.path, 'pack')).toHaveLength(4);
+
+      // The first process stopped before a later write of its own; the next one merges at its first write.
+      now = at('2026-03-04T12:20:00Z');
+      const next = new FileStore(dir.path, { now: () => now });
+      const current = {
+        ...(old[0] as MetricRecord),
+        id: 'workflow-job-now',
+        occurred_at: '2026-03-04T12:19:00Z',
+      };
+      await next.write([current]);
+      const packs = await filesOfKind(dir.path, 'pack');
+      const recentPacks = packs.filter((p) => p.startsWith('hot/workflow-job/2026/03/02/08/'));
+      expect(recentPacks).toHaveLength(1);
+      expect(await packContent(dir.path, recentPacks[0] as string)).toEqual([...recent].sort(byId));
+      // Four days back is left to compaction: the look at start stays a few folders.
+      expect(packs.filter((p) => p.startsWith('hot/workflow-job/2026/03/01/07/'))).toHaveLength(2);
+      expect(await storedRecords(dir.path)).toEqual([...old, ...recent, current].sort(byId));
+    });
+
+    it('a crash while merging a closed hour fails the write, loses nothing, and the next write merges it', async () => {
+      const record = await realRecord();
+      let now = at('2026-03-04T08:30:00Z');
+      let crash = true;
+      const store = new FileStore(dir.path, {
+        now: () => now,
+        onMergeStep: (step) => {
+          if (crash && step.startsWith('remove ')) {
+            crash = false;
+            throw new Error('crash');
+          }
+        },
+      });
+      const hour8 = variants(record, [
+        '2026-03-04T08:00:00Z',
+        '2026-03-04T08:10:00Z',
+        '2026-03-04T08:20:00Z',
+      ]);
+      for (const r of hour8) await store.write([r]);
+      now = at('2026-03-04T09:15:00Z');
+      const next = {
+        ...(hour8[0] as MetricRecord),
+        id: 'workflow-job-09',
+        occurred_at: '2026-03-04T09:14:00Z',
+      };
+      await expect(store.write([next])).rejects.toThrow('crash');
+      // The merged pack and two of the three it merges: every record readable, once per id.
+      expect(await packsOf('08')).toHaveLength(3);
+      expect(await storedRecords(dir.path)).toEqual([...hour8, next].sort(byId));
+      expect(await filesOfKind(dir.path, 'index')).toHaveLength(4);
+
+      now = at('2026-03-04T09:16:00Z');
+      const another = { ...next, id: 'workflow-job-09b' };
+      expect((await store.write([another])).written).toEqual([another.id]);
+      const packs = await packsOf('08');
+      expect(packs).toHaveLength(1);
+      expect(await packContent(dir.path, packs[0] as string)).toEqual([...hour8].sort(byId));
+    });
   });
 
   it('reads and writes state files, and refuses paths outside the data directory', async () => {

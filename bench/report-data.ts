@@ -39,13 +39,14 @@ export async function generateDataDir(
   until: number,
   days = 90,
 ): Promise<number> {
-  const store = new FileStore(root);
+  const clock: WorkerClock = { now: 0 };
+  const store = new FileStore(root, { now: () => clock.now });
   let written = 0;
   for (let d = 0; d < days; d++) {
     const dayEnd = until - (days - 1 - d) * 86_400_000;
     const records: MetricRecord<unknown>[] = [];
     written += generateRecords(Math.round(total / days), dayEnd, 1, (r) => records.push(r), `d${d}:`);
-    await writeAsWorker(store, records);
+    await writeAsWorker(store, records, clock);
   }
   return written;
 }
@@ -53,13 +54,24 @@ export async function generateDataDir(
 /** SQS hands a busy queue's messages to at least this many pollers, each batching on its own (bench/soak.bench.ts). */
 const POLLERS = 5;
 
+/** The simulated time of the writes, which the store's clock reads (`FileStore` option `now`). */
+export interface WorkerClock {
+  now: number;
+}
+
 /**
  * Writes `records` through `store` in the batches the deployed worker would: by arrival (`received_at`),
  * spread over the pollers, each poller's batch closing at the configured batch size or batching window
- * (`configSchema` defaults, the configuration the CDK app reads). So the hot tier holds the packs a
- * deployment's store writes, not one pack per hour that no deployment would write.
+ * (`configSchema` defaults, the configuration the CDK app reads), and `clock` set to when each batch is
+ * written (its window's end, or the arrival that filled it), so the store sees hours close as they would.
+ * So the hot tier holds the packs a deployment's store writes, not one pack per hour that no deployment
+ * would write.
  */
-export async function writeAsWorker(store: Store, records: MetricRecord<unknown>[]): Promise<number> {
+export async function writeAsWorker(
+  store: Store,
+  records: MetricRecord<unknown>[],
+  clock: WorkerClock,
+): Promise<number> {
   const worker = configSchema.parse({ instance: 'bench' }).aws.worker;
   const windowMs = worker.maxBatchingWindowSeconds * 1000;
   records.sort((a, b) => Date.parse(a.received_at) - Date.parse(b.received_at));
@@ -71,8 +83,9 @@ export async function writeAsWorker(store: Store, records: MetricRecord<unknown>
     }),
   );
   let batches = 0;
-  const flush = async (batch: { started: number; records: MetricRecord<unknown>[] }) => {
+  const flush = async (batch: { started: number; records: MetricRecord<unknown>[] }, at: number) => {
     if (batch.records.length === 0) return;
+    clock.now = Math.max(clock.now, at);
     await store.write(batch.records as MetricRecord[]);
     batches += 1;
     batch.records = [];
@@ -82,12 +95,13 @@ export async function writeAsWorker(store: Store, records: MetricRecord<unknown>
     const at = Date.parse(record.received_at);
     const batch = open[next] as (typeof open)[number];
     next = (next + 1) % POLLERS;
-    if (batch.records.length > 0 && at - batch.started >= windowMs) await flush(batch);
+    if (batch.records.length > 0 && at - batch.started >= windowMs)
+      await flush(batch, batch.started + windowMs);
     if (batch.records.length === 0) batch.started = at;
     batch.records.push(record);
-    if (batch.records.length >= worker.batchSize) await flush(batch);
+    if (batch.records.length >= worker.batchSize) await flush(batch, at);
   }
-  for (const batch of open) await flush(batch);
+  for (const batch of open) await flush(batch, batch.started + windowMs);
   return batches;
 }
 

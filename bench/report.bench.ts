@@ -8,7 +8,7 @@ import { writeParquet } from '../src/data/parquet';
 import type { MetricRecord } from '../src/pipeline/types';
 import { FORMATS } from '../src/report/format/formats';
 import { FileStore } from '../src/store/file-store';
-import { generateDataDir, generateRecords, MIX, writeAsWorker } from './report-data';
+import { generateDataDir, generateRecords, MIX, type WorkerClock, writeAsWorker } from './report-data';
 import { round } from './stats';
 
 /**
@@ -55,7 +55,8 @@ async function generateCompacted(
   let partitionRows = 0;
   let hotRecords = 0;
   let hotWrites = 0;
-  const store = new FileStore(root);
+  const clock: WorkerClock = { now: 0 };
+  const store = new FileStore(root, { now: () => clock.now });
   for (let d = 0; d < DAYS; d++) {
     const dayEnd = UNTIL - (DAYS - 1 - d) * 86_400_000;
     const hot = d >= DAYS - HOT_DAYS;
@@ -80,7 +81,7 @@ async function generateCompacted(
       `d${d}:`,
     );
     if (hot) {
-      hotWrites += await writeAsWorker(store, hotDay);
+      hotWrites += await writeAsWorker(store, hotDay, clock);
       hotRecords += hotDay.length;
     }
     for (const [metric, records] of byMetric) {

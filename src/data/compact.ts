@@ -228,13 +228,21 @@ export async function compact(files: DataFiles, options: CompactOptions): Promis
       }
     }
     if (best.size === 0) {
-      // Index entries without a pack (a run stopped after removing the packs, and nothing else of the day
-      // left to write): removed.
-      if (day.indexes.length > 0 && day.sources.length === 0) {
-        await files.replaceFiles(new Map(), day.indexes, {
-          message: `compact ${day.metric} ${day.day}: index entries`,
+      // Nothing of the day to keep: every record of it was retracted (their tombstones stay, and win over
+      // any copy, so the order of the removals does not matter to readers), or a run stopped after removing
+      // the packs and left index entries. Its partition files, packs and index entries go (packs before
+      // entries, as below); the entries stay while a pack that is not all records stays.
+      const remove = [
+        ...existing,
+        ...consumed,
+        ...(consumed.length === day.sources.length ? day.indexes : []),
+      ];
+      if (remove.length > 0) {
+        await files.replaceFiles(new Map(), remove, {
+          message: `compact ${day.metric} ${day.day}: nothing left to keep`,
           ...(options.onStep ? { onStep: options.onStep } : {}),
         });
+        result.sources_removed += consumed.length;
       }
       continue;
     }

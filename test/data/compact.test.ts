@@ -2,12 +2,15 @@ import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compact, readPartition } from '../../src/data/compact';
 import { parseDataPath } from '../../src/data/layout';
+import type { MetricRecord } from '../../src/pipeline/types';
 import { buildReport, type Report } from '../../src/report/report';
 import { parseWindow } from '../../src/report/window';
 import { FileStore } from '../../src/store/file-store';
 import { DataDir, pullRequest, unorderedVersions } from '../report/dataset';
 import { SETTINGS, writeDataset } from '../report/fixture';
+import { collectAll } from '../support/collect';
 import { listFiles, tempDir } from '../support/temp';
+import { example, signedEventFrom } from '../support/webhooks';
 
 const window = parseWindow('2026-10-01', '2026-11-03');
 const NOW = Date.parse('2026-11-04T08:00:00Z');
@@ -275,6 +278,30 @@ describe('compaction on the FileStore', () => {
       expect(await listFiles(dir)).toEqual(expected);
       const bytes = await Promise.all(expected.map((p) => readFile(join(dir, p))));
       expect(bytes).toEqual(cleanBytes);
+    }
+  });
+});
+
+describe('compaction of a day whose every hot record is retracted', () => {
+  it('removes its packs and index entries, keeps the tombstone, and a second run does nothing', async () => {
+    const dir = await tempDir('telemetry-compact-retracted-');
+    try {
+      const [job] = await collectAll(signedEventFrom('workflow_job', example('workflow_job', 'completed')));
+      const record = { ...(job as MetricRecord), occurred_at: '2026-10-02T08:00:00Z' };
+      const store = new FileStore(dir.path);
+      await store.write([record]);
+      await store.write([{ ...record, status: 'retracted' }]);
+      const result = await compact(store, { before: new Date('2026-11-01T00:00:00Z') });
+      expect(result.sources_removed).toBe(1);
+      const left = await listFiles(dir.path);
+      expect(left).toHaveLength(1);
+      expect(left[0]).toMatch(/^tombstones\//);
+      expect(await compact(store, { before: new Date('2026-11-01T00:00:00Z') })).toMatchObject({
+        days: 0,
+        sources_removed: 0,
+      });
+    } finally {
+      await dir.remove();
     }
   });
 });

@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../../config/config';
 import { compact } from '../../data/compact';
 import { openDuck, sqlString } from '../../data/duckdb';
@@ -10,18 +9,11 @@ import { compactBefore } from '../../jobs/compact';
 import { LakeLocationError, lakeQueryStatements } from '../../lake/query';
 import { FileStore } from '../../store/file-store';
 import type { CompactOptions, QueryFormat, QueryOptions } from '../commands/data';
+import { existingDataDirectory } from '../data-directory';
 import { CliError } from '../errors';
 
 function dataDirectory(data: string | undefined): string {
-  const dir = resolve(data ?? loadConfig().server.dataDir);
-  let ok = false;
-  try {
-    ok = statSync(dir).isDirectory();
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new CliError(`data directory ${dir} does not exist or is not a directory`);
-  return dir;
+  return existingDataDirectory(data ?? loadConfig().server.dataDir);
 }
 
 /** `telemetry compact`: closed days of hot record files into Parquet partitions. */

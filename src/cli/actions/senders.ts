@@ -1,10 +1,8 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config';
 import { parseSenderSecrets } from '../../push/secrets';
 import { type SendersOverview, senderHealth } from '../../senders/health';
 import type { SendersCommandOptions } from '../commands/senders';
-import { CliError } from '../errors';
+import { existingDataDirectory } from '../data-directory';
 
 /** `telemetry senders`: the health of the pushing systems, as a table or JSON. */
 export async function sendersAction(options: SendersCommandOptions): Promise<void> {
@@ -13,14 +11,7 @@ export async function sendersAction(options: SendersCommandOptions): Promise<voi
 
 export async function runSenders(options: SendersCommandOptions, now = Date.now()): Promise<string> {
   const config = loadConfig();
-  const dataDir = resolve(options.data ?? config.server.dataDir);
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dataDir).isDirectory();
-  } catch {
-    isDirectory = false;
-  }
-  if (!isDirectory) throw new CliError(`data directory ${dataDir} does not exist or is not a directory`);
+  const dataDir = existingDataDirectory(options.data ?? config.server.dataDir);
   let local: string[] = [];
   try {
     local = [...parseSenderSecrets(process.env.TELEMETRY_SENDER_SECRETS).keys()];
